@@ -1,0 +1,43 @@
+using Npgsql;
+
+namespace WorkflowGraph.Health;
+
+public static class HealthEndpoint
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Readiness: 200 with the applied migration count when the database answers, else 503.</summary>
+    public static IEndpointRouteBuilder MapHealthEndpoint(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz", async (NpgsqlDataSource dataSource, ILoggerFactory loggers, CancellationToken aborted) =>
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            deadline.CancelAfter(Timeout);
+            try
+            {
+                var migrations = await CountMigrationsAsync(dataSource, deadline.Token);
+                return Results.Json(new { status = "ok", migrations });
+            }
+            catch (Exception error) when (error is NpgsqlException or OperationCanceledException or TimeoutException)
+            {
+                loggers.CreateLogger(typeof(HealthEndpoint)).LogWarning("Health check failed: {Message}", error.Message);
+                return Results.Json(new { status = "unavailable" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        });
+        return endpoints;
+    }
+
+    static async Task<long> CountMigrationsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var count = dataSource.CreateCommand("SELECT count(*) FROM public.schema_migrations");
+            return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // Never migrated (Database:Migrate=false on a fresh database): reachable, with nothing applied.
+            return 0;
+        }
+    }
+}
