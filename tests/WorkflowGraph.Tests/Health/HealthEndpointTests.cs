@@ -1,0 +1,43 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using WorkflowGraph.Database;
+using WorkflowGraph.Tests.Infrastructure;
+
+namespace WorkflowGraph.Tests.Health;
+
+public sealed class HealthEndpointTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+{
+    [Fact]
+    public async Task Reports_ok_with_the_applied_migration_count()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+            host.UseSetting("ConnectionStrings:WorkflowGraph", db.OwnerConnectionString));
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("ok", body.GetProperty("status").GetString());
+        Assert.Equal(MigrationScript.Embedded.Count, body.GetProperty("migrations").GetInt32());
+    }
+
+    [Fact]
+    public async Task Reports_unavailable_when_the_database_does_not_answer()
+    {
+        var closedPort = Hosting.FreeTcpPort.Next();
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:WorkflowGraph", $"Host=127.0.0.1;Port={closedPort};Username=nobody;Password=x;Timeout=2")
+            .UseSetting("Database:Migrate", "false"));
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("unavailable", body.GetProperty("status").GetString());
+    }
+}
