@@ -1,3 +1,5 @@
+using WorkflowGraph.Api;
+using WorkflowGraph.Api.Http;
 using WorkflowGraph.Database;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
@@ -5,9 +7,11 @@ using WorkflowGraph.Hosting;
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseLocalDefault(builder.Configuration);
 builder.Services.AddWorkflowGraphDatabase();
+builder.Services.AddGraphQLApi(builder.Configuration);
 
 var app = builder.Build();
 app.MapHealthEndpoint();
+app.MapGraphQLEndpoint();
 
 // RunAsync disposes the host on Ctrl-C, and with it the embedded cluster this process started.
 await app.RunAsync();

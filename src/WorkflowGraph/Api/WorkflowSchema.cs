@@ -1,0 +1,145 @@
+using GraphQL;
+using GraphQL.Resolvers;
+using GraphQL.Types;
+using GraphQLParser;
+using GraphQLParser.AST;
+using WorkflowGraph.Analytics;
+using WorkflowGraph.Configs;
+using WorkflowGraph.Querying;
+using WorkflowGraph.Traces;
+using WorkflowGraph.Workflows;
+
+namespace WorkflowGraph.Api;
+
+/// <summary>
+/// Builds the served schema from the SDL and binds every field to its source. Startup fails when an SDL field has
+/// no resolver or a resolver names a field the SDL does not have.
+/// </summary>
+public static class WorkflowSchema
+{
+    private static readonly Dictionary<string, ScalarKind> ScalarKinds = new(StringComparer.Ordinal)
+    {
+        ["String"] = ScalarKind.String, ["ID"] = ScalarKind.String, ["Int"] = ScalarKind.Int, ["Long"] = ScalarKind.Long,
+        ["Float"] = ScalarKind.Float, ["Boolean"] = ScalarKind.Boolean, ["UUID"] = ScalarKind.Uuid,
+        ["DateTime"] = ScalarKind.DateTime, ["JSON"] = ScalarKind.Json,
+    };
+
+    public static GraphModel CreateModel(QueryLimits limits)
+    {
+        var model = new GraphModel(limits);
+        TraceGraph.Register(model);
+        WorkflowGraphModel.Register(model);
+        ConfigGraph.Register(model);
+        AnalyticsGraph.Register(model);
+        return model;
+    }
+
+    public static ISchema Create(GraphModel model, string sdl)
+    {
+        var document = Parser.Parse(sdl);
+        var objectTypes = document.Definitions.OfType<GraphQLObjectTypeDefinition>().ToDictionary(t => t.Name.StringValue);
+        var enums = document.Definitions.OfType<GraphQLEnumTypeDefinition>().Select(e => e.Name.StringValue).ToHashSet();
+        MapColumns(model.Catalog, objectTypes, enums);
+        model.Catalog.Link();
+
+        var bound = new HashSet<(string Type, string Field)>();
+        var schema = Schema.For(sdl, builder =>
+        {
+            void Bind(string type, string field, IFieldResolver resolver)
+            {
+                builder.Types.For(type).FieldFor(field).Resolver = resolver;
+                bound.Add((type, field));
+            }
+
+            foreach (var (name, resolve) in model.QueryFields)
+                Bind("Query", name, new FuncFieldResolver<object?>(context =>
+                    new ValueTask<object?>(resolve(context, context.RequestServices!.GetRequiredService<RequestDatabase>()))));
+
+            foreach (var map in model.Catalog.Maps)
+            {
+                foreach (var column in map.Columns.Values)
+                    Bind(map.TypeName, column.Field, new JsonFieldResolver(column.Kind));
+                foreach (var relation in map.Relations)
+                    Bind(map.TypeName, relation.Field, new JsonFieldResolver(null));
+            }
+
+            foreach (var type in objectTypes.Keys.Where(t => t.EndsWith("Connection", StringComparison.Ordinal)))
+            {
+                Bind(type, "pageInfo", new FuncFieldResolver<object?>(c => ((ConnectionPage)c.Source!).PageInfo));
+                Bind(type, "totalCount", new FuncFieldResolver<object?>(c => (int?)((ConnectionPage)c.Source!).TotalCount));
+                Bind(type, "nodes", new FuncFieldResolver<object?>(c => ((ConnectionPage)c.Source!).Nodes("nodes/" + ResponseKey(c))));
+                Bind(type, "edges", new FuncFieldResolver<object?>(c =>
+                {
+                    var page = (ConnectionPage)c.Source!;
+                    var key = ResponseKey(c);
+                    return Enumerable.Range(0, page.Rows.Count).Select(row => new Edge(page, row, key));
+                }));
+            }
+            foreach (var type in objectTypes.Keys.Where(t => t.EndsWith("Edge", StringComparison.Ordinal)))
+            {
+                Bind(type, "cursor", new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Cursor));
+                Bind(type, "node", new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Node(ResponseKey(c))));
+            }
+            Bind("PageInfo", "hasNextPage", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).HasNextPage));
+            Bind("PageInfo", "hasPreviousPage", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).HasPreviousPage));
+            Bind("PageInfo", "startCursor", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).StartCursor));
+            Bind("PageInfo", "endCursor", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).EndCursor));
+        });
+        schema.RegisterType(new UuidGraphType());
+        schema.RegisterType(new DateTimeOffsetGraphType());
+        schema.RegisterType(new JsonGraphType());
+
+        VerifyBindings(objectTypes, bound);
+        schema.Initialize();
+        return schema;
+    }
+
+    private static string ResponseKey(IResolveFieldContext context) =>
+        context.FieldAst.Alias?.Name.StringValue ?? context.FieldAst.Name.StringValue;
+
+    /// <summary>Every scalar field of a mapped type reads the column of the same (snake_case) name.</summary>
+    private static void MapColumns(EntityCatalog catalog, Dictionary<string, GraphQLObjectTypeDefinition> objectTypes, HashSet<string> enums)
+    {
+        foreach (var map in catalog.Maps)
+        {
+            if (!objectTypes.TryGetValue(map.TypeName, out var definition))
+                throw new InvalidOperationException($"the SDL has no type {map.TypeName} for relation {map.Relation}");
+            foreach (var field in definition.Fields?.Items ?? [])
+            {
+                var name = field.Name.StringValue;
+                if (map.FindRelation(name) is not null || catalog.IsComputed(map.TypeName, name))
+                    continue;
+                var typeName = NamedType(field.Type);
+                ScalarKind kind;
+                if (enums.Contains(typeName))
+                    kind = ScalarKind.Enum;
+                else if (!ScalarKinds.TryGetValue(typeName, out kind))
+                    throw new InvalidOperationException($"{map.TypeName}.{name} is of type {typeName} but no relation is mapped for it");
+                var column = map.ColumnOverrides.GetValueOrDefault(name) ?? EntityMap.ColumnNameFor(name);
+                map.Columns[name] = new ColumnMap(name, column, kind, field.Type is not GraphQLNonNullType);
+            }
+        }
+    }
+
+    private static string NamedType(GraphQLType type) => type switch
+    {
+        GraphQLNonNullType n => NamedType(n.Type),
+        GraphQLListType l => NamedType(l.Type),
+        GraphQLNamedType n => n.Name.StringValue,
+        _ => throw new InvalidOperationException("unknown type node"),
+    };
+
+    private static void VerifyBindings(Dictionary<string, GraphQLObjectTypeDefinition> objectTypes, HashSet<(string Type, string Field)> bound)
+    {
+        var declared = objectTypes.Values
+            .SelectMany(t => (t.Fields?.Items ?? []).Select(f => (Type: t.Name.StringValue, Field: f.Name.StringValue)))
+            .ToHashSet();
+        var unresolved = declared.Except(bound).Select(f => $"{f.Type}.{f.Field}").Order().ToList();
+        var undeclared = bound.Except(declared).Select(f => $"{f.Type}.{f.Field}").Order().ToList();
+        if (unresolved.Count > 0 || undeclared.Count > 0)
+            throw new InvalidOperationException(
+                "the schema and its resolvers disagree." +
+                (unresolved.Count > 0 ? $" SDL fields without a resolver: {string.Join(", ", unresolved)}." : "") +
+                (undeclared.Count > 0 ? $" Resolvers for fields the SDL does not declare: {string.Join(", ", undeclared)}." : ""));
+    }
+}

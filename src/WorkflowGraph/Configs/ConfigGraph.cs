@@ -1,0 +1,75 @@
+using NpgsqlTypes;
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Configs;
+
+/// <summary>Versioned configurations, channel settings, node contracts, data bindings and activation records.</summary>
+public static class ConfigGraph
+{
+    public static void Register(GraphModel model)
+    {
+        var workflowConfig = new EntityMap
+        {
+            TypeName = "WorkflowConfig",
+            Relation = "workflow_configs",
+            Key = ["id"],
+            DefaultOrder = [new("created_at", Descending: true)],
+            Relations = [new("workflow", "Workflow", RelationKind.Optional, [("workflow_id", "id")])],
+        };
+        var channelConfig = new EntityMap
+        {
+            TypeName = "ChannelConfig",
+            Relation = "channel_configs",
+            Key = ["id"],
+            DefaultOrder = [new("channel", Descending: false)],
+        };
+        var workflowChannelConfig = new EntityMap
+        {
+            TypeName = "WorkflowChannelConfig",
+            Relation = "workflow_channel_configs",
+            Key = ["id"],
+            DefaultOrder = [new("priority", Descending: false)],
+            Relations = [new("workflow", "Workflow", RelationKind.One, [("workflow_id", "id")])],
+        };
+        var ioRequirement = new EntityMap
+        {
+            TypeName = "NodeIoRequirement",
+            Relation = "node_io_requirements",
+            Key = ["id"],
+            DefaultOrder = [new("field_name", Descending: false)],
+            Relations = [new("node", "WorkflowNode", RelationKind.One, [("node_id", "id")])],
+        };
+        var binding = new EntityMap
+        {
+            TypeName = "WorkflowDataBinding",
+            Relation = "workflow_data_bindings",
+            Key = ["id"],
+            DefaultOrder = [new("created_at", Descending: false)],
+            Relations =
+            [
+                new("workflow", "Workflow", RelationKind.One, [("workflow_id", "id")]),
+                new("sourceNode", "WorkflowNode", RelationKind.Optional, [("source_node_id", "id")]),
+                new("targetNode", "WorkflowNode", RelationKind.One, [("target_node_id", "id")]),
+            ],
+        };
+        var status = new EntityMap
+        {
+            TypeName = "ConfigStatus",
+            Relation = "config_status",
+            Key = ["id"],
+            DefaultOrder = [new("id", Descending: true)],
+        };
+
+        model.Entities(workflowConfig, channelConfig, workflowChannelConfig, ioRequirement, binding, status)
+            .Connection("workflowConfigs", workflowConfig)
+            .Connection("channelConfigs", channelConfig)
+            .Connection("workflowChannelConfigs", workflowChannelConfig)
+            .Connection("nodeIoRequirements", ioRequirement)
+            .Connection("workflowDataBindings", binding)
+            .Connection("configStatuses", status)
+            .Function("activeWorkflowConfig", workflowConfig, (field, sql) =>
+                $"get_active_workflow_config({sql.Add(field.Argument("workflowId"), NpgsqlDbType.Uuid)}, " +
+                $"{sql.Add(SqlBuilder.ToDbValue(field.Argument("channel"), ScalarKind.Enum), NpgsqlDbType.Text)}::workflow_channel)",
+                list: false);
+    }
+}

@@ -1,0 +1,40 @@
+namespace WorkflowGraph.Querying;
+
+/// <summary>Every entity map the features register, linked to each other once the SDL has been read.</summary>
+public sealed class EntityCatalog
+{
+    private readonly Dictionary<string, EntityMap> _maps = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Type, string Field), Func<string, string>> _computed = [];
+
+    public IEnumerable<EntityMap> Maps => _maps.Values;
+
+    public EntityCatalog Add(EntityMap map)
+    {
+        _maps.Add(map.TypeName, map);
+        return this;
+    }
+
+    /// <summary>A field computed in SQL from the row alias, e.g. an opaque cursor.</summary>
+    public EntityCatalog AddComputed(string type, string field, Func<string, string> sql)
+    {
+        _computed.Add((type, field), sql);
+        return this;
+    }
+
+    public Func<string, string>? Computed(string type, string field) => _computed.GetValueOrDefault((type, field));
+
+    public bool IsComputed(string type, string field) => _computed.ContainsKey((type, field));
+
+    public EntityMap? Find(string typeName) => _maps.GetValueOrDefault(typeName);
+
+    public EntityMap Get(string typeName) =>
+        Find(typeName) ?? throw new InvalidOperationException($"no entity map for GraphQL type {typeName}");
+
+    /// <summary>Resolves relation targets; throws when a relation names an unknown type.</summary>
+    public void Link()
+    {
+        foreach (var map in _maps.Values)
+            foreach (var relation in map.Relations)
+                relation.Target = Get(relation.TargetType);
+    }
+}

@@ -1,0 +1,39 @@
+namespace WorkflowGraph.Querying;
+
+/// <summary>The <c>GraphQL:*</c> limits that protect the database (defaults documented in the README).</summary>
+public sealed class QueryLimits
+{
+    public int DefaultPageSize { get; set; } = 20;
+    public int MaxPageSize { get; set; } = 100;
+
+    /// <summary>Rows a navigation list returns when it has no <c>first</c>; <c>first</c> may not exceed it.</summary>
+    public int MaxNestedListSize { get; set; } = 500;
+
+    public int MaxDepth { get; set; } = 12;
+    public int MaxComplexity { get; set; } = 20_000;
+    public int ExecutionTimeoutSeconds { get; set; } = 30;
+    public long MaxRequestBytes { get; set; } = 256 * 1024;
+
+    public int PageSize(int? first, int? last)
+    {
+        if (first is not null && last is not null)
+            throw QueryErrors.InvalidPaging("give first or last, not both");
+        var size = first ?? last ?? DefaultPageSize;
+        if (size < 0)
+            throw QueryErrors.InvalidPaging($"{(first is not null ? "first" : "last")} must not be negative");
+        if (size > MaxPageSize)
+            throw QueryErrors.PageTooLarge(first is not null ? "first" : "last", size, MaxPageSize);
+        return size;
+    }
+
+    public int NestedListSize(int? first)
+    {
+        if (first is null)
+            return MaxNestedListSize;
+        if (first < 0)
+            throw QueryErrors.InvalidPaging("first must not be negative");
+        if (first > MaxNestedListSize)
+            throw QueryErrors.PageTooLarge("first", first.Value, MaxNestedListSize);
+        return first.Value;
+    }
+}

@@ -1,0 +1,68 @@
+using NpgsqlTypes;
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Traces;
+
+/// <summary>Runs, their steps, events and context: where each comes from and the root fields that read them.</summary>
+public static class TraceGraph
+{
+    public static void Register(GraphModel model)
+    {
+        var trace = new EntityMap
+        {
+            TypeName = "WorkflowTrace",
+            Relation = "workflow_trace",
+            Key = ["id"],
+            DefaultOrder = [new("start_time", Descending: true)],
+            Relations =
+            [
+                new("workflow", "Workflow", RelationKind.One, [("workflow_id", "id")]),
+                new("steps", "WorkflowStep", RelationKind.Many, [("id", "trace_id")], [new("step_number", false)]),
+                new("events", "WorkflowEvent", RelationKind.Many, [("id", "trace_id")]),
+                new("context", "WorkflowContextEntry", RelationKind.Many, [("id", "trace_id")]),
+            ],
+        };
+        var step = new EntityMap
+        {
+            TypeName = "WorkflowStep",
+            Relation = "workflow_steps",
+            Key = ["id"],
+            DefaultOrder = [new("id", Descending: true)],
+            Relations =
+            [
+                new("trace", "WorkflowTrace", RelationKind.One, [("trace_id", "id")]),
+                new("node", "WorkflowNode", RelationKind.One, [("node_id", "id")]),
+                new("events", "WorkflowEvent", RelationKind.Many, [("id", "step_id")]),
+            ],
+        };
+        var workflowEvent = new EntityMap
+        {
+            TypeName = "WorkflowEvent",
+            Relation = "workflow_events",
+            Key = ["id"],
+            DefaultOrder = [new("id", Descending: false)],
+            Relations =
+            [
+                new("trace", "WorkflowTrace", RelationKind.One, [("trace_id", "id")]),
+                new("step", "WorkflowStep", RelationKind.Optional, [("step_id", "id")]),
+            ],
+        };
+        var context = new EntityMap
+        {
+            TypeName = "WorkflowContextEntry",
+            Relation = "workflow_trace_context",
+            Key = ["key"],
+            DefaultOrder = [new("key", Descending: false)],
+        };
+
+        model.Entities(trace, step, workflowEvent, context)
+            .Connection("traces", trace)
+            .Connection("steps", step)
+            .Connection("events", workflowEvent)
+            .ByKey("trace", trace, "id")
+            .ByKey("step", step, "id")
+            .Function("workflowContext", context, (field, sql) =>
+                $"get_workflow_context({sql.Add(field.Argument("traceId"), NpgsqlDbType.Bigint)}, {sql.Add(field.Argument("key"), NpgsqlDbType.Text)})",
+                list: true);
+    }
+}
