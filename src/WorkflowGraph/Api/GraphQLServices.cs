@@ -1,4 +1,7 @@
 using GraphQL;
+using GraphQL.Execution;
+using GraphQL.Validation;
+using GraphQLParser.AST;
 using GraphQL.SystemTextJson;
 using GraphQL.Types;
 using WorkflowGraph.Querying;
@@ -17,7 +20,11 @@ public static class GraphQLServices
         services.AddSingleton(limits);
         services.AddSingleton(_ => WorkflowSchema.CreateModel(limits));
         services.AddSingleton<ISchema>(provider => WorkflowSchema.Create(provider.GetRequiredService<GraphModel>(), SchemaDocument.Text));
-        services.AddSingleton<IDocumentExecuter, DocumentExecuter>();
+        services.AddSingleton<IDocumentExecuter>(_ => new DocumentExecuter(new GraphQLDocumentBuilder(), new DocumentValidator(),
+            new DefaultExecutionStrategySelector([
+                new ExecutionStrategyRegistration(new RawJsonParallelExecutionStrategy(), OperationType.Query),
+                new ExecutionStrategyRegistration(new RawJsonSerialExecutionStrategy(), OperationType.Mutation),
+            ]), []));
         services.AddSingleton<IGraphQLTextSerializer, GraphQLSerializer>();
         services.AddSingleton<GraphQLExecution>();
         services.AddHttpContextAccessor();

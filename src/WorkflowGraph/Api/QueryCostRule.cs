@@ -11,7 +11,7 @@ namespace WorkflowGraph.Api;
 /// Refuses operations that are too deep or too costly before anything runs. Introspection (<c>__schema</c>,
 /// <c>__type</c>) is not counted, so tools can always load the schema. Cost: every field costs 1, and the
 /// selection of a connection or list costs once per row it may return (<c>first</c>/<c>last</c>, else the
-/// default page size for connections and the nested-list maximum for lists).
+/// default page size for connections and <see cref="QueryLimits.AssumedListSize"/> for navigation lists).
 /// </summary>
 public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
 {
@@ -101,6 +101,6 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
             if (requested is not null)
                 return Math.Max(requested.Value, 1);
         }
-        return isConnection ? limits.DefaultPageSize : limits.MaxNestedListSize;
+        return isConnection ? limits.DefaultPageSize : limits.AssumedListSize;
     }
 }

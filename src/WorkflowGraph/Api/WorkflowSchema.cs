@@ -51,9 +51,16 @@ public static class WorkflowSchema
                 bound.Add((type, field));
             }
 
+            var queryFields = objectTypes["Query"].Fields?.Items.ToDictionary(f => f.Name.StringValue) ?? [];
             foreach (var (name, resolve) in model.QueryFields)
-                Bind("Query", name, new FuncFieldResolver<object?>(context =>
-                    new ValueTask<object?>(resolve(context, context.RequestServices!.GetRequiredService<RequestDatabase>()))));
+            {
+                IFieldResolver resolver = new FuncFieldResolver<object?>(context =>
+                    new ValueTask<object?>(resolve(context, context.RequestServices!.GetRequiredService<RequestDatabase>())));
+                // a field returning entities gets them as finished JSON from its statement
+                if (queryFields.TryGetValue(name, out var field) && model.Catalog.Find(NamedType(field.Type)) is not null)
+                    resolver = new RawJsonResolver(resolver);
+                Bind("Query", name, resolver);
+            }
 
             foreach (var map in model.Catalog.Maps)
             {
@@ -67,7 +74,7 @@ public static class WorkflowSchema
             {
                 Bind(type, "pageInfo", new FuncFieldResolver<object?>(c => ((ConnectionPage)c.Source!).PageInfo));
                 Bind(type, "totalCount", new FuncFieldResolver<object?>(c => (int?)((ConnectionPage)c.Source!).TotalCount));
-                Bind(type, "nodes", new FuncFieldResolver<object?>(c => ((ConnectionPage)c.Source!).Nodes("nodes/" + ResponseKey(c))));
+                Bind(type, "nodes", new RawJsonResolver(new FuncFieldResolver<object?>(c => ((ConnectionPage)c.Source!).Nodes("nodes/" + ResponseKey(c)))));
                 Bind(type, "edges", new FuncFieldResolver<object?>(c =>
                 {
                     var page = (ConnectionPage)c.Source!;
@@ -78,16 +85,21 @@ public static class WorkflowSchema
             foreach (var type in objectTypes.Keys.Where(t => t.EndsWith("Edge", StringComparison.Ordinal)))
             {
                 Bind(type, "cursor", new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Cursor));
-                Bind(type, "node", new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Node(ResponseKey(c))));
+                Bind(type, "node", new RawJsonResolver(new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Node(ResponseKey(c)))));
             }
             Bind("PageInfo", "hasNextPage", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).HasNextPage));
             Bind("PageInfo", "hasPreviousPage", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).HasPreviousPage));
             Bind("PageInfo", "startCursor", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).StartCursor));
             Bind("PageInfo", "endCursor", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).EndCursor));
         });
-        schema.RegisterType(new UuidGraphType());
-        schema.RegisterType(new DateTimeOffsetGraphType());
-        schema.RegisterType(new JsonGraphType());
+        // custom scalars replace the SDL's declarations, so they carry the SDL's descriptions
+        var scalarDescriptions = document.Definitions.OfType<GraphQLScalarTypeDefinition>()
+            .ToDictionary(d => d.Name.StringValue, d => d.Description?.Value.ToString());
+        foreach (var scalar in new ScalarGraphType[] { new UuidGraphType(), new DateTimeOffsetGraphType(), new JsonGraphType(), new LongGraphType() })
+        {
+            scalar.Description = scalarDescriptions.GetValueOrDefault(scalar.Name);
+            schema.RegisterType(scalar);
+        }
 
         VerifyBindings(objectTypes, bound);
         schema.Initialize();

@@ -70,7 +70,7 @@ public sealed class ConnectionQuery(Projection projection, QueryLimits limits)
                     AddProjection(paths, projections, $"edges/{child.ResponseKey}/{node.ResponseKey}", projection.Object(map, alias, node.Children, sql));
         }
         var selectsCursor = field.Children.Any(c => c.Name == "pageInfo" || c.Name == "edges");
-        var columns = new List<string> { selectsCursor ? SortOrder.CursorValuesSql(keys) + " AS c" : "NULL::json AS c" };
+        var columns = selectsCursor ? new List<string> { SortOrder.CursorValuesSql(keys) + " AS c" } : [];
         columns.AddRange(projections.Select((p, i) => $"{p} AS p{i}"));
         var condition = conditions.Where(c => c != "TRUE").ToList();
         var page = $"SELECT {string.Join(", ", columns)} FROM {map.Relation} {alias}" +
@@ -99,17 +99,18 @@ public sealed class ConnectionQuery(Projection projection, QueryLimits limits)
             long? totalCount = null;
             var cursorList = new List<string>();
             var rowList = new List<JsonElement[]>();
-            var offset = countTotal ? 2 : 0;
+            var cursorColumn = countTotal ? 2 : 0;
+            var firstProjection = cursorColumn + (selectsCursor ? 1 : 0);
             while (await reader.ReadAsync(ct))
             {
                 if (countTotal)
                     totalCount = reader.GetInt64(0);
                 if (!readsPage || (countTotal && reader.IsDBNull(1)))
                     continue;
-                cursorList.Add(reader.IsDBNull(offset) ? "" : Cursor.Encode(signature, reader.GetString(offset)));
+                cursorList.Add(selectsCursor ? Cursor.Encode(signature, reader.GetString(cursorColumn)) : "");
                 var nodes = new JsonElement[projections.Count];
                 for (var i = 0; i < projections.Count; i++)
-                    nodes[i] = JsonSerializer.Deserialize<JsonElement>(reader.GetString(offset + 1 + i));
+                    nodes[i] = JsonSerializer.Deserialize<JsonElement>(reader.GetString(firstProjection + i));
                 rowList.Add(nodes);
             }
             return (totalCount, cursorList, rowList);

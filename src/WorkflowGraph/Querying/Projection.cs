@@ -15,7 +15,9 @@ public sealed class Projection(EntityCatalog catalog, QueryLimits limits)
         foreach (var field in fields)
         {
             var key = "'" + field.ResponseKey + "'";
-            if (map.Columns.TryGetValue(field.Name, out var column))
+            if (field.Name == FieldSelection.Typename)
+                pairs.Add($"{key}, '{map.TypeName}'");
+            else if (map.Columns.TryGetValue(field.Name, out var column))
                 pairs.Add($"{key}, {Column(column, alias)}");
             else if (map.FindRelation(field.Name) is { } relation)
                 pairs.Add($"{key}, {Relation(relation, alias, field, sql)}");
@@ -30,9 +32,16 @@ public sealed class Projection(EntityCatalog catalog, QueryLimits limits)
         return "(" + string.Join(" || ", chunks) + ")::json";
     }
 
-    /// <summary>Enums travel as their GraphQL names; everything else as PostgreSQL renders it in JSON.</summary>
-    public static string Column(ColumnMap column, string alias) =>
-        column.Kind == ScalarKind.Enum ? $"upper({column.Sql(alias)})" : column.Sql(alias);
+    /// <summary>
+    /// Values as GraphQL writes them: enums by their GraphQL names, Float as a double (numeric would keep
+    /// trailing zeros); the rest as PostgreSQL renders it in JSON (ISO-8601 timestamps, numbers, jsonb as is).
+    /// </summary>
+    public static string Column(ColumnMap column, string alias) => column.Kind switch
+    {
+        ScalarKind.Enum => $"upper({column.Sql(alias)})",
+        ScalarKind.Float => $"{column.Sql(alias)}::float8",
+        _ => column.Sql(alias),
+    };
 
     private string Relation(RelationMap relation, string alias, FieldSelection field, SqlBuilder sql)
     {

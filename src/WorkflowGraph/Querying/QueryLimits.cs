@@ -9,6 +9,9 @@ public sealed class QueryLimits
     /// <summary>Rows a navigation list returns when it has no <c>first</c>; <c>first</c> may not exceed it.</summary>
     public int MaxNestedListSize { get; set; } = 500;
 
+    /// <summary>The rows the cost analysis assumes for a navigation list without <c>first</c>.</summary>
+    public int AssumedListSize { get; set; } = 10;
+
     public int MaxDepth { get; set; } = 12;
     public int MaxComplexity { get; set; } = 20_000;
     public int ExecutionTimeoutSeconds { get; set; } = 30;

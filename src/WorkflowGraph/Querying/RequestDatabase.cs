@@ -5,10 +5,10 @@ namespace WorkflowGraph.Querying;
 /// <summary>Who the current request acts for; the database confines it to <see cref="OrgId"/> through RLS.</summary>
 public sealed record RequestTenant(Guid? OrgId, Guid? UserId);
 
-/// <summary>Sees every statement the engine sends (tests record them; production registers nothing).</summary>
+/// <summary>Sees every statement the engine sends (tests and the benchmark record them; production registers nothing).</summary>
 public interface IStatementObserver
 {
-    void OnStatement(string sql);
+    void OnStatement(string sql, IReadOnlyList<NpgsqlParameter> parameters);
 }
 
 /// <summary>
@@ -43,7 +43,7 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
                 command.Parameters.Add(parameter);
             batch.BatchCommands.Add(command);
             foreach (var observer in observers)
-                observer.OnStatement(sql);
+                observer.OnStatement(sql, parameters);
             try
             {
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken);

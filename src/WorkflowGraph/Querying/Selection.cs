@@ -10,11 +10,15 @@ namespace WorkflowGraph.Querying;
 /// One field of a selection set with its coerced arguments and, for object fields, its own selection — fragments
 /// expanded, @skip/@include applied, repeated response keys merged — so a whole subtree compiles to one SQL.
 /// </summary>
-public sealed class FieldSelection(string responseKey, FieldType definition, IDictionary<string, ArgumentValue>? arguments)
+public sealed class FieldSelection(string responseKey, FieldType? definition, IDictionary<string, ArgumentValue>? arguments, string? metaName = null)
 {
+    public const string Typename = "__typename";
+
     public string ResponseKey { get; } = responseKey;
-    public FieldType Definition { get; } = definition;
-    public string Name => Definition.Name;
+
+    /// <summary>Null for <c>__typename</c>, which every object answers with its type's name.</summary>
+    public FieldType? Definition { get; } = definition;
+    public string Name => Definition?.Name ?? metaName!;
     public List<GraphQLField> Nodes { get; } = [];
     public IReadOnlyList<FieldSelection> Children { get; internal set; } = [];
 
@@ -43,7 +47,7 @@ public static class SelectionReader
 
     private static List<FieldSelection> ReadChildren(IExecutionContext execution, GraphQLDocument document, FieldSelection parent)
     {
-        if (parent.Definition.ResolvedType?.GetNamedType() is not IComplexGraphType type)
+        if (parent.Definition?.ResolvedType?.GetNamedType() is not IComplexGraphType type)
             return [];
         var byKey = new Dictionary<string, FieldSelection>();
         var order = new List<FieldSelection>();
@@ -67,12 +71,14 @@ public static class SelectionReader
                 case GraphQLField field:
                     var name = field.Name.StringValue;
                     var definition = type.GetField(name);
-                    if (definition is null)
-                        continue; // __typename and other meta fields are answered by the engine itself
+                    if (definition is null && name != FieldSelection.Typename)
+                        continue; // other meta fields (__schema, __type) only exist on Query
                     var key = field.Alias?.Name.StringValue ?? name;
                     if (!byKey.TryGetValue(key, out var existing))
                     {
-                        existing = new FieldSelection(key, definition, execution.GetArguments(definition, field));
+                        existing = definition is null
+                            ? new FieldSelection(key, null, null, FieldSelection.Typename)
+                            : new FieldSelection(key, definition, execution.GetArguments(definition, field));
                         byKey[key] = existing;
                         order.Add(existing);
                     }

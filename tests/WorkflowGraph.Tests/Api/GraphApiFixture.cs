@@ -18,7 +18,7 @@ public sealed class StatementLog : IStatementObserver
 {
     private readonly ConcurrentQueue<string> _statements = new();
 
-    public void OnStatement(string sql) => _statements.Enqueue(sql);
+    public void OnStatement(string sql, IReadOnlyList<Npgsql.NpgsqlParameter> parameters) => _statements.Enqueue(sql);
 
     public IReadOnlyList<string> Take()
     {

@@ -1,0 +1,92 @@
+using System.Net;
+
+namespace WorkflowGraph.Tests.Api;
+
+/// <summary>Bad requests get a clear GraphQL error with a code and a proper status, and never reach the database.</summary>
+public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiFixture>
+{
+    public static readonly TheoryData<string, string> Refused = new()
+    {
+        { "{ traces(first: 1) { nodes { id } }", "SYNTAX_ERROR" },
+        { "{ traces { nodes { id nonsense } } }", "FIELDS_ON_CORRECT_TYPE" },
+        { "{ traces(where: { status: { eq: DONE } }) { nodes { id } } }", "ARGUMENTS_OF_CORRECT_TYPE" },
+        { "{ trace(id: \"seven\") { id } }", "ARGUMENTS_OF_CORRECT_TYPE" },
+        { "{ workflow(id: \"not-a-uuid\") { id } }", "ARGUMENTS_OF_CORRECT_TYPE" },
+        { "{ traces(where: { startTime: { gt: \"yesterday\" } }) { nodes { id } } }", "ARGUMENTS_OF_CORRECT_TYPE" },
+        { "{ traces { nodes { steps { trace { steps { trace { steps { trace { steps { trace { steps { trace { id } } } } } } } } } } } } }", "MAX_DEPTH_EXCEEDED" },
+        { "{ a: traces(first: 100) { nodes { steps(first: 500) { events(first: 500) { id } } } } }", "MAX_COMPLEXITY_EXCEEDED" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public async Task Refused_before_execution(string query, string code)
+    {
+        var response = await api.PostAsync(query);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Contains(code, response.ErrorCodes);
+        Assert.False(response.Body.TryGetProperty("data", out _));
+        Assert.Empty(response.Statements);
+    }
+
+    [Fact]
+    public async Task A_variable_of_the_wrong_type_is_refused()
+    {
+        var response = await api.PostAsync("query ($id: Long!) { trace(id: $id) { id } }", new { id = "seven" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Contains("INVALID_VALUE", response.ErrorCodes);
+        Assert.Empty(response.Statements);
+
+        var uuid = await api.PostAsync("query ($id: UUID!) { workflow(id: $id) { id } }", new { id = "not-a-uuid" });
+        Assert.Equal(HttpStatusCode.BadRequest, uuid.Status);
+        Assert.Empty(uuid.Statements);
+    }
+
+    [Fact]
+    public async Task Introspection_is_not_limited_by_depth()
+    {
+        const string introspection = """
+            query { __schema { types { name fields { name type { name kind ofType { name kind ofType { name kind ofType {
+              name kind ofType { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } } } } } } } }
+            """;
+        var response = await api.PostAsync(introspection);
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        Assert.True(response.Data.GetProperty("__schema").GetProperty("types").GetArrayLength() > 50);
+        Assert.Empty(response.Statements);
+    }
+
+    [Fact]
+    public async Task Errors_carry_codes_and_no_sql_or_stack()
+    {
+        var response = await api.PostAsync("{ workflowContext(traceId: 99999) { key } }");
+        Assert.Contains("NOT_FOUND", response.ErrorCodes);
+        var text = response.Body.GetRawText();
+        Assert.DoesNotContain("SELECT", text);
+        Assert.DoesNotContain("   at ", text);
+        Assert.DoesNotContain("Npgsql", text);
+    }
+
+    [Fact]
+    public async Task A_failing_function_field_leaves_the_other_root_fields_answered()
+    {
+        // activeWorkflowConfig is nullable, so its error stays local; the transaction stays usable for the rest
+        var response = await api.PostAsync("""
+            {
+              bad: activeWorkflowConfig(workflowId: "00000000-0000-4000-8000-000000000000") { id }
+              good: workflowContext(traceId: 18) { key }
+              traces(first: 1) { totalCount }
+            }
+            """);
+        Assert.Contains("NOT_FOUND", response.ErrorCodes);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, response.Data.GetProperty("bad").ValueKind);
+        Assert.Equal(2, response.Data.GetProperty("good").GetArrayLength());
+        Assert.Equal(40, response.Data.GetProperty("traces").GetProperty("totalCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_error_in_a_non_null_root_field_nulls_the_data_as_the_spec_says()
+    {
+        var response = await api.PostAsync("{ workflowContext(traceId: 99999) { key } traces(first: 1) { totalCount } }");
+        Assert.Contains("NOT_FOUND", response.ErrorCodes);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, response.Body.GetProperty("data").ValueKind);
+    }
+}

@@ -1,0 +1,94 @@
+using GraphQL;
+using GraphQLParser;
+using GraphQLParser.AST;
+using GraphQLParser.Visitors;
+using Snapshooter.Xunit;
+using WorkflowGraph.Api;
+using WorkflowGraph.Querying;
+using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Infrastructure;
+
+namespace WorkflowGraph.Tests.Api;
+
+public sealed class SchemaTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+{
+    private static GraphQL.Types.ISchema Build(string sdl, Action<GraphModel>? change = null)
+    {
+        var model = WorkflowSchema.CreateModel(new QueryLimits());
+        change?.Invoke(model);
+        return WorkflowSchema.Create(model, sdl);
+    }
+
+    [Fact]
+    public void The_printed_schema_matches_the_snapshot()
+    {
+        Snapshot.Match(Build(SchemaDocument.Text).Print());
+    }
+
+    [Fact]
+    public void The_served_schema_is_the_sdl_in_the_schema_folder()
+    {
+        var files = Directory.GetFiles(Path.Combine(RepoFolder(), "schema"), "*.graphql").Order().Select(File.ReadAllText);
+        var fromFiles = Definitions(string.Join("\n", files));
+        var served = Definitions(Build(SchemaDocument.Text).Print());
+
+        Assert.Equal(fromFiles.Keys, served.Keys);
+        foreach (var (name, definition) in fromFiles)
+            Assert.True(definition == served[name], $"{name} differs:\n--- schema/\n{definition}\n--- served\n{served[name]}");
+    }
+
+    [Fact]
+    public void Startup_fails_when_an_sdl_field_has_no_resolver()
+    {
+        var sdl = SchemaDocument.Text.Replace("type WorkflowTrace {", "type WorkflowTrace {\n  ghost: String!\n  phantom(x: Int): [WorkflowStep!]!");
+        var error = Assert.Throws<InvalidOperationException>(() => Build(sdl));
+        Assert.Contains("WorkflowTrace.phantom", error.Message);
+        Assert.Contains("no relation is mapped", error.Message);
+    }
+
+    [Fact]
+    public void Startup_fails_when_a_resolver_has_no_sdl_field()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            Build(SchemaDocument.Text, model => model.QueryFields.Add("ghostRuns", (_, _) => Task.FromResult<object?>(null))));
+        Assert.Contains("Query.ghostRuns", error.Message);
+    }
+
+    [Fact]
+    public async Task Every_mapped_field_reads_a_column_that_exists()
+    {
+        var model = WorkflowSchema.CreateModel(new QueryLimits());
+        WorkflowSchema.Create(model, SchemaDocument.Text);
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        foreach (var map in model.Catalog.Maps)
+        {
+            var columns = string.Join(", ", map.Columns.Values.Select(c => c.Sql("t")));
+            await conn.ExecAsync($"SELECT {columns} FROM {map.Relation} t LIMIT 0");
+            foreach (var relation in map.Relations)
+                await conn.ExecAsync(
+                    $"SELECT 1 FROM {map.Relation} t JOIN {relation.Target.Relation} r ON {FilterCompiler.JoinCondition(relation, "t", "r")} LIMIT 0");
+        }
+    }
+
+    /// <summary>Each type definition printed the same way, by name (built-in scalars are not printed by the engine).</summary>
+    private static SortedDictionary<string, string> Definitions(string sdl)
+    {
+        var printer = new SDLPrinter(new SDLPrinterOptions { PrintComments = false });
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var definition in Parser.Parse(sdl).Definitions.OfType<GraphQLTypeDefinition>())
+        {
+            var writer = new StringWriter();
+            printer.PrintAsync(definition, writer).AsTask().GetAwaiter().GetResult();
+            result[definition.Name.StringValue] = writer.ToString().Trim();
+        }
+        return result;
+    }
+
+    private static string RepoFolder()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "WorkflowGraph.sln")))
+            folder = folder.Parent;
+        return folder?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}
