@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseLocalDefault(builder.Configuration);
 builder.Services.AddWorkflowGraphDatabase();
 builder.Services.AddGraphQLApi(builder.Configuration);
+builder.Services.AddGraphQLHttp();
 
 var app = builder.Build();
 app.MapHealthEndpoint();

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using GraphQL;
 using GraphQL.Execution;
 using GraphQL.Validation;
@@ -25,7 +26,8 @@ public static class GraphQLServices
                 new ExecutionStrategyRegistration(new RawJsonParallelExecutionStrategy(), OperationType.Query),
                 new ExecutionStrategyRegistration(new RawJsonSerialExecutionStrategy(), OperationType.Mutation),
             ]), []));
-        services.AddSingleton<IGraphQLTextSerializer, GraphQLSerializer>();
+        // responses are JSON with a JSON content type, never inlined into HTML: escape only what JSON requires
+        services.AddSingleton<IGraphQLTextSerializer>(new GraphQLSerializer(options => options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
         services.AddSingleton<GraphQLExecution>();
         services.AddHttpContextAccessor();
         // Until authentication lands the tenant comes from development headers; no header means no rows.

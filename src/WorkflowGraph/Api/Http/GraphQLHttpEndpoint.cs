@@ -1,21 +1,85 @@
-using GraphQL;
 using GraphQL.Transport;
+using WorkflowGraph.Api.Ide;
 
 namespace WorkflowGraph.Api.Http;
 
-/// <summary>POST /graphql (first cut: JSON in, graphql-response+json out).</summary>
+/// <summary>
+/// <c>/graphql</c> per GraphQL over HTTP: POST runs anything, GET runs queries only (mutations get a 405),
+/// <c>GET ?sdl</c> returns the schema text, and a browser navigating here gets Banana Cake Pop.
+/// </summary>
 public static class GraphQLHttpEndpoint
 {
+    public const string Path = "/graphql";
+
     public static IEndpointRouteBuilder MapGraphQLEndpoint(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/graphql", async (HttpContext http, IGraphQLTextSerializer serializer, GraphQLExecution execution) =>
+        // Every method lands here, so the ones we do not serve get a 405 with Allow rather than a 404.
+        app.Map(Path, http => http.Request.Method switch
         {
-            var request = await serializer.ReadAsync<GraphQLRequest>(http.Request.Body, http.RequestAborted);
-            var result = await execution.ExecuteAsync(request!, http.RequestServices, allowMutations: true, http.RequestAborted);
-            http.Response.StatusCode = result.Executed ? 200 : 400;
-            http.Response.ContentType = "application/graphql-response+json; charset=utf-8";
-            await serializer.WriteAsync(http.Response.Body, result, http.RequestAborted);
+            _ when HttpMethods.IsGet(http.Request.Method) => GetAsync(http),
+            _ when HttpMethods.IsPost(http.Request.Method) => PostAsync(http),
+            _ => RefuseMethodAsync(http),
         });
+        app.MapBananaCakePop(Path);
         return app;
+    }
+
+    static async Task PostAsync(HttpContext http)
+    {
+        var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
+        if (ResponseMediaType.Negotiate(http.Request.Headers.Accept) is not { } mediaType)
+        {
+            await responder.WriteProblemAsync(http, HttpProblem.NotAcceptable(), null);
+            return;
+        }
+        var reader = http.RequestServices.GetRequiredService<GraphQLRequestReader>();
+        var (request, problem) = await reader.ReadPostAsync(http.Request, http.RequestAborted);
+        await ExecuteAsync(http, responder, mediaType, request, problem, allowMutations: true);
+    }
+
+    static async Task GetAsync(HttpContext http)
+    {
+        var parameters = http.Request.Query;
+        if (parameters.ContainsKey("sdl"))
+        {
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await http.Response.WriteAsync(SchemaDocument.Text, http.RequestAborted);
+            return;
+        }
+        if (!parameters.ContainsKey("query") && ResponseMediaType.WantsHtml(http.Request.Headers.Accept))
+        {
+            await http.RequestServices.GetRequiredService<BananaCakePop>().ServeIdeAsync(http, Path);
+            return;
+        }
+        var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
+        if (ResponseMediaType.Negotiate(http.Request.Headers.Accept) is not { } mediaType)
+        {
+            await responder.WriteProblemAsync(http, HttpProblem.NotAcceptable(), null);
+            return;
+        }
+        var (request, problem) = http.RequestServices.GetRequiredService<GraphQLRequestReader>().ReadGet(parameters);
+        // allowMutations: false makes GraphQLExecution refuse mutations (MUTATION_NOT_ALLOWED), answered with 405.
+        await ExecuteAsync(http, responder, mediaType, request, problem, allowMutations: false);
+    }
+
+    static async Task ExecuteAsync(HttpContext http, GraphQLHttpResponder responder, string mediaType,
+        GraphQLRequest? request, HttpProblem? problem, bool allowMutations)
+    {
+        if (problem is not null)
+        {
+            await responder.WriteProblemAsync(http, problem, mediaType);
+            return;
+        }
+        // The request's scope owns its database session (RequestDatabase); GraphQLExecution commits mutations.
+        var execution = http.RequestServices.GetRequiredService<GraphQLExecution>();
+        var result = await execution.ExecuteAsync(request!, http.RequestServices, allowMutations, http.RequestAborted);
+        await responder.WriteResultAsync(http, result, mediaType);
+    }
+
+    static Task RefuseMethodAsync(HttpContext http)
+    {
+        http.Response.Headers.Allow = $"{HttpMethods.Get}, {HttpMethods.Post}";
+        var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
+        return responder.WriteProblemAsync(http, HttpProblem.MethodNotAllowed(http.Request.Method), ResponseMediaType.Negotiate(http.Request.Headers.Accept));
     }
 }

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace WorkflowGraph.Tests.Http;
+
+/// <summary>
+/// Banana Cake Pop in headless Chromium (tests/http-audit/ide-smoke.mjs): the page loads from the service, the IDE
+/// introspects the schema and runs a query typed into a new document.
+/// </summary>
+public sealed class BananaCakePopBrowserTests(LiveServer server, ITestOutputHelper output) : IClassFixture<LiveServer>
+{
+    /// <summary>Debian's package (.ci/setup.sh installs it); CHROMIUM_PATH points elsewhere.</summary>
+    static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    sealed record SmokeReport(bool Ok, List<string> Steps, string? Error, string? Screenshot);
+
+    [Fact]
+    public async Task The_ide_loads_the_schema_and_runs_a_query()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run .ci/setup.sh (apt-get install chromium) or set CHROMIUM_PATH.");
+        var screenshot = Path.Combine(Path.GetTempPath(), $"bcp-smoke-{Guid.NewGuid():N}.png");
+
+        var run = await NodeScript.RunAsync("ide-smoke.mjs", [server.BaseUrl, Chromium, screenshot], TimeSpan.FromSeconds(90));
+
+        Assert.True(run.ExitCode == 0, $"ide-smoke.mjs exited with {run.ExitCode}:\n{run.StandardError}");
+        var report = JsonSerializer.Deserialize<SmokeReport>(run.StandardOutput, JsonSerializerOptions.Web)!;
+        foreach (var step in report.Steps) output.WriteLine(step);
+        Assert.True(report.Ok, $"""
+            Banana Cake Pop did not get through: {report.Error}
+            steps done: {string.Join(" → ", report.Steps)}
+            {(report.Screenshot is null ? "" : $"screenshot of the page: {report.Screenshot}")}
+            """);
+    }
+}

@@ -1,0 +1,82 @@
+// Opens Banana Cake Pop in headless Chromium the way an analyst would: loads <base>/graphql, waits until the IDE
+// has introspected the schema, types a query into a new document, runs it and reads the answer. Prints one JSON
+// object on stdout: { ok, steps: [...], error?, screenshot? }; the xunit test BananaCakePopBrowserTests judges it.
+//   node ide-smoke.mjs http://127.0.0.1:5000 [/usr/bin/chromium] [failure-screenshot.png]
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base, executablePath = '/usr/bin/chromium', screenshotPath] = process.argv.slice(2);
+const query = '{ traces(first: 1) { totalCount } }';
+const steps = [];
+// A wait that is abandoned when an earlier step fails must not crash the script after it has reported.
+const pending = (promise) => (promise.catch(() => {}), promise);
+const step = (name) => steps.push(name);
+const report = (fields) => process.stdout.write(JSON.stringify({ steps, ...fields }) + '\n');
+
+const profile = mkdtempSync(join(tmpdir(), 'bcp-profile-'));
+let context;
+try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    // The IDE's service worker reloads the page once it has cached itself; blocking it keeps one page load.
+    serviceWorkers: 'block',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  context.setDefaultTimeout(20_000);
+  // Only the server under test: the IDE's links to the outside (fonts, news, telemetry) are refused, not awaited.
+  await context.route((url) => url.origin !== new URL(base).origin, (route) => route.abort());
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+
+  const response = await page.goto(`${base}/graphql`);
+  step(`GET /graphql answered ${response?.status()} at ${page.url()}`);
+
+  // A new document connects to the endpoint from bcp-config.json and introspects it.
+  const introspected = pending(page.waitForResponse(
+    (response) => response.request().method() === 'POST' && (response.request().postData() ?? '').includes('__schema')));
+  await page.getByRole('button', { name: 'Create Document' }).click();
+  const introspection = await introspected;
+  const schema = await introspection.json();
+  if (introspection.status() !== 200 || !schema?.data?.__schema?.queryType)
+    throw new Error(`introspection failed: ${introspection.status()} ${JSON.stringify(schema).slice(0, 300)}`);
+  step(`a new document introspected ${introspection.url()}`);
+  await page.getByText('Schema available').waitFor();
+  step('the IDE shows "Schema available"');
+
+  // The request editor is the first Monaco editor; insertText avoids its auto-closing of braces.
+  await page.locator('.monaco-editor').first().click();
+  await page.keyboard.insertText(query);
+  // The IDE parses the editor's text a moment later and then puts a "Run" lens over the operation; Run before
+  // that would send the old, empty document.
+  await page.locator('.monaco-editor .codelens-decoration').first().waitFor();
+  const executed = pending(page.waitForResponse(
+    (response) => response.request().method() === 'POST' && (response.request().postData() ?? '').includes('traces')));
+  await page.getByRole('button', { name: /^Run Operation/ }).click();
+  const run = await executed;
+  const body = await run.json();
+  if (run.status() !== 200 || typeof body?.data?.traces?.totalCount !== 'number')
+    throw new Error(`running the query failed: ${run.status()} ${JSON.stringify(body).slice(0, 300)}`);
+  step(`the query ran: ${JSON.stringify(body)}`);
+
+  await page.locator('.monaco-editor .view-lines', { hasText: '"totalCount"' }).waitFor();
+  step('the response pane shows totalCount');
+  if (pageErrors.length) step(`page errors (not fatal): ${pageErrors.join(' | ').slice(0, 300)}`);
+  report({ ok: true });
+} catch (error) {
+  let screenshot;
+  if (context && screenshotPath) {
+    try {
+      await context.pages()[0]?.screenshot({ path: screenshotPath });
+      screenshot = screenshotPath;
+    } catch {}
+  }
+  report({ ok: false, error: String(error?.message ?? error), screenshot });
+} finally {
+  await context?.close().catch(() => {});
+  rmSync(profile, { recursive: true, force: true });
+}
