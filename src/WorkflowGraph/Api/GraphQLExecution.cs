@@ -15,6 +15,9 @@ namespace WorkflowGraph.Api;
 /// </summary>
 public sealed class GraphQLExecution(ISchema schema, IDocumentExecuter executer, QueryLimits limits, ILogger<GraphQLExecution> logger)
 {
+    // rules that depend on the request (variables, transport) run again when a cached document is reused
+    private readonly IValidationRule[] _requestRules = [new QueryCostRule(limits)];
+    private readonly IValidationRule[] _getRequestRules = [new QueryCostRule(limits), new QueriesOnlyRule()];
     private readonly IValidationRule[] _rules = [.. DocumentValidator.CoreRules, new QueryCostRule(limits)];
     private readonly IValidationRule[] _queryOnlyRules = [.. DocumentValidator.CoreRules, new QueryCostRule(limits), new QueriesOnlyRule()];
 
@@ -35,6 +38,7 @@ public sealed class GraphQLExecution(ISchema schema, IDocumentExecuter executer,
             RequestServices = requestServices,
             CancellationToken = timeout.Token,
             ValidationRules = allowMutations ? _rules : _queryOnlyRules,
+            CachedDocumentValidationRules = allowMutations ? _requestRules : _getRequestRules,
             UnhandledExceptionDelegate = HideDetails,
         });
         if (result.Executed && result.Operation?.Operation == OperationType.Mutation && result.Errors is null or { Count: 0 })

@@ -25,7 +25,7 @@ public static class GraphQLServices
             new DefaultExecutionStrategySelector([
                 new ExecutionStrategyRegistration(new RawJsonParallelExecutionStrategy(), OperationType.Query),
                 new ExecutionStrategyRegistration(new RawJsonSerialExecutionStrategy(), OperationType.Mutation),
-            ]), []));
+            ]), [new DocumentCache()]));
         // responses are JSON with a JSON content type, never inlined into HTML: escape only what JSON requires
         services.AddSingleton<IGraphQLTextSerializer>(new GraphQLSerializer(options => options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
         services.AddSingleton<GraphQLExecution>();

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using WorkflowGraph.Querying;
 using GraphQL;
 using GraphQL.Execution;
 using GraphQL.Resolvers;
@@ -24,9 +24,8 @@ public sealed class RawJsonExecutionNode(ExecutionNode parent, IGraphType graphT
     public override object? ToValue() => Result switch
     {
         null => null,
-        JsonElement { ValueKind: JsonValueKind.Null } => null,
-        JsonElement element => element,
-        IEnumerable<JsonElement> elements => elements as IReadOnlyCollection<JsonElement> ?? elements.ToList(),
+        RawJson json => json,
+        IReadOnlyList<RawJson> list => list,
         _ => throw new InvalidOperationException($"{Name} resolved to {Result.GetType().Name}, not JSON"),
     };
 }

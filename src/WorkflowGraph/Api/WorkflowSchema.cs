@@ -65,9 +65,9 @@ public static class WorkflowSchema
             foreach (var map in model.Catalog.Maps)
             {
                 foreach (var column in map.Columns.Values)
-                    Bind(map.TypeName, column.Field, new JsonFieldResolver(column.Kind));
+                    Bind(map.TypeName, column.Field, ProjectedFieldResolver.Instance);
                 foreach (var relation in map.Relations)
-                    Bind(map.TypeName, relation.Field, new JsonFieldResolver(null));
+                    Bind(map.TypeName, relation.Field, ProjectedFieldResolver.Instance);
             }
 
             foreach (var type in objectTypes.Keys.Where(t => t.EndsWith("Connection", StringComparison.Ordinal)))

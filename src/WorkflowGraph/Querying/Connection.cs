@@ -1,4 +1,3 @@
-using System.Text.Json;
 using GraphQL;
 using Npgsql;
 
@@ -10,13 +9,17 @@ public sealed class ConnectionPage
     public required IReadOnlyList<string> Cursors { get; init; }
 
     /// <summary>Rows × projections: each distinct place the node is selected (nodes, edges.node) has its own projection.</summary>
-    public required IReadOnlyList<JsonElement[]> Rows { get; init; }
+    public required IReadOnlyList<RawJson[]> Rows { get; init; }
 
     public required IReadOnlyDictionary<string, int> ProjectionByPath { get; init; }
     public required PageInfo PageInfo { get; init; }
     public long? TotalCount { get; init; }
 
-    public IEnumerable<JsonElement> Nodes(string path) => Rows.Select(r => r[ProjectionByPath[path]]);
+    public IReadOnlyList<RawJson> Nodes(string path)
+    {
+        var projection = ProjectionByPath[path];
+        return Rows.Select(r => r[projection]).ToList();
+    }
 }
 
 public sealed record PageInfo(bool HasNextPage, bool HasPreviousPage, string? StartCursor, string? EndCursor);
@@ -24,7 +27,7 @@ public sealed record PageInfo(bool HasNextPage, bool HasPreviousPage, string? St
 public sealed record Edge(ConnectionPage Page, int Row, string EdgesKey)
 {
     public string Cursor => Page.Cursors[Row];
-    public JsonElement Node(string nodeKey) => Page.Rows[Row][Page.ProjectionByPath[$"edges/{EdgesKey}/{nodeKey}"]];
+    public RawJson Node(string nodeKey) => Page.Rows[Row][Page.ProjectionByPath[$"edges/{EdgesKey}/{nodeKey}"]];
 }
 
 /// <summary>
@@ -98,7 +101,7 @@ public sealed class ConnectionQuery(Projection projection, QueryLimits limits)
         {
             long? totalCount = null;
             var cursorList = new List<string>();
-            var rowList = new List<JsonElement[]>();
+            var rowList = new List<RawJson[]>();
             var cursorColumn = countTotal ? 2 : 0;
             var firstProjection = cursorColumn + (selectsCursor ? 1 : 0);
             while (await reader.ReadAsync(ct))
@@ -108,9 +111,9 @@ public sealed class ConnectionQuery(Projection projection, QueryLimits limits)
                 if (!readsPage || (countTotal && reader.IsDBNull(1)))
                     continue;
                 cursorList.Add(selectsCursor ? Cursor.Encode(signature, reader.GetString(cursorColumn)) : "");
-                var nodes = new JsonElement[projections.Count];
+                var nodes = new RawJson[projections.Count];
                 for (var i = 0; i < projections.Count; i++)
-                    nodes[i] = JsonSerializer.Deserialize<JsonElement>(reader.GetString(firstProjection + i));
+                    nodes[i] = new RawJson(reader.GetString(firstProjection + i));
                 rowList.Add(nodes);
             }
             return (totalCount, cursorList, rowList);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using GraphQL;
 using Npgsql;
 
@@ -36,19 +35,18 @@ public sealed class RowQuery(Projection projection)
         if (!list)
             return await SingleAsync(context, $"SELECT {objectSql} FROM {source} {alias}", sql, database, isolate: true);
         var statement = $"SELECT coalesce(json_agg({objectSql}), '[]'::json) FROM {source} {alias}";
-        var array = await RunAsync(context, statement, sql, database, isolate: true);
-        return array?.EnumerateArray();
+        return await RunAsync(context, statement, sql, database, isolate: true);
     }
 
     private async Task<object?> SingleAsync(IResolveFieldContext context, string statement, SqlBuilder sql, RequestDatabase database, bool isolate) =>
         await RunAsync(context, statement, sql, database, isolate);
 
-    private static async Task<JsonElement?> RunAsync(IResolveFieldContext context, string statement, SqlBuilder sql, RequestDatabase database, bool isolate)
+    private static async Task<RawJson?> RunAsync(IResolveFieldContext context, string statement, SqlBuilder sql, RequestDatabase database, bool isolate)
     {
         try
         {
-            return await database.QueryAsync<JsonElement?>(statement, sql.Parameters, async (reader, ct) =>
-                await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? JsonSerializer.Deserialize<JsonElement>(reader.GetString(0)) : null,
+            return await database.QueryAsync(statement, sql.Parameters, async (reader, ct) =>
+                await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? new RawJson(reader.GetString(0)) : null,
                 context.CancellationToken, isolate);
         }
         catch (PostgresException e) when (e.SqlState.StartsWith("WF", StringComparison.Ordinal))

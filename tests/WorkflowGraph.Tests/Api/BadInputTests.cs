@@ -29,6 +29,18 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
     }
 
     [Fact]
+    public async Task A_reused_document_is_still_measured_with_each_requests_variables()
+    {
+        const string query = "query ($n: Int) { traces(first: $n) { nodes { steps(first: 20) { events(first: 20) { id } } } } }";
+        var cheap = await api.PostAsync(query, new { n = 1 });
+        var costly = await api.PostAsync(query, new { n = 100 });
+        Assert.Empty(cheap.ErrorCodes);
+        Assert.Equal(HttpStatusCode.BadRequest, costly.Status);
+        Assert.Contains("MAX_COMPLEXITY_EXCEEDED", costly.ErrorCodes);
+        Assert.Empty(costly.Statements);
+    }
+
+    [Fact]
     public async Task A_variable_of_the_wrong_type_is_refused()
     {
         var response = await api.PostAsync("query ($id: Long!) { trace(id: $id) { id } }", new { id = "seven" });

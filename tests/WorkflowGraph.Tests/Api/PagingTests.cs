@@ -106,6 +106,22 @@ public sealed class PagingTests(GraphApiFixture api) : IClassFixture<GraphApiFix
     }
 
     [Fact]
+    public async Task A_reused_document_takes_each_requests_variables()
+    {
+        const string query = "query ($n: Int, $status: TraceStatus) { traces(first: $n, where: { status: { eq: $status } }) { nodes { id status } } }";
+        var three = await api.PostAsync(query, new { n = 3, status = "FAILED" });
+        var two = await api.PostAsync(query, new { n = 2, status = "ACTIVE" });
+        var tooMany = await api.PostAsync(query, new { n = 101, status = "ACTIVE" });
+
+        Assert.Equal(3, three.Data.GetProperty("traces").GetProperty("nodes").GetArrayLength());
+        Assert.All(three.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray(), n => Assert.Equal("FAILED", n.GetProperty("status").GetString()));
+        Assert.Equal(2, two.Data.GetProperty("traces").GetProperty("nodes").GetArrayLength());
+        Assert.All(two.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray(), n => Assert.Equal("ACTIVE", n.GetProperty("status").GetString()));
+        Assert.Contains("PAGE_SIZE_EXCEEDED", tooMany.ErrorCodes);
+        Assert.Empty(tooMany.Statements);
+    }
+
+    [Fact]
     public async Task The_default_page_is_20_rows()
     {
         var response = await api.PostAsync("{ traces { nodes { id } pageInfo { hasNextPage } } }");

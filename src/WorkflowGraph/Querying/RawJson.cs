@@ -1,0 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace WorkflowGraph.Querying;
+
+/// <summary>
+/// JSON text exactly as PostgreSQL built it for the response. It is written into the response without being
+/// parsed: PostgreSQL's json output is valid JSON, and re-reading 50 runs with their steps per request is
+/// pure overhead.
+/// </summary>
+[JsonConverter(typeof(RawJsonConverter))]
+public sealed class RawJson(string text)
+{
+    public string Text { get; } = text;
+
+    public override string ToString() => Text;
+}
+
+public sealed class RawJsonConverter : JsonConverter<RawJson>
+{
+    public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        new(JsonDocument.ParseValue(ref reader).RootElement.GetRawText());
+
+    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) =>
+        writer.WriteRawValue(value.Text, skipInputValidation: true);
+}
