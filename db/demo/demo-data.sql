@@ -128,11 +128,14 @@ BEGIN
         CONTINUE;
       END IF;
       v_trace := start_workflow_execution(w.id, v_channel, format('DEMO-%s-%s', left(w.id::text, 2), n), NULL, w.operator_id);
-      PERFORM set_workflow_context(v_trace, 'patient', jsonb_build_object('member_id', format('MBR%07s', n * 7919 % 9999999), 'payer', (ARRAY['Aetna', 'Cigna', 'Humana', 'UnitedHealthcare'])[1 + n % 4]));
+      PERFORM set_workflow_context(v_trace, 'patient', jsonb_build_object('member_id', 'MBR' || lpad((n * 7919 % 9999999)::text, 7, '0'), 'payer', (ARRAY['Aetna', 'Cigna', 'Humana', 'UnitedHealthcare'])[1 + n % 4]));
       v_steps := CASE v_fate WHEN 'completed' THEN 4 WHEN 'active' THEN 2 ELSE 1 + n % 3 END;
       FOR i IN 1..v_steps LOOP
         SELECT id INTO v_node FROM workflow_nodes WHERE workflow_id = w.id AND position = i;
-        v_step := start_workflow_step(v_trace, v_node, i, jsonb_build_object('attempt', 1, 'run', n));
+        -- inputs and outputs satisfy the nodes' requirements (validate_node_io)
+        v_step := start_workflow_step(v_trace, v_node, i, jsonb_build_object(
+          'run', n, 'member_id', 'MBR' || lpad((n * 7919 % 9999999)::text, 7, '0'), 'date_of_birth', '1980-01-01',
+          'phone_number', '+15550100100'));
         IF v_fate = 'active' AND i = v_steps THEN
           EXIT;  -- still running
         ELSIF i = v_steps AND v_fate IN ('failed', 'timeout') THEN
@@ -142,9 +145,9 @@ BEGIN
           -- a transient failure that a retry fixes
           PERFORM complete_workflow_step(v_step, 'failed', NULL, 'Session expired');
           PERFORM retry_workflow_step(v_step);
-          PERFORM complete_workflow_step(v_step, 'completed', jsonb_build_object('result', 'ok', 'attempts', 2));
+          PERFORM complete_workflow_step(v_step, 'completed', jsonb_build_object('result', 'ok', 'status', 'active', 'reference', 'REF-' || n, 'attempts', 2));
         ELSE
-          PERFORM complete_workflow_step(v_step, 'completed', jsonb_build_object('result', 'ok'));
+          PERFORM complete_workflow_step(v_step, 'completed', jsonb_build_object('result', 'ok', 'status', 'active', 'reference', 'REF-' || n));
         END IF;
       END LOOP;
       IF v_fate NOT IN ('active') THEN
