@@ -1,6 +1,7 @@
 // Opens Banana Cake Pop in headless Chromium the way an analyst would: loads <base>/graphql, waits until the IDE
 // has introspected the schema, types a query into a new document, runs it and reads the answer. Prints one JSON
 // object on stdout: { ok, steps: [...], error?, screenshot? }; the xunit test BananaCakePopBrowserTests judges it.
+// The service runs in development mode there, so the IDE's requests carry the token its bcp-config.json gives it.
 //   node ide-smoke.mjs http://127.0.0.1:5000 [/usr/bin/chromium] [failure-screenshot.png]
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,7 +62,8 @@ try {
   const body = await run.json();
   if (run.status() !== 200 || typeof body?.data?.traces?.totalCount !== 'number')
     throw new Error(`running the query failed: ${run.status()} ${JSON.stringify(body).slice(0, 300)}`);
-  step(`the query ran: ${JSON.stringify(body)}`);
+  const authorization = (await run.request().allHeaders())['authorization'];
+  step(`the query ran${authorization ? ` with Authorization: ${authorization.slice(0, 16)}…` : ' without an Authorization header'}: ${JSON.stringify(body)}`);
 
   await page.locator('.monaco-editor .view-lines', { hasText: '"totalCount"' }).waitFor();
   step('the response pane shows totalCount');

@@ -5,15 +5,13 @@ using GraphQL.Validation;
 using GraphQLParser.AST;
 using GraphQL.SystemTextJson;
 using GraphQL.Types;
+using WorkflowGraph.Auth;
 using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.Api;
 
 public static class GraphQLServices
 {
-    public const string OrgHeader = "X-Org-Id";
-    public const string UserHeader = "X-User-Id";
-
     /// <summary>The schema, the engine and the per-request database session.</summary>
     public static IServiceCollection AddGraphQLApi(this IServiceCollection services, IConfiguration configuration)
     {
@@ -30,16 +28,10 @@ public static class GraphQLServices
         services.AddSingleton<IGraphQLTextSerializer>(new GraphQLSerializer(options => options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
         services.AddSingleton<GraphQLExecution>();
         services.AddHttpContextAccessor();
-        // Until authentication lands the tenant comes from development headers; no header means no rows.
-        services.AddScoped(provider => TenantFromHeaders(provider.GetRequiredService<IHttpContextAccessor>().HttpContext));
+        // The tenant is what the request's validated bearer token says (the transport refuses a request without one);
+        // outside an authenticated request it is nobody, and RLS returns no rows.
+        services.AddScoped(provider => TokenTenant.Of(provider.GetRequiredService<IHttpContextAccessor>().HttpContext));
         services.AddScoped<RequestDatabase>();
         return services;
-    }
-
-    private static RequestTenant TenantFromHeaders(HttpContext? http)
-    {
-        static Guid? Read(HttpContext? http, string header) =>
-            http is not null && Guid.TryParse(http.Request.Headers[header].ToString(), out var id) ? id : null;
-        return new RequestTenant(Read(http, OrgHeader), Read(http, UserHeader));
     }
 }

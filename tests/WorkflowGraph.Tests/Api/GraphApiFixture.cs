@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using WorkflowGraph.Api;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Database;
 using WorkflowGraph.Tests.Infrastructure;
 
@@ -33,24 +33,34 @@ public sealed record GraphResponse(HttpStatusCode Status, JsonElement Body, IRea
 {
     public JsonElement Data => Body.GetProperty("data");
 
+    public System.Net.Http.Headers.HttpResponseHeaders? Headers { get; init; }
+
     public IEnumerable<string?> ErrorCodes => Body.TryGetProperty("errors", out var errors)
         ? errors.EnumerateArray().Select(e => e.TryGetProperty("extensions", out var x) && x.TryGetProperty("code", out var c) ? c.GetString() : null)
         : [];
 }
 
 /// <summary>
-/// The service in-process over a database holding graph-data.sql (fixed ids and times), for one test class.
+/// The service in-process over a database holding graph-data.sql (fixed ids and times), for one test class. It
+/// accepts tokens signed with <see cref="TestTokens.SigningKey"/>; <see cref="PostAsync"/> sends one per request.
 /// </summary>
 public sealed class GraphApiFixture : IAsyncLifetime
 {
     public static readonly Guid OrgA = Guid.Parse("aaaaaaaa-0000-4000-8000-000000000001");
     public static readonly Guid OrgB = Guid.Parse("bbbbbbbb-0000-4000-8000-000000000002");
+    /// <summary>The users graph-data.sql gives each organisation; tokens of that organisation act as them.</summary>
+    public static readonly Guid UserA = Guid.Parse("aaaaaaaa-1111-4000-8000-000000000001");
+    public static readonly Guid UserB = Guid.Parse("bbbbbbbb-1111-4000-8000-000000000001");
 
     private WebApplicationFactory<Program>? _factory;
 
     public DatabaseFixture Database { get; } = new();
     public StatementLog Statements { get; } = new();
+    /// <summary>Sends only what a test adds: no Authorization header unless the request has one.</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The app's services (e.g. its TokenAuthenticator).</summary>
+    public IServiceProvider Services => _factory?.Services ?? throw new InvalidOperationException("Fixture not initialised.");
 
     public async Task InitializeAsync()
     {
@@ -59,22 +69,34 @@ public sealed class GraphApiFixture : IAsyncLifetime
             await conn.ExecAsync(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Api", "graph-data.sql")));
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
             .UseSetting("ConnectionStrings:WorkflowGraph", Database.OwnerConnectionString)
+            .UseTestSigningKey()
             .ConfigureTestServices(services => services.AddSingleton<IStatementObserver>(Statements)));
         Client = _factory.CreateClient();
     }
 
-    public async Task<GraphResponse> PostAsync(string query, object? variables = null, Guid? org = null, bool anonymous = false)
+    /// <summary>The user a token of <paramref name="org"/> names unless a test picks one.</summary>
+    public static Guid UserOf(Guid org) => org == OrgB ? UserB : UserA;
+
+    /// <param name="org">The organisation of the token sent (default <see cref="OrgA"/>).</param>
+    /// <param name="anonymous">Send no Authorization header at all.</param>
+    /// <param name="role">The token's role.</param>
+    /// <param name="user">The token's <c>sub</c> (default <see cref="UserOf"/> the organisation).</param>
+    /// <param name="authorization">An Authorization header sent exactly as given, instead of a token of the fixture's.</param>
+    public async Task<GraphResponse> PostAsync(string query, object? variables = null, Guid? org = null, bool anonymous = false,
+        TenantRole role = TenantRole.Admin, Guid? user = null, string? authorization = null)
     {
         Statements.Take();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
         {
             Content = JsonContent.Create(new { query, variables }),
         };
-        if (!anonymous)
-            request.Headers.Add(GraphQLServices.OrgHeader, (org ?? OrgA).ToString());
+        var organisation = org ?? OrgA;
+        authorization ??= anonymous ? null : TestTokens.Bearer(organisation, user ?? UserOf(organisation), role);
+        if (authorization is not null)
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
         using var response = await Client.SendAsync(request);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return new GraphResponse(response.StatusCode, body, Statements.Take());
+        return new GraphResponse(response.StatusCode, body, Statements.Take()) { Headers = response.Headers };
     }
 
     public async Task DisposeAsync()

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using WorkflowGraph.Database;
+using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Health;
@@ -14,7 +15,7 @@ public sealed class HealthEndpointTests(DatabaseFixture db) : IClassFixture<Data
     public async Task Reports_ok_with_the_applied_migration_count()
     {
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-            host.UseSetting("ConnectionStrings:WorkflowGraph", db.OwnerConnectionString));
+            host.UseSetting("ConnectionStrings:WorkflowGraph", db.OwnerConnectionString).UseTestSigningKey());
         using var client = factory.CreateClient();
 
         var response = await client.GetAsync("/healthz");
@@ -31,7 +32,8 @@ public sealed class HealthEndpointTests(DatabaseFixture db) : IClassFixture<Data
         var closedPort = Hosting.FreeTcpPort.Next();
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
             .UseSetting("ConnectionStrings:WorkflowGraph", $"Host=127.0.0.1;Port={closedPort};Username=nobody;Password=x;Timeout=2")
-            .UseSetting("Database:Migrate", "false"));
+            .UseSetting("Database:Migrate", "false")
+            .UseTestSigningKey());
         using var client = factory.CreateClient();
 
         var response = await client.GetAsync("/healthz");

@@ -5,9 +5,10 @@ namespace WorkflowGraph.Tests.Http;
 
 /// <summary>
 /// Banana Cake Pop in headless Chromium (tests/http-audit/ide-smoke.mjs): the page loads from the service, the IDE
-/// introspects the schema and runs a query typed into a new document.
+/// introspects the schema and runs a query typed into a new document. The service runs in development mode, so the
+/// IDE authenticates with the token bcp-config.json gives it, as an analyst's would after `dotnet run`.
 /// </summary>
-public sealed class BananaCakePopBrowserTests(LiveServer server, ITestOutputHelper output) : IClassFixture<LiveServer>
+public sealed class BananaCakePopBrowserTests(DevelopmentLiveServer server, ITestOutputHelper output) : IClassFixture<DevelopmentLiveServer>
 {
     /// <summary>Debian's package (.ci/setup.sh installs it); CHROMIUM_PATH points elsewhere.</summary>
     static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";

@@ -22,7 +22,8 @@ public sealed class GraphQLHttpAuditTests(LiveServer server, ITestOutputHelper o
     [Fact]
     public async Task Every_must_passes_and_only_the_deliberate_shoulds_warn()
     {
-        var run = await NodeScript.RunAsync("audit.mjs", [server.BaseUrl + "/graphql"], TimeSpan.FromSeconds(60));
+        // The audit's requests carry a valid token; the 401 without one is AuthenticationTests' business.
+        var run = await NodeScript.RunAsync("audit.mjs", [server.BaseUrl + "/graphql", server.Authorization], TimeSpan.FromSeconds(60));
         Assert.True(run.ExitCode == 0, $"audit.mjs exited with {run.ExitCode}:\n{run.StandardError}");
         var report = JsonSerializer.Deserialize<AuditReport>(run.StandardOutput, JsonSerializerOptions.Web)!;
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Http;
@@ -11,9 +12,10 @@ namespace WorkflowGraph.Tests.Http;
 /// <summary>
 /// The service listening on a loopback port (Kestrel, not TestServer) over a database of its own, for clients that
 /// run in another process: node's graphql-http audit and Chromium. Port 0 lets the OS pick, so parallel test
-/// classes never race for a port.
+/// classes never race for a port. It accepts tokens signed with <see cref="TestTokens.SigningKey"/>;
+/// <see cref="Authorization"/> is one to send.
 /// </summary>
-public sealed class LiveServer : IAsyncLifetime
+public class LiveServer : IAsyncLifetime
 {
     readonly DatabaseFixture _database = new();
     WebApplicationFactory<Program>? _factory;
@@ -21,20 +23,48 @@ public sealed class LiveServer : IAsyncLifetime
     /// <summary>Like <c>http://127.0.0.1:41234</c>, without a trailing slash.</summary>
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>An admin's <c>Authorization</c> header value (of an organisation without rows).</summary>
+    public string Authorization { get; } = TestTokens.Bearer(GraphQLApp.Org, GraphQLApp.User);
+
+    protected IServiceProvider Services => _factory?.Services ?? throw new InvalidOperationException("Fixture not initialised.");
+
+    /// <summary>How the app is configured beyond its database: by default, the test signing key.</summary>
+    protected virtual void Configure(IWebHostBuilder host) => host.UseTestSigningKey();
+
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-            host.UseSetting("ConnectionStrings:WorkflowGraph", _database.OwnerConnectionString));
+        {
+            host.UseSetting("ConnectionStrings:WorkflowGraph", _database.OwnerConnectionString);
+            Configure(host);
+        });
         _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseUrl = addresses.First().TrimEnd('/');
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_factory is not null) await _factory.DisposeAsync();
         await _database.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// A <see cref="LiveServer"/> in development mode (no signing key or authority): it generates a key, kept in a
+/// temporary file here, and gives Banana Cake Pop a ready token through bcp-config.json.
+/// </summary>
+public sealed class DevelopmentLiveServer : LiveServer
+{
+    readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"wg-dev-key-{Guid.NewGuid():N}");
+
+    protected override void Configure(IWebHostBuilder host) => host.UseSetting("Auth:DevelopmentKeyFile", _keyFile);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        File.Delete(_keyFile);
     }
 }

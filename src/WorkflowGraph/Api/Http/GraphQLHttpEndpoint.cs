@@ -1,11 +1,14 @@
 using GraphQL.Transport;
 using WorkflowGraph.Api.Ide;
+using WorkflowGraph.Auth;
+using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.Api.Http;
 
 /// <summary>
 /// <c>/graphql</c> per GraphQL over HTTP: POST runs anything, GET runs queries only (mutations get a 405),
-/// <c>GET ?sdl</c> returns the schema text, and a browser navigating here gets Banana Cake Pop.
+/// <c>GET ?sdl</c> returns the schema text, and a browser navigating here gets Banana Cake Pop. Running an operation
+/// takes a valid bearer token (401 without one, before anything is read or run); the SDL and the IDE do not.
 /// </summary>
 public static class GraphQLHttpEndpoint
 {
@@ -27,6 +30,8 @@ public static class GraphQLHttpEndpoint
     static async Task PostAsync(HttpContext http)
     {
         var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
+        if (!await AuthenticateAsync(http, responder))
+            return;
         if (ResponseMediaType.Negotiate(http.Request.Headers.Accept) is not { } mediaType)
         {
             await responder.WriteProblemAsync(http, HttpProblem.NotAcceptable(), null);
@@ -52,6 +57,8 @@ public static class GraphQLHttpEndpoint
             return;
         }
         var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
+        if (!await AuthenticateAsync(http, responder))
+            return;
         if (ResponseMediaType.Negotiate(http.Request.Headers.Accept) is not { } mediaType)
         {
             await responder.WriteProblemAsync(http, HttpProblem.NotAcceptable(), null);
@@ -74,6 +81,25 @@ public static class GraphQLHttpEndpoint
         var execution = http.RequestServices.GetRequiredService<GraphQLExecution>();
         var result = await execution.ExecuteAsync(request!, http.RequestServices, allowMutations, http.RequestAborted);
         await responder.WriteResultAsync(http, result, mediaType);
+    }
+
+    /// <summary>
+    /// Sets the request's tenant from its bearer token (see <see cref="TokenTenant.Of"/>), or answers 401 with
+    /// <c>WWW-Authenticate: Bearer</c> (RFC 6750: <c>error="invalid_token"</c> when a token was sent) and a GraphQL error.
+    /// </summary>
+    static async Task<bool> AuthenticateAsync(HttpContext http, GraphQLHttpResponder responder)
+    {
+        var outcome = await http.RequestServices.GetRequiredService<TokenAuthenticator>()
+            .AuthenticateAsync(http.Request.Headers.Authorization, http.RequestAborted);
+        if (outcome.Succeeded)
+        {
+            http.User = outcome.Principal!;
+            http.Features.Set<RequestTenant>(outcome.Tenant);
+            return true;
+        }
+        http.Response.Headers.WWWAuthenticate = outcome.TokenSent ? "Bearer error=\"invalid_token\"" : "Bearer";
+        await responder.WriteProblemAsync(http, HttpProblem.Unauthenticated(outcome.Problem), ResponseMediaType.Negotiate(http.Request.Headers.Accept));
+        return false;
     }
 
     static Task RefuseMethodAsync(HttpContext http)

@@ -19,6 +19,9 @@ public sealed record HttpProblem(int Status, string Code, string Message)
     public static HttpProblem TooLarge(long limit) => new(StatusCodes.Status413PayloadTooLarge, "REQUEST_TOO_LARGE",
         $"The request body is larger than {limit} bytes (GraphQL:MaxRequestBytes).");
 
+    /// <summary>No valid bearer token: nothing runs. The endpoint adds <c>WWW-Authenticate</c>.</summary>
+    public static HttpProblem Unauthenticated(string message) => new(StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", message);
+
     public static HttpProblem MethodNotAllowed(string method) => new(StatusCodes.Status405MethodNotAllowed, "METHOD_NOT_ALLOWED",
         $"{method} is not supported here; use GET for queries or POST.");
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
+using WorkflowGraph.Auth;
 using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Api.Ide;
@@ -57,7 +58,9 @@ public sealed class BananaCakePop(IReadOnlyList<string> packageFolders)
         if (file == ConfigFile)
         {
             http.Response.Headers.CacheControl = "no-cache";
-            await http.Response.WriteAsJsonAsync(BananaCakePopConfig.For(http.Request.PathBase + endpointPath), http.RequestAborted);
+            // Only development mode has a token to give; with a configured key or authority the analyst brings their own.
+            var authorization = http.RequestServices.GetRequiredService<TokenSettings>().Development?.IdeAuthorization;
+            await http.Response.WriteAsJsonAsync(BananaCakePopConfig.For(http.Request.PathBase + endpointPath, authorization), http.RequestAborted);
             return;
         }
         // PhysicalFileProvider refuses "..", absolute paths and hidden files, so nothing outside the package is served.

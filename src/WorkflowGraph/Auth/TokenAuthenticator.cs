@@ -1,0 +1,89 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.Tokens;
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Auth;
+
+/// <summary>The result of checking an <c>Authorization</c> value: a tenant, or why there is none.</summary>
+public sealed record TokenOutcome(RequestTenant? Tenant, ClaimsPrincipal? Principal, string Problem, bool TokenSent)
+{
+    public bool Succeeded => Tenant is not null;
+
+    public static TokenOutcome Missing { get; } = new(null, null,
+        "Authentication required: send Authorization: Bearer <JWT> (claims sub, org_id, role).", TokenSent: false);
+
+    public static TokenOutcome Refused(string reason) => new(null, null, $"The bearer token was refused: {reason}.", TokenSent: true);
+}
+
+/// <summary>
+/// Validates a bearer token with JwtBearer's configured options and handlers (signature, issuer, audience, lifetime;
+/// an authority's keys through its discovery document) and turns it into a tenant. It takes the header value rather
+/// than a request, so the WebSocket transport can check the <c>Authorization</c> of <c>connection_init</c> the same way.
+/// </summary>
+public sealed class TokenAuthenticator(IOptionsMonitor<JwtBearerOptions> bearerOptions, ILogger<TokenAuthenticator> logger)
+{
+    const string Scheme = "Bearer ";
+
+    public async Task<TokenOutcome> AuthenticateAsync(StringValues authorization, CancellationToken cancellationToken)
+    {
+        if (StringValues.IsNullOrEmpty(authorization) || string.IsNullOrWhiteSpace(authorization.ToString()))
+            return TokenOutcome.Missing;
+        if (authorization.Count > 1)
+            return TokenOutcome.Refused("the request has more than one Authorization header");
+        var value = authorization[0]!.Trim();
+        if (!value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || value.Length == Scheme.Length)
+            return TokenOutcome.Refused("the Authorization header is not 'Bearer <JWT>'");
+        var token = value[Scheme.Length..].Trim();
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var options = bearerOptions.Get(JwtBearerDefaults.AuthenticationScheme);
+        var parameters = Parameters(options);
+        Exception? refusal = null;
+        foreach (var handler in options.TokenHandlers)
+        {
+            var result = await handler.ValidateTokenAsync(token, parameters);
+            if (!result.IsValid)
+            {
+                refusal = result.Exception;
+                continue;
+            }
+            var principal = new ClaimsPrincipal(result.ClaimsIdentity);
+            return TokenTenant.TryFrom(principal, out var tenant, out var problem)
+                ? new TokenOutcome(tenant, principal, "", TokenSent: true)
+                : TokenOutcome.Refused(problem);
+        }
+        // A bad token is the client's business; anything else (an authority that cannot be reached) is the operator's.
+        if (refusal is SecurityTokenException or ArgumentException)
+            logger.LogDebug(refusal, "Bearer token refused");
+        else
+            logger.LogWarning(refusal, "Bearer token could not be validated");
+        return TokenOutcome.Refused(Describe(refusal));
+    }
+
+    /// <summary>As JwtBearerHandler does: with an authority, its discovery document (fetched and refreshed by the
+    /// configuration manager JwtBearer's post-configuration made) supplies the signing keys and the issuer.</summary>
+    static TokenValidationParameters Parameters(JwtBearerOptions options)
+    {
+        if (options.ConfigurationManager is not BaseConfigurationManager manager)
+            return options.TokenValidationParameters;
+        var parameters = options.TokenValidationParameters.Clone();
+        parameters.ConfigurationManager = manager;
+        return parameters;
+    }
+
+    static string Describe(Exception? error) => error switch
+    {
+        SecurityTokenExpiredException => "it has expired",
+        SecurityTokenNotYetValidException => "it is not valid yet",
+        SecurityTokenNoExpirationException => "it has no expiry (exp)",
+        SecurityTokenInvalidSignatureException => "its signature does not verify",
+        SecurityTokenInvalidAlgorithmException => "its signing algorithm is not accepted",
+        SecurityTokenInvalidIssuerException => "its issuer (iss) is not accepted",
+        SecurityTokenInvalidAudienceException => "its audience (aud) is not accepted",
+        SecurityTokenMalformedException or ArgumentException => "it is not a well-formed JWT",
+        _ => "it is not valid",
+    };
+}

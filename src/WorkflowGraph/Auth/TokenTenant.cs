@@ -1,0 +1,75 @@
+using System.Security.Claims;
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Auth;
+
+/// <summary>
+/// The one place where a validated token becomes the tenant a request acts for: the HTTP transport and the
+/// WebSocket <c>connection_init</c> both end here, so a client can never choose a tenant beyond its token.
+/// </summary>
+public static class TokenTenant
+{
+    public const string UserClaim = "sub";
+    public const string OrgClaim = "org_id";
+    public const string RoleClaim = "role";
+
+    /// <summary>What a request runs as before (or without) a token: no organisation, so RLS returns no rows.</summary>
+    public static readonly RequestTenant Nobody = new(null, null, TenantRole.None);
+
+    /// <returns>True with the tenant when <c>sub</c> and <c>org_id</c> are UUIDs and <c>role</c> a known role,
+    /// each exactly once; otherwise false with what is wrong.</returns>
+    public static bool TryFrom(ClaimsPrincipal principal, out RequestTenant tenant, out string problem)
+    {
+        tenant = Nobody;
+        if (!TryGetSingle(principal, OrgClaim, out var org, out problem) || !TryGetSingle(principal, UserClaim, out var user, out problem)
+            || !TryGetSingle(principal, RoleClaim, out var roleName, out problem))
+            return false;
+        if (!Guid.TryParseExact(org, "D", out var orgId))
+            return Fail($"its {OrgClaim} claim is not a UUID", out problem);
+        if (!Guid.TryParseExact(user, "D", out var userId))
+            return Fail($"its {UserClaim} claim is not a UUID", out problem);
+        if (ParseRole(roleName) is not { } role)
+            return Fail($"its {RoleClaim} claim '{roleName}' is not one of viewer, operator, admin", out problem);
+        tenant = new RequestTenant(orgId, userId, role);
+        return true;
+    }
+
+    /// <summary>The claim value of each role; matched exactly, so "Admin" or "3" are unknown roles.</summary>
+    public static string RoleName(TenantRole role) => role switch
+    {
+        TenantRole.Viewer => "viewer",
+        TenantRole.Operator => "operator",
+        TenantRole.Admin => "admin",
+        _ => throw new ArgumentOutOfRangeException(nameof(role), role, "Only viewer, operator and admin appear in tokens."),
+    };
+
+    public static TenantRole? ParseRole(string value) => value switch
+    {
+        "viewer" => TenantRole.Viewer,
+        "operator" => TenantRole.Operator,
+        "admin" => TenantRole.Admin,
+        _ => null,
+    };
+
+    /// <summary>The tenant the HTTP transport authenticated for this request (<see cref="Nobody"/> when it did not).</summary>
+    public static RequestTenant Of(HttpContext? http) => http?.Features.Get<RequestTenant>() ?? Nobody;
+
+    static bool TryGetSingle(ClaimsPrincipal principal, string type, out string value, out string problem)
+    {
+        var values = principal.FindAll(type).Select(claim => claim.Value).ToList();
+        value = values.Count == 1 ? values[0] : "";
+        problem = values.Count switch
+        {
+            1 => "",
+            0 => $"it has no {type} claim",
+            _ => $"it has more than one {type} claim",
+        };
+        return values.Count == 1;
+    }
+
+    static bool Fail(string reason, out string problem)
+    {
+        problem = reason;
+        return false;
+    }
+}
