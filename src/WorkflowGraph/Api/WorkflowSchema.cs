@@ -3,6 +3,7 @@ using GraphQL.Resolvers;
 using GraphQL.Types;
 using GraphQLParser;
 using GraphQLParser.AST;
+using GraphQL.Utilities;
 using WorkflowGraph.Analytics;
 using WorkflowGraph.Configs;
 using WorkflowGraph.Querying;
@@ -31,6 +32,8 @@ public static class WorkflowSchema
         WorkflowGraphModel.Register(model);
         ConfigGraph.Register(model);
         AnalyticsGraph.Register(model);
+        TraceMutations.Register(model);
+        ConfigMutations.Register(model);
         return model;
     }
 
@@ -87,6 +90,8 @@ public static class WorkflowSchema
                 Bind(type, "cursor", new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Cursor));
                 Bind(type, "node", new RawJsonResolver(new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Node(ResponseKey(c)))));
             }
+            BindMutations(model, objectTypes, document, builder, Bind);
+
             Bind("PageInfo", "hasNextPage", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).HasNextPage));
             Bind("PageInfo", "hasPreviousPage", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).HasPreviousPage));
             Bind("PageInfo", "startCursor", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).StartCursor));
@@ -104,6 +109,70 @@ public static class WorkflowSchema
         VerifyBindings(objectTypes, bound);
         schema.Initialize();
         return schema;
+    }
+
+    /// <summary>Mutation fields, their payloads (object, result figures, errors) and the error types of the unions.</summary>
+    private static void BindMutations(GraphModel model, Dictionary<string, GraphQLObjectTypeDefinition> objectTypes, GraphQLDocument document,
+        SchemaBuilder builder, Action<string, string, IFieldResolver> bind)
+    {
+        if (!objectTypes.TryGetValue("Mutation", out var mutation))
+            return;
+        var unions = document.Definitions.OfType<GraphQLUnionTypeDefinition>()
+            .ToDictionary(u => u.Name.StringValue, u => (IReadOnlyCollection<string>)(u.Types?.Items.Select(t => t.Name.StringValue).ToList() ?? []));
+        foreach (var field in mutation.Fields?.Items ?? [])
+        {
+            var name = field.Name.StringValue;
+            if (!model.MutationFields.TryGetValue(name, out var spec))
+                continue; // reported as unbound by VerifyBindings
+            var payloadType = objectTypes[NamedType(field.Type)];
+            var errorsField = payloadType.Fields?.Items.FirstOrDefault(f => f.Name.StringValue == "errors");
+            var allowed = errorsField is null ? [] : unions.GetValueOrDefault(NamedType(errorsField.Type)) ?? [];
+            bind("Mutation", name, new FuncFieldResolver<object?>(context =>
+                new ValueTask<object?>(model.Mutator.ExecuteAsync(context, spec, context.RequestServices!.GetRequiredService<RequestDatabase>(), allowed))));
+            foreach (var payloadField in payloadType.Fields?.Items ?? [])
+            {
+                var fieldName = payloadField.Name.StringValue;
+                IFieldResolver resolver = fieldName switch
+                {
+                    "errors" => new FuncFieldResolver<object?>(c => ((MutationPayload)c.Source!).Errors),
+                    _ when fieldName == spec.PayloadField =>
+                        new RawJsonResolver(new FuncFieldResolver<object?>(c => ((MutationPayload)c.Source!).Entities.GetValueOrDefault(ResponseKey(c)))),
+                    _ => new FuncFieldResolver<object?>(c => PayloadResult((MutationPayload)c.Source!, fieldName)),
+                };
+                bind(payloadType.Name.StringValue, fieldName, resolver);
+            }
+        }
+        foreach (var errorType in unions.Values.SelectMany(u => u).Distinct())
+        {
+            builder.Types.For(errorType).IsTypeOfFunc = value => value is MutationError error && error.TypeName == errorType;
+            bind(errorType, "message", new FuncFieldResolver<object?>(c => ((MutationError)c.Source!).Message));
+            if (objectTypes[errorType].Fields?.Items.Any(f => f.Name.StringValue == "fields") == true)
+                bind(errorType, "fields", new FuncFieldResolver<object?>(c => ((MutationError)c.Source!).Fields ?? []));
+        }
+        if (objectTypes.ContainsKey("FieldError"))
+        {
+            bind("FieldError", "field", new FuncFieldResolver<object?>(c => ((FieldProblem)c.Source!).Field));
+            bind("FieldError", "message", new FuncFieldResolver<object?>(c => ((FieldProblem)c.Source!).Message));
+        }
+    }
+
+    /// <summary>A payload figure: the key a delete reported, or a column of the row a function returned.</summary>
+    private static object? PayloadResult(MutationPayload payload, string field)
+    {
+        if (payload.Errors is not null || payload.Result is null)
+            return null;
+        if (field == "deletedId")
+            return payload.Result;
+        using var document = System.Text.Json.JsonDocument.Parse(payload.Result);
+        if (!document.RootElement.TryGetProperty(EntityMap.ColumnNameFor(field), out var value))
+            return null;
+        return value.ValueKind switch
+        {
+            System.Text.Json.JsonValueKind.Number => value.GetInt64(),
+            System.Text.Json.JsonValueKind.Array => value.EnumerateArray().Select(v => v.GetString()).ToList(),
+            System.Text.Json.JsonValueKind.Null => null,
+            _ => value.ToString(),
+        };
     }
 
     private static string ResponseKey(IResolveFieldContext context) =>

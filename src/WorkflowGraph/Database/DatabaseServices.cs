@@ -13,7 +13,10 @@ public static class DatabaseServices
             provider.GetRequiredService<IConfiguration>(),
             provider.GetRequiredService<IHostEnvironment>(),
             provider.GetRequiredService<ILoggerFactory>().CreateLogger("WorkflowGraph.Database")).GetAwaiter().GetResult());
+        // IncludeErrorDetail: the helper functions list offending input fields as JSON in DETAIL (db/CONVENTIONS.md);
+        // details are read by the mutation error mapping and never passed on verbatim.
         services.AddSingleton(provider => new NpgsqlDataSourceBuilder(provider.GetRequiredService<DatabaseConnections>().App)
+            { ConnectionStringBuilder = { IncludeErrorDetail = true } }
             .UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>())
             .Build());
         services.AddHostedService<DatabaseStartup>();

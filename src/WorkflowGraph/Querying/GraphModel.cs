@@ -17,13 +17,22 @@ public sealed class GraphModel
         var projection = new Projection(Catalog, limits);
         Connections = new ConnectionQuery(projection, limits);
         Rows = new RowQuery(projection);
+        Mutator = new MutationRunner(projection, limits);
     }
 
     public QueryLimits Limits { get; }
     public EntityCatalog Catalog { get; } = new();
     public ConnectionQuery Connections { get; }
     public RowQuery Rows { get; }
+    public MutationRunner Mutator { get; }
     public Dictionary<string, RootResolver> QueryFields { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, MutationSpec> MutationFields { get; } = new(StringComparer.Ordinal);
+
+    public GraphModel Mutation(MutationSpec spec)
+    {
+        MutationFields.Add(spec.Field, spec);
+        return this;
+    }
 
     public GraphModel Entities(params EntityMap[] maps)
     {

@@ -17,6 +17,9 @@ public sealed class QueryLimits
     public int ExecutionTimeoutSeconds { get; set; } = 30;
     public long MaxRequestBytes { get; set; } = 256 * 1024;
 
+    /// <summary>The largest JSON value one mutation input field may carry (input, output, context, config).</summary>
+    public int MaxJsonInputBytes { get; set; } = 64 * 1024;
+
     public int PageSize(int? first, int? last)
     {
         if (first is not null && last is not null)

@@ -2,8 +2,14 @@ using Npgsql;
 
 namespace WorkflowGraph.Querying;
 
+/// <summary>What a caller may do: viewers query, operators also run executions, admins also change configuration.</summary>
+public enum TenantRole { None = 0, Viewer = 1, Operator = 2, Admin = 3 }
+
 /// <summary>Who the current request acts for; the database confines it to <see cref="OrgId"/> through RLS.</summary>
-public sealed record RequestTenant(Guid? OrgId, Guid? UserId);
+public sealed record RequestTenant(Guid? OrgId, Guid? UserId, TenantRole Role = TenantRole.None);
+
+/// <summary>One SQL statement and its parameters.</summary>
+public sealed record Statement(string Sql, IReadOnlyList<NpgsqlParameter> Parameters);
 
 /// <summary>Sees every statement the engine sends (tests and the benchmark record them; production registers nothing).</summary>
 public interface IStatementObserver
@@ -27,7 +33,16 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
 
     /// <summary>Runs one statement and reads its rows. With <paramref name="isolate"/>, a failure (e.g. an error raised by
     /// a SQL function) leaves the request's transaction usable for the other root fields.</summary>
-    public async Task<T> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters,
+    public Task<T> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters,
+        Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool isolate = false) =>
+        QueryAsync([new Statement(sql, parameters)], read, cancellationToken, isolate);
+
+    /// <summary>
+    /// Runs statements in one round trip (each sees what the previous ones wrote) and reads their rows; the reader
+    /// starts at the first statement's rows. With <paramref name="isolate"/> they succeed or fail together inside
+    /// a savepoint, so a failure writes nothing and leaves the transaction usable.
+    /// </summary>
+    public async Task<T> QueryAsync<T>(IReadOnlyList<Statement> statements,
         Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool isolate = false)
     {
         await _turn.WaitAsync(cancellationToken);
@@ -38,22 +53,32 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
             var setupResults = batch.BatchCommands.Count > 0 ? 1 : 0;
             if (isolate)
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT field"));
-            var command = new NpgsqlBatchCommand(sql);
-            foreach (var parameter in parameters)
-                command.Parameters.Add(parameter);
-            batch.BatchCommands.Add(command);
-            foreach (var observer in observers)
-                observer.OnStatement(sql, parameters);
+            foreach (var statement in statements)
+            {
+                var command = new NpgsqlBatchCommand(statement.Sql);
+                foreach (var parameter in statement.Parameters)
+                    command.Parameters.Add(parameter);
+                batch.BatchCommands.Add(command);
+                foreach (var observer in observers)
+                    observer.OnStatement(statement.Sql, statement.Parameters);
+            }
+            if (isolate)
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("RELEASE SAVEPOINT field"));
             try
             {
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
                 for (var i = 0; i < setupResults; i++)
                     await reader.NextResultAsync(cancellationToken);
-                return await read(reader, cancellationToken);
+                var result = await read(reader, cancellationToken);
+                // the rest of the batch (the savepoint's release) runs as the reader is drained
+                while (await reader.NextResultAsync(cancellationToken))
+                {
+                }
+                return result;
             }
             catch (PostgresException) when (isolate)
             {
-                await using var rollback = new NpgsqlCommand("ROLLBACK TO SAVEPOINT field", _connection, _transaction);
+                await using var rollback = new NpgsqlCommand("ROLLBACK TO SAVEPOINT field; RELEASE SAVEPOINT field", _connection, _transaction);
                 await rollback.ExecuteNonQueryAsync(CancellationToken.None);
                 throw;
             }

@@ -95,3 +95,8 @@ INSERT INTO node_io_requirements (id, org_id, node_id, direction, field_name, fi
   ('aaaaaaaa-6666-4000-8000-000000000002', 'aaaaaaaa-0000-4000-8000-000000000001', 102, 'output', 'status', 'string', true, '"unknown"', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
 INSERT INTO workflow_data_bindings (id, org_id, workflow_id, source_node_id, source_field, target_node_id, target_field, binding_type, created_at, updated_at) VALUES
   ('aaaaaaaa-7777-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-2222-4000-8000-000000000001', 101, 'session', 102, 'session', 'direct', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+
+-- explicit ids above: move the identity sequences past them so new rows (mutations) get fresh ids
+SELECT setval(pg_get_serial_sequence('workflow_trace', 'id'), (SELECT max(id) FROM workflow_trace)),
+       setval(pg_get_serial_sequence('workflow_steps', 'id'), (SELECT max(id) FROM workflow_steps)),
+       setval(pg_get_serial_sequence('workflow_nodes', 'id'), (SELECT max(id) FROM workflow_nodes));
