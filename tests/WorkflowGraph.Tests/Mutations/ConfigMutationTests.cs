@@ -143,6 +143,11 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
         Assert.Equal("DuplicateError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[2], t = workflow.Nodes[1] })).GetProperty("createWorkflowDataBinding")));
         Assert.Equal("ValidationError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[1], t = workflow.Nodes[1] })).GetProperty("createWorkflowDataBinding")));
         var bindingId = binding.GetProperty("workflowDataBinding").GetProperty("id").GetGuid();
+        // another organisation can neither bind this workflow's nodes nor delete its binding
+        Assert.Equal("NotFoundError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[0], t = workflow.Nodes[2] }, GraphApiFixture.OrgB))
+            .GetProperty("createWorkflowDataBinding")));
+        Assert.Equal("NotFoundError", ErrorType((await AdminAsync("mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId errors { __typename } } }",
+            new { id = bindingId }, GraphApiFixture.OrgB)).GetProperty("deleteWorkflowDataBinding")));
         Assert.Equal(bindingId, (await AdminAsync("mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId } }", new { id = bindingId }))
             .GetProperty("deleteWorkflowDataBinding").GetProperty("deletedId").GetGuid());
     }
