@@ -15,6 +15,10 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
 
     public CpuSample Minus(CpuSample earlier) => new(Service - earlier.Service, Client - earlier.Client, Postgres - earlier.Postgres);
 
+    /// <summary>
+    /// Live PostgreSQL processes plus what the postmaster's exited children used (its cutime/cstime), so backends
+    /// that close during a scenario still count.
+    /// </summary>
     private static TimeSpan PostgresTime()
     {
         double ticks = 0;
@@ -24,10 +28,10 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
             {
                 if (!int.TryParse(Path.GetFileName(dir), out _) || !File.ReadAllText(Path.Combine(dir, "comm")).StartsWith("postgres", StringComparison.Ordinal))
                     continue;
-                // fields after the ")" of the command name: state is field 3, utime 14, stime 15
+                // fields after the ")" of the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks += double.Parse(fields[11]) + double.Parse(fields[12]);
+                ticks += double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14]);
             }
             catch (IOException)
             {

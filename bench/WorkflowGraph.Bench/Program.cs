@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using WorkflowGraph.Api;
+using WorkflowGraph.Auth;
 using WorkflowGraph.Bench;
 using WorkflowGraph.Database;
 using WorkflowGraph.Hosting;
@@ -37,6 +38,11 @@ await using (var admin = NpgsqlDataSource.Create(cluster.GetConnectionString("po
         await using var owner = NpgsqlDataSource.Create(ownerConnection);
         await DataSet.GenerateAsync(owner, options.Traces, orgs: 20, log);
     }
+    else
+    {
+        // a data set made by an older checkout gets the newer migrations
+        await new MigrationRunner(ownerConnection, MigrationScript.Embedded).MigrateAsync();
+    }
 }
 
 var org = Guid.Parse("00000000-0000-4000-8000-000000000001");
@@ -49,7 +55,11 @@ const string dashboard = """
 var (sql, parameters) = await CaptureStatementAsync(ownerConnection, org, dashboard);
 log.WriteLine($"Dashboard SQL ({parameters.Count} parameters):\n  {sql}\n");
 
-using var service = ServiceProcess.Start(ownerConnection, log);
+// The service accepts tokens signed with a key made for this run; the load sends a viewer's of the benchmark org.
+var signingKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+var authorization = "Bearer " + DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(signingKey), org,
+    Guid.Parse("00000000-0000-4000-8000-0000000000ff"), TenantRole.Viewer, TimeSpan.FromHours(6));
+using var service = ServiceProcess.Start(ownerConnection, signingKey, log);
 await service.WaitReadyAsync();
 
 var results = new List<LoadResult>();
@@ -95,7 +105,7 @@ results.Add(await LoadRunner.RunAsync("dashboard, GraphQL over HTTP", options.Cl
     Task.FromResult<Func<CancellationToken, Task>>(async ct =>
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql") { Content = JsonContent.Create(new { query = dashboard }) };
-        request.Headers.Add(GraphQLServices.OrgHeader, org.ToString());
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
         using var response = await http.SendAsync(request, ct);
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadAsByteArrayAsync(ct);
@@ -103,14 +113,105 @@ results.Add(await LoadRunner.RunAsync("dashboard, GraphQL over HTTP", options.Cl
             throw new InvalidOperationException("the dashboard returned no rows");
     }), () => CpuSample.Take(service.Process)));
 
+// Writes: the step lifecycle (startWorkflowStep, then completeWorkflowStep) by 16 workers, each on its own run.
+var operatorAuthorization = "Bearer " + DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(signingKey), org,
+    Guid.Parse("00000000-0000-4000-8000-0000000000fe"), TenantRole.Operator, TimeSpan.FromHours(6));
+var (workflowId, nodeId) = await BenchRunsAsync(ownerConnection, org);
+async Task<long> NewRunAsync()
+{
+    await using var conn = await appSource.OpenConnectionAsync();
+    await using var start = new NpgsqlCommand("SELECT start_workflow_execution($1, 'web')", conn) { Parameters = { new() { Value = workflowId } } };
+    return (long)(await start.ExecuteScalarAsync())!;
+}
+
+async Task<object?> CallAsTenantAsync(NpgsqlConnection conn, string sql, object[] values, CancellationToken ct)
+{
+    await using var tx = await conn.BeginTransactionAsync(ct);
+    await using var batch = new NpgsqlBatch(conn, tx)
+    {
+        BatchCommands =
+        {
+            new NpgsqlBatchCommand("SET LOCAL ROLE workflowgraph_app"),
+            new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true), set_config('statement_timeout', '30s', true)")
+                { Parameters = { new() { Value = org.ToString() }, new() { Value = "00000000-0000-4000-8000-0000000000fe" } } },
+        },
+    };
+    var call = new NpgsqlBatchCommand(sql);
+    foreach (var value in values)
+        call.Parameters.Add(new NpgsqlParameter { Value = value });
+    batch.BatchCommands.Add(call);
+    object? result;
+    await using (var reader = await batch.ExecuteReaderAsync(ct))
+    {
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        result = reader.GetDataTypeName(0) == "void" ? null : reader.GetValue(0);
+    }
+    await tx.CommitAsync(ct);
+    return result;
+}
+
+results.Add(await LoadRunner.RunAsync("step lifecycle, direct SQL (Npgsql)", options.Clients, warmup, duration, async client =>
+{
+    var traceId = await NewRunAsync();
+    var stepNumber = 0;
+    return async ct =>
+    {
+        await using var conn = await appSource.OpenConnectionAsync(ct);
+        var stepId = (long)(await CallAsTenantAsync(conn, "SELECT start_workflow_step($1, $2, $3, '{\"attempt\": 1}'::jsonb)", [traceId, nodeId, ++stepNumber], ct))!;
+        await CallAsTenantAsync(conn, "SELECT complete_workflow_step($1, 'completed', '{\"ok\": true}'::jsonb, NULL)", [stepId], ct);
+    };
+}, () => CpuSample.Take(service.Process)));
+
+const string startStep = "mutation ($t: Long!, $n: Int!, $s: Int!) { startWorkflowStep(input: { traceId: $t, nodeId: $n, stepNumber: $s, inputData: { attempt: 1 } }) { step { id } errors { __typename } } }";
+const string completeStep = "mutation ($id: Long!) { completeWorkflowStep(input: { stepId: $id, status: COMPLETED, outputData: { ok: true } }) { step { id status } errors { __typename } } }";
+results.Add(await LoadRunner.RunAsync("step lifecycle, GraphQL over HTTP", options.Clients, warmup, duration, async client =>
+{
+    var traceId = await NewRunAsync();
+    var stepNumber = 0;
+    async Task<JsonElement> MutateAsync(string query, object variables, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql") { Content = JsonContent.Create(new { query, variables }) };
+        request.Headers.TryAddWithoutValidation("Authorization", operatorAuthorization);
+        using var response = await http.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        var payload = body.GetProperty("data").EnumerateObject().First().Value;
+        if (payload.GetProperty("errors").ValueKind != JsonValueKind.Null)
+            throw new InvalidOperationException(payload.GetProperty("errors").ToString());
+        return payload;
+    }
+    return async ct =>
+    {
+        var started = await MutateAsync(startStep, new { t = traceId, n = nodeId, s = ++stepNumber }, ct);
+        await MutateAsync(completeStep, new { id = started.GetProperty("step").GetProperty("id").GetInt64() }, ct);
+    };
+}, () => CpuSample.Take(service.Process)));
+
 log.WriteLine();
-log.WriteLine($"{"scenario",-34} {"req/s",9} {"p50 ms",8} {"p99 ms",8} {"failed",7} {"ratio",7}   CPU ms/request: service  client  postgres");
-var baseline = results[0].PerSecond;
-foreach (var r in results)
-    log.WriteLine($"{r.Name,-34} {r.PerSecond,9:0} {r.P50Ms,8:0.00} {r.P99Ms,8:0.00} {r.Failures,7} {r.PerSecond / baseline,7:0.00}x" +
-                  $"   {r.CpuMs(c => c.Service),22:0.00} {r.CpuMs(c => c.Client),7:0.00} {r.CpuMs(c => c.Postgres),9:0.00}");
-log.WriteLine($"\nGoal: GraphQL at least 0.60x of direct SQL throughput — {(results[1].PerSecond / baseline >= 0.6 ? "met" : "NOT met")}.");
+log.WriteLine($"{"scenario",-38} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"failed",7} {"ratio",7}   CPU ms/op: service  client  postgres");
+for (var i = 0; i < results.Count; i++)
+{
+    var r = results[i];
+    var baseline = results[i - i % 2].PerSecond; // each GraphQL scenario follows its direct baseline
+    log.WriteLine($"{r.Name,-38} {r.PerSecond,9:0} {r.P50Ms,8:0.00} {r.P99Ms,8:0.00} {r.Failures,7} {r.PerSecond / baseline,7:0.00}x" +
+                  $"   {r.CpuMs(c => c.Service),17:0.00} {r.CpuMs(c => c.Client),7:0.00} {r.CpuMs(c => c.Postgres),9:0.00}");
+}
+log.WriteLine($"\nGoals: dashboard at least 0.60x of direct SQL — {(results[1].PerSecond / results[0].PerSecond >= 0.6 ? "met" : "NOT met")}; " +
+              $"step lifecycle at least 0.50x — {(results[3].PerSecond / results[2].PerSecond >= 0.5 ? "met" : "NOT met")}.");
 return results.Any(r => r.Failures > 0) ? 1 : 0;
+
+// The first workflow of the organisation and one of its nodes; the runs are started per worker.
+static async Task<(Guid Workflow, int Node)> BenchRunsAsync(string connection, Guid org)
+{
+    await using var source = NpgsqlDataSource.Create(connection);
+    await using var command = source.CreateCommand(
+        "SELECT w.id, n.id FROM workflows w JOIN workflow_nodes n ON n.workflow_id = w.id WHERE w.org_id = $1 ORDER BY w.name, n.position LIMIT 1");
+    command.Parameters.Add(new NpgsqlParameter { Value = org });
+    await using var reader = await command.ExecuteReaderAsync();
+    await reader.ReadAsync();
+    return (reader.GetGuid(0), reader.GetInt32(1));
+}
 
 static async Task<(string Sql, IReadOnlyList<NpgsqlParameter> Parameters)> CaptureStatementAsync(string connection, Guid org, string query)
 {
@@ -122,7 +223,7 @@ static async Task<(string Sql, IReadOnlyList<NpgsqlParameter> Parameters)> Captu
     services.AddGraphQLApi(configuration);
     services.AddSingleton(NpgsqlDataSource.Create(connection));
     services.AddSingleton<IStatementObserver>(capture);
-    services.AddScoped(_ => new RequestTenant(org, null));
+    services.AddScoped(_ => new RequestTenant(org, null, TenantRole.Viewer));
     await using var provider = services.BuildServiceProvider();
     await using var scope = provider.CreateAsyncScope();
     var result = await scope.ServiceProvider.GetRequiredService<GraphQLExecution>()

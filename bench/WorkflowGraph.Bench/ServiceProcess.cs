@@ -19,7 +19,7 @@ public sealed class ServiceProcess : IDisposable
 
     public Uri Address { get; }
 
-    public static ServiceProcess Start(string connectionString, TextWriter log)
+    public static ServiceProcess Start(string connectionString, string signingKey, TextWriter log)
     {
         var port = FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "WorkflowGraph.dll");
@@ -30,6 +30,7 @@ public sealed class ServiceProcess : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         start.Environment["ConnectionStrings__WorkflowGraph"] = connectionString;
+        start.Environment["Auth__SigningKey"] = signingKey;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the service");
