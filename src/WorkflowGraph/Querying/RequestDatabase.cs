@@ -102,7 +102,8 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
                 new NpgsqlBatchCommand($"SET LOCAL ROLE {Database.TenantSession.AppRole}"),
                 new NpgsqlBatchCommand(
                     "SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true), " +
-                    "set_config('statement_timeout', $3, true)")
+                    // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
+                    "set_config('statement_timeout', $3, true), set_config('TimeZone', 'UTC', true)")
                 {
                     Parameters =
                     {
