@@ -78,7 +78,7 @@ results.Add(await LoadRunner.RunAsync("dashboard, direct SQL (Npgsql)", options.
             BatchCommands =
             {
                 new NpgsqlBatchCommand("SET LOCAL ROLE workflowgraph_app"),
-                new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', '', true), set_config('statement_timeout', '30s', true)")
+                new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', '', true), set_config('statement_timeout', '30s', true), set_config('TimeZone', 'UTC', true)")
                     { Parameters = { new() { Value = org.ToString() } } },
             },
         };
@@ -132,7 +132,7 @@ async Task<object?> CallAsTenantAsync(NpgsqlConnection conn, string sql, object[
         BatchCommands =
         {
             new NpgsqlBatchCommand("SET LOCAL ROLE workflowgraph_app"),
-            new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true), set_config('statement_timeout', '30s', true)")
+            new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true), set_config('statement_timeout', '30s', true), set_config('TimeZone', 'UTC', true)")
                 { Parameters = { new() { Value = org.ToString() }, new() { Value = "00000000-0000-4000-8000-0000000000fe" } } },
         },
     };
