@@ -97,8 +97,8 @@ public static class FilterCompiler
                 throw QueryErrors.InvalidFilter($"{column.Field}.{op} needs a value");
             parts.Add(op switch
             {
-                "in" => $"{expression} = ANY({ArrayParam(value, column, sql)})",
-                "nin" => $"NOT ({expression} = ANY({ArrayParam(value, column, sql)}))",
+                "in" => In(expression, value, column, sql, negate: false),
+                "nin" => In(expression, value, column, sql, negate: true),
                 "gt" => $"{expression} > {Param(value, column, sql)}",
                 "gte" => $"{expression} >= {Param(value, column, sql)}",
                 "lt" => $"{expression} < {Param(value, column, sql)}",
@@ -122,11 +122,29 @@ public static class FilterCompiler
     }
 
     private static string Param(object value, ColumnMap column, SqlBuilder sql) =>
-        sql.Add(SqlBuilder.ToDbValue(value, column.Kind), SqlBuilder.TypeOf(column.Kind));
+        sql.Add(SqlBuilder.ToDbValue(Checked(value), column.Kind), SqlBuilder.TypeOf(column.Kind));
 
-    private static string ArrayParam(object value, ColumnMap column, SqlBuilder sql)
+    /// <summary>
+    /// <c>in</c>/<c>nin</c> with null among the values: SQL's <c>x = ANY('{a,NULL}')</c> is never true for a null x
+    /// and <c>NOT (...)</c> is unknown for every row, so null is matched with IS NULL instead.
+    /// </summary>
+    private static string In(string expression, object value, ColumnMap column, SqlBuilder sql, bool negate)
     {
-        var items = ((IEnumerable)value).Cast<object?>().Select(v => SqlBuilder.ToDbValue(v, column.Kind)).ToList();
+        var items = ((IEnumerable)value).Cast<object?>().ToList();
+        var withNull = items.Contains(null);
+        var list = $"{expression} = ANY({ArrayParam(items.Where(i => i is not null).ToList(), column, sql)})";
+        return (negate, withNull) switch
+        {
+            (false, false) => list,
+            (false, true) => $"({list} OR {expression} IS NULL)",
+            (true, false) => $"NOT ({list})",
+            (true, true) => $"({expression} IS NOT NULL AND NOT ({list}))",
+        };
+    }
+
+    private static string ArrayParam(IEnumerable<object?> values, ColumnMap column, SqlBuilder sql)
+    {
+        var items = values.Select(v => SqlBuilder.ToDbValue(Checked(v), column.Kind)).ToList();
         Array array = column.Kind switch
         {
             ScalarKind.String or ScalarKind.Enum => items.Cast<string?>().ToArray(),
@@ -143,9 +161,13 @@ public static class FilterCompiler
     /// <summary>A LIKE pattern parameter: the value matched literally (its %, _ and \ escaped) between the wildcards.</summary>
     private static string Like(object value, string before, string after, SqlBuilder sql)
     {
-        var text = ((string)value).Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+        var text = ((string)Checked(value)!).Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
         return sql.Add(before + text + after, NpgsqlDbType.Text);
     }
+
+    /// <summary>PostgreSQL text cannot hold NUL: refuse it here rather than fail the request's transaction.</summary>
+    private static object? Checked(object? value) =>
+        value is string text && text.Contains('\0') ? throw QueryErrors.InvalidFilter("filter strings cannot contain the NUL character") : value;
 
     private static IEnumerable<IDictionary<string, object?>> Objects(object? value) =>
         value is IEnumerable list ? list.Cast<object?>().Where(o => o is not null).Cast<IDictionary<string, object?>>() : [];

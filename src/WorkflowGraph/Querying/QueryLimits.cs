@@ -7,7 +7,7 @@ public sealed class QueryLimits
     public int MaxPageSize { get; set; } = 100;
 
     /// <summary>Rows a navigation list returns when it has no <c>first</c>; <c>first</c> may not exceed it.</summary>
-    public int MaxNestedListSize { get; set; } = 500;
+    public int MaxNestedListSize { get; set; } = 100;
 
     /// <summary>The rows the cost analysis assumes for a navigation list without <c>first</c>.</summary>
     public int AssumedListSize { get; set; } = 10;

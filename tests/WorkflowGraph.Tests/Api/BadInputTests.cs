@@ -54,6 +54,16 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
     }
 
     [Fact]
+    public async Task A_nul_character_in_a_filter_is_refused_before_it_can_break_the_transaction()
+    {
+        // PostgreSQL rejects NUL in text; sent to it, the error would abort the request's transaction for every field
+        var response = await api.PostAsync("query ($v: String) { a: traces(where: { externalId: { eq: $v } }) { totalCount } b: trace(id: 1) { id } }",
+            new { v = "x\u0000y" });
+        Assert.Equal(["INVALID_FILTER"], response.ErrorCodes);
+        Assert.DoesNotContain(response.Statements, s => s.Contains("external_id", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Introspection_is_not_limited_by_depth()
     {
         const string introspection = """

@@ -19,6 +19,10 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
         { "{ externalId: { ncontains: \"-01\" } }", "external_id NOT LIKE '%-01%'" },
         { "{ externalId: { in: [\"EXT-001\", \"EXT-002\", \"nope\"] } }", "external_id IN ('EXT-001', 'EXT-002')" },
         { "{ externalId: { nin: [\"EXT-001\", \"EXT-002\"] } }", "external_id NOT IN ('EXT-001', 'EXT-002')" },
+        // null among the values matches null (in) or excludes it (nin)
+        { "{ externalId: { in: [\"EXT-001\", null] } }", "external_id = 'EXT-001' OR external_id IS NULL" },
+        { "{ externalId: { in: [null] } }", "external_id IS NULL" },
+        { "{ externalId: { nin: [\"EXT-001\", null] } }", "external_id IS NOT NULL AND external_id <> 'EXT-001'" },
         { "{ externalId: { startsWith: \"EXT-02\" } }", "external_id LIKE 'EXT-02%'" },
         { "{ externalId: { nstartsWith: \"EXT-02\" } }", "external_id NOT LIKE 'EXT-02%'" },
         { "{ externalId: { endsWith: \"3\" } }", "external_id LIKE '%3'" },

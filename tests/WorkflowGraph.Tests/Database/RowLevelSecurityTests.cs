@@ -192,7 +192,12 @@ public sealed class RowLevelSecurityTests(DatabaseFixture db) : IClassFixture<Da
             "DELETE FROM workflow_events",
             "SELECT * FROM drop_workflow_event_partitions_before(now(), false)",
             "CREATE TABLE public.shadow (id int)",
+            // no temporary tables either: they could shadow tables inside functions that trust search_path
+            "CREATE TEMP TABLE workflow_events_default (id int)",
         };
+        Assert.Equal(0L, await tx.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND prosecdef " +
+            "AND NOT proconfig @> ARRAY['search_path=pg_catalog, public, pg_temp']"));
         foreach (var sql in attempts)
         {
             var error = await tx.FailsAsync(sql);

@@ -28,6 +28,9 @@ public static class TestCluster
         await using var create = _admin!.CreateCommand(
             $"CREATE DATABASE {EmbeddedPostgres.QuoteIdentifier(name)} TEMPLATE {EmbeddedPostgres.QuoteIdentifier(template)}");
         await create.ExecuteNonQueryAsync();
+        // Database privileges are not copied from a template: repeat what migration 014 does to the database itself.
+        await using var revoke = _admin.CreateCommand($"REVOKE TEMPORARY ON DATABASE {EmbeddedPostgres.QuoteIdentifier(name)} FROM PUBLIC");
+        await revoke.ExecuteNonQueryAsync();
         return cluster.GetConnectionString(name);
     }
 

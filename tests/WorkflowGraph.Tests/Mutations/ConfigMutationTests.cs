@@ -143,7 +143,11 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
         Assert.Equal("DuplicateError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[2], t = workflow.Nodes[1] })).GetProperty("createWorkflowDataBinding")));
         Assert.Equal("ValidationError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[1], t = workflow.Nodes[1] })).GetProperty("createWorkflowDataBinding")));
         var bindingId = binding.GetProperty("workflowDataBinding").GetProperty("id").GetGuid();
-        // another organisation can neither bind this workflow's nodes nor delete its binding
+        // another organisation can neither bind this workflow's nodes nor delete its binding, and cannot tell
+        // a bound field from an unbound one (both are simply not found)
+        var otherWorkflow = await FreshWorkflow.CreateAsync(api, GraphApiFixture.OrgB);
+        Assert.Equal("NotFoundError", ErrorType((await AdminAsync(bind, new { w = otherWorkflow.Id, s = otherWorkflow.Nodes[0], t = workflow.Nodes[1] }, GraphApiFixture.OrgB))
+            .GetProperty("createWorkflowDataBinding")));
         Assert.Equal("NotFoundError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[0], t = workflow.Nodes[2] }, GraphApiFixture.OrgB))
             .GetProperty("createWorkflowDataBinding")));
         Assert.Equal("NotFoundError", ErrorType((await AdminAsync("mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId errors { __typename } } }",
