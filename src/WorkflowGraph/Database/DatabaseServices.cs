@@ -20,6 +20,7 @@ public static class DatabaseServices
             .UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>())
             .Build());
         services.AddHostedService<DatabaseStartup>();
+        services.AddHostedService<EventPartitionMaintenance>();
         return services;
     }
 }
