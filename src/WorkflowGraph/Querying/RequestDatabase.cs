@@ -28,6 +28,7 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
     private readonly SemaphoreSlim _turn = new(1, 1);
     private NpgsqlConnection? _connection;
     private NpgsqlTransaction? _transaction;
+    private bool _savepointOpen;
 
     public RequestTenant Tenant => tenant;
 
@@ -40,7 +41,9 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
     /// <summary>
     /// Runs statements in one round trip (each sees what the previous ones wrote) and reads their rows; the reader
     /// starts at the first statement's rows. With <paramref name="isolate"/> they succeed or fail together inside
-    /// a savepoint, so a failure writes nothing and leaves the transaction usable.
+    /// a savepoint: any failure — in PostgreSQL or while reading the rows — rolls back to it, so nothing is half
+    /// written and the transaction stays usable. The savepoint of a success is released with the next round trip
+    /// (or by the commit), never before its rows were read.
     /// </summary>
     public async Task<T> QueryAsync<T>(IReadOnlyList<Statement> statements,
         Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool isolate = false)
@@ -51,6 +54,11 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
             await using var batch = await BeginBatchAsync(cancellationToken);
             // the first batch starts with the tenant setup, whose SELECT returns one row set to skip
             var setupResults = batch.BatchCommands.Count > 0 ? 1 : 0;
+            if (_savepointOpen)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("RELEASE SAVEPOINT field"));
+                _savepointOpen = false;
+            }
             if (isolate)
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT field"));
             foreach (var statement in statements)
@@ -62,30 +70,41 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
                 foreach (var observer in observers)
                     observer.OnStatement(statement.Sql, statement.Parameters);
             }
-            if (isolate)
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("RELEASE SAVEPOINT field"));
             try
             {
-                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-                for (var i = 0; i < setupResults; i++)
-                    await reader.NextResultAsync(cancellationToken);
-                var result = await read(reader, cancellationToken);
-                // the rest of the batch (the savepoint's release) runs as the reader is drained
-                while (await reader.NextResultAsync(cancellationToken))
+                T result;
+                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
                 {
+                    for (var i = 0; i < setupResults; i++)
+                        await reader.NextResultAsync(cancellationToken);
+                    result = await read(reader, cancellationToken);
                 }
+                _savepointOpen = isolate;
                 return result;
             }
-            catch (PostgresException) when (isolate)
+            catch (Exception) when (isolate)
             {
-                await using var rollback = new NpgsqlCommand("ROLLBACK TO SAVEPOINT field; RELEASE SAVEPOINT field", _connection, _transaction);
-                await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+                await RollBackToSavepointAsync();
                 throw;
             }
         }
         finally
         {
             _turn.Release();
+        }
+    }
+
+    private async Task RollBackToSavepointAsync()
+    {
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK TO SAVEPOINT field; RELEASE SAVEPOINT field", _connection, _transaction);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // the batch failed before its savepoint existed (or the connection broke): the transaction is lost
+            // anyway, and the original error is the one worth reporting
         }
     }
 
