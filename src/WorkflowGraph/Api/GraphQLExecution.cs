@@ -13,13 +13,27 @@ namespace WorkflowGraph.Api;
 /// Runs one GraphQL request for a transport (HTTP now, WebSocket later): validation with the cost rule, the
 /// engine, error codes instead of exception details, and the commit of what a mutation wrote.
 /// </summary>
-public sealed class GraphQLExecution(ISchema schema, IDocumentExecuter executer, QueryLimits limits, ILogger<GraphQLExecution> logger)
+public sealed class GraphQLExecution
 {
+    private readonly ISchema schema;
+    private readonly IDocumentExecuter executer;
+    private readonly QueryLimits limits;
+    private readonly ILogger<GraphQLExecution> logger;
+
     // rules that depend on the request (variables, transport) run again when a cached document is reused
-    private readonly IValidationRule[] _requestRules = [new QueryCostRule(limits)];
-    private readonly IValidationRule[] _getRequestRules = [new QueryCostRule(limits), new QueriesOnlyRule()];
-    private readonly IValidationRule[] _rules = [.. DocumentValidator.CoreRules, new QueryCostRule(limits)];
-    private readonly IValidationRule[] _queryOnlyRules = [.. DocumentValidator.CoreRules, new QueryCostRule(limits), new QueriesOnlyRule()];
+    private readonly IValidationRule[] _requestRules;
+    private readonly IValidationRule[] _getRequestRules;
+    private readonly IValidationRule[] _rules;
+    private readonly IValidationRule[] _getRules;
+
+    public GraphQLExecution(ISchema schema, IDocumentExecuter executer, QueryLimits limits, ILogger<GraphQLExecution> logger)
+    {
+        (this.schema, this.executer, this.limits, this.logger) = (schema, executer, limits, logger);
+        _requestRules = [new QueryCostRule(limits)];
+        _getRequestRules = [.. _requestRules, new QueriesOnlyRule()];
+        _rules = [.. DocumentValidator.CoreRules, .. _requestRules];
+        _getRules = [.. DocumentValidator.CoreRules, .. _getRequestRules];
+    }
 
     /// <param name="requestServices">The request's scope; its <see cref="RequestDatabase"/> holds the transaction.</param>
     /// <param name="allowMutations">False for GET: a mutation is refused with code MUTATION_NOT_ALLOWED before it runs.</param>
@@ -37,7 +51,7 @@ public sealed class GraphQLExecution(ISchema schema, IDocumentExecuter executer,
             Extensions = request.Extensions,
             RequestServices = requestServices,
             CancellationToken = timeout.Token,
-            ValidationRules = allowMutations ? _rules : _queryOnlyRules,
+            ValidationRules = allowMutations ? _rules : _getRules,
             CachedDocumentValidationRules = allowMutations ? _requestRules : _getRequestRules,
             UnhandledExceptionDelegate = HideDetails,
         });

@@ -8,7 +8,18 @@ namespace WorkflowGraph.Api;
 // Values read from PostgreSQL arrive as JSON text already in their wire form (UUID, ISO-8601), so serializing
 // passes strings through; parsing turns client input into the CLR types Npgsql writes.
 
-public sealed class UuidGraphType : ScalarGraphType
+/// <summary>A scalar written as a JSON string: a string literal parses like a string variable.</summary>
+public abstract class StringScalarGraphType : ScalarGraphType
+{
+    public override object? ParseLiteral(GraphQLValue value) => value switch
+    {
+        GraphQLNullValue => null,
+        GraphQLStringValue s => ParseValue((string)s.Value),
+        _ => ThrowLiteralConversionError(value),
+    };
+}
+
+public sealed class UuidGraphType : StringScalarGraphType
 {
     public UuidGraphType() => Name = "UUID";
 
@@ -20,13 +31,6 @@ public sealed class UuidGraphType : ScalarGraphType
         _ => ThrowValueConversionError(value),
     };
 
-    public override object? ParseLiteral(GraphQLValue value) => value switch
-    {
-        GraphQLNullValue => null,
-        GraphQLStringValue s => ParseValue((string)s.Value),
-        _ => ThrowLiteralConversionError(value),
-    };
-
     public override object? Serialize(object? value) => value switch
     {
         null => null,
@@ -36,7 +40,7 @@ public sealed class UuidGraphType : ScalarGraphType
     };
 }
 
-public sealed class DateTimeOffsetGraphType : ScalarGraphType
+public sealed class DateTimeOffsetGraphType : StringScalarGraphType
 {
     public DateTimeOffsetGraphType() => Name = "DateTime";
 
@@ -47,13 +51,6 @@ public sealed class DateTimeOffsetGraphType : ScalarGraphType
         DateTime d => new DateTimeOffset(d.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(d, DateTimeKind.Utc) : d),
         string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d) => d,
         _ => ThrowValueConversionError(value),
-    };
-
-    public override object? ParseLiteral(GraphQLValue value) => value switch
-    {
-        GraphQLNullValue => null,
-        GraphQLStringValue s => ParseValue((string)s.Value),
-        _ => ThrowLiteralConversionError(value),
     };
 
     public override object? Serialize(object? value) => value switch

@@ -1,6 +1,5 @@
 using NpgsqlTypes;
 using WorkflowGraph.Querying;
-using WorkflowGraph.Traces;
 
 namespace WorkflowGraph.Configs;
 
@@ -14,7 +13,7 @@ public static class ConfigMutations
         model.Mutation(new MutationSpec("createWorkflowConfig", TenantRole.Admin,
                 (input, sql) => MutationSpec.StoreKey(
                     $"create_workflow_config({sql.Add(input.Get("workflowId"), NpgsqlDbType.Uuid)}, " +
-                    $"{TraceMutations.Enum(sql, input.Get("channel"))}::workflow_channel, {TraceMutations.Enum(sql, input["configType"])}::config_type, " +
+                    $"{MutationInput.Enum(sql, input.Get("channel"))}::workflow_channel, {MutationInput.Enum(sql, input["configType"])}::config_type, " +
                     $"{sql.Add(input.Get("name"), NpgsqlDbType.Text)}, {sql.Add(input.Get("description"), NpgsqlDbType.Text)}, " +
                     $"{MutationRunner.Json(sql, input.Get("config"))}, {sql.Add(input.Get("activate") ?? false, NpgsqlDbType.Boolean)})"),
                 "workflowConfig", model.Catalog.Get("WorkflowConfig"), byUuid))
@@ -24,14 +23,14 @@ public static class ConfigMutations
             .Mutation(new MutationSpec("upsertChannelConfig", TenantRole.Admin,
                 (input, sql) => Upsert(
                     "INSERT INTO channel_configs (channel, name, config, is_active) " +
-                    $"VALUES ({TraceMutations.Enum(sql, input["channel"])}, {sql.Add(input.Get("name"), NpgsqlDbType.Text)}, " +
+                    $"VALUES ({MutationInput.Enum(sql, input["channel"])}, {sql.Add(input.Get("name"), NpgsqlDbType.Text)}, " +
                     $"{MutationRunner.Json(sql, input.Get("config"))}, {sql.Add(input.Get("isActive") ?? true, NpgsqlDbType.Boolean)}) " +
                     "ON CONFLICT (org_id, channel) DO UPDATE SET name = EXCLUDED.name, config = EXCLUDED.config, is_active = EXCLUDED.is_active"),
                 "channelConfig", model.Catalog.Get("ChannelConfig"), byUuid))
             .Mutation(new MutationSpec("setWorkflowChannelConfig", TenantRole.Admin,
                 (input, sql) => Upsert(
                     "INSERT INTO workflow_channel_configs (workflow_id, channel, is_enabled, priority, webhook_url, settings) " +
-                    $"VALUES ({sql.Add(input["workflowId"], NpgsqlDbType.Uuid)}, {TraceMutations.Enum(sql, input["channel"])}, " +
+                    $"VALUES ({sql.Add(input["workflowId"], NpgsqlDbType.Uuid)}, {MutationInput.Enum(sql, input["channel"])}, " +
                     $"{sql.Add(input["isEnabled"], NpgsqlDbType.Boolean)}, {sql.Add(input.Get("priority") ?? 100, NpgsqlDbType.Integer)}, " +
                     $"{sql.Add(input.Get("webhookUrl"), NpgsqlDbType.Text)}, coalesce({MutationRunner.Json(sql, input.Get("settings"))}, '{{}}')) " +
                     "ON CONFLICT (workflow_id, channel) DO UPDATE SET is_enabled = EXCLUDED.is_enabled, priority = EXCLUDED.priority, " +

@@ -11,9 +11,25 @@ public sealed class TenantSession : IAsyncDisposable
 {
     public const string AppRole = "workflowgraph_app";
 
-    const string BecomeTenantRole = $"SET LOCAL ROLE {AppRole}";
-    const string SetTenant =
-        "SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true)";
+    /// <summary>
+    /// The two commands that make a transaction the tenant's: the service role, then one SELECT setting the org,
+    /// the user and any further transaction-local <paramref name="settings"/> (its one row set is the caller's to skip).
+    /// </summary>
+    public static NpgsqlBatchCommand[] TenantCommands(Guid? orgId, Guid? userId, params (string Name, string Value)[] settings)
+    {
+        var select = new NpgsqlBatchCommand(
+            "SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true)" +
+            string.Concat(settings.Select((_, i) => $", set_config(${3 + 2 * i}, ${4 + 2 * i}, true)")))
+        {
+            Parameters = { new() { Value = orgId?.ToString() ?? "" }, new() { Value = userId?.ToString() ?? "" } },
+        };
+        foreach (var (name, value) in settings)
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = name });
+            select.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        return [new NpgsqlBatchCommand($"SET LOCAL ROLE {AppRole}"), select];
+    }
 
     TenantSession(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
@@ -61,17 +77,9 @@ public sealed class TenantSession : IAsyncDisposable
     /// <summary>Switches this transaction to the service role and tenant; null ids mean "none" (no rows).</summary>
     public async Task BecomeTenantAsync(Guid? orgId, Guid? userId, CancellationToken cancellationToken = default)
     {
-        await using var batch = new NpgsqlBatch(Connection, Transaction)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand(BecomeTenantRole),
-                new NpgsqlBatchCommand(SetTenant)
-                {
-                    Parameters = { new() { Value = orgId?.ToString() ?? "" }, new() { Value = userId?.ToString() ?? "" } },
-                },
-            },
-        };
+        await using var batch = new NpgsqlBatch(Connection, Transaction);
+        foreach (var command in TenantCommands(orgId, userId))
+            batch.BatchCommands.Add(command);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -6,6 +6,16 @@ using NpgsqlTypes;
 
 namespace WorkflowGraph.Querying;
 
+/// <summary>Reading a mutation's <c>input</c> object into SQL parameters.</summary>
+public static class MutationInput
+{
+    /// <summary>An optional input field: absent and null both read as null.</summary>
+    public static object? Get(this IDictionary<string, object?> input, string name) => input.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>An enum value as the lower-case text the SQL domains hold.</summary>
+    public static string Enum(SqlBuilder sql, object? value) => sql.Add(SqlBuilder.ToDbValue(value, ScalarKind.Enum), NpgsqlDbType.Text);
+}
+
 /// <summary>One offending input field of a <c>ValidationError</c>.</summary>
 public sealed record FieldProblem(string Field, string Message);
 

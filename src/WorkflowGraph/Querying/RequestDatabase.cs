@@ -114,25 +114,12 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
             return new NpgsqlBatch(_connection, _transaction);
         _connection = await dataSource.OpenConnectionAsync(cancellationToken);
         _transaction = await _connection.BeginTransactionAsync(cancellationToken);
-        return new NpgsqlBatch(_connection, _transaction)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand($"SET LOCAL ROLE {Database.TenantSession.AppRole}"),
-                new NpgsqlBatchCommand(
-                    "SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true), " +
-                    // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
-                    "set_config('statement_timeout', $3, true), set_config('TimeZone', 'UTC', true)")
-                {
-                    Parameters =
-                    {
-                        new() { Value = tenant.OrgId?.ToString() ?? "" },
-                        new() { Value = tenant.UserId?.ToString() ?? "" },
-                        new() { Value = $"{limits.ExecutionTimeoutSeconds}s" },
-                    },
-                },
-            },
-        };
+        var batch = new NpgsqlBatch(_connection, _transaction);
+        // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
+        foreach (var command in Database.TenantSession.TenantCommands(tenant.OrgId, tenant.UserId,
+                     ("statement_timeout", $"{limits.ExecutionTimeoutSeconds}s"), ("TimeZone", "UTC")))
+            batch.BatchCommands.Add(command);
+        return batch;
     }
 
     /// <summary>Commits what the request wrote; a request that only read may simply be disposed.</summary>

@@ -18,7 +18,7 @@ public sealed class RowQuery(Projection projection)
         var column = map.KeyColumn(keyColumn);
         var key = sql.Add(SqlBuilder.ToDbValue(field.Argument(argument), column.Kind), SqlBuilder.TypeOf(column.Kind));
         var statement = $"SELECT {projection.Object(map, alias, field.Children, sql)} FROM {map.Relation} {alias} WHERE {column.Sql(alias)} = {key}";
-        return SingleAsync(context, statement, sql, database, isolate: false);
+        return Boxed(RunAsync(context, statement, sql, database, isolate: false));
     }
 
     /// <summary>
@@ -33,13 +33,12 @@ public sealed class RowQuery(Projection projection)
         var source = from(field, sql);
         var objectSql = projection.Object(map, alias, field.Children, sql);
         if (!list)
-            return await SingleAsync(context, $"SELECT {objectSql} FROM {source} {alias}", sql, database, isolate: true);
+            return await RunAsync(context, $"SELECT {objectSql} FROM {source} {alias}", sql, database, isolate: true);
         var statement = $"SELECT coalesce(json_agg({objectSql}), '[]'::json) FROM {source} {alias}";
         return await RunAsync(context, statement, sql, database, isolate: true);
     }
 
-    private async Task<object?> SingleAsync(IResolveFieldContext context, string statement, SqlBuilder sql, RequestDatabase database, bool isolate) =>
-        await RunAsync(context, statement, sql, database, isolate);
+    private static async Task<object?> Boxed(Task<RawJson?> json) => await json;
 
     private static async Task<RawJson?> RunAsync(IResolveFieldContext context, string statement, SqlBuilder sql, RequestDatabase database, bool isolate)
     {

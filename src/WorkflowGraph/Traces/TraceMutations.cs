@@ -16,14 +16,14 @@ public static class TraceMutations
         model.Mutation(new MutationSpec("startWorkflowExecution", TenantRole.Operator,
                 (input, sql) => MutationSpec.StoreKey(
                     $"start_workflow_execution({sql.Add(input["workflowId"], NpgsqlDbType.Uuid)}, " +
-                    $"{Enum(sql, input["channel"])}::workflow_channel, {sql.Add(input.Get("externalId"), NpgsqlDbType.Text)}, " +
+                    $"{MutationInput.Enum(sql, input["channel"])}::workflow_channel, {sql.Add(input.Get("externalId"), NpgsqlDbType.Text)}, " +
                     $"{MutationRunner.Json(sql, input.Get("configSnapshot"))}, NULL)"),
                 "trace", trace, traceById))
             .Mutation(new MutationSpec("completeWorkflowExecution", TenantRole.Operator,
                 (input, sql) =>
                 {
                     var id = sql.Add(input["traceId"], NpgsqlDbType.Bigint);
-                    return $"SELECT complete_workflow_execution({id}, {Enum(sql, input["status"])}::trace_status, " +
+                    return $"SELECT complete_workflow_execution({id}, {MutationInput.Enum(sql, input["status"])}::trace_status, " +
                            $"{sql.Add(input.Get("errorMessage"), NpgsqlDbType.Text)}), set_config('wg.mutation_key', {id}::text, true)";
                 },
                 "trace", trace, traceById))
@@ -36,7 +36,7 @@ public static class TraceMutations
                 (input, sql) =>
                 {
                     var id = sql.Add(input["stepId"], NpgsqlDbType.Bigint);
-                    return $"SELECT complete_workflow_step({id}, {Enum(sql, input["status"])}::step_status, " +
+                    return $"SELECT complete_workflow_step({id}, {MutationInput.Enum(sql, input["status"])}::step_status, " +
                            $"{MutationRunner.Json(sql, input.Get("outputData"))}, {sql.Add(input.Get("errorMessage"), NpgsqlDbType.Text)}), " +
                            $"set_config('wg.mutation_key', {id}::text, true)";
                 },
@@ -53,8 +53,4 @@ public static class TraceMutations
                 (input, sql) => "SELECT row_to_json(c) FROM cleanup_old_execution_data(make_interval(days => " +
                                 $"{sql.Add(input["retentionDays"], NpgsqlDbType.Integer)})) c"));
     }
-
-    internal static object? Get(this IDictionary<string, object?> input, string name) => input.TryGetValue(name, out var value) ? value : null;
-
-    internal static string Enum(SqlBuilder sql, object? value) => sql.Add(SqlBuilder.ToDbValue(value, ScalarKind.Enum), NpgsqlDbType.Text);
 }

@@ -52,9 +52,10 @@ internal static class Sql
     /// <summary>Switches the open transaction to the service role of one organisation (graphile's becomeUser).</summary>
     public static async Task BecomeTenantAsync(this NpgsqlConnection conn, Guid? orgId, Guid? userId = null)
     {
-        await conn.ExecAsync("SET LOCAL ROLE workflowgraph_app");
-        await conn.ExecAsync("SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true)",
-            orgId?.ToString() ?? "", userId?.ToString() ?? "");
+        await using var batch = new NpgsqlBatch(conn);
+        foreach (var command in WorkflowGraph.Database.TenantSession.TenantCommands(orgId, userId))
+            batch.BatchCommands.Add(command);
+        await batch.ExecuteNonQueryAsync();
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection conn, string sql, object?[] args)
