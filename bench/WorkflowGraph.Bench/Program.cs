@@ -73,15 +73,7 @@ results.Add(await LoadRunner.RunAsync("dashboard, direct SQL (Npgsql)", options.
     {
         await using var conn = await appSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var batch = new NpgsqlBatch(conn, tx)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SET LOCAL ROLE workflowgraph_app"),
-                new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', '', true), set_config('statement_timeout', '30s', true), set_config('TimeZone', 'UTC', true)")
-                    { Parameters = { new() { Value = org.ToString() } } },
-            },
-        };
+        await using var batch = TenantBatch(conn, tx, org, null);
         var query = new NpgsqlBatchCommand(sql);
         foreach (var p in parameters)
             query.Parameters.Add(new NpgsqlParameter { Value = p.Value, NpgsqlDbType = p.NpgsqlDbType });
@@ -127,15 +119,7 @@ async Task<long> NewRunAsync()
 async Task<object?> CallAsTenantAsync(NpgsqlConnection conn, string sql, object[] values, CancellationToken ct)
 {
     await using var tx = await conn.BeginTransactionAsync(ct);
-    await using var batch = new NpgsqlBatch(conn, tx)
-    {
-        BatchCommands =
-        {
-            new NpgsqlBatchCommand("SET LOCAL ROLE workflowgraph_app"),
-            new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true), set_config('app.current_user_id', $2, true), set_config('statement_timeout', '30s', true), set_config('TimeZone', 'UTC', true)")
-                { Parameters = { new() { Value = org.ToString() }, new() { Value = "00000000-0000-4000-8000-0000000000fe" } } },
-        },
-    };
+    await using var batch = TenantBatch(conn, tx, org, Guid.Parse("00000000-0000-4000-8000-0000000000fe"));
     var call = new NpgsqlBatchCommand(sql);
     foreach (var value in values)
         call.Parameters.Add(new NpgsqlParameter { Value = value });
@@ -200,6 +184,15 @@ for (var i = 0; i < results.Count; i++)
 log.WriteLine($"\nGoals: dashboard at least 0.60x of direct SQL — {(results[1].PerSecond / results[0].PerSecond >= 0.6 ? "met" : "NOT met")}; " +
               $"step lifecycle at least 0.50x — {(results[3].PerSecond / results[2].PerSecond >= 0.5 ? "met" : "NOT met")}.");
 return results.Any(r => r.Failures > 0) ? 1 : 0;
+
+// The same tenant setup the service sends first in every request (role, org, user, timeout, UTC).
+static NpgsqlBatch TenantBatch(NpgsqlConnection conn, NpgsqlTransaction tx, Guid org, Guid? user)
+{
+    var batch = new NpgsqlBatch(conn, tx);
+    foreach (var command in TenantSession.TenantCommands(org, user, ("statement_timeout", "30s"), ("TimeZone", "UTC")))
+        batch.BatchCommands.Add(command);
+    return batch;
+}
 
 // The first workflow of the organisation and one of its nodes; the runs are started per worker.
 static async Task<(Guid Workflow, int Node)> BenchRunsAsync(string connection, Guid org)

@@ -188,7 +188,7 @@ public static class WorkflowSchema
             foreach (var field in definition.Fields?.Items ?? [])
             {
                 var name = field.Name.StringValue;
-                if (map.FindRelation(name) is not null || catalog.IsComputed(map.TypeName, name))
+                if (map.FindRelation(name) is not null)
                     continue;
                 var typeName = NamedType(field.Type);
                 ScalarKind kind;

@@ -4,7 +4,6 @@ namespace WorkflowGraph.Querying;
 public sealed class EntityCatalog
 {
     private readonly Dictionary<string, EntityMap> _maps = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Type, string Field), Func<string, string>> _computed = [];
 
     public IEnumerable<EntityMap> Maps => _maps.Values;
 
@@ -13,17 +12,6 @@ public sealed class EntityCatalog
         _maps.Add(map.TypeName, map);
         return this;
     }
-
-    /// <summary>A field computed in SQL from the row alias, e.g. an opaque cursor.</summary>
-    public EntityCatalog AddComputed(string type, string field, Func<string, string> sql)
-    {
-        _computed.Add((type, field), sql);
-        return this;
-    }
-
-    public Func<string, string>? Computed(string type, string field) => _computed.GetValueOrDefault((type, field));
-
-    public bool IsComputed(string type, string field) => _computed.ContainsKey((type, field));
 
     public EntityMap? Find(string typeName) => _maps.GetValueOrDefault(typeName);
 

@@ -14,7 +14,7 @@ public sealed class GraphModel
     public GraphModel(QueryLimits limits)
     {
         Limits = limits;
-        var projection = new Projection(Catalog, limits);
+        var projection = new Projection(limits);
         Connections = new ConnectionQuery(projection, limits);
         Rows = new RowQuery(projection);
         Mutator = new MutationRunner(projection, limits);

@@ -4,7 +4,7 @@ namespace WorkflowGraph.Querying;
 /// Turns a selection into one SQL expression that builds the JSON object GraphQL returns: only the selected
 /// columns are read, and navigation fields become correlated subqueries in the same statement (no N+1).
 /// </summary>
-public sealed class Projection(EntityCatalog catalog, QueryLimits limits)
+public sealed class Projection(QueryLimits limits)
 {
     // json_build_object takes at most 100 arguments
     private const int PairsPerCall = 50;
@@ -21,8 +21,6 @@ public sealed class Projection(EntityCatalog catalog, QueryLimits limits)
                 pairs.Add($"{key}, {Column(column, alias)}");
             else if (map.FindRelation(field.Name) is { } relation)
                 pairs.Add($"{key}, {Relation(relation, alias, field, sql)}");
-            else if (catalog.Computed(map.TypeName, field.Name) is { } computed)
-                pairs.Add($"{key}, {computed(alias)}");
             else
                 throw new InvalidOperationException($"{map.TypeName}.{field.Name} has no mapping");
         }
