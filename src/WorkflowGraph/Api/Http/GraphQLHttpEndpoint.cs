@@ -30,16 +30,22 @@ public static class GraphQLHttpEndpoint
     static async Task PostAsync(HttpContext http)
     {
         var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
-        if (!await AuthenticateAsync(http, responder))
+        if (await AdmitAsync(http, responder) is not { } mediaType)
             return;
-        if (ResponseMediaType.Negotiate(http.Request.Headers.Accept) is not { } mediaType)
-        {
-            await responder.WriteProblemAsync(http, HttpProblem.NotAcceptable(), null);
-            return;
-        }
         var reader = http.RequestServices.GetRequiredService<GraphQLRequestReader>();
         var (request, problem) = await reader.ReadPostAsync(http.Request, http.RequestAborted);
         await ExecuteAsync(http, responder, mediaType, request, problem, allowMutations: true);
+    }
+
+    /// <summary>The token and the Accept header, checked before the request is read; null once a refusal was written.</summary>
+    static async Task<string?> AdmitAsync(HttpContext http, GraphQLHttpResponder responder)
+    {
+        if (!await AuthenticateAsync(http, responder))
+            return null;
+        if (ResponseMediaType.Negotiate(http.Request.Headers.Accept) is { } mediaType)
+            return mediaType;
+        await responder.WriteProblemAsync(http, HttpProblem.NotAcceptable(), null);
+        return null;
     }
 
     static async Task GetAsync(HttpContext http)
@@ -57,13 +63,8 @@ public static class GraphQLHttpEndpoint
             return;
         }
         var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
-        if (!await AuthenticateAsync(http, responder))
+        if (await AdmitAsync(http, responder) is not { } mediaType)
             return;
-        if (ResponseMediaType.Negotiate(http.Request.Headers.Accept) is not { } mediaType)
-        {
-            await responder.WriteProblemAsync(http, HttpProblem.NotAcceptable(), null);
-            return;
-        }
         var (request, problem) = http.RequestServices.GetRequiredService<GraphQLRequestReader>().ReadGet(parameters);
         // allowMutations: false makes GraphQLExecution refuse mutations (MUTATION_NOT_ALLOWED), answered with 405.
         await ExecuteAsync(http, responder, mediaType, request, problem, allowMutations: false);
