@@ -220,7 +220,7 @@ static async Task<(string Sql, IReadOnlyList<NpgsqlParameter> Parameters)> Captu
     await using var provider = services.BuildServiceProvider();
     await using var scope = provider.CreateAsyncScope();
     var result = await scope.ServiceProvider.GetRequiredService<GraphQLExecution>()
-        .ExecuteAsync(new GraphQLRequest { Query = query }, scope.ServiceProvider, allowMutations: false, CancellationToken.None);
+        .ExecuteAsync(new GraphQLRequest { Query = query }, scope.ServiceProvider, GraphQLTransport.HttpPost, CancellationToken.None);
     if (result.Errors is { Count: > 0 })
         throw new InvalidOperationException(result.Errors[0].Message);
     return capture.Single;

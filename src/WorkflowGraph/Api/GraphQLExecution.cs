@@ -9,9 +9,20 @@ using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.Api;
 
+/// <summary>Where an operation arrived: each transport runs the operation types it can carry.</summary>
+public enum GraphQLTransport
+{
+    /// <summary>Queries only (GraphQL over HTTP never runs a mutation on GET).</summary>
+    HttpGet,
+    /// <summary>Queries and mutations; a subscription needs a stream, so it is refused.</summary>
+    HttpPost,
+    /// <summary>Everything; a subscription's result carries its stream in <see cref="ExecutionResult.Streams"/>.</summary>
+    WebSocket,
+}
+
 /// <summary>
-/// Runs one GraphQL request for a transport (HTTP now, WebSocket later): validation with the cost rule, the
-/// engine, error codes instead of exception details, and the commit of what a mutation wrote.
+/// Runs one GraphQL request for a transport (HTTP or WebSocket): validation with the cost rule, the engine, error
+/// codes instead of exception details, and the commit of what a mutation wrote.
 /// </summary>
 public sealed class GraphQLExecution
 {
@@ -21,27 +32,32 @@ public sealed class GraphQLExecution
     private readonly ILogger<GraphQLExecution> logger;
 
     // rules that depend on the request (variables, transport) run again when a cached document is reused
-    private readonly IValidationRule[] _requestRules;
-    private readonly IValidationRule[] _getRequestRules;
-    private readonly IValidationRule[] _rules;
-    private readonly IValidationRule[] _getRules;
+    private readonly Dictionary<GraphQLTransport, (IValidationRule[] All, IValidationRule[] PerRequest)> _rules = [];
 
     public GraphQLExecution(ISchema schema, IDocumentExecuter executer, QueryLimits limits, ILogger<GraphQLExecution> logger)
     {
         (this.schema, this.executer, this.limits, this.logger) = (schema, executer, limits, logger);
-        _requestRules = [new QueryCostRule(limits)];
-        _getRequestRules = [.. _requestRules, new QueriesOnlyRule()];
-        _rules = [.. DocumentValidator.CoreRules, .. _requestRules];
-        _getRules = [.. DocumentValidator.CoreRules, .. _getRequestRules];
+        IValidationRule cost = new QueryCostRule(limits);
+        foreach (var (transport, perRequest) in new (GraphQLTransport, IValidationRule[])[]
+                 {
+                     (GraphQLTransport.HttpGet, [cost, new OperationTypeRule(GraphQLTransport.HttpGet, OperationType.Query)]),
+                     (GraphQLTransport.HttpPost, [cost, new OperationTypeRule(GraphQLTransport.HttpPost, OperationType.Query, OperationType.Mutation)]),
+                     (GraphQLTransport.WebSocket, [cost]),
+                 })
+            _rules[transport] = ([.. DocumentValidator.CoreRules, .. perRequest], perRequest);
     }
 
     /// <param name="requestServices">The request's scope; its <see cref="RequestDatabase"/> holds the transaction.</param>
-    /// <param name="allowMutations">False for GET: a mutation is refused with code MUTATION_NOT_ALLOWED before it runs.</param>
-    public async Task<ExecutionResult> ExecuteAsync(GraphQLRequest request, IServiceProvider requestServices, bool allowMutations,
+    /// <param name="transport">Decides the operation types that may run: the others are refused before they run,
+    /// a mutation over GET with code MUTATION_NOT_ALLOWED, a subscription over HTTP with SUBSCRIPTION_NOT_ALLOWED.</param>
+    /// <param name="cancellationToken">For a subscription, it bounds setting up the stream (and a replay's first
+    /// read), not the stream's life: the caller ends the stream by disposing its subscription.</param>
+    public async Task<ExecutionResult> ExecuteAsync(GraphQLRequest request, IServiceProvider requestServices, GraphQLTransport transport,
         CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(limits.ExecutionTimeoutSeconds));
+        var (rules, perRequestRules) = _rules[transport];
         var result = await executer.ExecuteAsync(new ExecutionOptions
         {
             Schema = schema,
@@ -51,8 +67,8 @@ public sealed class GraphQLExecution
             Extensions = request.Extensions,
             RequestServices = requestServices,
             CancellationToken = timeout.Token,
-            ValidationRules = allowMutations ? _rules : _getRules,
-            CachedDocumentValidationRules = allowMutations ? _requestRules : _getRequestRules,
+            ValidationRules = rules,
+            CachedDocumentValidationRules = perRequestRules,
             UnhandledExceptionDelegate = HideDetails,
         });
         if (result.Executed && result.Operation?.Operation == OperationType.Mutation && result.Errors is null or { Count: 0 })
@@ -75,14 +91,26 @@ public sealed class GraphQLExecution
     }
 }
 
-/// <summary>GET requests may only read (GraphQL over HTTP: mutations are never executed on GET).</summary>
-public sealed class QueriesOnlyRule : ValidationRuleBase
+/// <summary>
+/// The operation types a transport carries: GET only reads (GraphQL over HTTP never runs a mutation on GET), and a
+/// subscription needs the WebSocket transport.
+/// </summary>
+public sealed class OperationTypeRule(GraphQLTransport transport, params OperationType[] allowed) : ValidationRuleBase
 {
+    public const string MutationNotAllowed = "MUTATION_NOT_ALLOWED";
+    public const string SubscriptionNotAllowed = "SUBSCRIPTION_NOT_ALLOWED";
+
     public override ValueTask<INodeVisitor?> GetPreNodeVisitorAsync(ValidationContext context)
     {
-        if (context.Operation.Operation != OperationType.Query)
-            context.ReportError(new ValidationError($"{context.Operation.Operation.ToString().ToLowerInvariant()} operations are not allowed over GET; use POST")
-                { Code = "MUTATION_NOT_ALLOWED" });
+        var operation = context.Operation.Operation;
+        if (allowed.Contains(operation))
+            return default;
+        var name = operation.ToString().ToLowerInvariant();
+        context.ReportError(operation == OperationType.Subscription
+            ? new ValidationError("subscription operations need the WebSocket transport (graphql-transport-ws) on this endpoint")
+                { Code = SubscriptionNotAllowed }
+            : new ValidationError($"{name} operations are not allowed over {(transport == GraphQLTransport.HttpGet ? "GET; use POST" : transport.ToString())}")
+                { Code = MutationNotAllowed });
         return default;
     }
 }

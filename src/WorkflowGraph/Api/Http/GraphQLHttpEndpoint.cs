@@ -34,7 +34,7 @@ public static class GraphQLHttpEndpoint
             return;
         var reader = http.RequestServices.GetRequiredService<GraphQLRequestReader>();
         var (request, problem) = await reader.ReadPostAsync(http.Request, http.RequestAborted);
-        await ExecuteAsync(http, responder, mediaType, request, problem, allowMutations: true);
+        await ExecuteAsync(http, responder, mediaType, request, problem, GraphQLTransport.HttpPost);
     }
 
     /// <summary>The token and the Accept header, checked before the request is read; null once a refusal was written.</summary>
@@ -66,12 +66,12 @@ public static class GraphQLHttpEndpoint
         if (await AdmitAsync(http, responder) is not { } mediaType)
             return;
         var (request, problem) = http.RequestServices.GetRequiredService<GraphQLRequestReader>().ReadGet(parameters);
-        // allowMutations: false makes GraphQLExecution refuse mutations (MUTATION_NOT_ALLOWED), answered with 405.
-        await ExecuteAsync(http, responder, mediaType, request, problem, allowMutations: false);
+        // GraphQLExecution refuses mutations on GET (MUTATION_NOT_ALLOWED), answered with 405.
+        await ExecuteAsync(http, responder, mediaType, request, problem, GraphQLTransport.HttpGet);
     }
 
     static async Task ExecuteAsync(HttpContext http, GraphQLHttpResponder responder, string mediaType,
-        GraphQLRequest? request, HttpProblem? problem, bool allowMutations)
+        GraphQLRequest? request, HttpProblem? problem, GraphQLTransport transport)
     {
         if (problem is not null)
         {
@@ -80,7 +80,7 @@ public static class GraphQLHttpEndpoint
         }
         // The request's scope owns its database session (RequestDatabase); GraphQLExecution commits mutations.
         var execution = http.RequestServices.GetRequiredService<GraphQLExecution>();
-        var result = await execution.ExecuteAsync(request!, http.RequestServices, allowMutations, http.RequestAborted);
+        var result = await execution.ExecuteAsync(request!, http.RequestServices, transport, http.RequestAborted);
         await responder.WriteResultAsync(http, result, mediaType);
     }
 

@@ -5,12 +5,9 @@ namespace WorkflowGraph.Api.Http;
 /// <summary>Status codes and bodies of GraphQL over HTTP for a result or a refused request.</summary>
 public sealed class GraphQLHttpResponder(IGraphQLTextSerializer serializer)
 {
-    /// <summary>The code <see cref="QueriesOnlyRule"/> gives a mutation sent over GET.</summary>
-    const string MutationNotAllowed = "MUTATION_NOT_ALLOWED";
-
     public Task WriteResultAsync(HttpContext http, ExecutionResult result, string mediaType)
     {
-        if (result.Errors?.Any(error => error.Code == MutationNotAllowed) == true)
+        if (result.Errors?.Any(error => error.Code == OperationTypeRule.MutationNotAllowed) == true)
         {
             // The spec requires 405 for a mutation over GET whatever the media type; Allow says how to send it.
             http.Response.Headers.Allow = HttpMethods.Post;
