@@ -7,6 +7,7 @@ using GraphQL.SystemTextJson;
 using GraphQL.Types;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Subscriptions;
 
 namespace WorkflowGraph.Api;
 
@@ -23,6 +24,7 @@ public static class GraphQLServices
             new DefaultExecutionStrategySelector([
                 new ExecutionStrategyRegistration(new RawJsonParallelExecutionStrategy(), OperationType.Query),
                 new ExecutionStrategyRegistration(new RawJsonSerialExecutionStrategy(), OperationType.Mutation),
+                new ExecutionStrategyRegistration(new RawJsonSubscriptionExecutionStrategy(), OperationType.Subscription),
             ]), [new DocumentCache()]));
         // responses are JSON with a JSON content type, never inlined into HTML: escape only what JSON requires
         services.AddSingleton<IGraphQLTextSerializer>(new GraphQLSerializer(options => options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
@@ -32,6 +34,10 @@ public static class GraphQLServices
         // outside an authenticated request it is nobody, and RLS returns no rows.
         services.AddScoped(provider => TokenTenant.Of(provider.GetRequiredService<IHttpContextAccessor>().HttpContext));
         services.AddScoped<RequestDatabase>();
+        services.AddSingleton(configuration.GetSection("GraphQL").Get<EventFeedOptions>() ?? new EventFeedOptions());
+        services.AddSingleton<EventFeed>();
+        services.AddSingleton<EventHub>();
+        services.AddHostedService(provider => provider.GetRequiredService<EventHub>());
         return services;
     }
 }

@@ -33,6 +33,7 @@ public static class WorkflowSchema
         ConfigGraph.Register(model);
         AnalyticsGraph.Register(model);
         TraceMutations.Register(model);
+        TraceSubscriptions.Register(model);
         ConfigMutations.Register(model);
         return model;
     }
@@ -91,6 +92,13 @@ public static class WorkflowSchema
                 Bind(type, "node", new RawJsonResolver(new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Node(ResponseKey(c)))));
             }
             BindMutations(model, objectTypes, document, builder, Bind);
+            foreach (var (name, stream) in model.SubscriptionFields)
+            {
+                // the stream carries each event's finished JSON (RawJsonSubscriptionExecutionStrategy writes it as it is)
+                builder.Types.For("Subscription").FieldFor(name).StreamResolver =
+                    new SourceStreamResolver<object?>(context => new ValueTask<IObservable<object?>>(stream(context)));
+                Bind("Subscription", name, new RawJsonResolver(new FuncFieldResolver<object?>(context => context.Source)));
+            }
 
             Bind("PageInfo", "hasNextPage", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).HasNextPage));
             Bind("PageInfo", "hasPreviousPage", new FuncFieldResolver<object?>(c => ((PageInfo)c.Source!).HasPreviousPage));
@@ -197,7 +205,8 @@ public static class WorkflowSchema
                 else if (!ScalarKinds.TryGetValue(typeName, out kind))
                     throw new InvalidOperationException($"{map.TypeName}.{name} is of type {typeName} but no relation is mapped for it");
                 var column = map.ColumnOverrides.GetValueOrDefault(name) ?? EntityMap.ColumnNameFor(name);
-                map.Columns[name] = new ColumnMap(name, column, kind, field.Type is not GraphQLNonNullType);
+                map.Columns[name] = new ColumnMap(name, column, kind, field.Type is not GraphQLNonNullType)
+                    { Expression = map.Computed.GetValueOrDefault(name) };
             }
         }
     }

@@ -13,11 +13,14 @@ public enum RelationKind
     Many,
 }
 
-/// <summary>A scalar GraphQL field read from one column (or SQL expression over the row alias <c>{0}</c>).</summary>
+/// <summary>A scalar GraphQL field read from one column, or computed by an SQL <see cref="Expression"/> over the row.</summary>
 public sealed record ColumnMap(string Field, string Column, ScalarKind Kind, bool Nullable)
 {
+    /// <summary>SQL with <c>{0}</c> for the row alias; fields computed this way are selectable, not filterable or sortable.</summary>
+    public string? Expression { get; init; }
+
     /// <summary>SQL for this column of the row aliased <paramref name="alias"/>.</summary>
-    public string Sql(string alias) => $"{alias}.{Column}";
+    public string Sql(string alias) => Expression is null ? $"{alias}.{Column}" : string.Format(System.Globalization.CultureInfo.InvariantCulture, Expression, alias);
 }
 
 /// <summary>
@@ -52,6 +55,9 @@ public sealed class EntityMap
     public IReadOnlyList<OrderKey> DefaultOrder { get; init; } = [];
 
     public IReadOnlyDictionary<string, string> ColumnOverrides { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Fields computed by an SQL expression over the row (<c>{0}</c> is its alias) instead of read from a column.</summary>
+    public IReadOnlyDictionary<string, string> Computed { get; init; } = new Dictionary<string, string>();
 
     public IReadOnlyList<RelationMap> Relations { get; init; } = [];
 

@@ -5,6 +5,9 @@ namespace WorkflowGraph.Querying;
 /// <summary>Answers one root field; the request's database session is passed in.</summary>
 public delegate Task<object?> RootResolver(IResolveFieldContext context, RequestDatabase database);
 
+/// <summary>Starts one subscription field's stream (validated arguments in, an observable of finished JSON out).</summary>
+public delegate IObservable<object?> StreamResolver(IResolveFieldContext context);
+
 /// <summary>
 /// What the features contribute to the schema: their entity maps and their root fields. The SDL decides which
 /// fields exist; this model decides where each one comes from.
@@ -14,19 +17,27 @@ public sealed class GraphModel
     public GraphModel(QueryLimits limits)
     {
         Limits = limits;
-        var projection = new Projection(limits);
+        var projection = Projection = new Projection(limits);
         Connections = new ConnectionQuery(projection, limits);
         Rows = new RowQuery(projection);
         Mutator = new MutationRunner(projection, limits);
     }
 
     public QueryLimits Limits { get; }
+    public Projection Projection { get; }
     public EntityCatalog Catalog { get; } = new();
     public ConnectionQuery Connections { get; }
     public RowQuery Rows { get; }
     public MutationRunner Mutator { get; }
     public Dictionary<string, RootResolver> QueryFields { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, MutationSpec> MutationFields { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, StreamResolver> SubscriptionFields { get; } = new(StringComparer.Ordinal);
+
+    public GraphModel Subscription(string field, StreamResolver resolve)
+    {
+        SubscriptionFields.Add(field, resolve);
+        return this;
+    }
 
     public GraphModel Mutation(MutationSpec spec)
     {

@@ -9,7 +9,10 @@ public sealed class Projection(QueryLimits limits)
     // json_build_object takes at most 100 arguments
     private const int PairsPerCall = 50;
 
-    public string Object(EntityMap map, string alias, IEnumerable<FieldSelection> fields, SqlBuilder sql)
+    /// <param name="replaced">SQL that stands in for some of this object's own fields (not its nested objects'):
+    /// a statement that knows more than the row, like the event feed's cursors.</param>
+    public string Object(EntityMap map, string alias, IEnumerable<FieldSelection> fields, SqlBuilder sql,
+        IReadOnlyDictionary<string, string>? replaced = null)
     {
         var pairs = new List<string>();
         foreach (var field in fields)
@@ -17,6 +20,8 @@ public sealed class Projection(QueryLimits limits)
             var key = "'" + field.ResponseKey + "'";
             if (field.Name == FieldSelection.Typename)
                 pairs.Add($"{key}, '{map.TypeName}'");
+            else if (replaced is not null && replaced.TryGetValue(field.Name, out var expression))
+                pairs.Add($"{key}, {expression}");
             else if (map.Columns.TryGetValue(field.Name, out var column))
                 pairs.Add($"{key}, {Column(column, alias)}");
             else if (map.FindRelation(field.Name) is { } relation)

@@ -40,6 +40,7 @@ public static class TraceGraph
             TypeName = "WorkflowEvent",
             Relation = "workflow_events",
             Key = ["id"],
+            Computed = new Dictionary<string, string> { ["cursor"] = TraceSubscriptions.QueriedCursor },
             DefaultOrder = [new("id", Descending: false)],
             Relations =
             [

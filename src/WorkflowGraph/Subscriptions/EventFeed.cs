@@ -1,0 +1,172 @@
+using Npgsql;
+using NpgsqlTypes;
+using WorkflowGraph.Database;
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Subscriptions;
+
+/// <summary>Which events a subscription wants; every given part must match.</summary>
+public sealed record EventFilter(long? TraceId, Guid? WorkflowId, IReadOnlyList<string>? EventTypes)
+{
+    public static readonly EventFilter All = new(null, null, null);
+
+    public bool Matches(FeedRow row) =>
+        (TraceId is null || row.TraceId == TraceId) && (WorkflowId is null || row.WorkflowId == WorkflowId)
+        && (EventTypes is null || EventTypes.Contains(row.EventType));
+}
+
+/// <summary>What subscribers of one selection receive: a <c>WorkflowEvent</c> per event, or the run it changed.</summary>
+public enum ShapeKind { Event, Trace }
+
+/// <summary>
+/// One selection set that some subscribers share. The feed statement builds its JSON once per event (or per changed
+/// run) for all of them; <see cref="Key"/> is the projection SQL it compiles to, so equal selections share a shape.
+/// </summary>
+public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fields, string key)
+{
+    public ShapeKind Kind { get; } = kind;
+    public IReadOnlyList<FieldSelection> Fields { get; } = fields;
+    public string Key { get; } = key;
+}
+
+/// <summary>One event as the feed read it, with the JSON of each shape the statement asked for.</summary>
+public sealed record FeedRow(long Id, ulong TxId, long TraceId, Guid WorkflowId, string EventType, string TraceStatus,
+    EventPosition Position, RawJson?[] Shapes);
+
+/// <summary>Rows in delivery order and the position after them.</summary>
+public sealed record FeedBatch(IReadOnlyList<FeedRow> Rows, EventPosition Next, bool Full);
+
+/// <summary>
+/// Reads what lies after a position in one organisation's event log, as that tenant (row level security applies),
+/// in one statement: the events, their runs' workflow and status for matching, and the JSON of each shape.
+/// Consecutive reads from the returned positions deliver every committed event exactly once, whatever the commit
+/// order (a complete position reads by transaction visibility; a cursor inside a batch first finishes that batch).
+/// </summary>
+public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
+{
+    static readonly string[] FixedColumns = ["position", "id", "tx_id", "trace_id", "workflow_id", "event_type", "status", "cursor"];
+
+    EntityMap Events => model.Catalog.Get("WorkflowEvent");
+    EntityMap Traces => model.Catalog.Get("WorkflowTrace");
+
+    /// <summary>The shape of a selection of <c>WorkflowEvent</c> or <c>WorkflowTrace</c>; fails early for a field the projection cannot build.</summary>
+    public FeedShape Shape(ShapeKind kind, IReadOnlyList<FieldSelection> fields)
+    {
+        var sql = new SqlBuilder();
+        var projection = Project(kind, fields, sql);
+        var key = kind + ":" + projection + ":" + string.Join(",", sql.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}"));
+        return new FeedShape(kind, fields, key);
+    }
+
+    /// <summary>A position that covers everything committed now (where a live-only reader starts).</summary>
+    public async Task<EventPosition> CurrentAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT pg_current_snapshot()::text", connection);
+        return EventPosition.After(PgSnapshot.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!));
+    }
+
+    public async Task<FeedBatch> ReadAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit,
+        CancellationToken cancellationToken)
+    {
+        var sql = new SqlBuilder();
+        var statement = Build(from, filter, shapes, limit, sql);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var command in TenantSession.TenantCommands(orgId, null, ("TimeZone", "UTC")))
+            batch.BatchCommands.Add(command);
+        var read = new NpgsqlBatchCommand(statement);
+        read.Parameters.AddRange(sql.Parameters.ToArray());
+        batch.BatchCommands.Add(read);
+        foreach (var observer in observers)
+            observer.OnStatement(statement, sql.Parameters);
+
+        var rows = new List<FeedRow>();
+        PgSnapshot? current = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.NextResultAsync(cancellationToken); // the tenant setup's row
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                current ??= PgSnapshot.Parse(reader.GetString(0));
+                if (reader.IsDBNull(1))
+                    continue; // no events: the row only carries the statement's snapshot
+                var json = new RawJson?[shapes.Count];
+                for (var i = 0; i < shapes.Count; i++)
+                    json[i] = reader.IsDBNull(FixedColumns.Length + i) ? null : new RawJson(reader.GetString(FixedColumns.Length + i));
+                if (!EventPosition.TryDecode(reader.GetString(7), out var position))
+                    throw new InvalidOperationException("the feed statement wrote a cursor it cannot read back");
+                rows.Add(new FeedRow(reader.GetInt64(1), ulong.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture),
+                    reader.GetInt64(3), reader.GetGuid(4), reader.GetString(5), reader.GetString(6), position, json));
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+
+        // a full batch may have left rows of the same transactions unread: go on from the last row's cursor;
+        // otherwise everything the statement's snapshot shows after the position was read
+        var full = rows.Count == limit;
+        return new FeedBatch(rows, full ? rows[^1].Position : EventPosition.After(current!), full);
+    }
+
+    string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, SqlBuilder sql)
+    {
+        var since = sql.Add(from.Since.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
+        var conditions = new List<string>
+        {
+            $"e.tx_id >= pg_snapshot_xmin({since})",
+            $"NOT pg_visible_in_snapshot(e.tx_id, {since})",
+        };
+        string cursor, order;
+        if (from.IsComplete)
+        {
+            cursor = EventPosition.CursorSql(since, "s.position", "e.id");
+            order = "e.id";
+        }
+        else
+        {
+            // first the rest of the batch the cursor stopped in (visible in upto, after its id), then what came later
+            var upto = sql.Add(from.Upto.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
+            var after = sql.Add(from.AfterId, NpgsqlDbType.Bigint);
+            conditions.Add($"(e.tx_id >= pg_snapshot_xmin({upto}) OR e.id > {after})");
+            conditions.Add($"(NOT pg_visible_in_snapshot(e.tx_id, {upto}) OR e.id > {after})");
+            var inBatch = $"pg_visible_in_snapshot(e.tx_id, {upto})";
+            cursor = $"CASE WHEN {inBatch} THEN {EventPosition.CursorSql(since, upto, "e.id")} ELSE {EventPosition.CursorSql(upto, "s.position", "e.id")} END";
+            order = $"{inBatch} DESC, e.id";
+        }
+        if (filter.TraceId is { } traceId)
+            conditions.Add($"e.trace_id = {sql.Add(traceId, NpgsqlDbType.Bigint)}");
+        if (filter.WorkflowId is { } workflowId)
+            conditions.Add($"e.trace_id IN (SELECT w.id FROM workflow_trace w WHERE w.workflow_id = {sql.Add(workflowId, NpgsqlDbType.Uuid)})");
+        if (filter.EventTypes is { } types)
+            conditions.Add($"e.event_type = ANY ({sql.Add(types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)})");
+
+        var columns = new List<string>
+        {
+            "s.position::text", "e.id", "e.tx_id::text", "e.trace_id", "t.workflow_id", "e.event_type", "t.status::text", cursor,
+        };
+        var replaced = new Dictionary<string, string> { ["cursor"] = cursor };
+        foreach (var shape in shapes)
+        {
+            var json = Project(shape.Kind, shape.Fields, sql, replaced);
+            // a run changed by several events of the batch is sent once, with the state the statement saw
+            columns.Add(shape.Kind == ShapeKind.Event ? json : $"CASE WHEN e.id = max(e.id) OVER (PARTITION BY e.trace_id) THEN {json} END");
+        }
+        return $"SELECT {string.Join(", ", columns)} FROM (SELECT pg_current_snapshot() AS position) s " +
+               $"LEFT JOIN LATERAL (SELECT * FROM workflow_events e WHERE {string.Join(" AND ", conditions)} ORDER BY {order} LIMIT {limit}) e ON true " +
+               $"LEFT JOIN workflow_trace t ON t.id = e.trace_id ORDER BY {order}";
+    }
+
+    string Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, SqlBuilder sql, IReadOnlyDictionary<string, string>? replaced = null) =>
+        kind == ShapeKind.Event
+            ? model.Projection.Object(Events, "e", fields, sql, replaced)
+            : model.Projection.Object(Traces, "t", fields, sql);
+
+    static string FormatValue(object? value) => value switch
+    {
+        null or DBNull => "null",
+        Array array => "[" + string.Join(",", array.Cast<object?>().Select(FormatValue)) + "]",
+        IFormattable formattable => formattable.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}

@@ -1,0 +1,303 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Npgsql;
+using WorkflowGraph.Database;
+
+namespace WorkflowGraph.Subscriptions;
+
+/// <summary>The <c>GraphQL:*</c> settings of live delivery (defaults documented in the README).</summary>
+public sealed class EventFeedOptions
+{
+    /// <summary>Events one feed statement reads at most; a larger backlog is read in several statements.</summary>
+    public int SubscriptionBatchSize { get; set; } = 500;
+
+    /// <summary>How often every organisation's feed is read even without a notification (a backstop, not the path).</summary>
+    public double SubscriptionPollSeconds { get; set; } = 5;
+
+    /// <summary>Events a subscriber may have waiting while its replay runs; beyond it the subscription ends with an error.</summary>
+    public int SubscriptionReplayBacklog { get; set; } = 10_000;
+}
+
+/// <summary>
+/// Live events for every subscriber of this instance: one LISTEN connection wakes one feed per organisation with
+/// subscribers; each feed reads what committed since its position, as that tenant, in one statement that also
+/// builds each subscribed selection's JSON, and hands every event to the tenant's matching subscribers. NOTIFY only
+/// says "look": what is read is decided by the feed's position, so a lost notification (a dropped LISTEN
+/// connection, a restart) delays events but never loses them.
+/// </summary>
+public sealed class EventHub(EventFeed feed, DatabaseConnections connections, EventFeedOptions options, ILogger<EventHub> logger)
+    : BackgroundService
+{
+    public const string Channel = "workflow_events";
+
+    readonly ConcurrentDictionary<Guid, OrgFeed> _feeds = new();
+    readonly Lock _feedsGate = new();
+    CancellationToken _stopping;
+
+    internal EventFeed Feed => feed;
+    internal EventFeedOptions Options => options;
+    internal ILogger Logger => logger;
+    internal CancellationToken Stopping => _stopping;
+
+    /// <summary>Whether the LISTEN connection is up (for health reporting and tests).</summary>
+    public bool Listening { get; private set; }
+
+    /// <summary>Raised each time the LISTEN connection is (re-)established.</summary>
+    public event Action? Connected;
+
+    /// <summary>
+    /// A stream of the JSON of <paramref name="shape"/> for each matching event of <paramref name="orgId"/> (or each
+    /// run changed, for a trace shape). With <paramref name="after"/>, what lies after that position is replayed
+    /// first, then the stream goes live without a gap or a repeat.
+    /// </summary>
+    public IObservable<object?> Stream(Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, EventPosition? after) =>
+        new HubStream(this, orgId, shape, filter, traceStatuses, after);
+
+    internal async Task<OrgFeed> JoinAsync(Subscriber subscriber)
+    {
+        while (true)
+        {
+            OrgFeed orgFeed;
+            lock (_feedsGate)
+                orgFeed = _feeds.GetOrAdd(subscriber.OrgId, org => new OrgFeed(this, org));
+            if (await orgFeed.AddAsync(subscriber))
+                return orgFeed;
+            // the feed closed (its last subscriber left) between lookup and join: take a fresh one
+        }
+    }
+
+    internal void Remove(OrgFeed orgFeed)
+    {
+        lock (_feedsGate)
+            _feeds.TryRemove(new KeyValuePair<Guid, OrgFeed>(orgFeed.OrgId, orgFeed));
+    }
+
+    /// <summary>Makes every feed read now (after a reconnect, on the poll tick, and in tests).</summary>
+    public void WakeAll()
+    {
+        foreach (var orgFeed in _feeds.Values)
+            orgFeed.Wake();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        var backoff = TimeSpan.Zero;
+        var poll = TimeSpan.FromSeconds(Math.Max(0.1, options.SubscriptionPollSeconds));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var builder = new NpgsqlConnectionStringBuilder(connections.App) { KeepAlive = 10, Pooling = false };
+                await using var connection = new NpgsqlConnection(builder.ConnectionString);
+                connection.Notification += (_, e) => OnNotification(e.Payload);
+                await connection.OpenAsync(stoppingToken);
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                Listening = true;
+                backoff = TimeSpan.Zero;
+                logger.LogInformation("Listening for {Channel} notifications", Channel);
+                // whatever committed while nobody listened is read now, from each feed's position
+                WakeAll();
+                Connected?.Invoke();
+                while (!stoppingToken.IsCancellationRequested)
+                    if (!await connection.WaitAsync(poll, stoppingToken))
+                        WakeAll();
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                Listening = false;
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                logger.LogWarning(e, "The {Channel} listener lost its connection; reconnecting in {Delay} ms", Channel, backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        Listening = false;
+    }
+
+    void OnNotification(string payload)
+    {
+        // {"id":..,"trace_id":..,"org_id":"..","type":".."}: only the organisation matters here
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            if (document.RootElement.TryGetProperty("org_id", out var org) && org.TryGetGuid(out var orgId)
+                && _feeds.TryGetValue(orgId, out var orgFeed))
+                orgFeed.Wake();
+        }
+        catch (JsonException)
+        {
+            WakeAll();
+        }
+    }
+}
+
+/// <summary>
+/// One organisation's live feed: its position, its subscribers and the selections they share. Reads run one at
+/// a time; a subscriber joins between two reads, so it receives every batch read after its position was fixed.
+/// </summary>
+sealed class OrgFeed
+{
+    readonly EventHub _hub;
+    readonly SemaphoreSlim _reading = new(1, 1);
+    readonly SemaphoreSlim _wake = new(0, 1);
+    readonly List<Subscriber> _subscribers = [];
+    readonly Dictionary<string, (FeedShape Shape, int Count)> _shapes = new(StringComparer.Ordinal);
+    readonly Lock _gate = new();
+    EventPosition? _position;
+    bool _closed;
+
+    public OrgFeed(EventHub hub, Guid orgId)
+    {
+        _hub = hub;
+        OrgId = orgId;
+        _ = Task.Run(RunAsync);
+    }
+
+    public Guid OrgId { get; }
+
+    public void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0)
+                _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // already awake
+        }
+    }
+
+    /// <returns>False when this feed closed before the subscriber could join.</returns>
+    public async Task<bool> AddAsync(Subscriber subscriber)
+    {
+        await _reading.WaitAsync(subscriber.Cancellation);
+        try
+        {
+            _position ??= await _hub.Feed.CurrentAsync(subscriber.Cancellation);
+            lock (_gate)
+            {
+                if (_closed)
+                    return false;
+                _subscribers.Add(subscriber);
+                var key = subscriber.Shape.Key;
+                _shapes[key] = (_shapes.TryGetValue(key, out var entry) ? entry.Shape : subscriber.Shape, entry.Count + 1);
+                return true;
+            }
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    public void Remove(Subscriber subscriber)
+    {
+        lock (_gate)
+        {
+            if (!_subscribers.Remove(subscriber))
+                return;
+            var key = subscriber.Shape.Key;
+            var entry = _shapes[key];
+            if (entry.Count == 1)
+                _shapes.Remove(key);
+            else
+                _shapes[key] = (entry.Shape, entry.Count - 1);
+            if (_subscribers.Count > 0)
+                return;
+            _closed = true;
+        }
+        _hub.Remove(this);
+        Wake(); // lets the loop see that it is closed
+    }
+
+    async Task RunAsync()
+    {
+        var backoff = TimeSpan.Zero;
+        while (true)
+        {
+            try
+            {
+                await _wake.WaitAsync(_hub.Stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            lock (_gate)
+                if (_closed)
+                    return;
+            try
+            {
+                await ReadAllAsync();
+                backoff = TimeSpan.Zero;
+            }
+            catch (Exception e) when (!_hub.Stopping.IsCancellationRequested)
+            {
+                // the position did not move: the next read (retried here, or woken by the listener) catches up
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                _hub.Logger.LogWarning(e, "Reading the event feed of organisation {Org} failed; retrying in {Delay} ms", OrgId, backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, _hub.Stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                Wake();
+            }
+            catch (Exception)
+            {
+                return;
+            }
+        }
+    }
+
+    async Task ReadAllAsync()
+    {
+        await _reading.WaitAsync(_hub.Stopping);
+        try
+        {
+            FeedBatch batch;
+            do
+            {
+                FeedShape[] shapes;
+                Subscriber[] subscribers;
+                lock (_gate)
+                {
+                    if (_closed)
+                        return;
+                    shapes = _shapes.Values.Select(s => s.Shape).ToArray();
+                    subscribers = [.. _subscribers];
+                }
+                batch = await _hub.Feed.ReadAsync(OrgId, _position!, EventFilter.All, shapes, _hub.Options.SubscriptionBatchSize, _hub.Stopping);
+                if (batch.Rows.Count > 0)
+                {
+                    var index = new Dictionary<string, int>(StringComparer.Ordinal);
+                    for (var i = 0; i < shapes.Length; i++)
+                        index[shapes[i].Key] = i;
+                    foreach (var subscriber in subscribers)
+                        subscriber.Deliver(batch.Rows, index[subscriber.Shape.Key]);
+                }
+                _position = batch.Next;
+            } while (batch.Full);
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Subscriptions;
+
+/// <summary>A subscription field's stream: subscribing joins the organisation's feed (after a replay, with <c>after</c>).</summary>
+sealed class HubStream(EventHub hub, Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, EventPosition? after)
+    : IObservable<object?>
+{
+    public IDisposable Subscribe(IObserver<object?> observer)
+    {
+        var subscriber = new Subscriber(hub, orgId, shape, filter, traceStatuses, observer);
+        _ = subscriber.StartAsync(after);
+        return subscriber;
+    }
+}
+
+/// <summary>
+/// One subscription. With a start position it replays from the table while already receiving live batches, which
+/// wait; the replay ends at the snapshot of its last read, and of the waiting and later live events it passes on
+/// only those that snapshot did not show — so the switch neither skips nor repeats an event. Deliveries are
+/// sequential and never block: the observer (the transport) queues them.
+/// </summary>
+sealed class Subscriber : IDisposable
+{
+    readonly EventHub _hub;
+    readonly IObserver<object?> _observer;
+    readonly EventFilter _filter;
+    readonly IReadOnlyList<string>? _traceStatuses;
+    readonly CancellationTokenSource _cancellation = new();
+    readonly Lock _gate = new();
+    List<(FeedRow Row, RawJson Json)>? _waiting;
+    PgSnapshot? _replayedUpTo;
+    OrgFeed? _feed;
+    bool _done;
+
+    public Subscriber(EventHub hub, Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, IObserver<object?> observer)
+    {
+        (_hub, OrgId, Shape, _filter, _traceStatuses, _observer) = (hub, orgId, shape, filter, traceStatuses, observer);
+    }
+
+    public Guid OrgId { get; }
+    public FeedShape Shape { get; }
+    public CancellationToken Cancellation => _cancellation.Token;
+
+    public async Task StartAsync(EventPosition? after)
+    {
+        try
+        {
+            if (after is not null)
+                _waiting = [];
+            _feed = await _hub.JoinAsync(this);
+            if (_done)
+            {
+                _feed.Remove(this);
+                return;
+            }
+            if (after is not null)
+                await ReplayAsync(after);
+        }
+        catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _hub.Logger.LogWarning(e, "A subscription of organisation {Org} could not start", OrgId);
+            Fail(new SubscriptionEndedException("The subscription could not read the event log; subscribe again with the last cursor received."));
+        }
+    }
+
+    async Task ReplayAsync(EventPosition position)
+    {
+        var limit = _hub.Options.SubscriptionBatchSize;
+        FeedBatch batch;
+        do
+        {
+            batch = await _hub.Feed.ReadAsync(OrgId, position, _filter, [Shape], limit, _cancellation.Token);
+            lock (_gate)
+            {
+                if (_done)
+                    return;
+                foreach (var row in batch.Rows)
+                    if (row.Shapes[0] is { } json)
+                        _observer.OnNext(json);
+            }
+            position = batch.Next;
+        } while (batch.Full);
+
+        lock (_gate)
+        {
+            if (_done)
+                return;
+            // the last read was not full: everything its snapshot shows has been passed on
+            _replayedUpTo = position.Since;
+            foreach (var (row, json) in _waiting!)
+                if (!_replayedUpTo.Sees(row.TxId))
+                    _observer.OnNext(json);
+            _waiting = null;
+        }
+    }
+
+    /// <summary>A batch of the organisation's feed, in order; <paramref name="shape"/> is this subscriber's JSON column.</summary>
+    public void Deliver(IReadOnlyList<FeedRow> rows, int shape)
+    {
+        lock (_gate)
+        {
+            if (_done)
+                return;
+            foreach (var row in rows)
+            {
+                if (row.Shapes[shape] is not { } json || !_filter.Matches(row)
+                    || (_traceStatuses is not null && !_traceStatuses.Contains(row.TraceStatus)))
+                    continue;
+                if (_waiting is not null)
+                {
+                    if (_waiting.Count >= _hub.Options.SubscriptionReplayBacklog)
+                    {
+                        Fail(new SubscriptionEndedException("Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
+                        return;
+                    }
+                    _waiting.Add((row, json));
+                }
+                else if (_replayedUpTo is null || !_replayedUpTo.Sees(row.TxId))
+                {
+                    _observer.OnNext(json);
+                }
+            }
+        }
+    }
+
+    void Fail(Exception error)
+    {
+        lock (_gate)
+        {
+            if (_done)
+                return;
+            _done = true;
+            _waiting = null;
+        }
+        _feed?.Remove(this);
+        _observer.OnError(error);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_done)
+                return;
+            _done = true;
+            _waiting = null;
+        }
+        _cancellation.Cancel();
+        _feed?.Remove(this);
+    }
+}
+
+/// <summary>Why a stream ended early, in words for the client.</summary>
+public sealed class SubscriptionEndedException(string message) : Exception(message);
