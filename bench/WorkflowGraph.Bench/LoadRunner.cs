@@ -2,13 +2,31 @@ using System.Diagnostics;
 
 namespace WorkflowGraph.Bench;
 
+/// <summary>Which server answered the load: ours, or one of the baselines.</summary>
+public enum Server
+{
+    WorkflowGraph,
+    DirectSql,
+    PostGraphile,
+}
+
 /// <summary>Throughput and latency of one operation run by N concurrent clients for a fixed time.</summary>
 public sealed record LoadResult(string Name, int Clients, double Seconds, long Requests, long Failures, double P50Ms, double P99Ms)
 {
     public double PerSecond => Requests / Seconds;
 
-    /// <summary>CPU used while measuring, per request: service, load generator, PostgreSQL.</summary>
+    /// <summary>CPU used while measuring, per request: server, load generator, PostgreSQL.</summary>
     public CpuSample? Cpu { get; init; }
+
+    public string Scenario { get; init; } = Name;
+
+    public Server Server { get; init; }
+
+    /// <summary>The serving process's peak resident memory during the scenario (null for direct SQL).</summary>
+    public double? PeakMemoryMb { get; init; }
+
+    /// <summary>The first error, when some requests failed.</summary>
+    public string? FirstError { get; init; }
 
     public double CpuMs(Func<CpuSample, TimeSpan> part) => Cpu is null || Requests == 0 ? double.NaN : part(Cpu).TotalMilliseconds / Requests;
 }
@@ -22,8 +40,11 @@ public static class LoadRunner
         for (var i = 0; i < clients; i++)
             operations.Add(await createClient(i));
 
+        string? firstError = null;
+        void Failed(Exception e) => Interlocked.CompareExchange(ref firstError, e.GetType().Name + ": " + e.Message, null);
+
         using (var warm = new CancellationTokenSource(warmup))
-            await Task.WhenAll(operations.Select(op => Loop(op, warm.Token, null)));
+            await Task.WhenAll(operations.Select(op => Loop(op, warm.Token, null, Failed)));
 
         var latencies = new List<double>[clients];
         var failures = new long[clients];
@@ -33,17 +54,18 @@ public static class LoadRunner
         await Task.WhenAll(operations.Select((op, i) =>
         {
             latencies[i] = new List<double>(100_000);
-            return Loop(op, measured.Token, latencies[i], () => failures[i]++);
+            return Loop(op, measured.Token, latencies[i], e => { failures[i]++; Failed(e); });
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = cpuBefore is null ? null : sampleCpu!().Minus(cpuBefore);
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return new LoadResult(name, clients, seconds, all.LongLength, failures.Sum(),
-            Percentile(all, 0.50), Percentile(all, 0.99)) { Cpu = cpu };
+            Percentile(all, 0.50), Percentile(all, 0.99)) { Cpu = cpu, FirstError = firstError };
     }
 
-    private static async Task Loop(Func<CancellationToken, Task> operation, CancellationToken stop, List<double>? latencies, Action? failed = null)
+    private static async Task Loop(Func<CancellationToken, Task> operation, CancellationToken stop, List<double>? latencies, Action<Exception> failed)
     {
+        var consecutiveFailures = 0;
         while (!stop.IsCancellationRequested)
         {
             var started = Stopwatch.GetTimestamp();
@@ -51,10 +73,14 @@ public static class LoadRunner
             {
                 await operation(CancellationToken.None);
                 latencies?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                consecutiveFailures = 0;
             }
-            catch (Exception) when (latencies is not null)
+            catch (Exception e)
             {
-                failed?.Invoke();
+                failed(e);
+                // a client that only fails would spin: back off instead of measuring errors as throughput
+                if (++consecutiveFailures > 3)
+                    await Task.Delay(100, CancellationToken.None);
             }
         }
     }

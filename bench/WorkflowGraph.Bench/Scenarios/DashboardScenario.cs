@@ -1,0 +1,43 @@
+namespace WorkflowGraph.Bench.Scenarios;
+
+/// <summary>
+/// The dashboard (DESIGN.md §5): one organisation's 50 newest completed web runs, each with its steps, under row
+/// level security, as a viewer.
+/// </summary>
+public sealed class DashboardScenario : IScenario
+{
+    private const string Query = """
+        { traces(first: 50, where: { status: { eq: COMPLETED }, channel: { eq: WEB } }) {
+            nodes { id status channel startTime steps { id status durationMs } } } }
+        """;
+
+    // PostGraphile's names: condition for equality, orderBy enum, the backward relation's connection.
+    private const string PeerQuery = """
+        { allWorkflowTraces(first: 50, condition: { status: "completed", channel: "web" }, orderBy: [START_TIME_DESC, ROW_ID_DESC]) {
+            nodes { rowId status channel startTime workflowStepsByTraceIdAndOrgId(orderBy: STEP_NUMBER_ASC) { nodes { rowId status durationMs } } } } }
+        """;
+
+    public string Name => "dashboard (50 runs + steps)";
+
+    public ScenarioGoals Goals { get; } = new(MinOfDirect: 0.6, MinTimesPeer: 3);
+
+    public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
+    {
+        var (sql, parameters) = await bench.CaptureStatementAsync(Query);
+        bench.Log.WriteLine($"  dashboard SQL ({parameters.Count} parameters): {sql}");
+        var results = new List<LoadResult>
+        {
+            await bench.MeasureAsync(Name, Server.WorkflowGraph, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>
+                await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, null, ct))),
+            await bench.MeasureAsync(Name, Server.DirectSql, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>
+            {
+                if (await bench.ReadDirectAsync(sql, parameters, ct) == 0)
+                    throw new InvalidOperationException("the dashboard returned no rows");
+            })),
+        };
+        if (bench.PeerHttp is { } peer)
+            results.Add(await bench.MeasureAsync(Name, Server.PostGraphile, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>
+                await BenchContext.PostAsync(peer, bench.ViewerToken, PeerQuery, null, ct))));
+        return results;
+    }
+}

@@ -1,0 +1,73 @@
+using Npgsql;
+
+namespace WorkflowGraph.Bench.Scenarios;
+
+/// <summary>
+/// The trace detail page: one run with its workflow, steps, events and context, as a viewer. The clients walk
+/// through the organisation's 2,000 newest runs, so the page is not always the same few cached rows.
+/// </summary>
+public sealed class TraceDetailScenario : IScenario
+{
+    private const string Query = """
+        query ($id: Long!) { trace(id: $id) {
+            id status channel externalId startTime endTime durationMs errorMessage workflow { name }
+            steps { id stepNumber status retryCount durationMs errorMessage startTime endTime }
+            events { id stepId eventType eventData createdAt }
+            context { key value } } }
+        """;
+
+    private const string PeerQuery = """
+        query ($id: BigInt!) { workflowTraceByRowId(rowId: $id) {
+            rowId status channel externalId startTime endTime durationMs errorMessage workflowByWorkflowIdAndOrgId { name }
+            workflowStepsByTraceIdAndOrgId(orderBy: STEP_NUMBER_ASC) { nodes { rowId stepNumber status retryCount durationMs errorMessage startTime endTime } }
+            workflowEventsByTraceIdAndOrgId(orderBy: PRIMARY_KEY_ASC) { nodes { rowId stepId eventType eventData createdAt } }
+            workflowTraceContextsByTraceIdAndOrgId(orderBy: KEY_ASC) { nodes { key value } } } }
+        """;
+
+    public string Name => "trace detail (steps, events, context)";
+
+    public ScenarioGoals Goals { get; } = new(MinOfDirect: 0.6, MinTimesPeer: 3);
+
+    public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
+    {
+        var ids = await RecentTracesAsync(bench);
+        var (sql, parameters) = await bench.CaptureStatementAsync(Query, $$"""{"id": {{ids[0]}}}""");
+        var idParameter = parameters.Select((p, i) => (p, i)).Single(x => x.p.Value is long id && id == ids[0]).i;
+        bench.Log.WriteLine($"  trace detail SQL ({parameters.Count} parameters): {sql}");
+
+        // each client starts at its own place in the list and walks on
+        Func<int, Task<Func<CancellationToken, Task>>> Walk(Func<long, CancellationToken, Task> fetch) => client =>
+        {
+            var next = client * ids.Count / bench.Options.Clients;
+            return Task.FromResult<Func<CancellationToken, Task>>(ct => fetch(ids[next++ % ids.Count], ct));
+        };
+
+        var results = new List<LoadResult>
+        {
+            await bench.MeasureAsync(Name, Server.WorkflowGraph, Walk((id, ct) =>
+                BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id }, ct))),
+            await bench.MeasureAsync(Name, Server.DirectSql, Walk(async (id, ct) =>
+            {
+                var values = parameters.Select((p, i) => new NpgsqlParameter { Value = i == idParameter ? id : p.Value, NpgsqlDbType = p.NpgsqlDbType });
+                if (await bench.ReadDirectAsync(sql, values, ct) == 0)
+                    throw new InvalidOperationException($"trace {id} not found");
+            })),
+        };
+        if (bench.PeerHttp is { } peer)
+            results.Add(await bench.MeasureAsync(Name, Server.PostGraphile, Walk((id, ct) =>
+                BenchContext.PostAsync(peer, bench.ViewerToken, PeerQuery, new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct))));
+        return results;
+    }
+
+    private static async Task<List<long>> RecentTracesAsync(BenchContext bench)
+    {
+        await using var command = bench.Database.CreateCommand(
+            "SELECT id FROM workflow_trace WHERE org_id = $1 ORDER BY start_time DESC, id DESC LIMIT 2000");
+        command.Parameters.Add(new NpgsqlParameter { Value = BenchContext.Org });
+        var ids = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            ids.Add(reader.GetInt64(0));
+        return ids;
+    }
+}
