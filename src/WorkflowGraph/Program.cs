@@ -1,5 +1,6 @@
 using WorkflowGraph.Api;
 using WorkflowGraph.Api.Http;
+using WorkflowGraph.Api.WebSockets;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
 using WorkflowGraph.Health;
@@ -11,8 +12,10 @@ builder.Services.AddWorkflowGraphAuth();
 builder.Services.AddWorkflowGraphDatabase();
 builder.Services.AddGraphQLApi(builder.Configuration);
 builder.Services.AddGraphQLHttp();
+builder.Services.AddGraphQLWebSockets();
 
 var app = builder.Build();
+app.UseGraphQLWebSockets();
 app.MapHealthEndpoint();
 app.MapGraphQLEndpoint();
 

@@ -42,4 +42,18 @@ public sealed class QueryLimits
             throw QueryErrors.PageTooLarge("first", first.Value, MaxNestedListSize);
         return first.Value;
     }
+
+    // The WebSocket transport (graphql-transport-ws); MaxRequestBytes bounds each of its messages too.
+
+    /// <summary>How long a new WebSocket may wait before sending <c>connection_init</c> (then 4408).</summary>
+    public double ConnectionInitTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Interval of the server's <c>ping</c> messages and WebSocket keep-alive frames; 0 turns both off.</summary>
+    public double KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>Operations one WebSocket may run at once; a <c>subscribe</c> beyond it gets an <c>error</c>.</summary>
+    public int MaxSubscriptionsPerConnection { get; set; } = 100;
+
+    /// <summary>Messages waiting to be sent on one WebSocket; a client that lets more pile up is cut off (1013).</summary>
+    public int SubscriptionSendBuffer { get; set; } = 1000;
 }

@@ -1,0 +1,18 @@
+using GraphQL;
+using WorkflowGraph.Auth;
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Api.WebSockets;
+
+/// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
+sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
+    TokenAuthenticator authenticator, QueryLimits limits, IHostApplicationLifetime lifetime, ILogger<GraphQLWsConnection> logger)
+{
+    public GraphQLExecution Execution => execution;
+    public IServiceScopeFactory ScopeFactory => scopeFactory;
+    public IGraphQLTextSerializer Serializer => serializer;
+    public TokenAuthenticator Authenticator => authenticator;
+    public QueryLimits Limits => limits;
+    public IHostApplicationLifetime Lifetime => lifetime;
+    public ILogger Logger => logger;
+}
