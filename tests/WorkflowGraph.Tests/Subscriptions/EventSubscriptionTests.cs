@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using WorkflowGraph.Tests.Database;
 
@@ -81,6 +82,214 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
 
         async Task<string> TypeOfAsync(JsonElement e) =>
             await WithConnection(c => c.ScalarAsync<string>("SELECT event_type FROM workflow_events WHERE id = $1", e.GetProperty("id").GetInt64()));
+    }
+
+    [Fact]
+    public async Task A_subscriber_of_another_organisation_receives_nothing_whatever_it_filters_on()
+    {
+        var a = await WorldAsync("Tenant A");
+        var b = await WorldAsync("Tenant B");
+        var traceA = await WithConnection(c => a.StartRunAsync(c));
+        var cursorA = await QueryCursorAsync(a, traceA);
+        var bSubscriptions = new List<TestSubscription>();
+        foreach (var query in new[]
+                 {
+                     "workflowEvents { id }",
+                     $"workflowEvents(traceId: {traceA}) {{ id }}",
+                     $"workflowEvents(workflowId: \"{a.WorkflowId}\") {{ id }}",
+                     "workflowEvents(eventTypes: [\"step_started\", \"workflow_completed\"]) { id }",
+                     $"workflowEvents(traceId: {traceA}, after: \"{cursorA}\") {{ id }}",
+                     "traceUpdated { id }",
+                     $"traceUpdated(workflowId: \"{a.WorkflowId}\") {{ id }}",
+                 })
+        {
+            var subscription = await TestSubscription.StartAsync(host.Services, b.OrgId, $"subscription {{ {query} }}");
+            Assert.Null(subscription.Errors);
+            bSubscriptions.Add(subscription);
+        }
+        await using var aSubscription = await LiveAsync(a, $"(traceId: {traceA})");
+        await Task.Delay(200);
+
+        var stepA = await WithConnection(c => a.StartStepAsync(c, traceA, 1));
+        await WithConnection(async c => { await TenantWorld.CompleteStepAsync(c, stepA, "completed"); return 0; });
+        await WithConnection(c => c.ExecAsync("SELECT complete_workflow_execution($1, 'completed', NULL)", traceA));
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(traceA, Event(await aSubscription.NextAsync()).GetProperty("traceId").GetInt64());
+
+        // B's own run reaches B's unfiltered subscribers: proof that they were live while A's events passed
+        var traceB = await WithConnection(c => b.StartRunAsync(c));
+        var bOwn = Event(await bSubscriptions[0].NextAsync());
+        Assert.Equal(await WithConnection(c => c.ScalarAsync<long>("SELECT min(id) FROM workflow_events WHERE trace_id = $1", traceB)),
+            bOwn.GetProperty("id").GetInt64());
+        Assert.Equal(traceB, (await bSubscriptions[5].NextAsync()).GetProperty("data").GetProperty("traceUpdated").GetProperty("id").GetInt64());
+        foreach (var subscription in bSubscriptions)
+        {
+            Assert.False(await subscription.AnyWithinAsync(TimeSpan.FromMilliseconds(300)));
+            await subscription.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_client_that_reconnects_with_its_last_cursor_receives_every_event_once_while_writers_commit_out_of_order()
+    {
+        var world = await WorldAsync("Resume");
+        var traces = new List<long>();
+        for (var i = 0; i < 6; i++)
+            traces.Add(await WithConnection(c => world.StartRunAsync(c)));
+        var start = await QueryCursorAsync(world, traces[0]);
+        var startId = await WithConnection(c => c.ScalarAsync<long>("SELECT min(id) FROM workflow_events WHERE trace_id = $1", traces[0]));
+
+        // six writers, one run each, transactions of different lengths: commits land out of id order
+        using var stop = new CancellationTokenSource();
+        var writers = traces.Select((traceId, w) => Task.Run(async () =>
+        {
+            var random = new Random(w);
+            var step = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                await using var conn = await host.Database.DataSource.OpenConnectionAsync();
+                await using var tx = await conn.BeginTransactionAsync();
+                var stepId = await world.StartStepAsync(conn, traceId, ++step);
+                await Task.Delay(random.Next(0, 40));
+                await conn.ExecAsync("SELECT set_workflow_context($1, 'k', to_jsonb($2))", traceId, step);
+                await TenantWorld.CompleteStepAsync(conn, stepId, "completed");
+                await tx.CommitAsync();
+                await Task.Delay(random.Next(0, 20));
+            }
+        })).ToList();
+
+        var received = new List<(long Id, long TraceId)>();
+        var cursor = start;
+        string Query(string after) => $"subscription {{ workflowEvents(workflowId: \"{world.WorkflowId}\", after: \"{after}\") {{ id traceId cursor }} }}";
+        for (var connection = 0; connection < 8; connection++)
+        {
+            await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
+                Query(cursor));
+            Assert.Null(subscription.Errors);
+            // read for a while: the replay, the switch to live, live events; then drop the connection mid-stream
+            var until = DateTime.UtcNow.AddMilliseconds(300);
+            while (DateTime.UtcNow < until)
+            {
+                var e = Event(await subscription.NextAsync());
+                received.Add((e.GetProperty("id").GetInt64(), e.GetProperty("traceId").GetInt64()));
+                cursor = e.GetProperty("cursor").GetString()!;
+            }
+            await Task.Delay(50); // disconnected while the writers go on
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        await using (var last = await TestSubscription.StartAsync(host.Services, world.OrgId, Query(cursor)))
+            while (await last.AnyWithinAsync(TimeSpan.FromSeconds(1)))
+            {
+                var e = Event(await last.NextAsync());
+                received.Add((e.GetProperty("id").GetInt64(), e.GetProperty("traceId").GetInt64()));
+            }
+
+        var expected = (await WithConnection(c => c.RowsAsync(
+                "SELECT e.id FROM workflow_events e JOIN workflow_trace t ON t.id = e.trace_id WHERE t.workflow_id = $1 AND e.id > $2 ORDER BY e.id",
+                world.WorkflowId, startId)))
+            .Select(r => (long)r["id"]!).ToList();
+        Assert.Equal(received.Count, received.Select(r => r.Id).Distinct().Count()); // nothing twice
+        Assert.Equal(expected, received.Select(r => r.Id).Order());                   // nothing missing
+        foreach (var run in received.GroupBy(r => r.TraceId))                       // each run's events in order
+            Assert.Equal(run.Select(r => r.Id).Order(), run.Select(r => r.Id));
+        Assert.True(expected.Count > 100, $"only {expected.Count} events were written");
+        // commits landed out of id order across runs (else ids alone would have done, and this test proves less)
+        Assert.NotEqual(received.Select(r => r.Id).Order(), received.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task Events_committed_while_the_listener_connection_is_down_still_arrive()
+    {
+        var world = await WorldAsync("Fault");
+        var traceId = await WithConnection(c => world.StartRunAsync(c));
+        await using var subscription = await LiveAsync(world, $"(traceId: {traceId})", "id");
+        var hub = host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>();
+        var reconnected = new TaskCompletionSource();
+        hub.Connected += () => reconnected.TrySetResult();
+
+        var ids = new List<long>();
+        for (var step = 1; step <= 40; step++)
+        {
+            if (step == 15)
+                Assert.True(await WithConnection(c => c.ScalarAsync<bool>(
+                    "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN workflow_events'")));
+            await WithConnection(c => world.StartStepAsync(c, traceId, step));
+        }
+        await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var expected = (await WithConnection(c => c.RowsAsync("SELECT id FROM workflow_events WHERE trace_id = $1 AND event_type = 'step_started' ORDER BY id", traceId)))
+            .Select(r => (long)r["id"]!).ToList();
+        foreach (var _ in expected)
+            ids.Add(Event(await subscription.NextAsync()).GetProperty("id").GetInt64());
+        Assert.Equal(expected, ids);
+        Assert.False(await subscription.AnyWithinAsync(Quiet));
+    }
+
+    [Fact]
+    public async Task A_mutation_on_one_instance_reaches_a_subscriber_on_another()
+    {
+        var world = await WorldAsync("Instances");
+        var other = await host.StartInstanceAsync();
+        var traceId = await WithConnection(c => world.StartRunAsync(c));
+        await using var subscription = await TestSubscription.StartAsync(other.Services, world.OrgId,
+            $"subscription {{ workflowEvents(traceId: {traceId}) {{ id eventType eventData }} }}");
+        Assert.Null(subscription.Errors);
+        await Task.Delay(200);
+
+        var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
+            $"mutation {{ startWorkflowStep(input: {{ traceId: {traceId}, nodeId: {world.NodeIds[0]}, stepNumber: 1, inputData: {{ input: 1 }} }}) {{ step {{ id }} errors {{ __typename }} }} }}",
+            WorkflowGraph.Querying.TenantRole.Operator);
+        var stepId = result.GetProperty("data").GetProperty("startWorkflowStep").GetProperty("step").GetProperty("id").GetInt64();
+        var e = Event(await subscription.NextAsync());
+        Assert.Equal("step_started", e.GetProperty("eventType").GetString());
+        Assert.Equal(stepId, await WithConnection(c => c.ScalarAsync<long>("SELECT step_id FROM workflow_events WHERE id = $1", e.GetProperty("id").GetInt64())));
+    }
+
+    [Fact]
+    public async Task traceUpdated_sends_a_run_once_per_delivery_in_the_statuses_asked_for()
+    {
+        var world = await WorldAsync("Runs");
+        await using var finished = await TestSubscription.StartAsync(host.Services, world.OrgId,
+            "subscription { traceUpdated(statuses: [COMPLETED, FAILED]) { id status durationMs steps { status } } }");
+        await using var all = await TestSubscription.StartAsync(host.Services, world.OrgId,
+            $"subscription {{ traceUpdated(workflowId: \"{world.WorkflowId}\") {{ id status }} }}");
+        Assert.Null(finished.Errors);
+        await Task.Delay(200);
+
+        var traceId = await WithConnection(c => world.StartRunAsync(c));
+        var run = (await all.NextAsync()).GetProperty("data").GetProperty("traceUpdated");
+        Assert.Equal(traceId, run.GetProperty("id").GetInt64());
+        Assert.False(await finished.AnyWithinAsync(TimeSpan.FromMilliseconds(300)));
+
+        await WithConnection(async c =>
+        {
+            // one transaction, three events: the run is sent once, as it was after them
+            await using var tx = await c.BeginTransactionAsync();
+            var stepId = await world.StartStepAsync(c, traceId, 1);
+            await TenantWorld.CompleteStepAsync(c, stepId, "completed");
+            await c.ExecAsync("SELECT complete_workflow_execution($1, 'completed', NULL)", traceId);
+            await tx.CommitAsync();
+            return 0;
+        });
+        var done = (await finished.NextAsync()).GetProperty("data").GetProperty("traceUpdated");
+        Assert.Equal("COMPLETED", done.GetProperty("status").GetString());
+        Assert.Equal("COMPLETED", done.GetProperty("steps")[0].GetProperty("status").GetString());
+        Assert.Equal("COMPLETED", (await all.NextAsync()).GetProperty("data").GetProperty("traceUpdated").GetProperty("status").GetString());
+        Assert.False(await finished.AnyWithinAsync(Quiet));
+        Assert.False(await all.AnyWithinAsync(TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Theory]
+    [InlineData("not a cursor")]
+    [InlineData("MXwxOjE6fDE6MTp8eA")] // 1|1:1:|1:1:|x
+    [InlineData("Mnw1OjU6fDU6NTp8MQ")] // version 2
+    public async Task A_malformed_cursor_is_refused_before_anything_runs(string cursor)
+    {
+        var world = await WorldAsync("Cursor");
+        await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
+            $"subscription {{ workflowEvents(after: \"{cursor}\") {{ id }} }}");
+        Assert.Equal("INVALID_CURSOR", Assert.Single(subscription.Errors!).GetProperty("extensions").GetProperty("code").GetString());
     }
 
     async Task<string> QueryCursorAsync(TenantWorld world, long traceId)

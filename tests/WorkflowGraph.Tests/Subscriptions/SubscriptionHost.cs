@@ -38,6 +38,9 @@ public sealed class SubscriptionHost : IAsyncLifetime
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
             .UseSetting("ConnectionStrings:WorkflowGraph", Database.OwnerConnectionString)
             .UseSetting("GraphQL:SubscriptionPollSeconds", "30")
+            // small batches: replays and catch-ups take several reads, so cursors inside a batch and the replay-to-live
+            // switch are exercised by ordinary traffic
+            .UseSetting("GraphQL:SubscriptionBatchSize", "7")
             .UseTestSigningKey());
         _instances.Add(factory);
         var hub = factory.Services.GetRequiredService<EventHub>();
