@@ -1,0 +1,267 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using WorkflowGraph.Auth;
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Bench.Scenarios;
+
+/// <summary>
+/// Live fan-out: WebSocket subscribers (graphql-transport-ws), two per run over runs of two organisations, follow
+/// <c>workflowEvents(traceId:)</c> while writers commit events at a fixed rate. Latency runs from the moment a
+/// writer sends the statement that commits an event (so it includes that round trip) to the moment a client has
+/// the event's message; every delivery is counted against what the writes promised.
+/// </summary>
+public sealed class SubscriptionFanoutScenario : IScenario
+{
+    public string Name => "subscription fan-out";
+
+    public ScenarioGoals Goals { get; } = new(MaxP99Ms: 50);
+
+    const int SubscribersPerRun = 2;
+
+    public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
+    {
+        var quick = bench.Options.Quick;
+        var subscribers = quick ? 200 : 1000;
+        var eventsPerSecond = quick ? 200 : 500;
+        var duration = quick ? bench.Duration : TimeSpan.FromSeconds(60);
+        var runs = subscribers / SubscribersPerRun;
+        var orgs = new[] { BenchContext.Org, Guid.Parse("00000000-0000-4000-8000-000000000002") };
+
+        // one live run per pair of subscribers, alternating between the two organisations
+        await using var owner = NpgsqlDataSource.Create(bench.OwnerConnection);
+        var traces = new List<(long TraceId, Guid Org)>();
+        for (var i = 0; i < runs; i++)
+        {
+            var org = orgs[i % 2];
+            var workflow = Guid.Parse($"00000000-0000-4000-9000-{(i % 2 + 1) * 10 + 1:D12}");
+            await using var start = owner.CreateCommand("SELECT start_workflow_execution($1, 'web', $2, NULL, NULL)");
+            start.Parameters.AddWithValue(workflow);
+            start.Parameters.AddWithValue($"fanout-{Guid.NewGuid():N}");
+            traces.Add(((long)(await start.ExecuteScalarAsync())!, org));
+        }
+
+        var committedAt = new ConcurrentDictionary<string, long>();
+        var latencies = new ConcurrentBag<double>();
+        var received = 0L;
+        var duplicates = 0L;
+        var seen = new ConcurrentDictionary<(int Client, string Key), bool>();
+        var measuring = false;
+        var clients = new List<FanoutClient>();
+        var wsUri = new UriBuilder(new Uri(bench.Service.Address, "/graphql")) { Scheme = "ws" }.Uri;
+        var tokens = orgs.ToDictionary(org => org, org => "Bearer " + DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(bench.SigningKey), org,
+            Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromHours(2)));
+
+        bench.Log.WriteLine($"  opening {subscribers} WebSocket subscriptions over {runs} runs of 2 organisations...");
+        for (var i = 0; i < subscribers; i++)
+        {
+            var (traceId, org) = traces[i / SubscribersPerRun];
+            var index = i;
+            var client = await FanoutClient.ConnectAsync(wsUri, tokens[org],
+                $"subscription {{ workflowEvents(traceId: {traceId}) {{ id eventType eventData }} }}",
+                key =>
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    if (!seen.TryAdd((index, key), true))
+                    {
+                        Interlocked.Increment(ref duplicates);
+                        return;
+                    }
+                    Interlocked.Increment(ref received);
+                    if (Volatile.Read(ref measuring) && committedAt.TryGetValue(key, out var sent))
+                        latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                });
+            clients.Add(client);
+        }
+
+        // every subscription is live once the first write to its run reached it
+        var warmup = 0;
+        foreach (var (traceId, _) in traces)
+            await WriteAsync(owner, traceId, $"warm-{warmup++}", committedAt);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Interlocked.Read(ref received) < subscribers && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        if (Interlocked.Read(ref received) < subscribers)
+            throw new InvalidOperationException($"only {received} of {subscribers} subscriptions became live");
+
+        Interlocked.Exchange(ref received, 0);
+        seen.Clear();
+        latencies.Clear();
+        Volatile.Write(ref measuring, true);
+        ProcessMemory.ResetPeak(bench.Service.Process.Id);
+        var memoryAtStart = ResidentMb(bench.Service.Process.Id);
+        var cpuBefore = CpuSample.Take(bench.Service.Process);
+        var started = Stopwatch.GetTimestamp();
+
+        // writers: a fixed schedule of eventsPerSecond commits, round robin over the runs
+        const int writers = 8;
+        var total = (long)(eventsPerSecond * duration.TotalSeconds);
+        var interval = 1.0 / eventsPerSecond;
+        var next = -1L;
+        var memorySamples = new List<double>();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                if (ResidentMb(bench.Service.Process.Id) is { } mb)
+                    lock (memorySamples) memorySamples.Add(mb);
+                try { await Task.Delay(1000, sampling.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
+        {
+            long n;
+            while ((n = Interlocked.Increment(ref next)) < total)
+            {
+                var due = started + (long)(n * interval * Stopwatch.Frequency);
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.Zero)
+                    await Task.Delay(wait);
+                await WriteAsync(owner, traces[(int)(n % traces.Count)].TraceId, $"e{n}", committedAt);
+            }
+        })));
+        var writeSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var expected = total * SubscribersPerRun;
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Interlocked.Read(ref received) < expected && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        var cpu = CpuSample.Take(bench.Service.Process).Minus(cpuBefore);
+        await sampling.CancelAsync();
+        await sampler;
+        var peak = ProcessMemory.PeakMb(bench.Service.Process.Id);
+        var closed = clients.Count(c => c.Closed);
+        foreach (var client in clients)
+            await client.DisposeAsync();
+
+        var sorted = latencies.Order().ToArray();
+        double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+        var lost = expected - Interlocked.Read(ref received);
+        string memoryLine;
+        lock (memorySamples)
+            memoryLine = memorySamples.Count == 0 ? "n/a" : $"{memoryAtStart:0} MB at start, {memorySamples[memorySamples.Count / 2]:0} MB midway, {memorySamples[^1]:0} MB at the end";
+        bench.Log.WriteLine($"  {subscribers} subscribers, {total} events committed in {writeSeconds:0.0} s ({total / writeSeconds:0} events/s): " +
+                            $"{received} of {expected} deliveries arrived, {lost} lost, {duplicates} repeated, {closed} connections closed by the server; " +
+                            $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {(sorted.Length > 0 ? sorted[^1] : double.NaN):0.0} ms; " +
+                            $"service memory {memoryLine}, peak {peak:0} MB");
+        var result = new LoadResult($"{Name} ({subscribers} subscribers, {eventsPerSecond} events/s)", subscribers, writeSeconds,
+            Interlocked.Read(ref received), Math.Max(0, lost) + duplicates, Percentile(0.5), Percentile(0.99))
+        {
+            Server = Server.WorkflowGraph,
+            Cpu = cpu,
+            PeakMemoryMb = peak,
+            FirstError = lost > 0 || duplicates > 0 ? $"{lost} lost, {duplicates} repeated" : null,
+        };
+        return [result];
+    }
+
+    /// <summary>Resident memory now (VmRSS).</summary>
+    static double? ResidentMb(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+        }
+        catch (IOException)
+        {
+        }
+        return null;
+    }
+
+    static async Task WriteAsync(NpgsqlDataSource owner, long traceId, string key, ConcurrentDictionary<string, long> committedAt)
+    {
+        committedAt[key] = Stopwatch.GetTimestamp();
+        await using var command = owner.CreateCommand("SELECT set_workflow_context($1, $2, 'true'::jsonb)");
+        command.Parameters.AddWithValue(traceId);
+        command.Parameters.AddWithValue(key);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A graphql-transport-ws client with one subscription; reports each event's context key as it arrives.</summary>
+    sealed class FanoutClient : IAsyncDisposable
+    {
+        readonly ClientWebSocket _socket = new();
+        readonly CancellationTokenSource _stop = new();
+        Task _receiving = Task.CompletedTask;
+
+        public bool Closed { get; private set; }
+
+        public static async Task<FanoutClient> ConnectAsync(Uri uri, string authorization, string query, Action<string> onEvent)
+        {
+            var client = new FanoutClient();
+            client._socket.Options.AddSubProtocol("graphql-transport-ws");
+            await client._socket.ConnectAsync(uri, CancellationToken.None);
+            await client.SendAsync(new { type = "connection_init", payload = new { Authorization = authorization } });
+            using (var ack = await client.ReceiveAsync())
+                if (ack?.RootElement.GetProperty("type").GetString() != "connection_ack")
+                    throw new InvalidOperationException("the server did not acknowledge the connection");
+            await client.SendAsync(new { id = "1", type = "subscribe", payload = new { query } });
+            client._receiving = Task.Run(() => client.ReceiveLoopAsync(onEvent));
+            return client;
+        }
+
+        async Task ReceiveLoopAsync(Action<string> onEvent)
+        {
+            try
+            {
+                while (await ReceiveAsync() is { } message)
+                    using (message)
+                    {
+                        var root = message.RootElement;
+                        switch (root.GetProperty("type").GetString())
+                        {
+                            case "next":
+                                onEvent(root.GetProperty("payload").GetProperty("data").GetProperty("workflowEvents")
+                                    .GetProperty("eventData").GetProperty("key").GetString()!);
+                                break;
+                            case "ping":
+                                await SendAsync(new { type = "pong" });
+                                break;
+                        }
+                    }
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+            }
+            Closed = !_stop.IsCancellationRequested;
+        }
+
+        Task SendAsync(object message) =>
+            _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, true, _stop.Token);
+
+        async Task<JsonDocument?> ReceiveAsync()
+        {
+            var buffer = new ArrayBufferWriter<byte>(1024);
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(buffer.GetMemory(4096), _stop.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                    return null;
+                buffer.Advance(result.Count);
+                if (result.EndOfMessage)
+                    return JsonDocument.Parse(buffer.WrittenMemory);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            try
+            {
+                await _receiving;
+            }
+            catch (Exception)
+            {
+            }
+            _socket.Abort();
+            _socket.Dispose();
+        }
+    }
+}
