@@ -2,10 +2,18 @@ using System.Diagnostics;
 
 namespace WorkflowGraph.Bench;
 
-/// <summary>CPU time used by the service, the benchmark itself and PostgreSQL, read from /proc.</summary>
+/// <summary>CPU time used by the serving process, the benchmark itself and the benchmark's PostgreSQL cluster, read from /proc.</summary>
 public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postgres)
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+    private static int _postmaster;
+
+    /// <summary>
+    /// Counts only the cluster in <paramref name="dataDirectory"/> (its postmaster.pid), not other PostgreSQL
+    /// clusters on the machine (test runs start their own).
+    /// </summary>
+    public static void UseCluster(string dataDirectory) =>
+        _postmaster = int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First().Trim());
 
     public static CpuSample Take(Process service)
     {
@@ -16,8 +24,8 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
     public CpuSample Minus(CpuSample earlier) => new(Service - earlier.Service, Client - earlier.Client, Postgres - earlier.Postgres);
 
     /// <summary>
-    /// Live PostgreSQL processes plus what the postmaster's exited children used (its cutime/cstime), so backends
-    /// that close during a scenario still count.
+    /// The postmaster and its live children (backends, background workers), plus what its exited children used
+    /// (the postmaster's cutime/cstime), so backends that close during a scenario still count.
     /// </summary>
     private static TimeSpan PostgresTime()
     {
@@ -26,12 +34,16 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
         {
             try
             {
-                if (!int.TryParse(Path.GetFileName(dir), out _) || !File.ReadAllText(Path.Combine(dir, "comm")).StartsWith("postgres", StringComparison.Ordinal))
+                if (!int.TryParse(Path.GetFileName(dir), out var pid))
                     continue;
-                // fields after the ")" of the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17
+                // fields after the ")" of the command name: state is field 3, ppid 4, utime 14, stime 15, cutime 16, cstime 17
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks += double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14]);
+                var isCluster = _postmaster == 0
+                    ? stat.Contains("(postgres)", StringComparison.Ordinal)
+                    : pid == _postmaster || int.Parse(fields[1]) == _postmaster;
+                if (isCluster)
+                    ticks += double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14]);
             }
             catch (IOException)
             {

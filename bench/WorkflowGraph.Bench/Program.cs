@@ -20,10 +20,12 @@ IScenario[] scenarios =
     AnalyticsScenario.ChannelPerformance,
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),
+    new SubscriptionFanoutScenario(),
 ];
 
 await using var cluster = await EmbeddedPostgres.StartAsync(
     new EmbeddedPostgresOptions(Path.Combine(root, ".data", "bench-pg")) { Database = null }, NullLogger.Instance);
+CpuSample.UseCluster(cluster.DataDirectory);
 var ownerConnection = await DataSet.EnsureAsync(cluster, options.Traces, orgs: 20, log);
 if (options.GenerateOnly)
     return 0;
