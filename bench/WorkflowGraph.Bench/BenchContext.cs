@@ -28,6 +28,9 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     public ServiceProcess Service => service;
     public PeerProcess? Peer => peer;
 
+    /// <summary>The key the service accepts tokens of (for scenarios that make tokens of other users or organisations).</summary>
+    public string SigningKey => signingKey;
+
     public TimeSpan Warmup { get; } = TimeSpan.FromSeconds(options.Quick ? 1 : 3);
     public TimeSpan Duration { get; } = TimeSpan.FromSeconds(options.Seconds);
 

@@ -21,6 +21,7 @@ IScenario[] scenarios =
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),
     new SubscriptionFanoutScenario(),
+    new SubscriptionFanoutScenario(),
 ];
 
 await using var cluster = await EmbeddedPostgres.StartAsync(
