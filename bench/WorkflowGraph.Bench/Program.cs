@@ -21,7 +21,6 @@ IScenario[] scenarios =
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),
     new SubscriptionFanoutScenario(),
-    new SubscriptionFanoutScenario(),
 ];
 
 await using var cluster = await EmbeddedPostgres.StartAsync(
