@@ -285,13 +285,7 @@ sealed class OrgFeed
                 }
                 batch = await _hub.Feed.ReadAsync(OrgId, _position!, EventFilter.All, shapes, _hub.Options.SubscriptionBatchSize, _hub.Stopping);
                 if (batch.Rows.Count > 0)
-                {
-                    var index = new Dictionary<string, int>(StringComparer.Ordinal);
-                    for (var i = 0; i < shapes.Length; i++)
-                        index[shapes[i].Key] = i;
-                    foreach (var subscriber in subscribers)
-                        subscriber.Deliver(batch.Rows, index[subscriber.Shape.Key]);
-                }
+                    Distribute(batch.Rows, shapes, subscribers);
                 _position = batch.Next;
             } while (batch.Full);
         }
@@ -299,5 +293,34 @@ sealed class OrgFeed
         {
             _reading.Release();
         }
+    }
+
+    /// <summary>Hands each subscriber its part of the batch, in order: a run's followers are found by its id, not by asking everyone.</summary>
+    static void Distribute(IReadOnlyList<FeedRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
+    {
+        var shapeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < shapes.Length; i++)
+            shapeIndex[shapes[i].Key] = i;
+        var byRun = new Dictionary<long, List<Subscriber>>();
+        var others = new List<Subscriber>();
+        foreach (var subscriber in subscribers)
+            if (subscriber.TraceId is { } traceId)
+                (byRun.TryGetValue(traceId, out var list) ? list : byRun[traceId] = []).Add(subscriber);
+            else
+                others.Add(subscriber);
+
+        var mine = new Dictionary<Subscriber, List<FeedRow>>(ReferenceEqualityComparer.Instance);
+        void Add(Subscriber subscriber, FeedRow row) =>
+            (mine.TryGetValue(subscriber, out var list) ? list : mine[subscriber] = []).Add(row);
+        foreach (var row in rows)
+        {
+            if (byRun.TryGetValue(row.TraceId, out var followers))
+                foreach (var subscriber in followers)
+                    Add(subscriber, row);
+            foreach (var subscriber in others)
+                Add(subscriber, row);
+        }
+        foreach (var (subscriber, part) in mine)
+            subscriber.Deliver(part, shapeIndex[subscriber.Shape.Key]);
     }
 }

@@ -40,6 +40,9 @@ sealed class Subscriber : IDisposable
 
     public Guid OrgId { get; }
     public FeedShape Shape { get; }
+
+    /// <summary>The one run this subscriber follows, if its filter names one.</summary>
+    public long? TraceId => _filter.TraceId;
     public CancellationToken Cancellation => _cancellation.Token;
 
     public async Task StartAsync(EventPosition? after)
