@@ -63,6 +63,54 @@ public class GraphQLWsServer : IAsyncLifetime
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
+    /// <summary>The active workflow of each org in graph-data.sql and its three nodes.</summary>
+    public static (Guid WorkflowId, int FirstNodeId) WorkflowOf(Guid org) => org == GraphApiFixture.OrgB
+        ? (Guid.Parse("bbbbbbbb-2222-4000-8000-000000000001"), 301)
+        : (Guid.Parse("aaaaaaaa-2222-4000-8000-000000000001"), 101);
+
+    /// <summary>Starts a run over HTTP (an operator of <paramref name="org"/>, org A by default); returns its id and the
+    /// cursor of its first event, from which a <c>workflowEvents(traceId, after)</c> subscription replays what follows.</summary>
+    public async Task<(long TraceId, string FirstCursor)> StartRunAsync(Guid? org = null)
+    {
+        var started = await MutateAsync("""
+            mutation ($workflowId: UUID!) {
+              startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { id } errors { __typename } }
+            }
+            """, new { workflowId = WorkflowOf(org ?? GraphApiFixture.OrgA).WorkflowId }, org, "startWorkflowExecution");
+        var traceId = started.GetProperty("trace").GetProperty("id").GetInt64();
+        // read once the run committed: a cursor read inside the writing transaction does not yet lie past its own event
+        var body = await PostAsync("query ($id: Long!) { trace(id: $id) { events(first: 1) { cursor } } }", new { id = traceId }, org);
+        return (traceId, body.GetProperty("data").GetProperty("trace").GetProperty("events")[0].GetProperty("cursor").GetString()!);
+    }
+
+    /// <summary>Starts step <paramref name="stepNumber"/> of a run over HTTP (on its workflow's first node); returns the step id.</summary>
+    public async Task<long> StartStepAsync(long traceId, int stepNumber, Guid? org = null)
+    {
+        var started = await MutateAsync("""
+            mutation ($traceId: Long!, $nodeId: Int!, $stepNumber: Int!) {
+              startWorkflowStep(input: { traceId: $traceId, nodeId: $nodeId, stepNumber: $stepNumber, inputData: { member_id: "M1" } }) {
+                step { id } errors { __typename ... on Error { message } }
+              }
+            }
+            """, new { traceId, nodeId = WorkflowOf(org ?? GraphApiFixture.OrgA).FirstNodeId, stepNumber }, org, "startWorkflowStep");
+        return started.GetProperty("step").GetProperty("id").GetInt64();
+    }
+
+    /// <summary>Sets a context value of a run over HTTP (one <c>context_set</c> event).</summary>
+    public Task SetContextAsync(long traceId, string key, Guid? org = null) => MutateAsync("""
+        mutation ($traceId: Long!, $key: String!) {
+          setWorkflowContext(input: { traceId: $traceId, key: $key, value: 1 }) { entry { key } errors { __typename } }
+        }
+        """, new { traceId, key }, org, "setWorkflowContext");
+
+    async Task<JsonElement> MutateAsync(string mutation, object variables, Guid? org, string field)
+    {
+        var body = await PostAsync(mutation, variables, org, TenantRole.Operator);
+        var payload = body.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data.GetProperty(field) : default;
+        Assert.True(payload.ValueKind == JsonValueKind.Object && payload.GetProperty("errors").ValueKind == JsonValueKind.Null, $"{field} failed: {body}");
+        return payload;
+    }
+
     public async Task InitializeAsync()
     {
         await Database.InitializeAsync();

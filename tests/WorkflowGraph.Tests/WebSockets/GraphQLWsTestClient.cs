@@ -154,6 +154,15 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
         Assert.True(Type(message) == "complete", $"expected complete for {id}, got {message}");
     }
 
+    /// <summary>The messages of <paramref name="id"/> received and not yet taken.</summary>
+    public IReadOnlyList<JsonElement> TakeReceived(string id)
+    {
+        var taken = new List<JsonElement>();
+        while (Messages(id).Reader.TryRead(out var message))
+            taken.Add(message);
+        return taken;
+    }
+
     /// <summary>Asserts that nothing arrives for <paramref name="id"/> during <paramref name="quiet"/>.</summary>
     public async Task NothingForAsync(string id, TimeSpan quiet)
     {
