@@ -1,4 +1,5 @@
 using Npgsql;
+using WorkflowGraph.Subscriptions;
 
 namespace WorkflowGraph.Health;
 
@@ -6,17 +7,21 @@ public static class HealthEndpoint
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Readiness: 200 with the applied migration count when the database answers, else 503.</summary>
+    /// <summary>
+    /// Readiness: 200 with the applied migration count when the database answers, else 503. <c>events</c> tells
+    /// whether live delivery's LISTEN connection is up (<c>listening</c>) or being re-established (<c>reconnecting</c>:
+    /// subscribers get what committed meanwhile once it is back).
+    /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoint(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/healthz", async (NpgsqlDataSource dataSource, ILoggerFactory loggers, CancellationToken aborted) =>
+        endpoints.MapGet("/healthz", async (NpgsqlDataSource dataSource, EventHub hub, ILoggerFactory loggers, CancellationToken aborted) =>
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             deadline.CancelAfter(Timeout);
             try
             {
                 var migrations = await CountMigrationsAsync(dataSource, deadline.Token);
-                return Results.Json(new { status = "ok", migrations });
+                return Results.Json(new { status = "ok", migrations, events = hub.Listening ? "listening" : "reconnecting" });
             }
             catch (Exception error) when (error is NpgsqlException or OperationCanceledException or TimeoutException)
             {

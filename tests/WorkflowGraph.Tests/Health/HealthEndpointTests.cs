@@ -24,6 +24,16 @@ public sealed class HealthEndpointTests(DatabaseFixture db) : IClassFixture<Data
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("ok", body.GetProperty("status").GetString());
         Assert.Equal(MigrationScript.Embedded.Count, body.GetProperty("migrations").GetInt32());
+
+        // the event listener connects in the background: "reconnecting" until its LISTEN is in place
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (body.GetProperty("events").GetString() != "listening" && DateTime.UtcNow < deadline)
+        {
+            Assert.Equal("reconnecting", body.GetProperty("events").GetString());
+            await Task.Delay(50);
+            body = await (await client.GetAsync("/healthz")).Content.ReadFromJsonAsync<JsonElement>();
+        }
+        Assert.Equal("listening", body.GetProperty("events").GetString());
     }
 
     [Fact]
