@@ -278,7 +278,7 @@ sealed class OrgFeed
                 Subscriber[] subscribers;
                 lock (_gate)
                 {
-                    if (_closed)
+                    if (_closed || _position is null) // closed, or woken before its first subscriber fixed a position
                         return;
                     shapes = _shapes.Values.Select(s => s.Shape).ToArray();
                     subscribers = [.. _subscribers];
