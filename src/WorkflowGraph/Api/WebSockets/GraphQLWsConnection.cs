@@ -131,6 +131,11 @@ sealed class GraphQLWsConnection
         {
             // the client vanished, or the socket was dropped while closing
         }
+        catch (Exception error)
+        {
+            Services.Logger.LogError(error, "WebSocket {Connection} failed handling a message", _http.TraceIdentifier);
+            RequestClose(CloseReason.InternalServerError);
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(chunk);
@@ -242,6 +247,12 @@ sealed class GraphQLWsConnection
         }
         var operation = new GraphQLWsOperation(id, this);
         _operations[id] = operation;
+        // StopOperations runs once _closing is set: an operation added meanwhile stops itself
+        if (_closing)
+        {
+            operation.Stop();
+            return;
+        }
         _ = operation.RunAsync(request);
     }
 
