@@ -94,13 +94,14 @@ public sealed class PeerProcess : IDisposable
         return peer;
     }
 
-    // PostGraphile logs introspection notes (types it cannot map, the naming conflicts it recovers from) once.
+    // PostGraphile logs introspection notes at startup (pg_snapshot has no codec, a naming conflict it recovers
+    // from), each followed by an object dump: their first lines are enough.
     private static int _notes;
 
     private static void Note(TextWriter log, string line)
     {
-        if (Interlocked.Increment(ref _notes) <= 3)
-            log.WriteLine("  peer: " + line);
+        if (line.Length > 0 && !char.IsWhiteSpace(line[0]) && line[0] != '}' && Interlocked.Increment(ref _notes) <= 5)
+            log.WriteLine("  peer: " + (line.Length > 160 ? line[..160] + "…" : line));
     }
 
     private async Task WaitReadyAsync(string authorization)

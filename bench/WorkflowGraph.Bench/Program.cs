@@ -29,6 +29,13 @@ CpuSample.UseCluster(cluster.DataDirectory);
 var ownerConnection = await DataSet.EnsureAsync(cluster, options.Traces, orgs: 20, log);
 if (options.GenerateOnly)
     return 0;
+if (options.AutoPrepare > 0)
+{
+    // Npgsql prepares statements used at least twice (up to N per connection), for the service and the direct
+    // baseline alike; PostGraphile prepares its statements by default.
+    ownerConnection += $";Max Auto Prepare={options.AutoPrepare};Auto Prepare Min Usages=2";
+    log.WriteLine($"Auto-prepared statements: up to {options.AutoPrepare} per connection (service and direct SQL).");
+}
 
 // The service and the peer accept tokens signed with a key made for this run.
 var signingKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
@@ -71,7 +78,8 @@ return runs.SelectMany(r => r.Item2).Any(r => r.Failures > 0) ? 1 : 0;
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
-public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Quick, bool Peer, bool GenerateOnly, IReadOnlyList<string> Only)
+public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Quick, bool Peer, bool GenerateOnly, IReadOnlyList<string> Only,
+    int AutoPrepare = 0)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -92,6 +100,7 @@ public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Qui
             Quick: quick,
             Peer: args.Contains("--peer") || (!quick && !args.Contains("--no-peer")),
             GenerateOnly: args.Contains("--generate-only"),
-            Only: only);
+            Only: only,
+            AutoPrepare: Value("--auto-prepare", 0));
     }
 }
