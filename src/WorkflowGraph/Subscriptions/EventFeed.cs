@@ -30,7 +30,7 @@ public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fiel
 }
 
 /// <summary>One event as the feed read it, with the JSON of each shape the statement asked for.</summary>
-public sealed record FeedRow(long Id, ulong TxId, long TraceId, Guid WorkflowId, string EventType, string TraceStatus,
+public sealed record FeedRow(long Id, long TraceId, Guid WorkflowId, string EventType, string TraceStatus,
     EventPosition Position, RawJson?[] Shapes);
 
 /// <summary>Rows in delivery order and the position after them.</summary>
@@ -44,7 +44,7 @@ public sealed record FeedBatch(IReadOnlyList<FeedRow> Rows, EventPosition Next, 
 /// </summary>
 public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
 {
-    static readonly string[] FixedColumns = ["position", "id", "tx_id", "trace_id", "workflow_id", "event_type", "status", "cursor"];
+    static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status", "cursor"];
 
     EntityMap Events => model.Catalog.Get("WorkflowEvent");
     EntityMap Traces => model.Catalog.Get("WorkflowTrace");
@@ -66,11 +66,13 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         return EventPosition.After(PgSnapshot.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!));
     }
 
+    /// <param name="bound">Reads only what this snapshot shows (a replay catching up to the live feed's position), and
+    /// ends there; without it, the read ends at its own statement's snapshot.</param>
     public async Task<FeedBatch> ReadAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, PgSnapshot? bound = null)
     {
         var sql = new SqlBuilder();
-        var statement = Build(from, filter, shapes, limit, sql);
+        var statement = Build(from, filter, shapes, limit, bound, sql);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // one round trip: the transaction, the tenant, the read and the end of the transaction (READ COMMITTED:
         // the read's snapshot is its own statement's, which is what the next position is)
@@ -98,22 +100,23 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
                 var json = new RawJson?[shapes.Count];
                 for (var i = 0; i < shapes.Count; i++)
                     json[i] = reader.IsDBNull(FixedColumns.Length + i) ? null : new RawJson(reader.GetString(FixedColumns.Length + i));
-                if (!EventPosition.TryDecode(reader.GetString(7), out var position))
+                if (!EventPosition.TryDecode(reader.GetString(6), out var position))
                     throw new InvalidOperationException("the feed statement wrote a cursor it cannot read back");
-                rows.Add(new FeedRow(reader.GetInt64(1), ulong.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture),
-                    reader.GetInt64(3), reader.GetGuid(4), reader.GetString(5), reader.GetString(6), position, json));
+                rows.Add(new FeedRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4), reader.GetString(5), position, json));
             }
         }
 
         // a full batch may have left rows of the same transactions unread: go on from the last row's cursor;
         // otherwise everything the statement's snapshot shows after the position was read
         var full = rows.Count == limit;
-        return new FeedBatch(rows, full ? rows[^1].Position : EventPosition.After(current!), full);
+        return new FeedBatch(rows, full ? rows[^1].Position : EventPosition.After(bound ?? current!), full);
     }
 
-    string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, SqlBuilder sql)
+    string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound, SqlBuilder sql)
     {
         var since = sql.Add(from.Since.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
+        // where this read ends: the bound, or what the statement itself sees
+        var end = bound is null ? "s.position" : sql.Add(bound.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
         // "not visible in the snapshot", written with the snapshot's parts as constants so that the planner sees two
         // small index conditions on (org_id, tx_id): a position only re-reads the transactions that were still running
         // when it was taken, never what it saw
@@ -125,10 +128,16 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
             return $"({unseen})";
         }
         var conditions = new List<string> { Unseen(from.Since) };
+        if (bound is not null)
+        {
+            conditions.Add($"e.tx_id < {sql.Add(bound.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text)}::xid8");
+            if (bound.InProgress.Count > 0)
+                conditions.Add($"e.tx_id <> ALL ({sql.Add("{" + string.Join(',', bound.InProgress) + "}", NpgsqlDbType.Text)}::xid8[])");
+        }
         string cursor, order;
         if (from.IsComplete)
         {
-            cursor = EventPosition.CursorSql(since, "s.position", "e.id");
+            cursor = EventPosition.CursorSql(since, end, "e.id");
             order = "e.id";
         }
         else
@@ -138,7 +147,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
             var after = sql.Add(from.AfterId, NpgsqlDbType.Bigint);
             conditions.Add($"({Unseen(from.Upto)} OR e.id > {after})");
             var inBatch = $"pg_visible_in_snapshot(e.tx_id, {upto})";
-            cursor = $"CASE WHEN {inBatch} THEN {EventPosition.CursorSql(since, upto, "e.id")} ELSE {EventPosition.CursorSql(upto, "s.position", "e.id")} END";
+            cursor = $"CASE WHEN {inBatch} THEN {EventPosition.CursorSql(since, upto, "e.id")} ELSE {EventPosition.CursorSql(upto, end, "e.id")} END";
             order = $"{inBatch} DESC, e.id";
         }
         if (filter.TraceId is { } traceId)
@@ -150,7 +159,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
 
         var columns = new List<string>
         {
-            "s.position::text", "e.id", "e.tx_id::text", "e.trace_id", "t.workflow_id", "e.event_type", "t.status::text", cursor,
+            "s.position::text", "e.id", "e.trace_id", "t.workflow_id", "e.event_type", "t.status::text", cursor,
         };
         var replaced = new Dictionary<string, string> { ["cursor"] = cursor };
         foreach (var shape in shapes)

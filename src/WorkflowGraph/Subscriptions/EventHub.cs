@@ -53,15 +53,16 @@ public sealed class EventHub(EventFeed feed, DatabaseConnections connections, Ev
     public IObservable<object?> Stream(Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, EventPosition? after) =>
         new HubStream(this, orgId, shape, filter, traceStatuses, after);
 
-    internal async Task<OrgFeed> JoinAsync(Subscriber subscriber)
+    /// <returns>The feed joined and its position at that moment: the subscriber receives every batch read after it.</returns>
+    internal async Task<(OrgFeed Feed, PgSnapshot Position)> JoinAsync(Subscriber subscriber, PgSnapshot? atLeast)
     {
         while (true)
         {
             OrgFeed orgFeed;
             lock (_feedsGate)
                 orgFeed = _feeds.GetOrAdd(subscriber.OrgId, org => new OrgFeed(this, org));
-            if (await orgFeed.AddAsync(subscriber))
-                return orgFeed;
+            if (await orgFeed.AddAsync(subscriber, atLeast) is { } position)
+                return (orgFeed, position);
             // the feed closed (its last subscriber left) between lookup and join: take a fresh one
         }
     }
@@ -180,21 +181,30 @@ sealed class OrgFeed
         }
     }
 
-    /// <returns>False when this feed closed before the subscriber could join.</returns>
-    public async Task<bool> AddAsync(Subscriber subscriber)
+    /// <summary>
+    /// Joins between two reads, at a complete position that shows at least <paramref name="atLeast"/> (reading once
+    /// more first when needed), so that a replay up to that position and the batches after it fit exactly.
+    /// </summary>
+    /// <returns>The position joined at; null when this feed closed before the subscriber could join.</returns>
+    public async Task<PgSnapshot?> AddAsync(Subscriber subscriber, PgSnapshot? atLeast)
     {
         await _reading.WaitAsync(subscriber.Cancellation);
         try
         {
-            _position ??= await _hub.Feed.CurrentAsync(subscriber.Cancellation);
+            if (_position is null)
+                _position = await _hub.Feed.CurrentAsync(subscriber.Cancellation);
+            else if (!_position.IsComplete || (atLeast is not null && !_position.Since.Includes(atLeast)))
+                await ReadCoreAsync(subscriber.Cancellation);
+            if (atLeast is not null && !_position.Since.Includes(atLeast))
+                throw new SubscriptionEndedException("after is a cursor from beyond the end of the event log.");
             lock (_gate)
             {
                 if (_closed)
-                    return false;
+                    return null;
                 _subscribers.Add(subscriber);
                 var key = subscriber.Shape.Key;
                 _shapes[key] = (_shapes.TryGetValue(key, out var entry) ? entry.Shape : subscriber.Shape, entry.Count + 1);
-                return true;
+                return _position.Since;
             }
         }
         finally
@@ -271,28 +281,34 @@ sealed class OrgFeed
         await _reading.WaitAsync(_hub.Stopping);
         try
         {
-            FeedBatch batch;
-            do
-            {
-                FeedShape[] shapes;
-                Subscriber[] subscribers;
-                lock (_gate)
-                {
-                    if (_closed || _position is null) // closed, or woken before its first subscriber fixed a position
-                        return;
-                    shapes = _shapes.Values.Select(s => s.Shape).ToArray();
-                    subscribers = [.. _subscribers];
-                }
-                batch = await _hub.Feed.ReadAsync(OrgId, _position!, EventFilter.All, shapes, _hub.Options.SubscriptionBatchSize, _hub.Stopping);
-                if (batch.Rows.Count > 0)
-                    Distribute(batch.Rows, shapes, subscribers);
-                _position = batch.Next;
-            } while (batch.Full);
+            await ReadCoreAsync(_hub.Stopping);
         }
         finally
         {
             _reading.Release();
         }
+    }
+
+    /// <summary>Reads and distributes until the position is complete again; the caller holds <see cref="_reading"/>.</summary>
+    async Task ReadCoreAsync(CancellationToken cancellationToken)
+    {
+        FeedBatch batch;
+        do
+        {
+            FeedShape[] shapes;
+            Subscriber[] subscribers;
+            lock (_gate)
+            {
+                if (_closed || _position is null) // closed, or woken before its first subscriber fixed a position
+                    return;
+                shapes = _shapes.Values.Select(s => s.Shape).ToArray();
+                subscribers = [.. _subscribers];
+            }
+            batch = await _hub.Feed.ReadAsync(OrgId, _position!, EventFilter.All, shapes, _hub.Options.SubscriptionBatchSize, cancellationToken);
+            if (batch.Rows.Count > 0)
+                Distribute(batch.Rows, shapes, subscribers);
+            _position = batch.Next;
+        } while (batch.Full);
     }
 
     /// <summary>Hands each subscriber its part of the batch, in order: a run's followers are found by its id, not by asking everyone.</summary>

@@ -21,9 +21,6 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
 
     public bool IsComplete => Since == Upto;
 
-    /// <summary>Whether the event of transaction <paramref name="txId"/> with id <paramref name="id"/> lies at or before this position.</summary>
-    public bool Covers(ulong txId, long id) => Since.Sees(txId) || (Upto.Sees(txId) && id <= AfterId);
-
     /// <summary>The opaque text clients hold (<c>WorkflowEvent.cursor</c>); the SQL side writes the same shape.</summary>
     public string Encode() => Base64Url(string.Join('|', Version, Since, Upto, AfterId.ToString(CultureInfo.InvariantCulture)));
 
@@ -62,6 +59,20 @@ public sealed partial record PgSnapshot(ulong Xmin, ulong Xmax, IReadOnlyList<ul
 {
     /// <summary>pg_visible_in_snapshot: committed before the snapshot was taken.</summary>
     public bool Sees(ulong txId) => txId < Xmin || (txId < Xmax && !InProgress.Contains(txId));
+
+    /// <summary>Whether everything <paramref name="other"/> shows, this snapshot shows too (it was taken no earlier).</summary>
+    public bool Includes(PgSnapshot other)
+    {
+        // transactions this one still counts as running must be ones other did not see either
+        foreach (var running in InProgress)
+            if (running < other.Xmax && !other.InProgress.Contains(running))
+                return false;
+        // what other saw at or beyond this one's xmax: only transactions other counted as running
+        if (other.Xmax <= Xmax)
+            return true;
+        var beyond = other.Xmax - Xmax;
+        return Xmax >= other.Xmin && beyond <= (ulong)other.InProgress.Count && (ulong)other.InProgress.Count(x => x >= Xmax) == beyond;
+    }
 
     public static PgSnapshot Parse(string text) =>
         TryParse(text, out var snapshot) ? snapshot : throw new FormatException($"not a pg_snapshot: {text}");

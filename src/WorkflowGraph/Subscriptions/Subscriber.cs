@@ -15,10 +15,11 @@ sealed class HubStream(EventHub hub, Guid orgId, FeedShape shape, EventFilter fi
 }
 
 /// <summary>
-/// One subscription. With a start position it replays from the table while already receiving live batches, which
-/// wait; the replay ends at the snapshot of its last read, and of the waiting and later live events it passes on
-/// only those that snapshot did not show — so the switch neither skips nor repeats an event. Deliveries are
-/// sequential and never block: the observer (the transport) queues them.
+/// One subscription. With a start position it joins the organisation's feed first (live batches wait), then replays
+/// from the table exactly up to the position it joined at, then passes on the waiting batches and goes live: the
+/// replay's last cursor and the first live batch meet at one snapshot, so the switch neither skips nor repeats an
+/// event and every cursor handed out says exactly what was delivered. Deliveries are sequential and never block:
+/// the observer (the transport) queues them.
 /// </summary>
 sealed class Subscriber : IDisposable
 {
@@ -28,8 +29,7 @@ sealed class Subscriber : IDisposable
     readonly IReadOnlyList<string>? _traceStatuses;
     readonly CancellationTokenSource _cancellation = new();
     readonly Lock _gate = new();
-    List<(FeedRow Row, RawJson Json)>? _waiting;
-    PgSnapshot? _replayedUpTo;
+    List<RawJson>? _waiting;
     OrgFeed? _feed;
     bool _done;
 
@@ -51,17 +51,21 @@ sealed class Subscriber : IDisposable
         {
             if (after is not null)
                 _waiting = [];
-            _feed = await _hub.JoinAsync(this);
+            (_feed, var joinedAt) = await _hub.JoinAsync(this, after?.Upto);
             if (_done)
             {
                 _feed.Remove(this);
                 return;
             }
             if (after is not null)
-                await ReplayAsync(after);
+                await ReplayAsync(after, joinedAt);
         }
         catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
         {
+        }
+        catch (SubscriptionEndedException e)
+        {
+            Fail(e);
         }
         catch (Exception e)
         {
@@ -70,13 +74,13 @@ sealed class Subscriber : IDisposable
         }
     }
 
-    async Task ReplayAsync(EventPosition position)
+    async Task ReplayAsync(EventPosition position, PgSnapshot joinedAt)
     {
         var limit = _hub.Options.SubscriptionBatchSize;
         FeedBatch batch;
         do
         {
-            batch = await _hub.Feed.ReadAsync(OrgId, position, _filter, [Shape], limit, _cancellation.Token);
+            batch = await _hub.Feed.ReadAsync(OrgId, position, _filter, [Shape], limit, _cancellation.Token, bound: joinedAt);
             lock (_gate)
             {
                 if (_done)
@@ -92,11 +96,9 @@ sealed class Subscriber : IDisposable
         {
             if (_done)
                 return;
-            // the last read was not full: everything its snapshot shows has been passed on
-            _replayedUpTo = position.Since;
-            foreach (var (row, json) in _waiting!)
-                if (!_replayedUpTo.Sees(row.TxId))
-                    _observer.OnNext(json);
+            // the replay ended where the live batches begin
+            foreach (var json in _waiting!)
+                _observer.OnNext(json);
             _waiting = null;
         }
     }
@@ -120,9 +122,9 @@ sealed class Subscriber : IDisposable
                         Fail(new SubscriptionEndedException("Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
                         return;
                     }
-                    _waiting.Add((row, json));
+                    _waiting.Add(json);
                 }
-                else if (_replayedUpTo is null || !_replayedUpTo.Sees(row.TxId))
+                else
                 {
                     _observer.OnNext(json);
                 }
