@@ -292,6 +292,24 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         Assert.Equal("INVALID_CURSOR", Assert.Single(subscription.Errors!).GetProperty("extensions").GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task The_cursor_of_an_event_in_a_mutation_payload_resumes_after_that_event()
+    {
+        var world = await WorldAsync("Payload");
+        var traceId = await WithConnection(c => world.StartRunAsync(c));
+        var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
+            $"mutation {{ startWorkflowStep(input: {{ traceId: {traceId}, nodeId: {world.NodeIds[0]}, stepNumber: 1 }}) " +
+            "{ step { id events { id eventType cursor } } errors { __typename } } }", WorkflowGraph.Querying.TenantRole.Operator);
+        var started = result.GetProperty("data").GetProperty("startWorkflowStep").GetProperty("step").GetProperty("events")[0];
+        Assert.Equal("step_started", started.GetProperty("eventType").GetString());
+
+        await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
+            $"subscription {{ workflowEvents(traceId: {traceId}, after: \"{started.GetProperty("cursor").GetString()}\") {{ id eventType }} }}");
+        Assert.False(await subscription.AnyWithinAsync(Quiet)); // not its own event again
+        await WithConnection(c => c.ExecAsync("SELECT set_workflow_context($1, 'k', '1'::jsonb)", traceId));
+        Assert.Equal("context_set", Event(await subscription.NextAsync()).GetProperty("eventType").GetString());
+    }
+
     async Task<string> QueryCursorAsync(TenantWorld world, long traceId)
     {
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId, $"{{ trace(id: {traceId}) {{ events(first: 1) {{ cursor }} }} }}");
