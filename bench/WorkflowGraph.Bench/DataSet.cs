@@ -33,6 +33,7 @@ public static class DataSet
         {
             // a data set made by an older checkout gets the newer migrations
             await new MigrationRunner(ownerConnection, MigrationScript.Embedded).MigrateAsync();
+            await RemoveBenchmarkWritesAsync(ownerConnection, log);
             return ownerConnection;
         }
         var started = DateTime.UtcNow;
@@ -46,6 +47,26 @@ public static class DataSet
         await admin.CreateCommand($"COMMENT ON DATABASE {database} IS '{marker}'").ExecuteNonQueryAsync();
         log.WriteLine($"  done in {(DateTime.UtcNow - started).TotalSeconds:0} s");
         return ownerConnection;
+    }
+
+    /// <summary>
+    /// Removes the runs that earlier benchmark runs wrote (generated runs have external ids <c>EXT-n</c>) with their
+    /// steps, events and context, and vacuums, so every run reads the same data set: left in place, a write
+    /// scenario's runs with hundreds of steps would become the newest runs and its steps would pile up on one node.
+    /// </summary>
+    private static async Task RemoveBenchmarkWritesAsync(string ownerConnection, TextWriter log)
+    {
+        await using var owner = NpgsqlDataSource.Create(ownerConnection);
+        await using var delete = owner.CreateCommand("DELETE FROM workflow_trace WHERE external_id IS NULL OR external_id NOT LIKE 'EXT-%'");
+        delete.CommandTimeout = 0;
+        var removed = await delete.ExecuteNonQueryAsync();
+        if (removed == 0)
+            return;
+        var started = DateTime.UtcNow;
+        await using var vacuum = owner.CreateCommand("VACUUM ANALYZE workflow_trace, workflow_steps, workflow_events, workflow_trace_context");
+        vacuum.CommandTimeout = 0;
+        await vacuum.ExecuteNonQueryAsync();
+        log.WriteLine($"Removed {removed} runs written by earlier benchmark runs, vacuumed in {(DateTime.UtcNow - started).TotalSeconds:0} s.");
     }
 
     public static async Task GenerateAsync(NpgsqlDataSource owner, int traces, int orgs, TextWriter log)
