@@ -28,6 +28,9 @@ public class LiveServer : IAsyncLifetime
 
     protected IServiceProvider Services => _factory?.Services ?? throw new InvalidOperationException("Fixture not initialised.");
 
+    /// <summary>The server's database, for fixtures that put rows in it (as its owner).</summary>
+    protected DatabaseFixture Database => _database;
+
     /// <summary>How the app is configured beyond its database: by default, the test signing key.</summary>
     protected virtual void Configure(IWebHostBuilder host) => host.UseTestSigningKey();
 
