@@ -29,13 +29,12 @@ CpuSample.UseCluster(cluster.DataDirectory);
 var ownerConnection = await DataSet.EnsureAsync(cluster, options.Traces, orgs: 20, log);
 if (options.GenerateOnly)
     return 0;
-if (options.AutoPrepare > 0)
-{
-    // Npgsql prepares statements used at least twice (up to N per connection), for the service and the direct
-    // baseline alike; PostGraphile prepares its statements by default.
-    ownerConnection += $";Max Auto Prepare={options.AutoPrepare};Auto Prepare Min Usages=2";
-    log.WriteLine($"Auto-prepared statements: up to {options.AutoPrepare} per connection (service and direct SQL).");
-}
+// The service prepares statements sent twice on a connection (up to 64) unless its connection string says otherwise;
+// the direct baseline gets the same setting, so both sides prepare alike (PostGraphile prepares by default).
+ownerConnection += $";Max Auto Prepare={options.AutoPrepare};Auto Prepare Min Usages=2";
+log.WriteLine(options.AutoPrepare > 0
+    ? $"Auto-prepared statements: up to {options.AutoPrepare} per connection (service and direct SQL)."
+    : "No prepared statements (service and direct SQL).");
 
 // The service and the peer accept tokens signed with a key made for this run.
 var signingKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
@@ -101,6 +100,6 @@ public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Qui
             Peer: args.Contains("--peer") || (!quick && !args.Contains("--no-peer")),
             GenerateOnly: args.Contains("--generate-only"),
             Only: only,
-            AutoPrepare: Value("--auto-prepare", 0));
+            AutoPrepare: Value("--auto-prepare", 64));
     }
 }

@@ -15,12 +15,29 @@ public static class DatabaseServices
             provider.GetRequiredService<ILoggerFactory>().CreateLogger("WorkflowGraph.Database")).GetAwaiter().GetResult());
         // IncludeErrorDetail: the helper functions list offending input fields as JSON in DETAIL (db/CONVENTIONS.md);
         // details are read by the mutation error mapping and never passed on verbatim.
-        services.AddSingleton(provider => new NpgsqlDataSourceBuilder(provider.GetRequiredService<DatabaseConnections>().App)
-            { ConnectionStringBuilder = { IncludeErrorDetail = true } }
-            .UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>())
-            .Build());
+        services.AddSingleton(provider =>
+        {
+            var app = provider.GetRequiredService<DatabaseConnections>().App;
+            var builder = new NpgsqlDataSourceBuilder(app) { ConnectionStringBuilder = { IncludeErrorDetail = true } };
+            UsePreparedStatements(app, builder.ConnectionStringBuilder);
+            return builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>()).Build();
+        });
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<EventPartitionMaintenance>();
         return services;
+    }
+
+    /// <summary>
+    /// Unless the connection string says otherwise (<c>Max Auto Prepare=0</c> turns it off, e.g. behind a pooler in
+    /// transaction mode), statements sent at least twice on a connection are prepared: every request sends the same
+    /// few texts (the tenant setup, the SQL of each document), and parsing and planning them again cost PostgreSQL
+    /// more than running them (a trace detail: 0.86 → 0.30 ms of PostgreSQL CPU, 2.3x the throughput; bench/README.md).
+    /// </summary>
+    public static void UsePreparedStatements(string configured, NpgsqlConnectionStringBuilder connectionString)
+    {
+        if (configured.Replace(" ", "").Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+            return;
+        connectionString.MaxAutoPrepare = 64;
+        connectionString.AutoPrepareMinUsages = 2;
     }
 }

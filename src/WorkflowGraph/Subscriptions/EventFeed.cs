@@ -78,7 +78,9 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         // the read's snapshot is its own statement's, which is what the next position is)
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"));
-        foreach (var command in TenantSession.TenantCommands(orgId, null, ("TimeZone", "UTC")))
+        // the read's plan depends on the position's values (a few recent transactions, or a backlog): always plan it
+        // for them, also once the statement is prepared
+        foreach (var command in TenantSession.TenantCommands(orgId, null, ("TimeZone", "UTC"), ("plan_cache_mode", "force_custom_plan")))
             batch.BatchCommands.Add(command);
         var read = new NpgsqlBatchCommand(statement);
         read.Parameters.AddRange(sql.Parameters.ToArray());
