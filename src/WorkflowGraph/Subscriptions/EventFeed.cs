@@ -33,8 +33,8 @@ public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fiel
 public sealed record FeedRow(long Id, long TraceId, Guid WorkflowId, string EventType, string TraceStatus,
     EventPosition Position, RawJson?[] Shapes);
 
-/// <summary>Rows in delivery order and the position after them.</summary>
-public sealed record FeedBatch(IReadOnlyList<FeedRow> Rows, EventPosition Next, bool Full);
+/// <summary>Rows in delivery order, the position after them, and whether reading on from it may find more right away.</summary>
+public sealed record FeedBatch(IReadOnlyList<FeedRow> Rows, EventPosition Next, bool More);
 
 /// <summary>
 /// Reads what lies after a position in one organisation's event log, as that tenant (row level security applies),
@@ -108,10 +108,13 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
             }
         }
 
-        // a full batch may have left rows of the same transactions unread: go on from the last row's cursor;
-        // otherwise everything the statement's snapshot shows after the position was read
-        var full = rows.Count == limit;
-        return new FeedBatch(rows, full ? rows[^1].Position : EventPosition.After(bound ?? current!), full);
+        // a full batch may have left rows unread: go on from the last row's cursor. A position inside a batch is read
+        // in two steps (the rest of that batch, then what came after it), so finishing the first step goes on too.
+        if (rows.Count == limit)
+            return new FeedBatch(rows, rows[^1].Position, More: true);
+        return from.IsComplete
+            ? new FeedBatch(rows, EventPosition.After(bound ?? current!), More: false)
+            : new FeedBatch(rows, EventPosition.After(from.Upto), More: true);
     }
 
     string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound, SqlBuilder sql)
@@ -129,29 +132,31 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
                 unseen += $" OR e.tx_id = ANY ({sql.Add("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text)}::xid8[])";
             return $"({unseen})";
         }
+        // and "visible in the snapshot"
+        void AddSeen(List<string> into, PgSnapshot snapshot)
+        {
+            into.Add($"e.tx_id < {sql.Add(snapshot.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text)}::xid8");
+            if (snapshot.InProgress.Count > 0)
+                into.Add($"e.tx_id <> ALL ({sql.Add("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text)}::xid8[])");
+        }
         var conditions = new List<string> { Unseen(from.Since) };
         if (bound is not null)
-        {
-            conditions.Add($"e.tx_id < {sql.Add(bound.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text)}::xid8");
-            if (bound.InProgress.Count > 0)
-                conditions.Add($"e.tx_id <> ALL ({sql.Add("{" + string.Join(',', bound.InProgress) + "}", NpgsqlDbType.Text)}::xid8[])");
-        }
-        string cursor, order;
+            AddSeen(conditions, bound);
+        string cursor;
         if (from.IsComplete)
         {
             cursor = EventPosition.CursorSql(since, end, "e.id");
-            order = "e.id";
         }
         else
         {
-            // first the rest of the batch the cursor stopped in (visible in upto, after its id), then what came later
+            // the rest of the batch the cursor stopped in: what upto shows after its id, in id order (an index range);
+            // what came after upto is the next read's, from the complete position upto
             var upto = sql.Add(from.Upto.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
-            var after = sql.Add(from.AfterId, NpgsqlDbType.Bigint);
-            conditions.Add($"({Unseen(from.Upto)} OR e.id > {after})");
-            var inBatch = $"pg_visible_in_snapshot(e.tx_id, {upto})";
-            cursor = $"CASE WHEN {inBatch} THEN {EventPosition.CursorSql(since, upto, "e.id")} ELSE {EventPosition.CursorSql(upto, end, "e.id")} END";
-            order = $"{inBatch} DESC, e.id";
+            AddSeen(conditions, from.Upto);
+            conditions.Add($"e.id > {sql.Add(from.AfterId, NpgsqlDbType.Bigint)}");
+            cursor = EventPosition.CursorSql(since, upto, "e.id");
         }
+        const string order = "e.id";
         if (filter.TraceId is { } traceId)
             conditions.Add($"e.trace_id = {sql.Add(traceId, NpgsqlDbType.Bigint)}");
         if (filter.WorkflowId is { } workflowId)

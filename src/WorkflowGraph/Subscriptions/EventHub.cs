@@ -39,6 +39,9 @@ public sealed class EventHub(EventFeed feed, DatabaseConnections connections, Ev
     internal ILogger Logger => logger;
     internal CancellationToken Stopping => _stopping;
 
+    /// <summary>Whether this instance has a live feed for the organisation (one exists while it has subscribers).</summary>
+    public bool Follows(Guid orgId) => _feeds.ContainsKey(orgId);
+
     /// <summary>Whether the LISTEN connection is up (for health reporting and tests).</summary>
     public bool Listening { get; private set; }
 
@@ -101,9 +104,17 @@ public sealed class EventHub(EventFeed feed, DatabaseConnections connections, Ev
                 // whatever committed while nobody listened is read now, from each feed's position
                 WakeAll();
                 Connected?.Invoke();
+                // the backstop runs on its own clock: notifications of busy organisations must not starve it
+                var lastPoll = DateTime.UtcNow;
                 while (!stoppingToken.IsCancellationRequested)
-                    if (!await connection.WaitAsync(poll, stoppingToken))
+                {
+                    await connection.WaitAsync(poll, stoppingToken);
+                    if (DateTime.UtcNow - lastPoll >= poll)
+                    {
                         WakeAll();
+                        lastPoll = DateTime.UtcNow;
+                    }
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -188,29 +199,58 @@ sealed class OrgFeed
     /// <returns>The position joined at; null when this feed closed before the subscriber could join.</returns>
     public async Task<PgSnapshot?> AddAsync(Subscriber subscriber, PgSnapshot? atLeast)
     {
-        await _reading.WaitAsync(subscriber.Cancellation);
         try
         {
+            await _reading.WaitAsync(subscriber.Cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            CloseIfUnused();
+            throw;
+        }
+        try
+        {
+            lock (_gate)
+                if (_closed)
+                    return null;
             if (_position is null)
                 _position = await _hub.Feed.CurrentAsync(subscriber.Cancellation);
             else if (!_position.IsComplete || (atLeast is not null && !_position.Since.Includes(atLeast)))
                 await ReadCoreAsync(subscriber.Cancellation);
-            if (atLeast is not null && !_position.Since.Includes(atLeast))
-                throw new SubscriptionEndedException("after is a cursor from beyond the end of the event log.");
             lock (_gate)
             {
                 if (_closed)
                     return null;
+                if (atLeast is not null && !_position.Since.Includes(atLeast))
+                    throw new SubscriptionEndedException("after is a cursor from beyond the end of the event log.");
                 _subscribers.Add(subscriber);
                 var key = subscriber.Shape.Key;
                 _shapes[key] = (_shapes.TryGetValue(key, out var entry) ? entry.Shape : subscriber.Shape, entry.Count + 1);
                 return _position.Since;
             }
         }
+        catch
+        {
+            // a feed nobody joined must not stay behind reading for no one
+            CloseIfUnused();
+            throw;
+        }
         finally
         {
             _reading.Release();
         }
+    }
+
+    void CloseIfUnused()
+    {
+        lock (_gate)
+        {
+            if (_subscribers.Count > 0 || _closed)
+                return;
+            _closed = true;
+        }
+        _hub.Remove(this);
+        Wake();
     }
 
     public void Remove(Subscriber subscriber)
@@ -308,7 +348,7 @@ sealed class OrgFeed
             if (batch.Rows.Count > 0)
                 Distribute(batch.Rows, shapes, subscribers);
             _position = batch.Next;
-        } while (batch.Full);
+        } while (batch.More);
     }
 
     /// <summary>Hands each subscriber its part of the batch, in order: a run's followers are found by its id, not by asking everyone.</summary>
@@ -337,6 +377,16 @@ sealed class OrgFeed
                 Add(subscriber, row);
         }
         foreach (var (subscriber, part) in mine)
-            subscriber.Deliver(part, shapeIndex[subscriber.Shape.Key]);
+        {
+            try
+            {
+                subscriber.Deliver(part, shapeIndex[subscriber.Shape.Key]);
+            }
+            catch (Exception e)
+            {
+                // one subscriber's failure must not make the feed read (and send) the batch again to the others
+                subscriber.Abort(e);
+            }
+        }
     }
 }

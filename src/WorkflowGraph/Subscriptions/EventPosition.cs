@@ -24,9 +24,15 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
     /// <summary>The opaque text clients hold (<c>WorkflowEvent.cursor</c>); the SQL side writes the same shape.</summary>
     public string Encode() => Base64Url(string.Join('|', Version, Since, Upto, AfterId.ToString(CultureInfo.InvariantCulture)));
 
+    /// <summary>Longest cursor accepted: a real snapshot lists at most the transactions running at once.</summary>
+    const int MaxCursorLength = 8 * 1024;
+    const int MaxRunningTransactions = 1024;
+
     public static bool TryDecode(string cursor, out EventPosition position)
     {
         position = null!;
+        if (cursor.Length > MaxCursorLength)
+            return false;
         string text;
         try
         {
@@ -40,7 +46,9 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
         var parts = text.Split('|');
         if (parts.Length != 4 || parts[0] != Version
             || !PgSnapshot.TryParse(parts[1], out var since) || !PgSnapshot.TryParse(parts[2], out var upto)
-            || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var afterId))
+            || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var afterId)
+            || since.InProgress.Count > MaxRunningTransactions || upto.InProgress.Count > MaxRunningTransactions
+            || !upto.Includes(since))
             return false;
         position = new EventPosition(since, upto, afterId);
         return true;
@@ -89,7 +97,9 @@ public sealed partial record PgSnapshot(ulong Xmin, ulong Xmax, IReadOnlyList<ul
         var inProgress = new List<ulong>();
         foreach (var part in parts[2].Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (!ulong.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var xid) || xid < xmin || xid >= xmax)
+            // PostgreSQL writes them in ascending order and accepts nothing else
+            if (!ulong.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var xid) || xid < xmin || xid >= xmax
+                || (inProgress.Count > 0 && xid <= inProgress[^1]))
                 return false;
             inProgress.Add(xid);
         }

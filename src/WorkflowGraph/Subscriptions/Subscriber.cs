@@ -90,7 +90,7 @@ sealed class Subscriber : IDisposable
                         _observer.OnNext(json);
             }
             position = batch.Next;
-        } while (batch.Full);
+        } while (batch.More);
 
         lock (_gate)
         {
@@ -130,6 +130,13 @@ sealed class Subscriber : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>Ends this subscription after an unexpected failure while delivering to it (logged, not shown).</summary>
+    public void Abort(Exception error)
+    {
+        _hub.Logger.LogError(error, "Delivering to a subscription of organisation {Org} failed", OrgId);
+        Fail(new SubscriptionEndedException("The subscription ended unexpectedly; subscribe again with the last cursor received."));
     }
 
     void Fail(Exception error)

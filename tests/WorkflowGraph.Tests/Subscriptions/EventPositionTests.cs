@@ -51,5 +51,16 @@ public sealed class EventPositionTests
     [InlineData("MXw1OjQ6fDU6NTp8MQ")] // xmin above xmax
     [InlineData("MXwxOjU6N3wxOjU6fDE")] // an in-progress id outside [xmin, xmax)
     [InlineData("MXwxOjE6fDE6MTp8LTE")] // negative id
+    [InlineData("MXwxOjEwOjUsM3wxOjEwOjUsM3ww")] // running ids out of order
+    [InlineData("MXwxOjEwOjMsM3wxOjEwOjMsM3ww")] // a running id twice
+    [InlineData("MXwxOjEwOnwxOjU6fDA")] // upto earlier than since
     public void Malformed_cursors_are_refused(string cursor) => Assert.False(EventPosition.TryDecode(cursor, out _));
+
+    [Fact]
+    public void A_cursor_listing_more_running_transactions_than_a_server_can_have_is_refused()
+    {
+        var many = string.Join(',', Enumerable.Range(2, 2000));
+        var huge = new EventPosition(PgSnapshot.Parse($"1:3000:{many}"), PgSnapshot.Parse($"1:3000:{many}"), 0).Encode();
+        Assert.False(EventPosition.TryDecode(huge, out _));
+    }
 }

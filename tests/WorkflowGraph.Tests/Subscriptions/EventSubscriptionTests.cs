@@ -310,6 +310,24 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         Assert.Equal("context_set", Event(await subscription.NextAsync()).GetProperty("eventType").GetString());
     }
 
+    [Fact]
+    public async Task A_cursor_from_beyond_the_end_of_the_log_ends_the_subscription_and_leaves_no_feed_behind()
+    {
+        var world = await WorldAsync("Beyond");
+        var beyond = new WorkflowGraph.Subscriptions.EventPosition(WorkflowGraph.Subscriptions.EventPosition.Nothing,
+            WorkflowGraph.Subscriptions.PgSnapshot.Parse("1:99999999999:"), 0).Encode();
+        await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
+            $"subscription {{ workflowEvents(after: \"{beyond}\") {{ id }} }}");
+        var ended = await subscription.NextAsync();
+        Assert.Equal("SUBSCRIPTION_ENDED", ended.GetProperty("errors")[0].GetProperty("extensions").GetProperty("code").GetString());
+        Assert.False(host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>().Follows(world.OrgId));
+
+        // and a subscriber that leaves takes its organisation's feed with it
+        await using (await LiveAsync(world, ""))
+            Assert.True(host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>().Follows(world.OrgId));
+        Assert.False(host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>().Follows(world.OrgId));
+    }
+
     async Task<string> QueryCursorAsync(TenantWorld world, long traceId)
     {
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId, $"{{ trace(id: {traceId}) {{ events(first: 1) {{ cursor }} }} }}");
