@@ -177,7 +177,8 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         }
         return $"SELECT {string.Join(", ", columns)} FROM (SELECT pg_current_snapshot() AS position) s " +
                $"LEFT JOIN LATERAL (SELECT * FROM workflow_events e WHERE {string.Join(" AND ", conditions)} ORDER BY {order} LIMIT {limit}) e ON true " +
-               $"LEFT JOIN workflow_trace t ON t.id = e.trace_id ORDER BY {order}";
+               // each row's run by its key (OFFSET 0 keeps it a per-row lookup: joined, the planner may hash the whole org's runs)
+               $"LEFT JOIN LATERAL (SELECT * FROM workflow_trace t WHERE t.id = e.trace_id OFFSET 0) t ON true ORDER BY {order}";
     }
 
     string Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, SqlBuilder sql, IReadOnlyDictionary<string, string>? replaced = null) =>
