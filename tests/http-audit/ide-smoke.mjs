@@ -3,10 +3,7 @@
 // object on stdout: { ok, steps: [...], error?, screenshot? }; the xunit test BananaCakePopBrowserTests judges it.
 // The service runs in development mode there, so the IDE's requests carry the token its bcp-config.json gives it.
 //   node ide-smoke.mjs http://127.0.0.1:5000 [/usr/bin/chromium] [failure-screenshot.png]
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { openIde } from './ide-browser.mjs';
 
 const [base, executablePath = '/usr/bin/chromium', screenshotPath] = process.argv.slice(2);
 const query = '{ traces(first: 1) { totalCount } }';
@@ -16,23 +13,10 @@ const pending = (promise) => (promise.catch(() => {}), promise);
 const step = (name) => steps.push(name);
 const report = (fields) => process.stdout.write(JSON.stringify({ steps, ...fields }) + '\n');
 
-const profile = mkdtempSync(join(tmpdir(), 'bcp-profile-'));
-let context;
+let ide;
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    // The IDE's service worker reloads the page once it has cached itself; blocking it keeps one page load.
-    serviceWorkers: 'block',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  context.setDefaultTimeout(20_000);
-  // Only the server under test: the IDE's links to the outside (fonts, news, telemetry) are refused, not awaited.
-  await context.route((url) => url.origin !== new URL(base).origin, (route) => route.abort());
-  const page = context.pages()[0] ?? (await context.newPage());
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  ide = await openIde(base, executablePath);
+  const { page, pageErrors } = ide;
 
   const response = await page.goto(`${base}/graphql`);
   step(`GET /graphql answered ${response?.status()} at ${page.url()}`);
@@ -71,14 +55,13 @@ try {
   report({ ok: true });
 } catch (error) {
   let screenshot;
-  if (context && screenshotPath) {
+  if (ide && screenshotPath) {
     try {
-      await context.pages()[0]?.screenshot({ path: screenshotPath });
+      await ide.page.screenshot({ path: screenshotPath });
       screenshot = screenshotPath;
     } catch {}
   }
   report({ ok: false, error: String(error?.message ?? error), screenshot });
 } finally {
-  await context?.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
+  await ide?.close();
 }

@@ -8,10 +8,7 @@
 // Prints one JSON object on stdout: { ok, steps: [...], frames: [...], error?, screenshot? }; the xunit test
 // BananaCakePopSubscriptionTests judges it.
 //   node ide-subscription.mjs http://127.0.0.1:5000 <workflowId> [/usr/bin/chromium] [failure-screenshot.png]
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { openIde } from './ide-browser.mjs';
 
 const [base, workflowId, executablePath = '/usr/bin/chromium', screenshotPath] = process.argv.slice(2);
 const steps = [];
@@ -44,8 +41,7 @@ async function post(authorization, query, variables) {
   return body.data;
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'bcp-profile-'));
-let context;
+let ide;
 try {
   // The IDE sends the token its configuration gives it; the events are produced with the same one (its org's admin).
   const config = await (await fetch(`${base}/graphql/bcp-config.json`)).json();
@@ -61,18 +57,8 @@ try {
   step(`started run ${traceId} over HTTP`);
   const subscription = `subscription { workflowEvents(traceId: ${traceId}) { id traceId eventType } }`;
 
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    serviceWorkers: 'block',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  context.setDefaultTimeout(20_000);
-  await context.route((url) => url.origin !== new URL(base).origin, (route) => route.abort());
-  const page = context.pages()[0] ?? (await context.newPage());
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  ide = await openIde(base, executablePath);
+  const { page, pageErrors } = ide;
 
   let sockets = 0;
   const closed = new Set();
@@ -155,14 +141,13 @@ try {
   report({ ok: true });
 } catch (error) {
   let screenshot;
-  if (context && screenshotPath) {
+  if (ide && screenshotPath) {
     try {
-      await context.pages()[0]?.screenshot({ path: screenshotPath });
+      await ide.page.screenshot({ path: screenshotPath });
       screenshot = screenshotPath;
     } catch {}
   }
   report({ ok: false, error: String(error?.message ?? error), screenshot });
 } finally {
-  await context?.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
+  await ide?.close();
 }
