@@ -30,8 +30,7 @@ public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fiel
 }
 
 /// <summary>One event as the feed read it, with the JSON of each shape the statement asked for.</summary>
-public sealed record FeedRow(long Id, long TraceId, Guid WorkflowId, string EventType, string TraceStatus,
-    EventPosition Position, RawJson?[] Shapes);
+public sealed record FeedRow(long Id, long TraceId, Guid WorkflowId, string EventType, string TraceStatus, RawJson?[] Shapes);
 
 /// <summary>Rows in delivery order, the position after them, and whether reading on from it may find more right away.</summary>
 public sealed record FeedBatch(IReadOnlyList<FeedRow> Rows, EventPosition Next, bool More);
@@ -44,7 +43,7 @@ public sealed record FeedBatch(IReadOnlyList<FeedRow> Rows, EventPosition Next, 
 /// </summary>
 public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
 {
-    static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status", "cursor"];
+    static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status"];
 
     EntityMap Events => model.Catalog.Get("WorkflowEvent");
     EntityMap Traces => model.Catalog.Get("WorkflowTrace");
@@ -102,16 +101,15 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
                 var json = new RawJson?[shapes.Count];
                 for (var i = 0; i < shapes.Count; i++)
                     json[i] = reader.IsDBNull(FixedColumns.Length + i) ? null : new RawJson(reader.GetString(FixedColumns.Length + i));
-                if (!EventPosition.TryDecode(reader.GetString(6), out var position))
-                    throw new InvalidOperationException("the feed statement wrote a cursor it cannot read back");
-                rows.Add(new FeedRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4), reader.GetString(5), position, json));
+                rows.Add(new FeedRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4), reader.GetString(5), json));
             }
         }
 
         // a full batch may have left rows unread: go on from the last row's cursor. A position inside a batch is read
         // in two steps (the rest of that batch, then what came after it), so finishing the first step goes on too.
+        // (the last row's cursor, as the statement wrote it into the JSON)
         if (rows.Count == limit)
-            return new FeedBatch(rows, rows[^1].Position, More: true);
+            return new FeedBatch(rows, new EventPosition(from.Since, from.IsComplete ? bound ?? current! : from.Upto, rows[^1].Id), More: true);
         return from.IsComplete
             ? new FeedBatch(rows, EventPosition.After(bound ?? current!), More: false)
             : new FeedBatch(rows, EventPosition.After(from.Upto), More: true);
@@ -166,7 +164,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
 
         var columns = new List<string>
         {
-            "s.position::text", "e.id", "e.trace_id", "t.workflow_id", "e.event_type", "t.status::text", cursor,
+            "s.position::text", "e.id", "e.trace_id", "t.workflow_id", "e.event_type", "t.status::text",
         };
         var replaced = new Dictionary<string, string> { ["cursor"] = cursor };
         foreach (var shape in shapes)

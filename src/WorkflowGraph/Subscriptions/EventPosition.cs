@@ -24,9 +24,12 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
     /// <summary>The opaque text clients hold (<c>WorkflowEvent.cursor</c>); the SQL side writes the same shape.</summary>
     public string Encode() => Base64Url(string.Join('|', Version, Since, Upto, AfterId.ToString(CultureInfo.InvariantCulture)));
 
-    /// <summary>Longest cursor accepted: a real snapshot lists at most the transactions running at once.</summary>
-    const int MaxCursorLength = 8 * 1024;
+    /// <summary>
+    /// A cursor's snapshots list the transactions running when they were taken; more than a server runs at once is
+    /// no real cursor, and every delivered event repeats the list, so the size is bounded.
+    /// </summary>
     const int MaxRunningTransactions = 1024;
+    const int MaxCursorLength = 64 * 1024;
 
     public static bool TryDecode(string cursor, out EventPosition position)
     {
