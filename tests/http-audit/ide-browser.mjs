@@ -1,5 +1,6 @@
 // Headless Chromium for the Banana Cake Pop checks (ide-smoke.mjs, ide-subscription.mjs): a fresh profile, only the
-// server under test reachable, one page. close() ends the browser and removes the profile.
+// server under test reachable, one page. screenshot(path) keeps the page for a failure report (the path, or undefined
+// when it could not be taken); close() ends the browser and removes the profile.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,15 @@ export async function openIde(base, executablePath) {
   return {
     page,
     pageErrors,
+    screenshot: async (path) => {
+      if (!path) return undefined;
+      try {
+        await page.screenshot({ path });
+        return path;
+      } catch {
+        return undefined;
+      }
+    },
     close: async () => {
       await context.close().catch(() => {});
       rmSync(profile, { recursive: true, force: true });

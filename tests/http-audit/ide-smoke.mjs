@@ -54,14 +54,7 @@ try {
   if (pageErrors.length) step(`page errors (not fatal): ${pageErrors.join(' | ').slice(0, 300)}`);
   report({ ok: true });
 } catch (error) {
-  let screenshot;
-  if (ide && screenshotPath) {
-    try {
-      await ide.page.screenshot({ path: screenshotPath });
-      screenshot = screenshotPath;
-    } catch {}
-  }
-  report({ ok: false, error: String(error?.message ?? error), screenshot });
+  report({ ok: false, error: String(error?.message ?? error), screenshot: await ide?.screenshot(screenshotPath) });
 } finally {
   await ide?.close();
 }
