@@ -120,22 +120,21 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         var since = sql.Add(from.Since.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
         // where this read ends: the bound, or what the statement itself sees
         var end = bound is null ? "s.position" : sql.Add(bound.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
-        // "not visible in the snapshot", written with the snapshot's parts as constants so that the planner sees two
-        // small index conditions on (org_id, tx_id): a position only re-reads the transactions that were still running
-        // when it was taken, never what it saw
-        string Unseen(PgSnapshot snapshot)
-        {
-            var unseen = $"e.tx_id >= {sql.Add(snapshot.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text)}::xid8";
-            if (snapshot.InProgress.Count > 0)
-                unseen += $" OR e.tx_id = ANY ({sql.Add("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text)}::xid8[])";
-            return $"({unseen})";
-        }
+        // a snapshot's parts as constants, so that the planner sees small index conditions on (org_id, tx_id)
+        string Xmax(PgSnapshot snapshot) =>
+            sql.Add(snapshot.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text) + "::xid8";
+        string Running(PgSnapshot snapshot) => sql.Add("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text) + "::xid8[]";
+        // "not visible in the snapshot": a position only re-reads the transactions that were still running when it
+        // was taken, never what it saw
+        string Unseen(PgSnapshot snapshot) => snapshot.InProgress.Count > 0
+            ? $"(e.tx_id >= {Xmax(snapshot)} OR e.tx_id = ANY ({Running(snapshot)}))"
+            : $"e.tx_id >= {Xmax(snapshot)}";
         // and "visible in the snapshot"
         void AddSeen(List<string> into, PgSnapshot snapshot)
         {
-            into.Add($"e.tx_id < {sql.Add(snapshot.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text)}::xid8");
+            into.Add($"e.tx_id < {Xmax(snapshot)}");
             if (snapshot.InProgress.Count > 0)
-                into.Add($"e.tx_id <> ALL ({sql.Add("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text)}::xid8[])");
+                into.Add($"e.tx_id <> ALL ({Running(snapshot)})");
         }
         var conditions = new List<string> { Unseen(from.Since) };
         if (bound is not null)
