@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace WorkflowGraph.Bench;
 
@@ -13,7 +14,7 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
     /// clusters on the machine (test runs start their own).
     /// </summary>
     public static void UseCluster(string dataDirectory) =>
-        _postmaster = int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First().Trim());
+        _postmaster = int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First().Trim(), CultureInfo.InvariantCulture);
 
     public static CpuSample Take(Process service)
     {
@@ -41,9 +42,9 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 var isCluster = _postmaster == 0
                     ? stat.Contains("(postgres)", StringComparison.Ordinal)
-                    : pid == _postmaster || int.Parse(fields[1]) == _postmaster;
+                    : pid == _postmaster || int.Parse(fields[1], CultureInfo.InvariantCulture) == _postmaster;
                 if (isCluster)
-                    ticks += double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14]);
+                    ticks += double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture) + double.Parse(fields[13], CultureInfo.InvariantCulture) + double.Parse(fields[14], CultureInfo.InvariantCulture);
             }
             catch (IOException)
             {

@@ -60,7 +60,8 @@ public static class LoadRunner
         var cpu = cpuBefore is null ? null : sampleCpu!().Minus(cpuBefore);
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return new LoadResult(name, clients, seconds, all.LongLength, failures.Sum(),
-            Percentile(all, 0.50), Percentile(all, 0.99)) { Cpu = cpu, FirstError = firstError };
+            Percentile(all, 0.50), Percentile(all, 0.99))
+        { Cpu = cpu, FirstError = firstError };
     }
 
     private static async Task Loop(Func<CancellationToken, Task> operation, CancellationToken stop, List<double>? latencies, Action<Exception> failed)

@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace WorkflowGraph.Bench;
 
 /// <summary>Peak resident memory of a process (VmHWM in /proc/&lt;pid&gt;/status), resettable per scenario.</summary>
@@ -22,7 +23,7 @@ public static class ProcessMemory
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
                 if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
         }
         catch (IOException)
         {

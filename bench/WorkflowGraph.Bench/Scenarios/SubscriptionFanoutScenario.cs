@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using Npgsql;
 using WorkflowGraph.Auth;
@@ -22,7 +22,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
 
     public ScenarioGoals Goals { get; } = new(MaxP99Ms: 50);
 
-    const int SubscribersPerRun = 2;
+    private const int SubscribersPerRun = 2;
 
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
@@ -161,13 +161,13 @@ public sealed class SubscriptionFanoutScenario : IScenario
     }
 
     /// <summary>Resident memory now (VmRSS).</summary>
-    static double? ResidentMb(int pid)
+    private static double? ResidentMb(int pid)
     {
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
         }
         catch (IOException)
         {
@@ -175,7 +175,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
         return null;
     }
 
-    static async Task WriteAsync(NpgsqlDataSource owner, long traceId, string key, ConcurrentDictionary<string, long> committedAt)
+    private static async Task WriteAsync(NpgsqlDataSource owner, long traceId, string key, ConcurrentDictionary<string, long> committedAt)
     {
         committedAt[key] = Stopwatch.GetTimestamp();
         await using var command = owner.CreateCommand("SELECT set_workflow_context($1, $2, 'true'::jsonb)");
@@ -185,11 +185,11 @@ public sealed class SubscriptionFanoutScenario : IScenario
     }
 
     /// <summary>A graphql-transport-ws client with one subscription; reports each event's context key as it arrives.</summary>
-    sealed class FanoutClient : IAsyncDisposable
+    private sealed class FanoutClient : IAsyncDisposable
     {
-        readonly ClientWebSocket _socket = new();
-        readonly CancellationTokenSource _stop = new();
-        Task _receiving = Task.CompletedTask;
+        private readonly ClientWebSocket _socket = new();
+        private readonly CancellationTokenSource _stop = new();
+        private Task _receiving = Task.CompletedTask;
 
         public bool Closed { get; private set; }
 
@@ -207,7 +207,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
             return client;
         }
 
-        async Task ReceiveLoopAsync(Action<string> onEvent)
+        private async Task ReceiveLoopAsync(Action<string> onEvent)
         {
             try
             {
@@ -233,10 +233,10 @@ public sealed class SubscriptionFanoutScenario : IScenario
             Closed = !_stop.IsCancellationRequested;
         }
 
-        Task SendAsync(object message) =>
+        private Task SendAsync(object message) =>
             _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, true, _stop.Token);
 
-        async Task<JsonDocument?> ReceiveAsync()
+        private async Task<JsonDocument?> ReceiveAsync()
         {
             var buffer = new ArrayBufferWriter<byte>(1024);
             while (true)

@@ -26,17 +26,17 @@ public enum GraphQLTransport
 /// </summary>
 public sealed class GraphQLExecution
 {
-    private readonly ISchema schema;
-    private readonly IDocumentExecuter executer;
-    private readonly QueryLimits limits;
-    private readonly ILogger<GraphQLExecution> logger;
+    private readonly ISchema _schema;
+    private readonly IDocumentExecuter _executer;
+    private readonly QueryLimits _limits;
+    private readonly ILogger<GraphQLExecution> _logger;
 
     // rules that depend on the request (variables, transport) run again when a cached document is reused
     private readonly Dictionary<GraphQLTransport, (IValidationRule[] All, IValidationRule[] PerRequest)> _rules = [];
 
     public GraphQLExecution(ISchema schema, IDocumentExecuter executer, QueryLimits limits, ILogger<GraphQLExecution> logger)
     {
-        (this.schema, this.executer, this.limits, this.logger) = (schema, executer, limits, logger);
+        (_schema, _executer, _limits, _logger) = (schema, executer, limits, logger);
         IValidationRule cost = new QueryCostRule(limits);
         foreach (var (transport, perRequest) in new (GraphQLTransport, IValidationRule[])[]
                  {
@@ -56,11 +56,11 @@ public sealed class GraphQLExecution
         CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(limits.ExecutionTimeoutSeconds));
+        timeout.CancelAfter(TimeSpan.FromSeconds(_limits.ExecutionTimeoutSeconds));
         var (rules, perRequestRules) = _rules[transport];
-        var result = await executer.ExecuteAsync(new ExecutionOptions
+        var result = await _executer.ExecuteAsync(new ExecutionOptions
         {
-            Schema = schema,
+            Schema = _schema,
             Query = request.Query,
             OperationName = request.OperationName,
             Variables = request.Variables,
@@ -85,7 +85,7 @@ public sealed class GraphQLExecution
             NpgsqlException => ("DATABASE_ERROR", "The database could not answer this request."),
             _ => ("INTERNAL_ERROR", "The request failed unexpectedly."),
         };
-        logger.LogError(context.OriginalException, "GraphQL field {Path} failed", context.FieldContext?.Path);
+        _logger.LogError(context.OriginalException, "GraphQL field {Path} failed", context.FieldContext?.Path);
         context.Exception = new ExecutionError(message) { Code = code };
         return Task.CompletedTask;
     }
@@ -107,10 +107,8 @@ public sealed class OperationTypeRule(GraphQLTransport transport, params Operati
             return default;
         var name = operation.ToString().ToLowerInvariant();
         context.ReportError(operation == OperationType.Subscription
-            ? new ValidationError("subscription operations need the WebSocket transport (graphql-transport-ws) on this endpoint")
-                { Code = SubscriptionNotAllowed }
-            : new ValidationError($"{name} operations are not allowed over {(transport == GraphQLTransport.HttpGet ? "GET; use POST" : transport.ToString())}")
-                { Code = MutationNotAllowed });
+            ? new ValidationError("subscription operations need the WebSocket transport (graphql-transport-ws) on this endpoint") { Code = SubscriptionNotAllowed }
+            : new ValidationError($"{name} operations are not allowed over {(transport == GraphQLTransport.HttpGet ? "GET; use POST" : transport.ToString())}") { Code = MutationNotAllowed });
         return default;
     }
 }

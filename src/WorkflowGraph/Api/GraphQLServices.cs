@@ -1,10 +1,10 @@
 using System.Text.Encodings.Web;
 using GraphQL;
 using GraphQL.Execution;
-using GraphQL.Validation;
-using GraphQLParser.AST;
 using GraphQL.SystemTextJson;
 using GraphQL.Types;
+using GraphQL.Validation;
+using GraphQLParser.AST;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Querying;
 using WorkflowGraph.Subscriptions;

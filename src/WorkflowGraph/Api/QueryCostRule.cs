@@ -28,11 +28,9 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
             return default;
         var (depth, cost) = Measure(context, root, operation.SelectionSet, 0, []);
         if (depth > limits.MaxDepth)
-            context.ReportError(new ValidationError($"the operation is {depth} levels deep; the maximum is {limits.MaxDepth}")
-                { Code = "MAX_DEPTH_EXCEEDED" });
+            context.ReportError(new ValidationError($"the operation is {depth} levels deep; the maximum is {limits.MaxDepth}") { Code = "MAX_DEPTH_EXCEEDED" });
         else if (cost > limits.MaxComplexity)
-            context.ReportError(new ValidationError($"the operation may cost {cost:0}; the maximum is {limits.MaxComplexity}")
-                { Code = "MAX_COMPLEXITY_EXCEEDED" });
+            context.ReportError(new ValidationError($"the operation may cost {cost:0}; the maximum is {limits.MaxComplexity}") { Code = "MAX_COMPLEXITY_EXCEEDED" });
         return default;
     }
 

@@ -1,9 +1,9 @@
-using WorkflowGraph.Querying;
 using GraphQL;
 using GraphQL.Execution;
 using GraphQL.Resolvers;
 using GraphQL.Types;
 using GraphQLParser.AST;
+using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.Api;
 
@@ -87,14 +87,14 @@ public sealed class RawJsonSubscriptionExecutionStrategy : SubscriptionExecution
         });
     }
 
-    sealed class ResultStream(IObservable<object?> source, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
+    private sealed class ResultStream(IObservable<object?> source, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
         : IObservable<ExecutionResult>
     {
         public IDisposable Subscribe(IObserver<ExecutionResult> observer) => source.Subscribe(new Mapper(observer, next, error));
     }
 
     /// <summary>A stream error is the last result (with the error), then the stream completes.</summary>
-    sealed class Mapper(IObserver<ExecutionResult> target, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
+    private sealed class Mapper(IObserver<ExecutionResult> target, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
         : IObserver<object?>
     {
         public void OnNext(object? value) => target.OnNext(next(value));

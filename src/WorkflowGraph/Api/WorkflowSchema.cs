@@ -1,9 +1,9 @@
 using GraphQL;
 using GraphQL.Resolvers;
 using GraphQL.Types;
+using GraphQL.Utilities;
 using GraphQLParser;
 using GraphQLParser.AST;
-using GraphQL.Utilities;
 using WorkflowGraph.Analytics;
 using WorkflowGraph.Configs;
 using WorkflowGraph.Querying;
@@ -20,9 +20,15 @@ public static class WorkflowSchema
 {
     private static readonly Dictionary<string, ScalarKind> ScalarKinds = new(StringComparer.Ordinal)
     {
-        ["String"] = ScalarKind.String, ["ID"] = ScalarKind.String, ["Int"] = ScalarKind.Int, ["Long"] = ScalarKind.Long,
-        ["Float"] = ScalarKind.Float, ["Boolean"] = ScalarKind.Boolean, ["UUID"] = ScalarKind.Uuid,
-        ["DateTime"] = ScalarKind.DateTime, ["JSON"] = ScalarKind.Json,
+        ["String"] = ScalarKind.String,
+        ["ID"] = ScalarKind.String,
+        ["Int"] = ScalarKind.Int,
+        ["Long"] = ScalarKind.Long,
+        ["Float"] = ScalarKind.Float,
+        ["Boolean"] = ScalarKind.Boolean,
+        ["UUID"] = ScalarKind.Uuid,
+        ["DateTime"] = ScalarKind.DateTime,
+        ["JSON"] = ScalarKind.Json,
     };
 
     public static GraphModel CreateModel(QueryLimits limits)
@@ -205,8 +211,7 @@ public static class WorkflowSchema
                 else if (!ScalarKinds.TryGetValue(typeName, out kind))
                     throw new InvalidOperationException($"{map.TypeName}.{name} is of type {typeName} but no relation is mapped for it");
                 var column = map.ColumnOverrides.GetValueOrDefault(name) ?? EntityMap.ColumnNameFor(name);
-                map.Columns[name] = new ColumnMap(name, column, kind, field.Type is not GraphQLNonNullType)
-                    { Expression = map.Computed.GetValueOrDefault(name) };
+                map.Columns[name] = new ColumnMap(name, column, kind, field.Type is not GraphQLNonNullType) { Expression = map.Computed.GetValueOrDefault(name) };
             }
         }
     }

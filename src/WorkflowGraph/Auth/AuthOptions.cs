@@ -33,7 +33,7 @@ public sealed class AuthOptions
 }
 
 /// <summary>Refuses to start on a configuration that would accept weak or ambiguous tokens.</summary>
-sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
+internal sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
 {
     public ValidateOptionsResult Validate(string? name, AuthOptions options)
     {
@@ -50,7 +50,7 @@ sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
     }
 }
 
-static class AuthorityUri
+internal static class AuthorityUri
 {
     public static bool TryParse(string value, out Uri uri) =>
         Uri.TryCreate(value.Trim(), UriKind.Absolute, out uri!)

@@ -32,7 +32,7 @@ public static class AuthServices
 }
 
 /// <summary>Resolves the token settings while the host starts, and in development mode prints the ready tokens.</summary>
-sealed class AuthStartup(TokenSettings settings, IOptionsMonitor<JwtBearerOptions> bearerOptions, IHostApplicationLifetime lifetime,
+internal sealed class AuthStartup(TokenSettings settings, IOptionsMonitor<JwtBearerOptions> bearerOptions, IHostApplicationLifetime lifetime,
     IServiceProvider services, ILogger<AuthStartup> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -61,7 +61,7 @@ sealed class AuthStartup(TokenSettings settings, IOptionsMonitor<JwtBearerOption
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    string BaseUrl() =>
+    private string BaseUrl() =>
         services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/')
         ?? Hosting.DefaultUrls.Local;
 }

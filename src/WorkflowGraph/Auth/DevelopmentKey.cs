@@ -8,7 +8,7 @@ namespace WorkflowGraph.Auth;
 /// Development mode's signing key, kept in the repository's ignored <c>.data/</c> (beside the embedded cluster) so
 /// that printed tokens, and the ones Banana Cake Pop saved with its documents, stay valid across restarts.
 /// </summary>
-static class DevelopmentKey
+internal static class DevelopmentKey
 {
     public const string FileName = "dev-signing-key";
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.IdentityModel.Tokens;
 using WorkflowGraph.Querying;
@@ -20,7 +21,7 @@ public sealed class DevelopmentLogin
         new("Bluebird Revenue Partners", Guid.Parse("0b000000-0000-4000-8000-000000000002"), Guid.Parse("1b000000-0000-4000-8000-000000000001"), TenantRole.Admin),
     ];
 
-    DevelopmentLogin(IReadOnlyList<(DemoUser User, string Token)> tokens, string? keyFile)
+    private DevelopmentLogin(IReadOnlyList<(DemoUser User, string Token)> tokens, string? keyFile)
     {
         Tokens = tokens;
         KeyFile = keyFile;
@@ -42,15 +43,16 @@ public sealed class DevelopmentLogin
     public string Describe(string baseUrl)
     {
         var text = new StringBuilder();
-        text.AppendLine($"Development tokens (valid {DevelopmentTokens.DefaultLifetime.TotalDays:0} days) for the demo data's users:");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Development tokens (valid {DevelopmentTokens.DefaultLifetime.TotalDays:0} days) for the demo data's users:");
         foreach (var (user, token) in Tokens)
         {
-            text.AppendLine($"  {TokenTenant.RoleName(user.Role),-8} of {user.Organisation} (org {user.Org}, user {user.User}):");
-            text.AppendLine($"    {token}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {TokenTenant.RoleName(user.Role),-8} of {user.Organisation} (org {user.Org}, user {user.User}):");
+            text.AppendLine(CultureInfo.InvariantCulture, $"    {token}");
         }
-        text.AppendLine($"Banana Cake Pop at {baseUrl}/graphql/ sends the first (admin) token by default. From a shell:");
-        text.Append($"  curl -s {baseUrl}/graphql -H 'content-type: application/json' -H 'Authorization: Bearer {Tokens[0].Token}' " +
-                    """-d '{"query":"{ traces(first: 5) { totalCount nodes { id status } } }"}'""");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Banana Cake Pop at {baseUrl}/graphql/ sends the first (admin) token by default. From a shell:");
+        var query = """-d '{"query":"{ traces(first: 5) { totalCount nodes { id status } } }"}'""";
+        text.Append(CultureInfo.InvariantCulture,
+            $"  curl -s {baseUrl}/graphql -H 'content-type: application/json' -H 'Authorization: Bearer {Tokens[0].Token}' {query}");
         return text.ToString();
     }
 }

@@ -14,7 +14,7 @@ public static class DevelopmentTokens
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(30);
 
     // Times are always given, so the handler adds none of its own (it would put nbf after a test's past exp).
-    static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     /// <summary>The key configured as <c>Auth:SigningKey</c>: the UTF-8 bytes of the value.</summary>
     public static SymmetricSecurityKey KeyFrom(string value) => new(Encoding.UTF8.GetBytes(value));

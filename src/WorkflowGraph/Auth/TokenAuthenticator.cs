@@ -25,7 +25,7 @@ public sealed record TokenOutcome(RequestTenant? Tenant, ClaimsPrincipal? Princi
 /// </summary>
 public sealed class TokenAuthenticator(IOptionsMonitor<JwtBearerOptions> bearerOptions, ILogger<TokenAuthenticator> logger)
 {
-    const string Scheme = "Bearer ";
+    private const string Scheme = "Bearer ";
 
     public async Task<TokenOutcome> AuthenticateAsync(StringValues authorization, CancellationToken cancellationToken)
     {
@@ -65,7 +65,7 @@ public sealed class TokenAuthenticator(IOptionsMonitor<JwtBearerOptions> bearerO
 
     /// <summary>As JwtBearerHandler does: with an authority, its discovery document (fetched and refreshed by the
     /// configuration manager JwtBearer's post-configuration made) supplies the signing keys and the issuer.</summary>
-    static TokenValidationParameters Parameters(JwtBearerOptions options)
+    private static TokenValidationParameters Parameters(JwtBearerOptions options)
     {
         if (options.ConfigurationManager is not BaseConfigurationManager manager)
             return options.TokenValidationParameters;
@@ -74,7 +74,7 @@ public sealed class TokenAuthenticator(IOptionsMonitor<JwtBearerOptions> bearerO
         return parameters;
     }
 
-    static string Describe(Exception? error) => error switch
+    private static string Describe(Exception? error) => error switch
     {
         SecurityTokenExpiredException => "it has expired",
         SecurityTokenNotYetValidException => "it is not valid yet",

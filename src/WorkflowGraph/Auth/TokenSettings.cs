@@ -11,7 +11,7 @@ public sealed class TokenSettings
     /// <summary>Small, because tokens carry their own expiry; enough for clocks that drift a little.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
-    TokenSettings(AuthMode mode, SymmetricSecurityKey? key, Uri? authority, string? issuer, string audience, DevelopmentLogin? development)
+    private TokenSettings(AuthMode mode, SymmetricSecurityKey? key, Uri? authority, string? issuer, string audience, DevelopmentLogin? development)
     {
         Mode = mode;
         Key = key;
@@ -82,5 +82,5 @@ public sealed class TokenSettings
         };
     }
 
-    static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -54,7 +54,7 @@ public static class TokenTenant
     /// <summary>The tenant the HTTP transport authenticated for this request (<see cref="Nobody"/> when it did not).</summary>
     public static RequestTenant Of(HttpContext? http) => http?.Features.Get<RequestTenant>() ?? Nobody;
 
-    static bool TryGetSingle(ClaimsPrincipal principal, string type, out string value, out string problem)
+    private static bool TryGetSingle(ClaimsPrincipal principal, string type, out string value, out string problem)
     {
         var values = principal.FindAll(type).Select(claim => claim.Value).ToList();
         value = values.Count == 1 ? values[0] : "";
@@ -67,7 +67,7 @@ public static class TokenTenant
         return values.Count == 1;
     }
 
-    static bool Fail(string reason, out string problem)
+    private static bool Fail(string reason, out string problem)
     {
         problem = reason;
         return false;

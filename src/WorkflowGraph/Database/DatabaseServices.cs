@@ -35,7 +35,7 @@ public static class DatabaseServices
     /// </summary>
     public static void UsePreparedStatements(string configured, NpgsqlConnectionStringBuilder connectionString)
     {
-        if (configured.Replace(" ", "").Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        if (new NpgsqlConnectionStringBuilder(configured).ContainsKey("Max Auto Prepare"))
             return;
         connectionString.MaxAutoPrepare = 64;
         connectionString.AutoPrepareMinUsages = 2;

@@ -4,7 +4,7 @@ namespace WorkflowGraph.Database;
 /// Brings the database up to date before the server takes requests: hosted services registered by the app
 /// start before Kestrel does, and a failure here stops the service from starting at all.
 /// </summary>
-sealed class DatabaseStartup(DatabaseConnections connections, IConfiguration configuration, ILogger<DatabaseStartup> logger)
+internal sealed class DatabaseStartup(DatabaseConnections connections, IConfiguration configuration, ILogger<DatabaseStartup> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)

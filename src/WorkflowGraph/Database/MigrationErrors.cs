@@ -15,7 +15,7 @@ public sealed class MigrationFailedException(string name, PostgresException erro
 {
     public string MigrationName { get; } = name;
 
-    static string Describe(PostgresException error)
+    private static string Describe(PostgresException error)
     {
         var statement = error.BatchCommand?.CommandText.Trim() ?? "";
         var firstLine = statement.Split('\n', 2)[0];

@@ -12,9 +12,9 @@ public sealed record MigrationResult(IReadOnlyList<string> Applied, int TotalApp
 public sealed class MigrationRunner
 {
     // Advisory lock keys are per database, so instances migrating different databases never wait on each other.
-    const long LockKey = 0x5746_4772_6170_684D; // "WFGraphM"
+    private const long LockKey = 0x5746_4772_6170_684D; // "WFGraphM"
 
-    const string CreateJournal = """
+    private const string CreateJournal = """
         CREATE TABLE public.schema_migrations (
           name        text PRIMARY KEY,
           sha256      text NOT NULL,
@@ -24,9 +24,9 @@ public sealed class MigrationRunner
         GRANT SELECT ON public.schema_migrations TO PUBLIC;
         """;
 
-    readonly string _connectionString;
-    readonly IReadOnlyList<MigrationScript> _scripts;
-    readonly ILogger _logger;
+    private readonly string _connectionString;
+    private readonly IReadOnlyList<MigrationScript> _scripts;
+    private readonly ILogger _logger;
 
     /// <param name="ownerConnectionString">A role allowed to run the DDL (the database owner).</param>
     /// <param name="scripts">The migrations; <see cref="MigrationScript.Embedded"/> in the service.</param>
@@ -75,7 +75,7 @@ public sealed class MigrationRunner
     /// A fresh session per file, like one <c>psql -f</c> per file: a file's SET or temporary table cannot leak
     /// into the next one.
     /// </summary>
-    async Task ApplyAsync(MigrationScript script, CancellationToken cancellationToken)
+    private async Task ApplyAsync(MigrationScript script, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -98,7 +98,7 @@ public sealed class MigrationRunner
         await transaction.CommitAsync(cancellationToken);
     }
 
-    static async Task<Dictionary<string, string>> ReadJournalAsync(NpgsqlConnection connection, CancellationToken ct)
+    private static async Task<Dictionary<string, string>> ReadJournalAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using (var exists = new NpgsqlCommand("SELECT to_regclass('public.schema_migrations') IS NOT NULL", connection))
         {
@@ -115,14 +115,14 @@ public sealed class MigrationRunner
         return journal;
     }
 
-    async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
     }
 
-    static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);

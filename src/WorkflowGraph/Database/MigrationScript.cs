@@ -7,14 +7,14 @@ namespace WorkflowGraph.Database;
 /// <summary>One file of db/migrations: its file name and SQL text.</summary>
 public sealed record MigrationScript(string Name, string Sql)
 {
-    const string ResourcePrefix = "migrations/";
+    private const string ResourcePrefix = "migrations/";
 
     /// <summary>
     /// Hex SHA-256 of the text with line endings normalised, so a checkout with CRLF (git autocrlf) is not
     /// mistaken for an edited migration.
     /// </summary>
     public string Sha256 { get; } = Convert.ToHexString(
-        SHA256.HashData(Encoding.UTF8.GetBytes(Sql.Replace("\r\n", "\n")))).ToLowerInvariant();
+        SHA256.HashData(Encoding.UTF8.GetBytes(Sql.Replace("\r\n", "\n", StringComparison.Ordinal)))).ToLowerInvariant();
 
     /// <summary>The db/migrations/*.sql files compiled into this assembly, in application order.</summary>
     public static IReadOnlyList<MigrationScript> Embedded { get; } = EmbeddedSql.ReadAll(ResourcePrefix)
@@ -23,7 +23,7 @@ public sealed record MigrationScript(string Name, string Sql)
         .ToList();
 }
 
-static class EmbeddedSql
+internal static class EmbeddedSql
 {
     public static IEnumerable<(string Name, string Sql)> ReadAll(string prefix)
     {
@@ -42,7 +42,7 @@ static class EmbeddedSql
         return assembly.GetManifestResourceInfo(resource) is null ? null : Read(assembly, resource);
     }
 
-    static string Read(Assembly assembly, string resource)
+    private static string Read(Assembly assembly, string resource)
     {
         using var stream = assembly.GetManifestResourceStream(resource)!;
         using var reader = new StreamReader(stream, Encoding.UTF8);

@@ -31,7 +31,7 @@ public sealed class TenantSession : IAsyncDisposable
         return [new NpgsqlBatchCommand($"SET LOCAL ROLE {AppRole}"), select];
     }
 
-    TenantSession(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    private TenantSession(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         Connection = connection;
         Transaction = transaction;

@@ -5,7 +5,7 @@ namespace WorkflowGraph.Health;
 
 public static class HealthEndpoint
 {
-    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Readiness: 200 with the applied migration count when the database answers, else 503. <c>events</c> tells
@@ -32,7 +32,7 @@ public static class HealthEndpoint
         return endpoints;
     }
 
-    static async Task<long> CountMigrationsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<long> CountMigrationsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         try
         {

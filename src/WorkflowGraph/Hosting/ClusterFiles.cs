@@ -3,14 +3,14 @@ using System.Security.Cryptography;
 namespace WorkflowGraph.Hosting;
 
 /// <summary>The on-disk side of an embedded cluster: initdb, settings, pid file and pg_ctl start.</summary>
-sealed class ClusterFiles(string root, PostgresBinaries binaries, string? runAs)
+internal sealed class ClusterFiles(string root, PostgresBinaries binaries, string? runAs)
 {
-    const string SettingsFile = "workflowgraph.conf";
+    private const string SettingsFile = "workflowgraph.conf";
     // sun_path holds 108 bytes and PostgreSQL appends "/.s.PGSQL.NNNNN"; deeper folders get TCP only.
-    const int MaxSocketDirectoryLength = 80;
+    private const int MaxSocketDirectoryLength = 80;
 
-    string DataDirectory => EmbeddedPostgres.DataDirectoryOf(root);
-    string PasswordFile => PasswordFileOf(root);
+    private string DataDirectory => EmbeddedPostgres.DataDirectoryOf(root);
+    private string PasswordFile => PasswordFileOf(root);
 
     public static string PasswordFileOf(string root) => Path.Combine(root, "password");
 
@@ -56,7 +56,7 @@ sealed class ClusterFiles(string root, PostgresBinaries binaries, string? runAs)
         {
             "# Written by WorkflowGraph's EmbeddedPostgres on every start; edits are lost.",
             "listen_addresses = '127.0.0.1'",
-            $"unix_socket_directories = '{SocketDirectoryOf(root)?.Replace("'", "''")}'",
+            $"unix_socket_directories = '{SocketDirectoryOf(root)?.Replace("'", "''", StringComparison.Ordinal)}'",
             $"max_connections = {options.MaxConnections}",
             "shared_buffers = 128MB",
             "timezone = 'UTC'",
@@ -105,7 +105,7 @@ sealed class ClusterFiles(string root, PostgresBinaries binaries, string? runAs)
         }
     }
 
-    async Task EnsureReachableAsync(CancellationToken cancellationToken)
+    private async Task EnsureReachableAsync(CancellationToken cancellationToken)
     {
         if (runAs is null) return;
         var probe = await ProcessRunner.RunAsync("test", ["-w", root], runAs, cancellationToken: cancellationToken);

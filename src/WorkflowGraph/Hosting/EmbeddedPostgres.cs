@@ -13,13 +13,13 @@ public sealed class EmbeddedPostgres : IAsyncDisposable, IDisposable
 {
     public const string OwnerName = "workflowgraph_owner";
 
-    readonly PostgresBinaries _binaries;
-    readonly string? _runAs;
-    readonly bool _startedHere;
-    readonly ILogger _logger;
-    int _stopped;
+    private readonly PostgresBinaries _binaries;
+    private readonly string? _runAs;
+    private readonly bool _startedHere;
+    private readonly ILogger _logger;
+    private int _stopped;
 
-    EmbeddedPostgres(EmbeddedPostgresOptions options, PostgresBinaries binaries, string? runAs, int port,
+    private EmbeddedPostgres(EmbeddedPostgresOptions options, PostgresBinaries binaries, string? runAs, int port,
         string password, bool startedHere, ILogger logger)
     {
         RootDirectory = options.RootDirectory;
@@ -105,11 +105,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable, IDisposable
 
     internal static string DataDirectoryOf(string root) => Path.Combine(root, "data");
 
-    string PsqlHint() => ClusterFiles.SocketDirectoryOf(RootDirectory) is { } socket
+    private string PsqlHint() => ClusterFiles.SocketDirectoryOf(RootDirectory) is { } socket
         ? $"psql -h {socket} -p {Port} -U {OwnerName} {Database ?? "postgres"}"
         : $"psql -h 127.0.0.1 -p {Port} -U {OwnerName} {Database ?? "postgres"} (password in {ClusterFiles.PasswordFileOf(RootDirectory)})";
 
-    async Task EnsureDatabaseAsync(CancellationToken cancellationToken)
+    private async Task EnsureDatabaseAsync(CancellationToken cancellationToken)
     {
         if (Database is null) return;
         var admin = new NpgsqlConnectionStringBuilder(GetConnectionString("postgres")) { Pooling = false };
@@ -124,7 +124,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable, IDisposable
         await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
+    public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     internal static int FreePort()
     {

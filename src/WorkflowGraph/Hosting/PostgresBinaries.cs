@@ -7,7 +7,7 @@ public sealed record PostgresBinaries(string Directory)
     public string PgCtl => Path.Combine(Directory, "pg_ctl");
     public string Psql => Path.Combine(Directory, "psql");
 
-    const string DebianRoot = "/usr/lib/postgresql";
+    private const string DebianRoot = "/usr/lib/postgresql";
 
     /// <summary>initdb on PATH, else the highest version under /usr/lib/postgresql (Debian keeps it off PATH).</summary>
     public static PostgresBinaries Find()

@@ -2,7 +2,7 @@ namespace WorkflowGraph.Hosting;
 
 public static class RepoRoot
 {
-    const string Marker = "WorkflowGraph.sln";
+    private const string Marker = "WorkflowGraph.sln";
 
     /// <summary>The folder holding WorkflowGraph.sln above <paramref name="start"/> (or the current directory).</summary>
     public static string? Find(string? start = null)

@@ -6,7 +6,7 @@ namespace WorkflowGraph.Hosting;
 /// </summary>
 public static class ServiceUser
 {
-    const string Fallback = "workflowgraph";
+    private const string Fallback = "workflowgraph";
 
     /// <returns>The user to <c>runuser</c> to, or null when the process is not root.</returns>
     public static async Task<string?> ResolveAsync(string? preferred = null, CancellationToken cancellationToken = default)

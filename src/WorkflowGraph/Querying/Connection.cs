@@ -1,5 +1,4 @@
 using GraphQL;
-using Npgsql;
 
 namespace WorkflowGraph.Querying;
 

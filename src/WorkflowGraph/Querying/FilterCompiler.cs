@@ -161,13 +161,13 @@ public static class FilterCompiler
     /// <summary>A LIKE pattern parameter: the value matched literally (its %, _ and \ escaped) between the wildcards.</summary>
     private static string Like(object value, string before, string after, SqlBuilder sql)
     {
-        var text = ((string)Checked(value)!).Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+        var text = ((string)Checked(value)!).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
         return sql.Add(before + text + after, NpgsqlDbType.Text);
     }
 
     /// <summary>PostgreSQL text cannot hold NUL: refuse it here rather than fail the request's transaction.</summary>
     private static object? Checked(object? value) =>
-        value is string text && text.Contains('\0') ? throw QueryErrors.InvalidFilter("filter strings cannot contain the NUL character") : value;
+        value is string text && text.Contains('\0', StringComparison.Ordinal) ? throw QueryErrors.InvalidFilter("filter strings cannot contain the NUL character") : value;
 
     private static IEnumerable<IDictionary<string, object?>> Objects(object? value) =>
         value is IEnumerable list ? list.Cast<object?>().Where(o => o is not null).Cast<IDictionary<string, object?>>() : [];

@@ -43,10 +43,10 @@ public sealed record FeedBatch(IReadOnlyList<FeedRow> Rows, EventPosition Next, 
 /// </summary>
 public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
 {
-    static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status"];
+    private static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status"];
 
-    EntityMap Events => model.Catalog.Get("WorkflowEvent");
-    EntityMap Traces => model.Catalog.Get("WorkflowTrace");
+    private EntityMap Events => model.Catalog.Get("WorkflowEvent");
+    private EntityMap Traces => model.Catalog.Get("WorkflowTrace");
 
     /// <summary>The shape of a selection of <c>WorkflowEvent</c> or <c>WorkflowTrace</c>; fails early for a field the projection cannot build.</summary>
     public FeedShape Shape(ShapeKind kind, IReadOnlyList<FieldSelection> fields)
@@ -115,7 +115,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
             : new FeedBatch(rows, EventPosition.After(from.Upto), More: true);
     }
 
-    string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound, SqlBuilder sql)
+    private string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound, SqlBuilder sql)
     {
         var since = sql.Add(from.Since.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
         // where this read ends: the bound, or what the statement itself sees
@@ -178,12 +178,12 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
                $"LEFT JOIN LATERAL (SELECT * FROM workflow_trace t WHERE t.id = e.trace_id OFFSET 0) t ON true ORDER BY {order}";
     }
 
-    string Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, SqlBuilder sql, IReadOnlyDictionary<string, string>? replaced = null) =>
+    private string Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, SqlBuilder sql, IReadOnlyDictionary<string, string>? replaced = null) =>
         kind == ShapeKind.Event
             ? model.Projection.Object(Events, "e", fields, sql, replaced)
             : model.Projection.Object(Traces, "t", fields, sql);
 
-    static string FormatValue(object? value) => value switch
+    private static string FormatValue(object? value) => value switch
     {
         null or DBNull => "null",
         Array array => "[" + string.Join(",", array.Cast<object?>().Select(FormatValue)) + "]",

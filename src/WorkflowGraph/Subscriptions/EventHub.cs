@@ -30,9 +30,9 @@ public sealed class EventHub(EventFeed feed, DatabaseConnections connections, Ev
 {
     public const string Channel = "workflow_events";
 
-    readonly ConcurrentDictionary<Guid, OrgFeed> _feeds = new();
-    readonly Lock _feedsGate = new();
-    CancellationToken _stopping;
+    private readonly ConcurrentDictionary<Guid, OrgFeed> _feeds = new();
+    private readonly Lock _feedsGate = new();
+    private CancellationToken _stopping;
 
     internal EventFeed Feed => feed;
     internal EventFeedOptions Options => options;
@@ -138,7 +138,7 @@ public sealed class EventHub(EventFeed feed, DatabaseConnections connections, Ev
         Listening = false;
     }
 
-    void OnNotification(string payload)
+    private void OnNotification(string payload)
     {
         // {"id":..,"trace_id":..,"org_id":"..","type":".."}: only the organisation matters here
         try
@@ -159,16 +159,16 @@ public sealed class EventHub(EventFeed feed, DatabaseConnections connections, Ev
 /// One organisation's live feed: its position, its subscribers and the selections they share. Reads run one at
 /// a time; a subscriber joins between two reads, so it receives every batch read after its position was fixed.
 /// </summary>
-sealed class OrgFeed
+internal sealed class OrgFeed
 {
-    readonly EventHub _hub;
-    readonly SemaphoreSlim _reading = new(1, 1);
-    readonly SemaphoreSlim _wake = new(0, 1);
-    readonly List<Subscriber> _subscribers = [];
-    readonly Dictionary<string, (FeedShape Shape, int Count)> _shapes = new(StringComparer.Ordinal);
-    readonly Lock _gate = new();
-    EventPosition? _position;
-    bool _closed;
+    private readonly EventHub _hub;
+    private readonly SemaphoreSlim _reading = new(1, 1);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly List<Subscriber> _subscribers = [];
+    private readonly Dictionary<string, (FeedShape Shape, int Count)> _shapes = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private EventPosition? _position;
+    private bool _closed;
 
     public OrgFeed(EventHub hub, Guid orgId)
     {
@@ -241,7 +241,7 @@ sealed class OrgFeed
         }
     }
 
-    void CloseIfUnused()
+    private void CloseIfUnused()
     {
         lock (_gate)
         {
@@ -273,7 +273,7 @@ sealed class OrgFeed
         Wake(); // lets the loop see that it is closed
     }
 
-    async Task RunAsync()
+    private async Task RunAsync()
     {
         var backoff = TimeSpan.Zero;
         while (true)
@@ -316,7 +316,7 @@ sealed class OrgFeed
         }
     }
 
-    async Task ReadAllAsync()
+    private async Task ReadAllAsync()
     {
         await _reading.WaitAsync(_hub.Stopping);
         try
@@ -330,7 +330,7 @@ sealed class OrgFeed
     }
 
     /// <summary>Reads and distributes until the position is complete again; the caller holds <see cref="_reading"/>.</summary>
-    async Task ReadCoreAsync(CancellationToken cancellationToken)
+    private async Task ReadCoreAsync(CancellationToken cancellationToken)
     {
         FeedBatch batch;
         do
@@ -352,7 +352,7 @@ sealed class OrgFeed
     }
 
     /// <summary>Hands each subscriber its part of the batch, in order: a run's followers are found by its id, not by asking everyone.</summary>
-    static void Distribute(IReadOnlyList<FeedRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
+    private static void Distribute(IReadOnlyList<FeedRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
     {
         var shapeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < shapes.Length; i++)

@@ -12,7 +12,7 @@ namespace WorkflowGraph.Subscriptions;
 /// </summary>
 public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long AfterId)
 {
-    const string Version = "1";
+    private const string Version = "1";
 
     /// <summary>Before every event: nothing counts as delivered.</summary>
     public static readonly PgSnapshot Nothing = PgSnapshot.Parse("1:1:");
@@ -28,8 +28,8 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
     /// A cursor's snapshots list the transactions running when they were taken; more than a server runs at once is
     /// no real cursor, and every delivered event repeats the list, so the size is bounded.
     /// </summary>
-    const int MaxRunningTransactions = 1024;
-    const int MaxCursorLength = 64 * 1024;
+    private const int MaxRunningTransactions = 1024;
+    private const int MaxCursorLength = 64 * 1024;
 
     public static bool TryDecode(string cursor, out EventPosition position)
     {
@@ -61,7 +61,7 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
     public static string CursorSql(string since, string upto, string id) =>
         $"translate(encode(convert_to('{Version}|' || ({since})::text || '|' || ({upto})::text || '|' || ({id})::text, 'UTF8'), 'base64'), E'+/=\\n', '-_')";
 
-    static string Base64Url(string text) =>
+    private static string Base64Url(string text) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
 

@@ -3,7 +3,7 @@ using WorkflowGraph.Querying;
 namespace WorkflowGraph.Subscriptions;
 
 /// <summary>A subscription field's stream: subscribing joins the organisation's feed (after a replay, with <c>after</c>).</summary>
-sealed class HubStream(EventHub hub, Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, EventPosition? after)
+internal sealed class HubStream(EventHub hub, Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, EventPosition? after)
     : IObservable<object?>
 {
     public IDisposable Subscribe(IObserver<object?> observer)
@@ -21,17 +21,17 @@ sealed class HubStream(EventHub hub, Guid orgId, FeedShape shape, EventFilter fi
 /// event and every cursor handed out says exactly what was delivered. Deliveries are sequential and never block:
 /// the observer (the transport) queues them.
 /// </summary>
-sealed class Subscriber : IDisposable
+internal sealed class Subscriber : IDisposable
 {
-    readonly EventHub _hub;
-    readonly IObserver<object?> _observer;
-    readonly EventFilter _filter;
-    readonly IReadOnlyList<string>? _traceStatuses;
-    readonly CancellationTokenSource _cancellation = new();
-    readonly Lock _gate = new();
-    List<RawJson>? _waiting;
-    OrgFeed? _feed;
-    bool _done;
+    private readonly EventHub _hub;
+    private readonly IObserver<object?> _observer;
+    private readonly EventFilter _filter;
+    private readonly IReadOnlyList<string>? _traceStatuses;
+    private readonly CancellationTokenSource _cancellation = new();
+    private readonly Lock _gate = new();
+    private List<RawJson>? _waiting;
+    private OrgFeed? _feed;
+    private bool _done;
 
     public Subscriber(EventHub hub, Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, IObserver<object?> observer)
     {
@@ -74,7 +74,7 @@ sealed class Subscriber : IDisposable
         }
     }
 
-    async Task ReplayAsync(EventPosition position, PgSnapshot joinedAt)
+    private async Task ReplayAsync(EventPosition position, PgSnapshot joinedAt)
     {
         var limit = _hub.Options.SubscriptionBatchSize;
         FeedBatch batch;
@@ -139,7 +139,7 @@ sealed class Subscriber : IDisposable
         Fail(new SubscriptionEndedException("The subscription ended unexpectedly; subscribe again with the last cursor received."));
     }
 
-    void Fail(Exception error)
+    private void Fail(Exception error)
     {
         lock (_gate)
         {

@@ -38,7 +38,7 @@ public static class TraceSubscriptions
     /// </summary>
     internal static readonly string QueriedCursor = EventPosition.CursorSql($"'{EventPosition.Nothing}'", "workflow_events_position()", "{0}.id");
 
-    static (EventHub Hub, EventFeed Feed, Guid OrgId) Services(IResolveFieldContext context)
+    private static (EventHub Hub, EventFeed Feed, Guid OrgId) Services(IResolveFieldContext context)
     {
         var services = context.RequestServices!;
         var tenant = services.GetRequiredService<RequestTenant>();

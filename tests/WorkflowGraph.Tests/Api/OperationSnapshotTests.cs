@@ -40,13 +40,15 @@ public sealed class OperationSnapshotTests(GraphApiFixture api) : IClassFixture<
         var operation = ast.Definitions.OfType<GraphQLOperationDefinition>().Single();
         return Count(ast, operation.SelectionSet);
 
-        static int Count(GraphQLDocument ast, GraphQLSelectionSet set) => set.Selections.Sum(selection => selection switch
+        static int Count(GraphQLDocument ast, GraphQLSelectionSet set) => set.Selections.Sum(selection => CountOne(ast, selection));
+
+        static int CountOne(GraphQLDocument ast, ASTNode selection) => selection switch
         {
             GraphQLField field => field.Name.StringValue.StartsWith("__", StringComparison.Ordinal) ? 0 : 1,
             GraphQLInlineFragment inline => Count(ast, inline.SelectionSet),
             GraphQLFragmentSpread spread => Count(ast, ast.FindFragmentDefinition(spread.FragmentName.Name)!.SelectionSet),
             _ => 0,
-        });
+        };
     }
 }
 

@@ -23,7 +23,7 @@ namespace WorkflowGraph.Tests.Auth;
 /// </summary>
 public sealed class AuthConfigurationTests
 {
-    const string Unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Password=none;Database=none;Timeout=1";
+    private const string Unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Password=none;Database=none;Timeout=1";
 
     [Fact]
     public async Task A_signing_key_shorter_than_32_bytes_refuses_to_start_with_a_clear_message()
@@ -120,7 +120,7 @@ public sealed class AuthConfigurationTests
         Assert.False((await client.GetStringAsync("/graphql/bcp-config.json")).Contains("httpHeaders", StringComparison.Ordinal));
     }
 
-    static WebApplicationFactory<Program> App(params (string Key, string Value)[] settings) =>
+    private static WebApplicationFactory<Program> App(params (string Key, string Value)[] settings) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
             host.UseSetting("ConnectionStrings:WorkflowGraph", Unreachable).UseSetting("Database:Migrate", "false");
@@ -128,7 +128,7 @@ public sealed class AuthConfigurationTests
         });
 
     /// <returns>What the options check says about these settings, or null when it accepts them.</returns>
-    static string? ValidationError(params (string Key, string Value)[] settings)
+    private static string? ValidationError(params (string Key, string Value)[] settings)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(setting => KeyValuePair.Create(setting.Key, (string?)setting.Value))).Build();
@@ -147,7 +147,7 @@ public sealed class AuthConfigurationTests
     }
 
     /// <summary>Runs the service's own binary with these environment variables until it exits (at most 60 s).</summary>
-    static async Task<(int ExitCode, string Output)> RunServiceAsync(params (string Name, string Value)[] environment)
+    private static async Task<(int ExitCode, string Output)> RunServiceAsync(params (string Name, string Value)[] environment)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WorkflowGraph.dll")])
         {
@@ -175,7 +175,7 @@ public sealed class AuthConfigurationTests
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    static Task<HttpResponseMessage> SendAsync(HttpClient client, string token)
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string token)
     {
         var request = Requests.PostQuery("{ __typename }");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -183,7 +183,7 @@ public sealed class AuthConfigurationTests
     }
 
     /// <summary>An OIDC issuer on loopback: a discovery document and the JWKS with one RSA key.</summary>
-    sealed class FakeAuthority(WebApplication app, string url) : IAsyncDisposable
+    private sealed class FakeAuthority(WebApplication app, string url) : IAsyncDisposable
     {
         public string Url { get; } = url;
 

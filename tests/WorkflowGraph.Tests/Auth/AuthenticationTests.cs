@@ -18,7 +18,7 @@ namespace WorkflowGraph.Tests.Auth;
 /// </summary>
 public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<GraphApiFixture>
 {
-    const string Query = "{ traces { totalCount nodes { orgId } } }";
+    private const string Query = "{ traces { totalCount nodes { orgId } } }";
 
     [Fact]
     public async Task A_post_without_a_token_is_401_and_runs_no_sql()
@@ -194,7 +194,7 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
         Assert.True(missing is { Succeeded: false, TokenSent: false });
     }
 
-    static void AssertUnauthenticated(GraphResponse response, string challenge)
+    private static void AssertUnauthenticated(GraphResponse response, string challenge)
     {
         Assert.Equal(HttpStatusCode.Unauthorized, response.Status);
         Assert.Equal(challenge, response.Headers!.WwwAuthenticate.ToString());
@@ -203,9 +203,9 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
         Assert.Empty(response.Statements);
     }
 
-    static readonly SymmetricSecurityKey OtherKey = DevelopmentTokens.KeyFrom("another-service-entirely-with-its-own-key-0123");
+    private static readonly SymmetricSecurityKey OtherKey = DevelopmentTokens.KeyFrom("another-service-entirely-with-its-own-key-0123");
 
-    static string TokenOf(string kind)
+    private static string TokenOf(string kind)
     {
         var hour = TimeSpan.FromHours(1);
         Dictionary<string, object> Claims(object org, object user, object role) =>
@@ -232,7 +232,7 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
         };
     }
 
-    static string ReplacePayload(string token, object payload)
+    private static string ReplacePayload(string token, object payload)
     {
         var parts = token.Split('.');
         var claims = JsonSerializer.Deserialize<Dictionary<string, object>>(Base64UrlEncoder.Decode(parts[1]))!;
@@ -241,17 +241,17 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
         return $"{parts[0]}.{Base64UrlEncoder.Encode(JsonSerializer.Serialize(claims))}.{parts[2]}";
     }
 
-    const string Issuer = AuthOptions.DefaultIssuer;
-    const string Audience = AuthOptions.DefaultAudience;
-    static long InAnHour => DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
+    private const string Issuer = AuthOptions.DefaultIssuer;
+    private const string Audience = AuthOptions.DefaultAudience;
+    private static long InAnHour => DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
 
     /// <summary>A JWT made by hand, signed with the test key by <paramref name="alg"/> (HS256, HS512) or not at all (none).</summary>
-    static string HandMade(string alg, object payload)
+    private static string HandMade(string alg, object payload)
     {
         var header = Base64UrlEncoder.Encode(JsonSerializer.Serialize(new { alg, typ = "JWT" }));
         var body = Base64UrlEncoder.Encode(JsonSerializer.Serialize(payload));
         var input = Encoding.ASCII.GetBytes($"{header}.{body}");
-        byte[] signature = alg switch
+        var signature = alg switch
         {
             "none" => [],
             "HS256" => System.Security.Cryptography.HMACSHA256.HashData(TestTokens.Key.Key, input),

@@ -17,9 +17,9 @@ namespace WorkflowGraph.Tests.Auth;
 /// </summary>
 public sealed partial class DevelopmentModeTests(DatabaseFixture database) : IClassFixture<DatabaseFixture>, IDisposable
 {
-    readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"wg-dev-key-{Guid.NewGuid():N}");
+    private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"wg-dev-key-{Guid.NewGuid():N}");
 
-    sealed record PrintedToken(string Role, Guid Org, Guid User, string Token);
+    private sealed record PrintedToken(string Role, Guid Org, Guid User, string Token);
 
     [Fact]
     public async Task Prints_tokens_that_work_against_the_same_app_and_gives_the_admin_one_to_the_ide()
@@ -74,13 +74,13 @@ public sealed partial class DevelopmentModeTests(DatabaseFixture database) : ICl
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(other, token)).StatusCode);
     }
 
-    WebApplicationFactory<Program> DevelopmentApp(LogCapture log) =>
+    private WebApplicationFactory<Program> DevelopmentApp(LogCapture log) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
             .UseSetting("ConnectionStrings:WorkflowGraph", database.OwnerConnectionString)
             .UseSetting("Auth:DevelopmentKeyFile", _keyFile)
             .ConfigureLogging(logging => logging.AddProvider(log)));
 
-    static async Task<HttpResponseMessage> PostAsync(HttpClient client, string token)
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string token)
     {
         var request = Requests.PostQuery("{ traces { totalCount } }");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -89,7 +89,7 @@ public sealed partial class DevelopmentModeTests(DatabaseFixture database) : ICl
 
     /// <summary>The tokens of the startup banner. It is logged when the app has started, which may be a moment after
     /// WebApplicationFactory hands over the client (both are ApplicationStarted callbacks).</summary>
-    static async Task<List<PrintedToken>> PrintedTokensAsync(LogCapture log)
+    private static async Task<List<PrintedToken>> PrintedTokensAsync(LogCapture log)
     {
         string? banner = null;
         for (var waited = 0; banner is null && waited < 100; waited++)

@@ -6,7 +6,7 @@ namespace WorkflowGraph.Tests.Auth;
 /// <summary>Keeps every message the app logs, so a test can read what an operator would see on the console.</summary>
 public sealed class LogCapture : ILoggerProvider
 {
-    readonly ConcurrentQueue<string> _messages = new();
+    private readonly ConcurrentQueue<string> _messages = new();
 
     public IReadOnlyList<string> Messages => [.. _messages];
 
@@ -16,7 +16,7 @@ public sealed class LogCapture : ILoggerProvider
     {
     }
 
-    sealed class Logger(ConcurrentQueue<string> messages) : ILogger
+    private sealed class Logger(ConcurrentQueue<string> messages) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 

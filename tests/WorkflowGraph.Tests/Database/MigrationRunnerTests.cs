@@ -6,8 +6,8 @@ namespace WorkflowGraph.Tests.Database;
 
 public sealed class MigrationRunnerTests : IAsyncLifetime
 {
-    readonly string _name = TestCluster.UniqueDatabaseName();
-    string _connectionString = "";
+    private readonly string _name = TestCluster.UniqueDatabaseName();
+    private string _connectionString = "";
 
     public async Task InitializeAsync() => _connectionString = await TestCluster.CreateEmptyDatabaseAsync(_name);
 
@@ -92,7 +92,7 @@ public sealed class MigrationRunnerTests : IAsyncLifetime
         Assert.Equal(scripts.Count, (await JournalAsync()).Count);
     }
 
-    async Task<List<(string Name, string Sha256)>> JournalAsync()
+    private async Task<List<(string Name, string Sha256)>> JournalAsync()
     {
         await using var connection = await OpenAsync();
         await using var command = new NpgsqlCommand("SELECT name, sha256 FROM schema_migrations ORDER BY name", connection);
@@ -102,14 +102,14 @@ public sealed class MigrationRunnerTests : IAsyncLifetime
         return rows;
     }
 
-    async Task<T> ScalarAsync<T>(string sql)
+    private async Task<T> ScalarAsync<T>(string sql)
     {
         await using var connection = await OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    async Task<NpgsqlConnection> OpenAsync()
+    private async Task<NpgsqlConnection> OpenAsync()
     {
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_connectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();

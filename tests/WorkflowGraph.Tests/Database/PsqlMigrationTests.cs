@@ -11,8 +11,8 @@ namespace WorkflowGraph.Tests.Database;
 /// </summary>
 public sealed class PsqlMigrationTests : IAsyncLifetime
 {
-    readonly string _psqlDatabase = TestCluster.UniqueDatabaseName();
-    readonly string _runnerDatabase = TestCluster.UniqueDatabaseName();
+    private readonly string _psqlDatabase = TestCluster.UniqueDatabaseName();
+    private readonly string _runnerDatabase = TestCluster.UniqueDatabaseName();
 
     public async Task InitializeAsync()
     {
@@ -56,7 +56,7 @@ public sealed class PsqlMigrationTests : IAsyncLifetime
     }
 
     /// <summary>A line per user-defined object, so two databases built differently can be compared.</summary>
-    static async Task<List<string>> CatalogAsync(string connectionString)
+    private static async Task<List<string>> CatalogAsync(string connectionString)
     {
         const string sql = """
             WITH user_namespaces AS (

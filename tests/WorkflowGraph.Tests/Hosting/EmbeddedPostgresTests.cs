@@ -41,7 +41,7 @@ public sealed class EmbeddedPostgresTests
         }
     }
 
-    static async Task<int> SelectOneAsync(string connectionString)
+    private static async Task<int> SelectOneAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(
             new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);

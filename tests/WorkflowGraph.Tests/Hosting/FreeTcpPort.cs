@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace WorkflowGraph.Tests.Hosting;
 
-static class FreeTcpPort
+internal static class FreeTcpPort
 {
     /// <summary>A loopback port nothing listens on right now.</summary>
     public static int Next()

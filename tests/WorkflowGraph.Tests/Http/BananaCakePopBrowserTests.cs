@@ -11,9 +11,9 @@ namespace WorkflowGraph.Tests.Http;
 public sealed class BananaCakePopBrowserTests(DevelopmentLiveServer server, ITestOutputHelper output) : IClassFixture<DevelopmentLiveServer>
 {
     /// <summary>Debian's package (.ci/setup.sh installs it); CHROMIUM_PATH points elsewhere.</summary>
-    static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+    private static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
-    sealed record SmokeReport(bool Ok, List<string> Steps, string? Error, string? Screenshot);
+    private sealed record SmokeReport(bool Ok, List<string> Steps, string? Error, string? Screenshot);
 
     [Fact]
     public async Task The_ide_loads_the_schema_and_runs_a_query()

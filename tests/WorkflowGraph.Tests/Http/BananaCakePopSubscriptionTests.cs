@@ -17,9 +17,9 @@ namespace WorkflowGraph.Tests.Http;
 public sealed class BananaCakePopSubscriptionTests(DevelopmentLiveServerWithWorkflow server, ITestOutputHelper output)
     : IClassFixture<DevelopmentLiveServerWithWorkflow>
 {
-    static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+    private static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
-    sealed record SubscriptionReport(bool Ok, List<string> Steps, string? Error, string? Screenshot, List<string>? Frames);
+    private sealed record SubscriptionReport(bool Ok, List<string> Steps, string? Error, string? Screenshot, List<string>? Frames);
 
     [Fact]
     public async Task The_ide_subscribes_over_the_websocket_and_shows_the_events()
@@ -52,7 +52,7 @@ public sealed class DevelopmentLiveServerWithWorkflow : LiveServer, IAsyncLifeti
 {
     public static readonly Guid WorkflowId = Guid.Parse("2a000000-0000-4000-8000-000000000001");
 
-    readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"wg-dev-key-{Guid.NewGuid():N}");
+    private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"wg-dev-key-{Guid.NewGuid():N}");
 
     protected override void Configure(IWebHostBuilder host) => host.UseSetting("Auth:DevelopmentKeyFile", _keyFile);
 

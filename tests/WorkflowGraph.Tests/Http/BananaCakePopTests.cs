@@ -9,8 +9,8 @@ namespace WorkflowGraph.Tests.Http;
 /// <summary>The IDE as files: page, configuration and assets (BananaCakePopBrowserTests runs it in Chromium).</summary>
 public sealed partial class BananaCakePopTests(GraphQLApp app) : IClassFixture<GraphQLApp>
 {
-    const string BrowserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-    readonly HttpClient _client = app.CreateClient();
+    private const string BrowserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    private readonly HttpClient _client = app.CreateClient();
 
     [Fact]
     public async Task A_browser_opening_the_endpoint_is_sent_to_the_ide_page()

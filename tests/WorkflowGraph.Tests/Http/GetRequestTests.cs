@@ -5,7 +5,7 @@ namespace WorkflowGraph.Tests.Http;
 
 public sealed class GetRequestTests(GraphQLApp app) : IClassFixture<GraphQLApp>
 {
-    readonly HttpClient _client = app.CreateClient();
+    private readonly HttpClient _client = app.CreateClient();
 
     [Fact]
     public async Task Runs_a_query_from_the_query_string()

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
@@ -17,8 +16,8 @@ public sealed class GraphQLApp : IAsyncLifetime
     public static readonly Guid Org = Guid.Parse("cccccccc-0000-4000-8000-000000000001");
     public static readonly Guid User = Guid.Parse("cccccccc-1111-4000-8000-000000000001");
 
-    readonly DatabaseFixture _database = new();
-    WebApplicationFactory<Program>? _factory;
+    private readonly DatabaseFixture _database = new();
+    private WebApplicationFactory<Program>? _factory;
 
     public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Fixture not initialised.");
 

@@ -14,10 +14,10 @@ public sealed class GraphQLHttpAuditTests(LiveServer server, ITestOutputHelper o
     /// graphql-http still expects application/json for <c>Accept: */*</c> or no Accept (the spec's pre-2025 advice).
     /// After the spec's watershed the server may choose application/graphql-response+json, as HotChocolate does; we do.
     /// </summary>
-    static readonly HashSet<string> DeliberateWarnings = ["47DE", "80D8"];
+    private static readonly HashSet<string> DeliberateWarnings = ["47DE", "80D8"];
 
-    sealed record AuditResult(string Id, string Name, string Status, string? Reason, string? Response);
-    sealed record AuditReport(List<AuditResult> Results);
+    private sealed record AuditResult(string Id, string Name, string Status, string? Reason, string? Response);
+    private sealed record AuditReport(List<AuditResult> Results);
 
     [Fact]
     public async Task Every_must_passes_and_only_the_deliberate_shoulds_warn()

@@ -17,8 +17,8 @@ namespace WorkflowGraph.Tests.Http;
 /// </summary>
 public class LiveServer : IAsyncLifetime
 {
-    readonly DatabaseFixture _database = new();
-    WebApplicationFactory<Program>? _factory;
+    private readonly DatabaseFixture _database = new();
+    private WebApplicationFactory<Program>? _factory;
 
     /// <summary>Like <c>http://127.0.0.1:41234</c>, without a trailing slash.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -61,7 +61,7 @@ public class LiveServer : IAsyncLifetime
 /// </summary>
 public sealed class DevelopmentLiveServer : LiveServer
 {
-    readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"wg-dev-key-{Guid.NewGuid():N}");
+    private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"wg-dev-key-{Guid.NewGuid():N}");
 
     protected override void Configure(IWebHostBuilder host) => host.UseSetting("Auth:DevelopmentKeyFile", _keyFile);
 

@@ -7,7 +7,7 @@ namespace WorkflowGraph.Tests.Http;
 /// Runs a script of tests/http-audit (an npm project that .ci/setup.sh installs) with node, bounded in time, and
 /// fails with a message that says what to do when node or the packages are missing.
 /// </summary>
-static class NodeScript
+internal static class NodeScript
 {
     public sealed record Output(int ExitCode, string StandardOutput, string StandardError);
 
@@ -45,7 +45,7 @@ static class NodeScript
         return new Output(process.ExitCode, await stdout, await stderr);
     }
 
-    static Process StartOrFail(ProcessStartInfo startInfo)
+    private static Process StartOrFail(ProcessStartInfo startInfo)
     {
         try
         {

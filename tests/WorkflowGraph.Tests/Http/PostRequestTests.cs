@@ -5,7 +5,7 @@ namespace WorkflowGraph.Tests.Http;
 
 public sealed class PostRequestTests(GraphQLApp app) : IClassFixture<GraphQLApp>
 {
-    readonly HttpClient _client = app.CreateClient();
+    private readonly HttpClient _client = app.CreateClient();
 
     [Theory]
     [InlineData(Requests.GraphQLResponseJson, Requests.GraphQLResponseJson)]

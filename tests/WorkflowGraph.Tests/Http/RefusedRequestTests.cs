@@ -6,8 +6,8 @@ namespace WorkflowGraph.Tests.Http;
 /// <summary>Requests the transport refuses before GraphQL runs: each with its status and a GraphQL-style error.</summary>
 public sealed class RefusedRequestTests(GraphQLApp app) : IClassFixture<GraphQLApp>
 {
-    const long MaxRequestBytes = 256 * 1024; // QueryLimits' default
-    readonly HttpClient _client = app.CreateClient();
+    private const long MaxRequestBytes = 256 * 1024; // QueryLimits' default
+    private readonly HttpClient _client = app.CreateClient();
 
     [Theory]
     [InlineData("""{ "not a JSON""", "INVALID_JSON")]
@@ -105,7 +105,7 @@ public sealed class RefusedRequestTests(GraphQLApp app) : IClassFixture<GraphQLA
     }
 
     /// <summary>A valid request of exactly <paramref name="bytes"/> bytes (ASCII, so characters are bytes).</summary>
-    static string PaddedQuery(long bytes)
+    private static string PaddedQuery(long bytes)
     {
         const string head = "{\"query\": \"{ __typename }\", \"padding\": \"";
         const string tail = "\"}";

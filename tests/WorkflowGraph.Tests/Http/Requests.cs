@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace WorkflowGraph.Tests.Http;
 
 /// <summary>Raw HTTP requests to /graphql, so tests control every header and byte.</summary>
-static class Requests
+internal static class Requests
 {
     public const string GraphQLResponseJson = "application/graphql-response+json";
     public const string Json = "application/json";

@@ -9,7 +9,7 @@ namespace WorkflowGraph.Tests.Infrastructure;
 /// </summary>
 public sealed class DatabaseFixture : IAsyncLifetime
 {
-    NpgsqlDataSource? _dataSource;
+    private NpgsqlDataSource? _dataSource;
 
     public string DatabaseName { get; } = TestCluster.UniqueDatabaseName();
 

@@ -12,11 +12,11 @@ namespace WorkflowGraph.Tests.Infrastructure;
 public static class TestCluster
 {
     public const string TemplateDatabase = "wg_template";
-    const string FolderPrefix = "workflowgraph-tests-";
-    const string OwnerPidFile = "test-process.pid";
+    private const string FolderPrefix = "workflowgraph-tests-";
+    private const string OwnerPidFile = "test-process.pid";
 
-    static readonly Lazy<Task<EmbeddedPostgres>> Instance = new(StartAsync);
-    static NpgsqlDataSource? _admin;
+    private static readonly Lazy<Task<EmbeddedPostgres>> Instance = new(StartAsync);
+    private static NpgsqlDataSource? _admin;
 
     public static Task<EmbeddedPostgres> GetAsync() => Instance.Value;
 
@@ -48,7 +48,7 @@ public static class TestCluster
     /// <summary>A database name no other test (or test run on this cluster) uses.</summary>
     public static string UniqueDatabaseName() => $"db_{Guid.NewGuid():N}";
 
-    static async Task<EmbeddedPostgres> StartAsync()
+    private static async Task<EmbeddedPostgres> StartAsync()
     {
         await RemoveAbandonedClustersAsync();
         var root = Path.Combine("/tmp", FolderPrefix + Guid.NewGuid().ToString("N")[..12]);
@@ -76,7 +76,7 @@ public static class TestCluster
     /// The test host is killed moments after the last test (ProcessExit handlers do not get to finish), so a
     /// detached shell waits for this process to end, then stops the cluster and deletes its folder.
     /// </summary>
-    static async Task StartReaperAsync(EmbeddedPostgres cluster)
+    private static async Task StartReaperAsync(EmbeddedPostgres cluster)
     {
         const string script = """
             exec </dev/null >/dev/null 2>&1
@@ -105,7 +105,7 @@ public static class TestCluster
     }
 
     /// <summary>Clusters left running by test processes that were killed before their exit handler ran.</summary>
-    static async Task RemoveAbandonedClustersAsync()
+    private static async Task RemoveAbandonedClustersAsync()
     {
         foreach (var folder in Directory.GetDirectories("/tmp", FolderPrefix + "*"))
         {
@@ -121,7 +121,7 @@ public static class TestCluster
         }
     }
 
-    static bool IsAlive(int pid)
+    private static bool IsAlive(int pid)
     {
         try
         {
@@ -134,7 +134,7 @@ public static class TestCluster
         }
     }
 
-    static void TryDelete(string folder)
+    private static void TryDelete(string folder)
     {
         try
         {

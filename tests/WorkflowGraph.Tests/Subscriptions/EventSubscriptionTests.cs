@@ -8,24 +8,24 @@ namespace WorkflowGraph.Tests.Subscriptions;
 /// <summary>workflowEvents and traceUpdated through the service's engine and event hub, against a real database.</summary>
 public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixture<SubscriptionHost>
 {
-    static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(700);
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(700);
 
-    async Task<TenantWorld> WorldAsync(string label)
+    private async Task<TenantWorld> WorldAsync(string label)
     {
         await using var conn = await host.Database.DataSource.OpenConnectionAsync();
         return await TenantWorld.CreateAsync(conn, label);
     }
 
-    async Task<T> WithConnection<T>(Func<NpgsqlConnection, Task<T>> work)
+    private async Task<T> WithConnection<T>(Func<NpgsqlConnection, Task<T>> work)
     {
         await using var conn = await host.Database.DataSource.OpenConnectionAsync();
         return await work(conn);
     }
 
-    static JsonElement Event(JsonElement result) => result.GetProperty("data").GetProperty("workflowEvents");
+    private static JsonElement Event(JsonElement result) => result.GetProperty("data").GetProperty("workflowEvents");
 
     /// <summary>Subscribes live and waits until the stream demonstrably delivers (a marker event on a run of its own).</summary>
-    async Task<TestSubscription> LiveAsync(TenantWorld world, string arguments, string selection = "id traceId eventType cursor")
+    private async Task<TestSubscription> LiveAsync(TenantWorld world, string arguments, string selection = "id traceId eventType cursor")
     {
         var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
             $"subscription {{ workflowEvents{arguments} {{ {selection} }} }}");
@@ -328,7 +328,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         Assert.False(host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>().Follows(world.OrgId));
     }
 
-    async Task<string> QueryCursorAsync(TenantWorld world, long traceId)
+    private async Task<string> QueryCursorAsync(TenantWorld world, long traceId)
     {
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId, $"{{ trace(id: {traceId}) {{ events(first: 1) {{ cursor }} }} }}");
         return result.GetProperty("data").GetProperty("trace").GetProperty("events")[0].GetProperty("cursor").GetString()!;

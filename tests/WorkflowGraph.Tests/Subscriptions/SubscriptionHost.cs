@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Threading.Channels;
 using GraphQL;
 using GraphQL.Transport;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +19,7 @@ namespace WorkflowGraph.Tests.Subscriptions;
 /// </summary>
 public sealed class SubscriptionHost : IAsyncLifetime
 {
-    readonly List<WebApplicationFactory<Program>> _instances = [];
+    private readonly List<WebApplicationFactory<Program>> _instances = [];
 
     public DatabaseFixture Database { get; } = new();
 
@@ -59,15 +58,15 @@ public sealed class SubscriptionHost : IAsyncLifetime
     }
 }
 
-/// <summary>One subscription run through the service's engine as <paramref name="org"/>'s viewer; results queue up in order.</summary>
+/// <summary>One subscription run through the service's engine as an organisation's viewer; results queue up in order.</summary>
 public sealed class TestSubscription : IAsyncDisposable, IObserver<ExecutionResult>
 {
-    readonly Channel<ExecutionResult> _results = Channel.CreateUnbounded<ExecutionResult>();
-    readonly IGraphQLTextSerializer _serializer;
-    AsyncServiceScope _scope;
-    IDisposable? _stream;
+    private readonly Channel<ExecutionResult> _results = Channel.CreateUnbounded<ExecutionResult>();
+    private readonly IGraphQLTextSerializer _serializer;
+    private AsyncServiceScope _scope;
+    private IDisposable? _stream;
 
-    TestSubscription(IServiceProvider services) => _serializer = services.GetRequiredService<IGraphQLTextSerializer>();
+    private TestSubscription(IServiceProvider services) => _serializer = services.GetRequiredService<IGraphQLTextSerializer>();
 
     /// <summary>The errors of a subscription that did not start (validation, bad arguments); null when it runs.</summary>
     public IReadOnlyList<JsonElement>? Errors { get; private set; }
@@ -92,7 +91,7 @@ public sealed class TestSubscription : IAsyncDisposable, IObserver<ExecutionResu
         return JsonDocument.Parse(services.GetRequiredService<IGraphQLTextSerializer>().Serialize(result)).RootElement;
     }
 
-    static Task<ExecutionResult> ExecuteAsync(IServiceProvider services, IServiceProvider scope, Guid org, string query,
+    private static Task<ExecutionResult> ExecuteAsync(IServiceProvider services, IServiceProvider scope, Guid org, string query,
         TenantRole role = TenantRole.Viewer)
     {
         // the service resolves the tenant from the current HTTP context, as the WebSocket transport sets it

@@ -12,8 +12,8 @@ namespace WorkflowGraph.Tests.WebSockets;
 /// </summary>
 public sealed class GraphQLWsClientTests(ProtocolServer server, ITestOutputHelper output) : IClassFixture<ProtocolServer>
 {
-    sealed record CheckResult(string Name, string Status, string? Reason);
-    sealed record Report(List<CheckResult> Results);
+    private sealed record CheckResult(string Name, string Status, string? Reason);
+    private sealed record Report(List<CheckResult> Results);
 
     [Fact]
     public async Task The_graphql_ws_client_passes_every_check()

@@ -22,8 +22,8 @@ namespace WorkflowGraph.Tests.WebSockets;
 /// </summary>
 public class GraphQLWsServer : IAsyncLifetime
 {
-    WebApplicationFactory<Program>? _factory;
-    readonly HttpClient _http = new();
+    private WebApplicationFactory<Program>? _factory;
+    private readonly HttpClient _http = new();
 
     public DatabaseFixture Database { get; } = new();
 
@@ -103,7 +103,7 @@ public class GraphQLWsServer : IAsyncLifetime
         }
         """, new { traceId, key }, org, "setWorkflowContext");
 
-    async Task<JsonElement> MutateAsync(string mutation, object variables, Guid? org, string field)
+    private async Task<JsonElement> MutateAsync(string mutation, object variables, Guid? org, string field)
     {
         var body = await PostAsync(mutation, variables, org, TenantRole.Operator);
         var payload = body.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data.GetProperty(field) : default;

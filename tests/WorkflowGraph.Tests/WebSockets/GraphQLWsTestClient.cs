@@ -19,15 +19,15 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
     public const string SubProtocol = "graphql-transport-ws";
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
-    readonly ClientWebSocket _socket;
-    readonly ConcurrentDictionary<string, Channel<JsonElement>> _byId = new();
-    readonly Channel<JsonElement> _connectionMessages = Channel.CreateUnbounded<JsonElement>();
-    readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    readonly SemaphoreSlim _sendLock = new(1, 1);
-    Task? _reading;
-    int _pings;
+    private readonly ClientWebSocket _socket;
+    private readonly ConcurrentDictionary<string, Channel<JsonElement>> _byId = new();
+    private readonly Channel<JsonElement> _connectionMessages = Channel.CreateUnbounded<JsonElement>();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private Task? _reading;
+    private int _pings;
 
-    GraphQLWsTestClient(ClientWebSocket socket) => _socket = socket;
+    private GraphQLWsTestClient(ClientWebSocket socket) => _socket = socket;
 
     /// <summary>Answer the server's <c>ping</c> with <c>pong</c> (on by default).</summary>
     public bool AnswerPings { get; set; } = true;
@@ -202,7 +202,7 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
             error.TryGetProperty("extensions", out var extensions) && extensions.TryGetProperty("code", out var code) ? code.GetString() : null).ToList();
     }
 
-    Channel<JsonElement> Messages(string id)
+    private Channel<JsonElement> Messages(string id)
     {
         var channel = _byId.GetOrAdd(id, _ => Channel.CreateUnbounded<JsonElement>());
         if (IsClosed)
@@ -210,7 +210,7 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
         return channel;
     }
 
-    async Task<JsonElement> ReadAsync(Channel<JsonElement> channel, string what, TimeSpan? timeout)
+    private async Task<JsonElement> ReadAsync(Channel<JsonElement> channel, string what, TimeSpan? timeout)
     {
         StartReading();
         using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
@@ -230,9 +230,9 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
         }
     }
 
-    string ClosedNote() => IsClosed ? $" (closed: {(int?)CloseStatus} '{CloseDescription}' {ReadFailure?.Message})" : "";
+    private string ClosedNote() => IsClosed ? $" (closed: {(int?)CloseStatus} '{CloseDescription}' {ReadFailure?.Message})" : "";
 
-    async Task ReadAllAsync()
+    private async Task ReadAllAsync()
     {
         var buffer = new byte[64 * 1024];
         var text = new MemoryStream();
@@ -271,7 +271,7 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
         }
     }
 
-    async Task DispatchAsync(JsonElement message)
+    private async Task DispatchAsync(JsonElement message)
     {
         if (message.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
         {

@@ -34,10 +34,10 @@ public sealed class SlowConsumerServer : GraphQLWsServer
 
 public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<SlowConsumerServer>
 {
-    const int Batches = 20, BatchSize = 20, EventCount = Batches * BatchSize;
+    private const int Batches = 20, BatchSize = 20, EventCount = Batches * BatchSize;
 
     /// <summary>About 1.5 kB per event: the event data eight times over.</summary>
-    const string WideEvents = """
+    private const string WideEvents = """
         subscription ($traceId: Long!, $after: String) {
           workflowEvents(traceId: $traceId, after: $after) {
             id eventType cursor
@@ -87,7 +87,7 @@ public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstracti
     }
 
     /// <summary>Connections whose socket takes 4 kB at a time: the kernel does not grow a buffer set explicitly.</summary>
-    static HttpMessageInvoker SmallReceiveBuffer() => new(new SocketsHttpHandler
+    private static HttpMessageInvoker SmallReceiveBuffer() => new(new SocketsHttpHandler
     {
         ConnectCallback = async (context, cancellationToken) =>
         {

@@ -22,7 +22,7 @@ public sealed class ProtocolServer : GraphQLWsServer
 /// single-result operations (queries and mutations) over the socket.</summary>
 public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixture<ProtocolServer>
 {
-    const string TraceCount = "{ traces { totalCount } }";
+    private const string TraceCount = "{ traces { totalCount } }";
 
     [Fact]
     public async Task Init_with_a_valid_token_is_acknowledged_on_the_graphql_transport_ws_subprotocol()
@@ -228,7 +228,7 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         }
     }
 
-    const string SetContext = """
+    private const string SetContext = """
         mutation ($value: JSON) {
           setWorkflowContext(input: { traceId: 3, key: "ws-test", value: $value }) {
             entry { key value }
@@ -288,11 +288,11 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         Assert.Equal("Forbidden: token expired", await client.ExpectCloseAsync(4403));
     }
 
-    static string Init(string authorization) => JsonSerializer.Serialize(new { type = "connection_init", payload = new { Authorization = authorization } });
+    private static string Init(string authorization) => JsonSerializer.Serialize(new { type = "connection_init", payload = new { Authorization = authorization } });
 
-    static string ExpiredToken() => DevelopmentTokens.Create(TestTokens.Key, GraphApiFixture.OrgA, GraphApiFixture.UserA, TenantRole.Admin,
+    private static string ExpiredToken() => DevelopmentTokens.Create(TestTokens.Key, GraphApiFixture.OrgA, GraphApiFixture.UserA, TenantRole.Admin,
         TimeSpan.FromMinutes(5), issuedAt: DateTime.UtcNow.AddHours(-1));
 
-    static string ForeignToken() => DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(new string('x', 48)), GraphApiFixture.OrgA,
+    private static string ForeignToken() => DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(new string('x', 48)), GraphApiFixture.OrgA,
         GraphApiFixture.UserA, TenantRole.Admin, TimeSpan.FromMinutes(5));
 }

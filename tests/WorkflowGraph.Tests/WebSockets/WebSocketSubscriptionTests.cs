@@ -19,15 +19,15 @@ public sealed class SubscriptionServer : GraphQLWsServer
 /// no test depends on how long joining the live stream takes).</summary>
 public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : IClassFixture<SubscriptionServer>
 {
-    const string Events = """
+    private const string Events = """
         subscription ($traceId: Long!, $after: String) {
           workflowEvents(traceId: $traceId, after: $after) { id traceId eventType cursor }
         }
         """;
 
-    static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(500);
 
-    static JsonElement Event(JsonElement payload) => payload.GetProperty("data").GetProperty("workflowEvents");
+    private static JsonElement Event(JsonElement payload) => payload.GetProperty("data").GetProperty("workflowEvents");
 
     [Fact]
     public async Task A_subscription_sends_a_next_per_event_in_commit_order()

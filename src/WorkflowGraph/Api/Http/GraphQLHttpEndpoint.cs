@@ -17,17 +17,17 @@ public static class GraphQLHttpEndpoint
     public static IEndpointRouteBuilder MapGraphQLEndpoint(this IEndpointRouteBuilder app)
     {
         // Every method lands here, so the ones we do not serve get a 405 with Allow rather than a 404.
-        app.Map(Path, http => http.Request.Method switch
-        {
-            _ when HttpMethods.IsGet(http.Request.Method) => GetAsync(http),
-            _ when HttpMethods.IsPost(http.Request.Method) => PostAsync(http),
-            _ => RefuseMethodAsync(http),
-        });
+        app.Map(Path, DispatchAsync);
         app.MapBananaCakePop(Path);
         return app;
     }
 
-    static async Task PostAsync(HttpContext http)
+    private static Task DispatchAsync(HttpContext http) =>
+        HttpMethods.IsGet(http.Request.Method) ? GetAsync(http)
+        : HttpMethods.IsPost(http.Request.Method) ? PostAsync(http)
+        : RefuseMethodAsync(http);
+
+    private static async Task PostAsync(HttpContext http)
     {
         var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
         if (await AdmitAsync(http, responder) is not { } mediaType)
@@ -38,7 +38,7 @@ public static class GraphQLHttpEndpoint
     }
 
     /// <summary>The token and the Accept header, checked before the request is read; null once a refusal was written.</summary>
-    static async Task<string?> AdmitAsync(HttpContext http, GraphQLHttpResponder responder)
+    private static async Task<string?> AdmitAsync(HttpContext http, GraphQLHttpResponder responder)
     {
         if (!await AuthenticateAsync(http, responder))
             return null;
@@ -48,7 +48,7 @@ public static class GraphQLHttpEndpoint
         return null;
     }
 
-    static async Task GetAsync(HttpContext http)
+    private static async Task GetAsync(HttpContext http)
     {
         var parameters = http.Request.Query;
         if (parameters.ContainsKey("sdl"))
@@ -70,7 +70,7 @@ public static class GraphQLHttpEndpoint
         await ExecuteAsync(http, responder, mediaType, request, problem, GraphQLTransport.HttpGet);
     }
 
-    static async Task ExecuteAsync(HttpContext http, GraphQLHttpResponder responder, string mediaType,
+    private static async Task ExecuteAsync(HttpContext http, GraphQLHttpResponder responder, string mediaType,
         GraphQLRequest? request, HttpProblem? problem, GraphQLTransport transport)
     {
         if (problem is not null)
@@ -88,7 +88,7 @@ public static class GraphQLHttpEndpoint
     /// Sets the request's tenant from its bearer token (see <see cref="TokenTenant.Of"/>), or answers 401 with
     /// <c>WWW-Authenticate: Bearer</c> (RFC 6750: <c>error="invalid_token"</c> when a token was sent) and a GraphQL error.
     /// </summary>
-    static async Task<bool> AuthenticateAsync(HttpContext http, GraphQLHttpResponder responder)
+    private static async Task<bool> AuthenticateAsync(HttpContext http, GraphQLHttpResponder responder)
     {
         var outcome = await http.RequestServices.GetRequiredService<TokenAuthenticator>()
             .AuthenticateAsync(http.Request.Headers.Authorization, http.RequestAborted);
@@ -103,7 +103,7 @@ public static class GraphQLHttpEndpoint
         return false;
     }
 
-    static Task RefuseMethodAsync(HttpContext http)
+    private static Task RefuseMethodAsync(HttpContext http)
     {
         http.Response.Headers.Allow = $"{HttpMethods.Get}, {HttpMethods.Post}";
         var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();

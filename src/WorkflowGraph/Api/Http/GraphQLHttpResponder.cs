@@ -26,7 +26,7 @@ public sealed class GraphQLHttpResponder(IGraphQLTextSerializer serializer)
         return WriteAsync(http, problem.Status, result, mediaType ?? ResponseMediaType.Json);
     }
 
-    async Task WriteAsync(HttpContext http, int status, ExecutionResult result, string mediaType)
+    private async Task WriteAsync(HttpContext http, int status, ExecutionResult result, string mediaType)
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = mediaType + "; charset=utf-8";

@@ -59,7 +59,7 @@ public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, Quer
         return (request, null);
     }
 
-    (GraphQLRequest?, HttpProblem?) FromJson(JsonElement body)
+    private (GraphQLRequest?, HttpProblem?) FromJson(JsonElement body)
     {
         if (!body.TryGetProperty("query", out var query) || query.ValueKind == JsonValueKind.Null)
             return Invalid("MISSING_QUERY", "The request has no \"query\"; send {\"query\": \"...\"}.");
@@ -79,14 +79,14 @@ public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, Quer
         return (request, null);
     }
 
-    HttpProblem? ReadMap(JsonElement body, string name, out Inputs? inputs)
+    private HttpProblem? ReadMap(JsonElement body, string name, out Inputs? inputs)
     {
         inputs = null;
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         return ToInputs(value, name, out inputs);
     }
 
-    HttpProblem? ParseMap(string text, string name, out Inputs? inputs)
+    private HttpProblem? ParseMap(string text, string name, out Inputs? inputs)
     {
         inputs = null;
         if (text.Length == 0) return null;
@@ -101,7 +101,7 @@ public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, Quer
         }
     }
 
-    HttpProblem? ToInputs(JsonElement value, string name, out Inputs? inputs)
+    private HttpProblem? ToInputs(JsonElement value, string name, out Inputs? inputs)
     {
         inputs = null;
         if (value.ValueKind != JsonValueKind.Object) return WrongType(name, "a JSON object or null");
@@ -116,10 +116,10 @@ public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, Quer
         }
     }
 
-    static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    static HttpProblem WrongType(string name, string expected) =>
+    private static HttpProblem WrongType(string name, string expected) =>
         HttpProblem.BadRequest("INVALID_PARAMETER", $"\"{name}\" must be {expected}.");
 
-    static (GraphQLRequest?, HttpProblem?) Invalid(string code, string message) => (null, HttpProblem.BadRequest(code, message));
+    private static (GraphQLRequest?, HttpProblem?) Invalid(string code, string message) => (null, HttpProblem.BadRequest(code, message));
 }

@@ -15,7 +15,7 @@ public static class ResponseMediaType
     public const string Json = "application/json";
 
     /// <summary>Ties go to the first: the order is our preference.</summary>
-    static readonly string[] Offered = [GraphQLResponseJson, Json];
+    private static readonly string[] Offered = [GraphQLResponseJson, Json];
 
     /// <summary>The response type to use, or null when Accept rules out both (406).</summary>
     public static string? Negotiate(StringValues accept)
@@ -42,9 +42,9 @@ public static class ResponseMediaType
         && ranges.Any(range => range.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase) && (range.Quality ?? 1) > 0);
 
     /// <summary>RFC 9110 §12.5.1: the most specific range that matches decides the quality (exact, then type/*, then */*).</summary>
-    static double QualityOf(string offered, IList<MediaTypeHeaderValue> ranges)
+    private static double QualityOf(string offered, IList<MediaTypeHeaderValue> ranges)
     {
-        var type = offered[..offered.IndexOf('/')];
+        var type = offered[..offered.IndexOf('/', StringComparison.Ordinal)];
         MediaTypeHeaderValue? match = null;
         var matchSpecificity = -1;
         foreach (var range in ranges)

@@ -15,8 +15,8 @@ public sealed class BananaCakePop(IReadOnlyList<string> packageFolders)
     public const string PackageName = "@chillicream/bananacakepop-graphql-ide";
     public const string ConfigFile = "bcp-config.json";
 
-    static readonly FileExtensionContentTypeProvider ContentTypes = new();
-    PhysicalFileProvider? _files;
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+    private PhysicalFileProvider? _files;
 
     /// <summary>
     /// Where the package may be: under the content root (dotnet run, tests), in the repository checkout, or beside
@@ -73,7 +73,7 @@ public sealed class BananaCakePop(IReadOnlyList<string> packageFolders)
         await SendAsync(http, info);
     }
 
-    PhysicalFileProvider? Files()
+    private PhysicalFileProvider? Files()
     {
         if (_files is not null) return _files;
         // Looked up again on each request until found, so `npm ci` into a running service needs no restart.
@@ -81,7 +81,7 @@ public sealed class BananaCakePop(IReadOnlyList<string> packageFolders)
         return folder is null ? null : _files = new PhysicalFileProvider(folder);
     }
 
-    static Task SendAsync(HttpContext http, IFileInfo file)
+    private static Task SendAsync(HttpContext http, IFileInfo file)
     {
         if (!ContentTypes.TryGetContentType(file.Name, out var contentType))
             contentType = "application/octet-stream";

@@ -62,12 +62,12 @@ public sealed record ClientMessage(string Type, string? Id, JsonElement Payload)
         }
     }
 
-    static string RequireId(JsonElement root, string type) =>
+    private static string RequireId(JsonElement root, string type) =>
         root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 } value
             ? value
             : throw new ProtocolViolationException($"Invalid message received: '{type}' needs a non-empty string 'id'");
 
-    static void CheckSubscribePayload(JsonElement payload)
+    private static void CheckSubscribePayload(JsonElement payload)
     {
         if (payload.ValueKind != JsonValueKind.Object)
             throw new ProtocolViolationException("Invalid message received: 'subscribe' needs an object 'payload'");

@@ -10,7 +10,7 @@ namespace WorkflowGraph.Api.WebSockets;
 /// </summary>
 public static class ConnectionAuthorization
 {
-    const string Name = "Authorization";
+    private const string Name = "Authorization";
 
     /// <returns>The value; empty when the payload has none (the authenticator refuses that as missing), and more than
     /// one value when names differing only in case repeat it (refused too).</returns>
@@ -28,7 +28,7 @@ public static class ConnectionAuthorization
     }
 
     /// <summary>A value that is not a string counts as an empty one.</summary>
-    static StringValues Values(JsonElement element, string name)
+    private static StringValues Values(JsonElement element, string name)
     {
         var values = StringValues.Empty;
         foreach (var property in element.EnumerateObject())

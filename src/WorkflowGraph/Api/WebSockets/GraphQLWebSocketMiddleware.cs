@@ -9,7 +9,7 @@ namespace WorkflowGraph.Api.WebSockets;
 /// that does not offer the subprotocol is accepted and closed with 4406, as graphql-ws's own server does, so it learns
 /// why.
 /// </summary>
-sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWsServices services)
+internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWsServices services)
 {
     public async Task InvokeAsync(HttpContext http)
     {
@@ -31,7 +31,7 @@ sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWsServices 
         logger.LogDebug("WebSocket {Connection} opened from {Remote}", http.TraceIdentifier, http.Connection.RemoteIpAddress);
         if (!offered)
         {
-            await RefuseAsync(socket, GraphQLWsProtocol.SubProtocol);
+            await RefuseAsync(socket);
             logger.LogInformation("WebSocket {Connection} refused: no {Protocol} subprotocol", http.TraceIdentifier, GraphQLWsProtocol.SubProtocol);
             return;
         }
@@ -39,7 +39,7 @@ sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWsServices 
         logger.LogInformation("WebSocket {Connection} {Ending}", http.TraceIdentifier, ending);
     }
 
-    static async Task RefuseAsync(WebSocket socket, string protocol)
+    private static async Task RefuseAsync(WebSocket socket)
     {
         var reason = CloseReason.SubprotocolNotAcceptable;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));

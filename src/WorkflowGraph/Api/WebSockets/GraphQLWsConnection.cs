@@ -5,7 +5,6 @@ using System.Security.Claims;
 using System.Text;
 using GraphQL;
 using GraphQL.Transport;
-using WorkflowGraph.Auth;
 using WorkflowGraph.Querying;
 using static WorkflowGraph.Api.WebSockets.GraphQLWsProtocol;
 
@@ -17,21 +16,21 @@ namespace WorkflowGraph.Api.WebSockets;
 /// (protocol violation, expired token, slow consumer, shutdown). Two loops run: one receives and dispatches, one
 /// sends what <see cref="SendQueue"/> holds.
 /// </summary>
-sealed class GraphQLWsConnection
+internal sealed class GraphQLWsConnection
 {
     /// <summary>How long a closing handshake (or the send in progress before it) may take before the socket is dropped.</summary>
-    static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
-    const int ReceiveChunkBytes = 16 * 1024;
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+    private const int ReceiveChunkBytes = 16 * 1024;
 
-    readonly WebSocket _socket;
-    readonly HttpContext _http;
-    readonly SendQueue _queue;
-    readonly ConcurrentDictionary<string, GraphQLWsOperation> _operations = new(StringComparer.Ordinal);
-    readonly CancellationTokenSource _lifetime = new();
-    readonly TaskCompletionSource<CloseReason> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    volatile bool _closing;
-    bool _initReceived;
-    bool _acknowledged;
+    private readonly WebSocket _socket;
+    private readonly HttpContext _http;
+    private readonly SendQueue _queue;
+    private readonly ConcurrentDictionary<string, GraphQLWsOperation> _operations = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly TaskCompletionSource<CloseReason> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _closing;
+    private bool _initReceived;
+    private bool _acknowledged;
 
     public GraphQLWsConnection(WebSocket socket, HttpContext http, GraphQLWsServices services)
     {
@@ -41,7 +40,7 @@ sealed class GraphQLWsConnection
 
     public GraphQLWsServices Services { get; }
 
-    QueryLimits Limits => Services.Limits;
+    private QueryLimits Limits => Services.Limits;
 
     /// <returns>How the connection ended: the server's close reason, or the client's close status.</returns>
     public async Task<string> RunAsync()
@@ -97,7 +96,7 @@ sealed class GraphQLWsConnection
     /// <summary>The operation has ended: its id may be used again.</summary>
     public void Forget(GraphQLWsOperation operation) => _operations.TryRemove(new(operation.Id, operation));
 
-    async Task ReceiveAllAsync()
+    private async Task ReceiveAllAsync()
     {
         var chunk = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
         var message = new ArrayBufferWriter<byte>(ReceiveChunkBytes);
@@ -142,7 +141,7 @@ sealed class GraphQLWsConnection
         }
     }
 
-    async Task HandleAsync(ReadOnlyMemory<byte> utf8)
+    private async Task HandleAsync(ReadOnlyMemory<byte> utf8)
     {
         ClientMessage message;
         try
@@ -174,7 +173,7 @@ sealed class GraphQLWsConnection
         }
     }
 
-    async Task InitialiseAsync(ClientMessage message)
+    private async Task InitialiseAsync(ClientMessage message)
     {
         if (_initReceived)
         {
@@ -207,7 +206,7 @@ sealed class GraphQLWsConnection
             _ = CloseWhenExpiredAsync(at);
     }
 
-    void Start(ClientMessage message)
+    private void Start(ClientMessage message)
     {
         if (!_acknowledged)
         {
@@ -256,13 +255,13 @@ sealed class GraphQLWsConnection
         _ = operation.RunAsync(request);
     }
 
-    void StopOperations()
+    private void StopOperations()
     {
         foreach (var operation in _operations.Values)
             operation.Stop();
     }
 
-    async Task CloseUnlessInitialisedAsync()
+    private async Task CloseUnlessInitialisedAsync()
     {
         try
         {
@@ -276,7 +275,7 @@ sealed class GraphQLWsConnection
     }
 
     /// <summary>The protocol's <c>ping</c> every <see cref="QueryLimits.KeepAliveSeconds"/>; the client answers <c>pong</c>.</summary>
-    async Task PingAsync()
+    private async Task PingAsync()
     {
         if (Limits.KeepAliveSeconds <= 0)
             return;
@@ -292,7 +291,7 @@ sealed class GraphQLWsConnection
     }
 
     /// <summary>A connection lives no longer than its token; the client reconnects with a fresh one (and resumes from its cursor).</summary>
-    async Task CloseWhenExpiredAsync(DateTimeOffset expires)
+    private async Task CloseWhenExpiredAsync(DateTimeOffset expires)
     {
         var wait = expires - DateTimeOffset.UtcNow;
         if (wait > MaxDelay)
@@ -307,13 +306,13 @@ sealed class GraphQLWsConnection
         }
     }
 
-    static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <summary>The token's <c>exp</c> (seconds since the epoch), which the validator already required.</summary>
-    static DateTimeOffset? ExpiryOf(ClaimsPrincipal principal) =>
+    private static DateTimeOffset? ExpiryOf(ClaimsPrincipal principal) =>
         long.TryParse(principal.FindFirst("exp")?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
 
-    async Task CloseAsync(CloseReason reason, Task sending, Task receiving)
+    private async Task CloseAsync(CloseReason reason, Task sending, Task receiving)
     {
         // what was queued is dropped; the message being sent (to a client that may not read) gets CloseTimeout
         if (!await CompletesWithinAsync(sending))
@@ -324,7 +323,7 @@ sealed class GraphQLWsConnection
         await CompletesWithinAsync(receiving);
     }
 
-    static async Task<bool> CompletesWithinAsync(Task task)
+    private static async Task<bool> CompletesWithinAsync(Task task)
     {
         try
         {
@@ -341,7 +340,7 @@ sealed class GraphQLWsConnection
         }
     }
 
-    static async Task<bool> WithinAsync(Func<CancellationToken, Task> action)
+    private static async Task<bool> WithinAsync(Func<CancellationToken, Task> action)
     {
         using var timeout = new CancellationTokenSource(CloseTimeout);
         try

@@ -11,16 +11,16 @@ namespace WorkflowGraph.Api.WebSockets;
 /// answers <c>error</c>. It runs in a DI scope of its own (its database session and tenant), released when the
 /// operation ends, the client completes it, or the connection closes; after <see cref="Stop"/> nothing more is sent.
 /// </summary>
-sealed class GraphQLWsOperation(string id, GraphQLWsConnection connection) : IObserver<ExecutionResult>
+internal sealed class GraphQLWsOperation(string id, GraphQLWsConnection connection) : IObserver<ExecutionResult>
 {
-    readonly CancellationTokenSource _cancellation = new();
+    private readonly CancellationTokenSource _cancellation = new();
     // OnNext calls come one at a time, in order; the lock orders them against Stop and the end of the stream
-    readonly Lock _gate = new();
-    bool _ended;
+    private readonly Lock _gate = new();
+    private bool _ended;
     // while the request executes, the scope is in use and only RunAsync may dispose it
-    bool _executing = true;
-    IDisposable? _subscription;
-    AsyncServiceScope? _scope;
+    private bool _executing = true;
+    private IDisposable? _subscription;
+    private AsyncServiceScope? _scope;
 
     public string Id => id;
 
@@ -85,7 +85,7 @@ sealed class GraphQLWsOperation(string id, GraphQLWsConnection connection) : IOb
     public void Stop() => Release(null);
 
     /// <summary>A query's or mutation's one result.</summary>
-    void Answer(ExecutionResult result)
+    private void Answer(ExecutionResult result)
     {
         lock (_gate)
         {
@@ -96,7 +96,7 @@ sealed class GraphQLWsOperation(string id, GraphQLWsConnection connection) : IOb
         End(new OperationMessage { Id = id, Type = Complete });
     }
 
-    void Attach(IDisposable subscription)
+    private void Attach(IDisposable subscription)
     {
         lock (_gate)
         {
@@ -110,12 +110,12 @@ sealed class GraphQLWsOperation(string id, GraphQLWsConnection connection) : IOb
         subscription.Dispose();
     }
 
-    OperationMessage ErrorMessage(ExecutionError error) => new() { Id = id, Type = Error, Payload = new[] { error } };
+    private OperationMessage ErrorMessage(ExecutionError error) => new() { Id = id, Type = Error, Payload = new[] { error } };
 
     /// <summary>The server's end of the operation: its last message, unless the client or the connection ended it first.</summary>
-    void End(OperationMessage last) => Release(last);
+    private void End(OperationMessage last) => Release(last);
 
-    void Release(OperationMessage? last)
+    private void Release(OperationMessage? last)
     {
         IDisposable? subscription;
         AsyncServiceScope? scope;
@@ -139,7 +139,7 @@ sealed class GraphQLWsOperation(string id, GraphQLWsConnection connection) : IOb
             _ = Task.Run(() => DisposeAsync(subscription, scope));
     }
 
-    async Task DisposeAsync(IDisposable? subscription, AsyncServiceScope? scope)
+    private async Task DisposeAsync(IDisposable? subscription, AsyncServiceScope? scope)
     {
         try
         {

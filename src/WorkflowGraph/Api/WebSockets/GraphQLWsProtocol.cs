@@ -40,7 +40,7 @@ public readonly record struct CloseReason(int Code, string Description)
     public const int InternalServerErrorCode = 4500;
 
     /// <summary>RFC 6455 allows 123 bytes of UTF-8 in a close frame's reason.</summary>
-    const int MaxDescriptionBytes = 123;
+    private const int MaxDescriptionBytes = 123;
 
     public static CloseReason GoingAway { get; } = new(GoingAwayCode, "Server shutting down");
     public static CloseReason MessageTooBig { get; } = new(MessageTooBigCode, "Message too big");
@@ -56,7 +56,7 @@ public readonly record struct CloseReason(int Code, string Description)
     public static CloseReason Forbidden(string why) => new(ForbiddenCode, Limit("Forbidden: " + why));
     public static CloseReason SubscriberAlreadyExists(string id) => new(SubscriberAlreadyExistsCode, Limit($"Subscriber for {id} already exists"));
 
-    static string Limit(string description)
+    private static string Limit(string description)
     {
         if (Encoding.UTF8.GetByteCount(description) <= MaxDescriptionBytes)
             return description;

@@ -5,7 +5,7 @@ using WorkflowGraph.Querying;
 namespace WorkflowGraph.Api.WebSockets;
 
 /// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
-sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
+internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
     TokenAuthenticator authenticator, QueryLimits limits, IHostApplicationLifetime lifetime, ILogger<GraphQLWsConnection> logger)
 {
     public GraphQLExecution Execution => execution;

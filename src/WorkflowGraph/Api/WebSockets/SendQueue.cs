@@ -11,7 +11,7 @@ namespace WorkflowGraph.Api.WebSockets;
 /// </summary>
 public sealed class SendQueue(int capacity)
 {
-    readonly Channel<byte[]> _messages = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Math.Max(1, capacity))
+    private readonly Channel<byte[]> _messages = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Math.Max(1, capacity))
     {
         FullMode = BoundedChannelFullMode.Wait,
         SingleWriter = false,
