@@ -6,10 +6,10 @@ using GraphQL.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using WorkflowGraph.Api;
-using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Development;
+using WorkflowGraph.Execution;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Bench;
 
@@ -80,7 +80,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     public static NpgsqlBatch TenantBatch(NpgsqlConnection conn, NpgsqlTransaction tx, Guid? user)
     {
         var batch = new NpgsqlBatch(conn, tx);
-        foreach (var command in TenantSession.TenantCommands(Org, user, ("statement_timeout", "30s"), ("TimeZone", "UTC")))
+        foreach (var command in TenantTransaction.Commands(Org, user, ("statement_timeout", "30s"), ("TimeZone", "UTC")))
             batch.BatchCommands.Add(command);
         return batch;
     }
@@ -139,7 +139,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         var configuration = new ConfigurationBuilder().Build();
         services.AddLogging();
         services.AddSingleton<IConfiguration>(configuration);
-        services.AddGraphQLApi(configuration);
+        services.AddGraphQLApi(configuration, Features.All);
         services.AddSingleton(NpgsqlDataSource.Create(ownerConnection));
         services.AddSingleton<IStatementObserver>(capture);
         services.AddScoped(_ => new RequestTenant(Org, Viewer, TenantRole.Viewer));

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using WorkflowGraph.Bench;
 using WorkflowGraph.Bench.Scenarios;
-using WorkflowGraph.Hosting;
+using WorkflowGraph.Development;
 
 // The benchmark: a production-shaped data set, the service under load at N clients, next to the same SQL sent
 // directly through Npgsql and next to PostGraphile serving the same database under the same row level security.

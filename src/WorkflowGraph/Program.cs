@@ -1,16 +1,19 @@
-using WorkflowGraph.Api;
-using WorkflowGraph.Api.Http;
-using WorkflowGraph.Api.WebSockets;
+using WorkflowGraph;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
+using WorkflowGraph.Execution;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
+using WorkflowGraph.Subscriptions;
+using WorkflowGraph.Transport.Http;
+using WorkflowGraph.Transport.WebSockets;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseLocalDefault(builder.Configuration);
 builder.Services.AddWorkflowGraphAuth();
 builder.Services.AddWorkflowGraphDatabase();
-builder.Services.AddGraphQLApi(builder.Configuration);
+builder.Services.AddGraphQLApi(builder.Configuration, Features.All);
+builder.Services.AddLiveSubscriptions(builder.Configuration);
 builder.Services.AddGraphQLHttp();
 builder.Services.AddGraphQLWebSockets();
 

@@ -5,8 +5,8 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Npgsql;
-using WorkflowGraph.Auth;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Development;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Bench.Scenarios;
 

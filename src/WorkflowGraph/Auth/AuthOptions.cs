@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WorkflowGraph.Development;
 
 namespace WorkflowGraph.Auth;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.Tokens;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Auth;
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
+using WorkflowGraph.Development;
 
 namespace WorkflowGraph.Auth;
 

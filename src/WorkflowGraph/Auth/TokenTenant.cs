@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Auth;
 
@@ -13,14 +13,11 @@ public static class TokenTenant
     public const string OrgClaim = "org_id";
     public const string RoleClaim = "role";
 
-    /// <summary>What a request runs as before (or without) a token: no organisation, so RLS returns no rows.</summary>
-    public static readonly RequestTenant Nobody = new(null, null, TenantRole.None);
-
     /// <returns>True with the tenant when <c>sub</c> and <c>org_id</c> are UUIDs and <c>role</c> a known role,
     /// each exactly once; otherwise false with what is wrong.</returns>
     public static bool TryFrom(ClaimsPrincipal principal, out RequestTenant tenant, out string problem)
     {
-        tenant = Nobody;
+        tenant = RequestTenant.Nobody;
         if (!TryGetSingle(principal, OrgClaim, out var org, out problem) || !TryGetSingle(principal, UserClaim, out var user, out problem)
             || !TryGetSingle(principal, RoleClaim, out var roleName, out problem))
             return false;
@@ -50,9 +47,6 @@ public static class TokenTenant
         "admin" => TenantRole.Admin,
         _ => null,
     };
-
-    /// <summary>The tenant the HTTP transport authenticated for this request (<see cref="Nobody"/> when it did not).</summary>
-    public static RequestTenant Of(HttpContext? http) => http?.Features.Get<RequestTenant>() ?? Nobody;
 
     private static bool TryGetSingle(ClaimsPrincipal principal, string type, out string value, out string problem)
     {

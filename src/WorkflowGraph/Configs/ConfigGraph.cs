@@ -1,5 +1,7 @@
 using NpgsqlTypes;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.SchemaBinding;
 
 namespace WorkflowGraph.Configs;
 

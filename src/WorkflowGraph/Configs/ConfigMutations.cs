@@ -1,5 +1,7 @@
 using NpgsqlTypes;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Mutations;
+using WorkflowGraph.SchemaBinding;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Configs;
 

@@ -1,4 +1,4 @@
-using WorkflowGraph.Hosting;
+using WorkflowGraph.Development;
 
 namespace WorkflowGraph.Database;
 

@@ -1,3 +1,5 @@
+using WorkflowGraph.Database.Migrations;
+using WorkflowGraph.Development;
 namespace WorkflowGraph.Database;
 
 /// <summary>

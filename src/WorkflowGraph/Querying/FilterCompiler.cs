@@ -1,5 +1,6 @@
 using System.Collections;
 using NpgsqlTypes;
+using WorkflowGraph.Querying.Model;
 
 namespace WorkflowGraph.Querying;
 

@@ -1,3 +1,5 @@
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Selection;
 namespace WorkflowGraph.Querying;
 
 /// <summary>

@@ -1,5 +1,8 @@
 using GraphQL;
 using Npgsql;
+using WorkflowGraph.Database;
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Selection;
 
 namespace WorkflowGraph.Querying;
 

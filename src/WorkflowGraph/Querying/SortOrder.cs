@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using WorkflowGraph.Querying.Model;
 
 namespace WorkflowGraph.Querying;
 

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using WorkflowGraph.Querying.Model;
 
 namespace WorkflowGraph.Querying;
 

@@ -2,6 +2,9 @@ using Npgsql;
 using NpgsqlTypes;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Selection;
+using WorkflowGraph.SchemaBinding;
 
 namespace WorkflowGraph.Subscriptions;
 
@@ -79,7 +82,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"));
         // the read's plan depends on the position's values (a few recent transactions, or a backlog): always plan it
         // for them, also once the statement is prepared
-        foreach (var command in TenantSession.TenantCommands(orgId, null, ("TimeZone", "UTC"), ("plan_cache_mode", "force_custom_plan")))
+        foreach (var command in TenantTransaction.Commands(orgId, null, ("TimeZone", "UTC"), ("plan_cache_mode", "force_custom_plan")))
             batch.BatchCommands.Add(command);
         var read = new NpgsqlBatchCommand(statement);
         read.Parameters.AddRange(sql.Parameters.ToArray());

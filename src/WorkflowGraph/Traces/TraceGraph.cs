@@ -1,5 +1,6 @@
 using NpgsqlTypes;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.SchemaBinding;
 
 namespace WorkflowGraph.Traces;
 

@@ -1,6 +1,9 @@
 using GraphQL;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Selection;
+using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Subscriptions;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Traces;
 

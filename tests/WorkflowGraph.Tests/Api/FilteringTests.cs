@@ -1,5 +1,4 @@
 using WorkflowGraph.Tests.Database;
-
 namespace WorkflowGraph.Tests.Api;
 
 /// <summary>

@@ -3,8 +3,8 @@ using GraphQLParser;
 using GraphQLParser.AST;
 using GraphQLParser.Visitors;
 using Snapshooter.Xunit;
-using WorkflowGraph.Api;
 using WorkflowGraph.Querying;
+using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Tests.Database;
 using WorkflowGraph.Tests.Infrastructure;
 
@@ -14,9 +14,9 @@ public sealed class SchemaTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
 {
     private static GraphQL.Types.ISchema Build(string sdl, Action<GraphModel>? change = null)
     {
-        var model = WorkflowSchema.CreateModel(new QueryLimits());
+        var model = GraphModel.Build(new QueryLimits(), Features.All);
         change?.Invoke(model);
-        return WorkflowSchema.Create(model, sdl);
+        return SchemaBinder.Bind(model, sdl);
     }
 
     [Fact]
@@ -57,8 +57,8 @@ public sealed class SchemaTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
     [Fact]
     public async Task Every_mapped_field_reads_a_column_that_exists()
     {
-        var model = WorkflowSchema.CreateModel(new QueryLimits());
-        WorkflowSchema.Create(model, SchemaDocument.Text);
+        var model = GraphModel.Build(new QueryLimits(), Features.All);
+        SchemaBinder.Bind(model, SchemaDocument.Text);
         await using var conn = await db.DataSource.OpenConnectionAsync();
         foreach (var map in model.Catalog.Maps)
         {

@@ -1,5 +1,4 @@
 using WorkflowGraph.Tests.Database;
-
 namespace WorkflowGraph.Tests.Api;
 
 /// <summary>The same operation for two organisations returns only each one's rows, views included.</summary>

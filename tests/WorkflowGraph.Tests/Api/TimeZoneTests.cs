@@ -1,5 +1,4 @@
 using WorkflowGraph.Tests.Database;
-
 namespace WorkflowGraph.Tests.Api;
 
 /// <summary>Timestamps come out in UTC whatever TimeZone the server or database is set to.</summary>

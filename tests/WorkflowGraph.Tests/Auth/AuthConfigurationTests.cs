@@ -12,7 +12,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using WorkflowGraph.Auth;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Development;
+using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Http;
 
 namespace WorkflowGraph.Tests.Auth;

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.IdentityModel.Tokens;
-using WorkflowGraph.Auth;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Development;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Tests.Auth;
 

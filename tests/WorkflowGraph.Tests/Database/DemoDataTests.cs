@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using WorkflowGraph.Database;
+using WorkflowGraph.Development;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;

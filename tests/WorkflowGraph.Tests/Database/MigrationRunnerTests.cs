@@ -1,5 +1,5 @@
 using Npgsql;
-using WorkflowGraph.Database;
+using WorkflowGraph.Database.Migrations;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;

@@ -1,6 +1,6 @@
 using Npgsql;
-using WorkflowGraph.Database;
-using WorkflowGraph.Hosting;
+using WorkflowGraph.Database.Migrations;
+using WorkflowGraph.Development;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;

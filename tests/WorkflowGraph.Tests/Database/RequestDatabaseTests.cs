@@ -1,5 +1,7 @@
 using Npgsql;
+using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;

@@ -53,7 +53,7 @@ internal static class Sql
     public static async Task BecomeTenantAsync(this NpgsqlConnection conn, Guid? orgId, Guid? userId = null)
     {
         await using var batch = new NpgsqlBatch(conn);
-        foreach (var command in WorkflowGraph.Database.TenantSession.TenantCommands(orgId, userId))
+        foreach (var command in WorkflowGraph.Database.TenantTransaction.Commands(orgId, userId))
             batch.BatchCommands.Add(command);
         await batch.ExecuteNonQueryAsync();
     }

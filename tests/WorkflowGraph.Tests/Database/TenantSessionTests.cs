@@ -1,6 +1,6 @@
 using Npgsql;
 using WorkflowGraph.Database;
-using WorkflowGraph.Hosting;
+using WorkflowGraph.Development;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;
@@ -19,7 +19,7 @@ public sealed class TenantSessionTests(DatabaseFixture db) : IClassFixture<Datab
                 "SELECT current_user::text, app_current_org_id(), app_current_user_id()");
             await using var reader = await command.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync());
-            Assert.Equal(TenantSession.AppRole, reader.GetString(0));
+            Assert.Equal(TenantTransaction.AppRole, reader.GetString(0));
             Assert.Equal(org, reader.GetGuid(1));
             Assert.Equal(user, reader.GetGuid(2));
         }

@@ -1,5 +1,4 @@
 using WorkflowGraph.Tests.Infrastructure;
-
 namespace WorkflowGraph.Tests.Database;
 
 /// <summary>

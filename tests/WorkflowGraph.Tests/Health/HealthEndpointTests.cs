@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
-using WorkflowGraph.Database;
+using WorkflowGraph.Database.Migrations;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using Npgsql;
-using WorkflowGraph.Hosting;
+using WorkflowGraph.Development;
 
 namespace WorkflowGraph.Tests.Hosting;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
-using WorkflowGraph.Auth;
+using WorkflowGraph.Development;
 using WorkflowGraph.Tests.Database;
 using Xunit.Abstractions;
 

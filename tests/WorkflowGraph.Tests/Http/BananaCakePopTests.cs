@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using WorkflowGraph.Api.Ide;
+using WorkflowGraph.Transport.Ide;
 
 namespace WorkflowGraph.Tests.Http;
 
@@ -79,7 +79,7 @@ public sealed partial class BananaCakePopTests(GraphQLApp app) : IClassFixture<G
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("not installed", html);
         Assert.Contains(".ci/setup.sh", html);
-        Assert.Contains("npm ci --prefix src/WorkflowGraph/Api/Ide", html);
+        Assert.Contains("npm ci --prefix src/WorkflowGraph/Transport/Ide", html);
     }
 
     [GeneratedRegex("""src="(?<src>static/js/main\.[^"]+\.js)""")]

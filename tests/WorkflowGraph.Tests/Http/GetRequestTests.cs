@@ -1,5 +1,5 @@
 using System.Net;
-using WorkflowGraph.Api;
+using WorkflowGraph.SchemaBinding;
 
 namespace WorkflowGraph.Tests.Http;
 

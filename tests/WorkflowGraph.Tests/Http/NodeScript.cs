@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using WorkflowGraph.Hosting;
+using WorkflowGraph.Development;
 
 namespace WorkflowGraph.Tests.Http;
 

@@ -1,5 +1,4 @@
 using Npgsql;
-using WorkflowGraph.Database;
 
 namespace WorkflowGraph.Tests.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
-using WorkflowGraph.Database;
-using WorkflowGraph.Hosting;
+using WorkflowGraph.Database.Migrations;
+using WorkflowGraph.Development;
 
 namespace WorkflowGraph.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
 

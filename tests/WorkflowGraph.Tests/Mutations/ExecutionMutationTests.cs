@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
 

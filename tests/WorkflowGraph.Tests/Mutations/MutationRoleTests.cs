@@ -1,4 +1,4 @@
-using WorkflowGraph.Querying;
+using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 
 namespace WorkflowGraph.Tests.Mutations;

@@ -239,7 +239,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
 
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
             $"mutation {{ startWorkflowStep(input: {{ traceId: {traceId}, nodeId: {world.NodeIds[0]}, stepNumber: 1, inputData: {{ input: 1 }} }}) {{ step {{ id }} errors {{ __typename }} }} }}",
-            WorkflowGraph.Querying.TenantRole.Operator);
+            WorkflowGraph.Tenancy.TenantRole.Operator);
         var stepId = result.GetProperty("data").GetProperty("startWorkflowStep").GetProperty("step").GetProperty("id").GetInt64();
         var e = Event(await subscription.NextAsync());
         Assert.Equal("step_started", e.GetProperty("eventType").GetString());
@@ -299,7 +299,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var traceId = await WithConnection(c => world.StartRunAsync(c));
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
             $"mutation {{ startWorkflowStep(input: {{ traceId: {traceId}, nodeId: {world.NodeIds[0]}, stepNumber: 1 }}) " +
-            "{ step { id events { id eventType cursor } } errors { __typename } } }", WorkflowGraph.Querying.TenantRole.Operator);
+            "{ step { id events { id eventType cursor } } errors { __typename } } }", WorkflowGraph.Tenancy.TenantRole.Operator);
         var started = result.GetProperty("data").GetProperty("startWorkflowStep").GetProperty("step").GetProperty("events")[0];
         Assert.Equal("step_started", started.GetProperty("eventType").GetString());
 

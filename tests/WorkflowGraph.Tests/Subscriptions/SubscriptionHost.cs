@@ -5,9 +5,9 @@ using GraphQL.Transport;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using WorkflowGraph.Api;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Execution;
 using WorkflowGraph.Subscriptions;
+using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 

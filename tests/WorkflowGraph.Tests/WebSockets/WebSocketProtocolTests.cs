@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
-using WorkflowGraph.Auth;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Development;
+using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Auth;
 

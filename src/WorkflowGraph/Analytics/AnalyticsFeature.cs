@@ -1,0 +1,67 @@
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.SchemaBinding;
+
+namespace WorkflowGraph.Analytics;
+
+/// <summary>The six analytics views, each a connection like any table (filter, sort, page).</summary>
+public sealed class AnalyticsFeature : IGraphFeature
+{
+    public void Register(GraphModel model)
+    {
+        var activeConfig = new EntityMap
+        {
+            TypeName = "ActiveWorkflowConfig",
+            Relation = "v_active_workflow_configs",
+            Key = ["id"],
+            DefaultOrder = [new("created_at", Descending: true)],
+            Relations = [new("workflow", "Workflow", RelationKind.Optional, [("workflow_id", "id")])],
+        };
+        var summary = new EntityMap
+        {
+            TypeName = "ExecutionSummary",
+            Relation = "v_workflow_execution_summary",
+            Key = ["trace_id"],
+            DefaultOrder = [new("start_time", Descending: true)],
+            Relations = [new("trace", "WorkflowTrace", RelationKind.One, [("trace_id", "id")])],
+        };
+        var channelPerformance = new EntityMap
+        {
+            TypeName = "ChannelPerformance",
+            Relation = "v_workflow_channel_performance",
+            Key = ["workflow_id", "channel"],
+            DefaultOrder = [new("workflow_name", Descending: false)],
+            Relations = [new("workflow", "Workflow", RelationKind.One, [("workflow_id", "id")])],
+        };
+        var nodeStats = new EntityMap
+        {
+            TypeName = "NodeExecutionStats",
+            Relation = "v_node_execution_stats",
+            Key = ["node_id"],
+            DefaultOrder = [new("workflow_name", Descending: false)],
+            Relations = [new("node", "WorkflowNode", RelationKind.One, [("node_id", "id")])],
+        };
+        var timeline = new EntityMap
+        {
+            TypeName = "ExecutionTimelineEntry",
+            Relation = "v_workflow_execution_timeline",
+            Key = ["event_id"],
+            DefaultOrder = [new("event_id", Descending: false)],
+        };
+        var failedStep = new EntityMap
+        {
+            TypeName = "FailedStep",
+            Relation = "v_failed_steps_analysis",
+            Key = ["step_id"],
+            DefaultOrder = [new("step_id", Descending: true)],
+            Relations = [new("step", "WorkflowStep", RelationKind.One, [("step_id", "id")])],
+        };
+
+        model.Entities(activeConfig, summary, channelPerformance, nodeStats, timeline, failedStep)
+            .Connection("activeWorkflowConfigs", activeConfig)
+            .Connection("executionSummaries", summary)
+            .Connection("channelPerformance", channelPerformance)
+            .Connection("nodeExecutionStats", nodeStats)
+            .Connection("executionTimeline", timeline)
+            .Connection("failedSteps", failedStep);
+    }
+}

@@ -1,0 +1,127 @@
+using Npgsql;
+using WorkflowGraph.Querying;
+using WorkflowGraph.Tenancy;
+
+namespace WorkflowGraph.Database;
+
+/// <summary>
+/// The database side of one GraphQL request: one connection, one transaction as <c>workflowgraph_app</c> with the
+/// tenant set transaction-locally, begun in the same round trip as the first statement. Root fields resolve in
+/// parallel, so statements take turns on the connection.
+/// </summary>
+public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant tenant, QueryLimits limits,
+    IEnumerable<IStatementObserver> observers) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private NpgsqlConnection? _connection;
+    private NpgsqlTransaction? _transaction;
+    private bool _savepointOpen;
+
+    public RequestTenant Tenant => tenant;
+
+    /// <summary>Runs one statement and reads its rows. With <paramref name="isolate"/>, a failure (e.g. an error raised by
+    /// a SQL function) leaves the request's transaction usable for the other root fields.</summary>
+    public Task<T> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters,
+        Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool isolate = false) =>
+        QueryAsync([new Statement(sql, parameters)], read, cancellationToken, isolate);
+
+    /// <summary>
+    /// Runs statements in one round trip (each sees what the previous ones wrote) and reads their rows; the reader
+    /// starts at the first statement's rows. With <paramref name="isolate"/> they succeed or fail together inside
+    /// a savepoint: any failure — in PostgreSQL or while reading the rows — rolls back to it, so nothing is half
+    /// written and the transaction stays usable. The savepoint of a success is released with the next round trip
+    /// (or by the commit), never before its rows were read.
+    /// </summary>
+    public async Task<T> QueryAsync<T>(IReadOnlyList<Statement> statements,
+        Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool isolate = false)
+    {
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            await using var batch = await BeginBatchAsync(cancellationToken);
+            // the first batch starts with the tenant setup, whose SELECT returns one row set to skip
+            var setupResults = batch.BatchCommands.Count > 0 ? 1 : 0;
+            if (_savepointOpen)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("RELEASE SAVEPOINT field"));
+                _savepointOpen = false;
+            }
+            if (isolate)
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT field"));
+            foreach (var statement in statements)
+            {
+                var command = new NpgsqlBatchCommand(statement.Sql);
+                foreach (var parameter in statement.Parameters)
+                    command.Parameters.Add(parameter);
+                batch.BatchCommands.Add(command);
+                foreach (var observer in observers)
+                    observer.OnStatement(statement.Sql, statement.Parameters);
+            }
+            try
+            {
+                T result;
+                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+                {
+                    for (var i = 0; i < setupResults; i++)
+                        await reader.NextResultAsync(cancellationToken);
+                    result = await read(reader, cancellationToken);
+                }
+                _savepointOpen = isolate;
+                return result;
+            }
+            catch (Exception) when (isolate)
+            {
+                await RollBackToSavepointAsync();
+                throw;
+            }
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    private async Task RollBackToSavepointAsync()
+    {
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK TO SAVEPOINT field; RELEASE SAVEPOINT field", _connection, _transaction);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // the batch failed before its savepoint existed (or the connection broke): the transaction is lost
+            // anyway, and the original error is the one worth reporting
+        }
+    }
+
+    private async Task<NpgsqlBatch> BeginBatchAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is not null)
+            return new NpgsqlBatch(_connection, _transaction);
+        _connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        _transaction = await _connection.BeginTransactionAsync(cancellationToken);
+        var batch = new NpgsqlBatch(_connection, _transaction);
+        // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
+        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId,
+                     ("statement_timeout", $"{limits.ExecutionTimeoutSeconds}s"), ("TimeZone", "UTC")))
+            batch.BatchCommands.Add(command);
+        return batch;
+    }
+
+    /// <summary>Commits what the request wrote; a request that only read may simply be disposed.</summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        if (_transaction is not null)
+            await _transaction.CommitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_transaction is not null)
+            await _transaction.DisposeAsync();
+        if (_connection is not null)
+            await _connection.DisposeAsync();
+        _turn.Dispose();
+    }
+}

@@ -1,0 +1,110 @@
+using GraphQL;
+using GraphQL.Execution;
+using GraphQL.Resolvers;
+using GraphQL.Types;
+using GraphQLParser.AST;
+using WorkflowGraph.Querying;
+
+namespace WorkflowGraph.Execution;
+
+/// <summary>
+/// Marks a resolver whose value is already the exact response JSON of its whole subtree: PostgreSQL built it for
+/// this selection (response keys, enum names, __typename, nested lists). Executing the subtree field by field
+/// would only copy it; the engine writes it as it is.
+/// </summary>
+public sealed class RawJsonResolver(IFieldResolver inner) : IFieldResolver
+{
+    public ValueTask<object?> ResolveAsync(IResolveFieldContext context) => inner.ResolveAsync(context);
+}
+
+/// <summary>A finished subtree: a JSON object, a list of them, or null.</summary>
+public sealed class RawJsonExecutionNode(ExecutionNode parent, IGraphType graphType, GraphQLField field, FieldType fieldDefinition, int? indexInParentNode)
+    : ExecutionNode(parent, graphType, field, fieldDefinition, indexInParentNode)
+{
+    public override object? ToValue() => Result switch
+    {
+        null => null,
+        RawJson json => json,
+        IReadOnlyList<RawJson> list => list,
+        _ => throw new InvalidOperationException($"{Name} resolved to {Result.GetType().Name}, not JSON"),
+    };
+}
+
+public sealed class RawJsonParallelExecutionStrategy : ParallelExecutionStrategy
+{
+    protected override ExecutionNode BuildExecutionNode(ExecutionNode parent, IGraphType graphType, GraphQLField field, FieldType fieldDefinition, int? indexInParentNode = null) =>
+        fieldDefinition.Resolver is RawJsonResolver
+            ? new RawJsonExecutionNode(parent, graphType, field, fieldDefinition, indexInParentNode)
+            : base.BuildExecutionNode(parent, graphType, field, fieldDefinition, indexInParentNode);
+}
+
+public sealed class RawJsonSerialExecutionStrategy : SerialExecutionStrategy
+{
+    protected override ExecutionNode BuildExecutionNode(ExecutionNode parent, IGraphType graphType, GraphQLField field, FieldType fieldDefinition, int? indexInParentNode = null) =>
+        fieldDefinition.Resolver is RawJsonResolver
+            ? new RawJsonExecutionNode(parent, graphType, field, fieldDefinition, indexInParentNode)
+            : base.BuildExecutionNode(parent, graphType, field, fieldDefinition, indexInParentNode);
+}
+
+/// <summary>
+/// Subscriptions whose stream already carries each event's finished JSON (built by the feed statement for this
+/// selection): every item becomes a result as it arrives, on the caller's thread and in order, without executing
+/// the selection again.
+/// </summary>
+public sealed class RawJsonSubscriptionExecutionStrategy : SubscriptionExecutionStrategy
+{
+    protected override async Task<IObservable<ExecutionResult>?> ResolveResponseStreamAsync(GraphQL.Execution.ExecutionContext context, ExecutionNode node)
+    {
+        IObservable<object?> source;
+        try
+        {
+            source = await node.FieldDefinition.StreamResolver!.ResolveAsync(new ReadonlyResolveFieldContext(node, context));
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception exception)
+        {
+            var error = exception as ExecutionError
+                        ?? await HandleExceptionAsync(context, node, exception, $"Could not subscribe to field '{node.Field.Name}'.");
+            error.Path = node.ResponsePath;
+            error.AddLocation(node.Field, context.Document);
+            context.Errors.Add(error);
+            return null;
+        }
+        var key = node.Name!;
+        return new ResultStream(source, value => new ExecutionResult
+        {
+            Executed = true,
+            Data = new Dictionary<string, object?> { [key] = value },
+        }, exception => new ExecutionResult
+        {
+            Executed = true,
+            // only the feed's own reasons reach the client; a database failure is logged where it happened
+            Errors = [new ExecutionError(exception is Subscriptions.SubscriptionEndedException ? exception.Message
+                : "The subscription ended unexpectedly; subscribe again with the last cursor received.") { Code = "SUBSCRIPTION_ENDED", Path = node.ResponsePath }],
+        });
+    }
+
+    private sealed class ResultStream(IObservable<object?> source, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
+        : IObservable<ExecutionResult>
+    {
+        public IDisposable Subscribe(IObserver<ExecutionResult> observer) => source.Subscribe(new Mapper(observer, next, error));
+    }
+
+    /// <summary>A stream error is the last result (with the error), then the stream completes.</summary>
+    private sealed class Mapper(IObserver<ExecutionResult> target, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
+        : IObserver<object?>
+    {
+        public void OnNext(object? value) => target.OnNext(next(value));
+
+        public void OnError(Exception exception)
+        {
+            target.OnNext(error(exception));
+            target.OnCompleted();
+        }
+
+        public void OnCompleted() => target.OnCompleted();
+    }
+}

@@ -1,0 +1,89 @@
+using GraphQL;
+using WorkflowGraph.Database;
+using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Mutations;
+using WorkflowGraph.Querying.Selection;
+
+namespace WorkflowGraph.SchemaBinding;
+
+/// <summary>Answers one root field; the request's database session is passed in.</summary>
+public delegate Task<object?> RootResolver(IResolveFieldContext context, RequestDatabase database);
+
+/// <summary>Starts one subscription field's stream (validated arguments in, an observable of finished JSON out).</summary>
+public delegate IObservable<object?> StreamResolver(IResolveFieldContext context);
+
+/// <summary>
+/// What the features contribute to the schema: their entity maps and their root fields. The SDL decides which
+/// fields exist; this model decides where each one comes from.
+/// </summary>
+public sealed class GraphModel
+{
+    public GraphModel(QueryLimits limits)
+    {
+        Limits = limits;
+        var projection = Projection = new Projection(limits);
+        Connections = new ConnectionQuery(projection, limits);
+        Rows = new RowQuery(projection);
+        Mutator = new MutationRunner(projection, limits);
+    }
+
+    /// <summary>A model with what <paramref name="features"/> register, in their order.</summary>
+    public static GraphModel Build(QueryLimits limits, IEnumerable<IGraphFeature> features)
+    {
+        var model = new GraphModel(limits);
+        foreach (var feature in features)
+            feature.Register(model);
+        return model;
+    }
+
+    public QueryLimits Limits { get; }
+    public Projection Projection { get; }
+    public EntityCatalog Catalog { get; } = new();
+    public ConnectionQuery Connections { get; }
+    public RowQuery Rows { get; }
+    public MutationRunner Mutator { get; }
+    public Dictionary<string, RootResolver> QueryFields { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, MutationSpec> MutationFields { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, StreamResolver> SubscriptionFields { get; } = new(StringComparer.Ordinal);
+
+    public GraphModel Subscription(string field, StreamResolver resolve)
+    {
+        SubscriptionFields.Add(field, resolve);
+        return this;
+    }
+
+    public GraphModel Mutation(MutationSpec spec)
+    {
+        MutationFields.Add(spec.Field, spec);
+        return this;
+    }
+
+    public GraphModel Entities(params EntityMap[] maps)
+    {
+        foreach (var map in maps)
+            Catalog.Add(map);
+        return this;
+    }
+
+    /// <summary>A cursor connection over all rows of <paramref name="map"/> the tenant may see.</summary>
+    public GraphModel Connection(string field, EntityMap map)
+    {
+        QueryFields.Add(field, async (context, database) => await Connections.ExecuteAsync(context, map, database));
+        return this;
+    }
+
+    /// <summary>One row by its key, or null (also for another organisation's row: RLS hides it).</summary>
+    public GraphModel ByKey(string field, EntityMap map, string keyColumn, string argument = "id")
+    {
+        QueryFields.Add(field, (context, database) => Rows.ByKeyAsync(context, map, keyColumn, argument, database));
+        return this;
+    }
+
+    /// <summary>Rows of a SQL function whose result has the columns of <paramref name="map"/>.</summary>
+    public GraphModel Function(string field, EntityMap map, Func<FieldSelection, SqlBuilder, string> from, bool list)
+    {
+        QueryFields.Add(field, (context, database) => Rows.FunctionAsync(context, map, from, database, list));
+        return this;
+    }
+}

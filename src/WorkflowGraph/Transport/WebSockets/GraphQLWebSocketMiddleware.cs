@@ -1,0 +1,67 @@
+using System.Net.WebSockets;
+using WorkflowGraph.Execution;
+using WorkflowGraph.Transport.Http;
+
+namespace WorkflowGraph.Transport.WebSockets;
+
+/// <summary>
+/// Takes WebSocket upgrades of <c>/graphql</c> before endpoint routing (whose <c>/graphql</c> endpoint answers every
+/// method) and runs them as graphql-transport-ws connections; every other request passes through untouched. A client
+/// that does not offer the subprotocol is accepted and closed with 4406, as graphql-ws's own server does, so it learns
+/// why.
+/// </summary>
+internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWsServices services)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (!http.WebSockets.IsWebSocketRequest || !http.Request.Path.Equals(GraphQLHttpEndpoint.Path, StringComparison.OrdinalIgnoreCase))
+        {
+            await next(http);
+            return;
+        }
+        var offered = http.WebSockets.WebSocketRequestedProtocols.Contains(GraphQLWsProtocol.SubProtocol);
+        var keepAlive = TimeSpan.FromSeconds(Math.Max(0, services.Limits.KeepAliveSeconds));
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = offered ? GraphQLWsProtocol.SubProtocol : null,
+            // WebSocket ping frames; a peer that stops answering them for two intervals is dropped
+            KeepAliveInterval = keepAlive,
+            KeepAliveTimeout = keepAlive == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : 2 * keepAlive,
+        });
+        var logger = services.Logger;
+        logger.LogDebug("WebSocket {Connection} opened from {Remote}", http.TraceIdentifier, http.Connection.RemoteIpAddress);
+        if (!offered)
+        {
+            await RefuseAsync(socket);
+            logger.LogInformation("WebSocket {Connection} refused: no {Protocol} subprotocol", http.TraceIdentifier, GraphQLWsProtocol.SubProtocol);
+            return;
+        }
+        var ending = await new GraphQLWsConnection(socket, http, services).RunAsync();
+        logger.LogInformation("WebSocket {Connection} {Ending}", http.TraceIdentifier, ending);
+    }
+
+    private static async Task RefuseAsync(WebSocket socket)
+    {
+        var reason = CloseReason.SubprotocolNotAcceptable;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await socket.CloseAsync((WebSocketCloseStatus)reason.Code, reason.Description, timeout.Token);
+        }
+        catch (Exception error) when (error is WebSocketException or OperationCanceledException)
+        {
+            socket.Abort();
+        }
+    }
+}
+
+public static class GraphQLWebSocketServices
+{
+    /// <summary>The WebSocket transport of <see cref="GraphQLExecution"/> (graphql-transport-ws on <c>/graphql</c>).</summary>
+    public static IServiceCollection AddGraphQLWebSockets(this IServiceCollection services) =>
+        services.AddSingleton<GraphQLWsServices>();
+
+    /// <summary>Before the endpoints: <c>/graphql</c>'s endpoint takes every method, upgrades included.</summary>
+    public static IApplicationBuilder UseGraphQLWebSockets(this IApplicationBuilder app) =>
+        app.UseWebSockets().UseMiddleware<GraphQLWebSocketMiddleware>();
+}
