@@ -14,8 +14,8 @@ builder.Services.AddWorkflowGraphAuth();
 builder.Services.AddWorkflowGraphDatabase();
 builder.Services.AddGraphQLApi(builder.Configuration, Features.All);
 builder.Services.AddLiveSubscriptions(builder.Configuration);
-builder.Services.AddGraphQLHttp();
-builder.Services.AddGraphQLWebSockets();
+builder.Services.AddGraphQLHttp(builder.Configuration);
+builder.Services.AddGraphQLWebSockets(builder.Configuration);
 
 var app = builder.Build();
 app.UseGraphQLWebSockets();

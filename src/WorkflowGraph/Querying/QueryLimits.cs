@@ -1,6 +1,6 @@
 namespace WorkflowGraph.Querying;
 
-/// <summary>The <c>GraphQL:*</c> limits that protect the database (defaults documented in the README).</summary>
+/// <summary>The <c>GraphQL:*</c> limits on what one operation may ask of the database (defaults in the README).</summary>
 public sealed class QueryLimits
 {
     public int DefaultPageSize { get; set; } = 20;
@@ -15,7 +15,6 @@ public sealed class QueryLimits
     public int MaxDepth { get; set; } = 12;
     public int MaxComplexity { get; set; } = 20_000;
     public int ExecutionTimeoutSeconds { get; set; } = 30;
-    public long MaxRequestBytes { get; set; } = 256 * 1024;
 
     /// <summary>The largest JSON value one mutation input field may carry (input, output, context, config).</summary>
     public int MaxJsonInputBytes { get; set; } = 64 * 1024;
@@ -42,18 +41,4 @@ public sealed class QueryLimits
             throw QueryErrors.PageTooLarge("first", first.Value, MaxNestedListSize);
         return first.Value;
     }
-
-    // The WebSocket transport (graphql-transport-ws); MaxRequestBytes bounds each of its messages too.
-
-    /// <summary>How long a new WebSocket may wait before sending <c>connection_init</c> (then 4408).</summary>
-    public double ConnectionInitTimeoutSeconds { get; set; } = 10;
-
-    /// <summary>Interval of the server's <c>ping</c> messages and WebSocket keep-alive frames; 0 turns both off.</summary>
-    public double KeepAliveSeconds { get; set; } = 15;
-
-    /// <summary>Operations one WebSocket may run at once; a <c>subscribe</c> beyond it gets an <c>error</c>.</summary>
-    public int MaxSubscriptionsPerConnection { get; set; } = 100;
-
-    /// <summary>Messages waiting to be sent on one WebSocket; a client that lets more pile up is cut off (1013).</summary>
-    public int SubscriptionSendBuffer { get; set; } = 1000;
 }

@@ -6,7 +6,7 @@ namespace WorkflowGraph.Tests.Http;
 /// <summary>Requests the transport refuses before GraphQL runs: each with its status and a GraphQL-style error.</summary>
 public sealed class RefusedRequestTests(GraphQLApp app) : IClassFixture<GraphQLApp>
 {
-    private const long MaxRequestBytes = 256 * 1024; // QueryLimits' default
+    private const long MaxRequestBytes = 256 * 1024; // TransportLimits' default
     private readonly HttpClient _client = app.CreateClient();
 
     [Theory]

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using GraphQL;
 using GraphQL.Transport;
-using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.Transport.Http;
 
@@ -10,7 +9,7 @@ namespace WorkflowGraph.Transport.Http;
 /// it. The body is parsed as a JSON document first (not bound to the request type directly) so that a number where
 /// the query belongs, or a string where variables belong, is a 400 naming the parameter instead of a generic failure.
 /// </summary>
-public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, QueryLimits limits)
+public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, TransportLimits limits)
 {
     public async Task<(GraphQLRequest? Request, HttpProblem? Problem)> ReadPostAsync(HttpRequest http, CancellationToken cancellationToken)
     {

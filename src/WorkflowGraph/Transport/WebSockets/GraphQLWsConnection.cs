@@ -5,7 +5,6 @@ using System.Security.Claims;
 using System.Text;
 using GraphQL;
 using GraphQL.Transport;
-using WorkflowGraph.Querying;
 using WorkflowGraph.Tenancy;
 using static WorkflowGraph.Transport.WebSockets.GraphQLWsProtocol;
 
@@ -41,7 +40,7 @@ internal sealed class GraphQLWsConnection
 
     public GraphQLWsServices Services { get; }
 
-    private QueryLimits Limits => Services.Limits;
+    private TransportLimits Limits => Services.Limits;
 
     /// <returns>How the connection ended: the server's close reason, or the client's close status.</returns>
     public async Task<string> RunAsync()
@@ -275,7 +274,7 @@ internal sealed class GraphQLWsConnection
         }
     }
 
-    /// <summary>The protocol's <c>ping</c> every <see cref="QueryLimits.KeepAliveSeconds"/>; the client answers <c>pong</c>.</summary>
+    /// <summary>The protocol's <c>ping</c> every <see cref="TransportLimits.KeepAliveSeconds"/>; the client answers <c>pong</c>.</summary>
     private async Task PingAsync()
     {
         if (Limits.KeepAliveSeconds <= 0)
