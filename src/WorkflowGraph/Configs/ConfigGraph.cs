@@ -1,5 +1,5 @@
 using NpgsqlTypes;
-using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.SchemaBinding;
 
@@ -69,9 +69,9 @@ public static class ConfigGraph
             .Connection("nodeIoRequirements", ioRequirement)
             .Connection("workflowDataBindings", binding)
             .Connection("configStatuses", status)
-            .Function("activeWorkflowConfig", workflowConfig, (field, sql) =>
-                $"get_active_workflow_config({sql.Add(field.Argument("workflowId"), NpgsqlDbType.Uuid)}, " +
-                $"{sql.Add(SqlBuilder.ToDbValue(field.Argument("channel"), ScalarKind.Enum), NpgsqlDbType.Text)}::workflow_channel)",
+            .Function("activeWorkflowConfig", workflowConfig, (field, scope) =>
+                Sql.Of($"get_active_workflow_config({scope.Parameter(field.Argument("workflowId"), NpgsqlDbType.Uuid)}, " +
+                       $"{scope.EnumParameter(field.Argument("channel"))}::workflow_channel)"),
                 list: false);
     }
 }

@@ -1,8 +1,10 @@
 using GraphQL;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Mutations;
+using WorkflowGraph.Querying.Plans;
 using WorkflowGraph.Querying.Selection;
 
 namespace WorkflowGraph.SchemaBinding;
@@ -22,10 +24,10 @@ public sealed class GraphModel
     public GraphModel(QueryLimits limits)
     {
         Limits = limits;
-        var projection = Projection = new Projection(limits);
-        Connections = new ConnectionQuery(projection, limits);
-        Rows = new RowQuery(projection);
-        Mutator = new MutationRunner(projection, limits);
+        var shapes = Shapes = new ShapePlanner(limits);
+        Connections = new ConnectionQuery(new ConnectionPlanner(shapes, limits));
+        Rows = new RowQuery(shapes);
+        Mutator = new MutationRunner(shapes, limits);
     }
 
     /// <summary>A model with what <paramref name="features"/> register, in their order.</summary>
@@ -38,7 +40,8 @@ public sealed class GraphModel
     }
 
     public QueryLimits Limits { get; }
-    public Projection Projection { get; }
+    /// <summary>Plans the object a selection set asks for (also for the event feed's shared selections).</summary>
+    public ShapePlanner Shapes { get; }
     public EntityCatalog Catalog { get; } = new();
     public ConnectionQuery Connections { get; }
     public RowQuery Rows { get; }
@@ -81,7 +84,7 @@ public sealed class GraphModel
     }
 
     /// <summary>Rows of a SQL function whose result has the columns of <paramref name="map"/>.</summary>
-    public GraphModel Function(string field, EntityMap map, Func<FieldSelection, SqlBuilder, string> from, bool list)
+    public GraphModel Function(string field, EntityMap map, Func<FieldSelection, StatementScope, Sql> from, bool list)
     {
         QueryFields.Add(field, (context, database) => Rows.FunctionAsync(context, map, from, database, list));
         return this;

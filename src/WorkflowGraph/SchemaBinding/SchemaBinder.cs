@@ -197,7 +197,7 @@ public static class SchemaBinder
                     kind = ScalarKind.Enum;
                 else if (!ScalarKinds.TryGetValue(typeName, out kind))
                     throw new InvalidOperationException($"{map.TypeName}.{name} is of type {typeName} but no relation is mapped for it");
-                var column = map.ColumnOverrides.GetValueOrDefault(name) ?? EntityMap.ColumnNameFor(name);
+                var column = EntityMap.ColumnNameFor(name);
                 map.Columns[name] = new ColumnMap(name, column, kind, field.Type is not GraphQLNonNullType) { Expression = map.Computed.GetValueOrDefault(name) };
             }
         }

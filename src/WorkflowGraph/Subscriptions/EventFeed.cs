@@ -2,6 +2,8 @@ using Npgsql;
 using NpgsqlTypes;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Emit;
+using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Selection;
 using WorkflowGraph.SchemaBinding;
@@ -54,7 +56,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
     /// <summary>The shape of a selection of <c>WorkflowEvent</c> or <c>WorkflowTrace</c>; fails early for a field the projection cannot build.</summary>
     public FeedShape Shape(ShapeKind kind, IReadOnlyList<FieldSelection> fields)
     {
-        var sql = new SqlBuilder();
+        var sql = new StatementScope();
         var projection = Project(kind, fields, sql);
         var key = kind + ":" + projection + ":" + string.Join(",", sql.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}"));
         return new FeedShape(kind, fields, key);
@@ -73,7 +75,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
     public async Task<FeedBatch> ReadAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit,
         CancellationToken cancellationToken, PgSnapshot? bound = null)
     {
-        var sql = new SqlBuilder();
+        var sql = new StatementScope();
         var statement = Build(from, filter, shapes, limit, bound, sql);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // one round trip: the transaction, the tenant, the read and the end of the transaction (READ COMMITTED:
@@ -118,15 +120,15 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
             : new FeedBatch(rows, EventPosition.After(from.Upto), More: true);
     }
 
-    private string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound, SqlBuilder sql)
+    private string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound, StatementScope sql)
     {
-        var since = sql.Add(from.Since.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
+        var since = sql.Parameter(from.Since.ToString(), NpgsqlDbType.Text).ToString() + "::pg_snapshot";
         // where this read ends: the bound, or what the statement itself sees
-        var end = bound is null ? "s.position" : sql.Add(bound.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
+        var end = bound is null ? "s.position" : sql.Parameter(bound.ToString(), NpgsqlDbType.Text).ToString() + "::pg_snapshot";
         // a snapshot's parts as constants, so that the planner sees small index conditions on (org_id, tx_id)
         string Xmax(PgSnapshot snapshot) =>
-            sql.Add(snapshot.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text) + "::xid8";
-        string Running(PgSnapshot snapshot) => sql.Add("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text) + "::xid8[]";
+            sql.Parameter(snapshot.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text).ToString() + "::xid8";
+        string Running(PgSnapshot snapshot) => sql.Parameter("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text).ToString() + "::xid8[]";
         // "not visible in the snapshot": a position only re-reads the transactions that were still running when it
         // was taken, never what it saw
         string Unseen(PgSnapshot snapshot) => snapshot.InProgress.Count > 0
@@ -151,24 +153,24 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         {
             // the rest of the batch the cursor stopped in: what upto shows after its id, in id order (an index range);
             // what came after upto is the next read's, from the complete position upto
-            var upto = sql.Add(from.Upto.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
+            var upto = sql.Parameter(from.Upto.ToString(), NpgsqlDbType.Text).ToString() + "::pg_snapshot";
             AddSeen(conditions, from.Upto);
-            conditions.Add($"e.id > {sql.Add(from.AfterId, NpgsqlDbType.Bigint)}");
+            conditions.Add($"e.id > {sql.Parameter(from.AfterId, NpgsqlDbType.Bigint)}");
             cursor = EventPosition.CursorSql(since, upto, "e.id");
         }
         const string order = "e.id";
         if (filter.TraceId is { } traceId)
-            conditions.Add($"e.trace_id = {sql.Add(traceId, NpgsqlDbType.Bigint)}");
+            conditions.Add($"e.trace_id = {sql.Parameter(traceId, NpgsqlDbType.Bigint)}");
         if (filter.WorkflowId is { } workflowId)
-            conditions.Add($"e.trace_id IN (SELECT w.id FROM workflow_trace w WHERE w.workflow_id = {sql.Add(workflowId, NpgsqlDbType.Uuid)})");
+            conditions.Add($"e.trace_id IN (SELECT w.id FROM workflow_trace w WHERE w.workflow_id = {sql.Parameter(workflowId, NpgsqlDbType.Uuid)})");
         if (filter.EventTypes is { } types)
-            conditions.Add($"e.event_type = ANY ({sql.Add(types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)})");
+            conditions.Add($"e.event_type = ANY ({sql.Parameter(types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)})");
 
         var columns = new List<string>
         {
             "s.position::text", "e.id", "e.trace_id", "t.workflow_id", "e.event_type", "t.status::text",
         };
-        var replaced = new Dictionary<string, string> { ["cursor"] = cursor };
+        var replaced = new Dictionary<string, Sql> { ["cursor"] = Sql.Raw(cursor) };
         foreach (var shape in shapes)
         {
             var json = Project(shape.Kind, shape.Fields, sql, replaced);
@@ -181,10 +183,10 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
                $"LEFT JOIN LATERAL (SELECT * FROM workflow_trace t WHERE t.id = e.trace_id OFFSET 0) t ON true ORDER BY {order}";
     }
 
-    private string Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, SqlBuilder sql, IReadOnlyDictionary<string, string>? replaced = null) =>
-        kind == ShapeKind.Event
-            ? model.Projection.Object(Events, "e", fields, sql, replaced)
-            : model.Projection.Object(Traces, "t", fields, sql);
+    private string Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, StatementScope sql, IReadOnlyDictionary<string, Sql>? replaced = null) =>
+        (kind == ShapeKind.Event
+            ? ObjectSql.Build(model.Shapes.Plan(Events, fields), SqlAlias.Named("e"), sql, replaced)
+            : ObjectSql.Build(model.Shapes.Plan(Traces, fields), SqlAlias.Named("t"), sql)).ToString();
 
     private static string FormatValue(object? value) => value switch
     {

@@ -1,4 +1,5 @@
 using NpgsqlTypes;
+using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.SchemaBinding;
 
@@ -41,7 +42,7 @@ public static class TraceGraph
             TypeName = "WorkflowEvent",
             Relation = "workflow_events",
             Key = ["id"],
-            Computed = new Dictionary<string, string> { ["cursor"] = TraceSubscriptions.QueriedCursor },
+            Computed = new Dictionary<string, Func<SqlAlias, Sql>> { ["cursor"] = TraceSubscriptions.QueriedCursor },
             DefaultOrder = [new("id", Descending: false)],
             Relations =
             [
@@ -63,8 +64,9 @@ public static class TraceGraph
             .Connection("events", workflowEvent)
             .ByKey("trace", trace, "id")
             .ByKey("step", step, "id")
-            .Function("workflowContext", context, (field, sql) =>
-                $"get_workflow_context({sql.Add(field.Argument("traceId"), NpgsqlDbType.Bigint)}, {sql.Add(field.Argument("key"), NpgsqlDbType.Text)})",
+            .Function("workflowContext", context, (field, scope) =>
+                Sql.Of($"get_workflow_context({scope.Parameter(field.Argument("traceId"), NpgsqlDbType.Bigint)}, " +
+                       $"{scope.Parameter(field.Argument("key"), NpgsqlDbType.Text)})"),
                 list: true);
     }
 }

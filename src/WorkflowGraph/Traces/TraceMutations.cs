@@ -1,4 +1,6 @@
 using NpgsqlTypes;
+using WorkflowGraph.Querying.Fragments;
+using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Mutations;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Tenancy;
@@ -13,46 +15,50 @@ public static class TraceMutations
         var trace = model.Catalog.Get("WorkflowTrace");
         var step = model.Catalog.Get("WorkflowStep");
         var context = model.Catalog.Get("WorkflowContextEntry");
-        var traceById = MutationSpec.KeyFromWrite("id", "bigint");
+        var byId = MutationSpec.KeyFromWrite("id", "bigint");
 
         model.Mutation(new MutationSpec("startWorkflowExecution", TenantRole.Operator,
-                (input, sql) => MutationSpec.StoreKey(
-                    $"start_workflow_execution({sql.Add(input["workflowId"], NpgsqlDbType.Uuid)}, " +
-                    $"{MutationInput.Enum(sql, input["channel"])}::workflow_channel, {sql.Add(input.Get("externalId"), NpgsqlDbType.Text)}, " +
-                    $"{MutationRunner.Json(sql, input.Get("configSnapshot"))}, NULL)"),
-                "trace", trace, traceById))
+                (input, scope) => MutationSpec.StoreKey(Sql.Of(
+                    $"start_workflow_execution({scope.Parameter(input["workflowId"], NpgsqlDbType.Uuid)}, " +
+                    $"{scope.EnumParameter(input["channel"])}::workflow_channel, " +
+                    $"{scope.Parameter(input.Get("externalId"), NpgsqlDbType.Text)}, " +
+                    $"{scope.JsonParameter(input.Get("configSnapshot"))}, NULL)")),
+                "trace", trace, byId))
             .Mutation(new MutationSpec("completeWorkflowExecution", TenantRole.Operator,
-                (input, sql) =>
+                (input, scope) =>
                 {
-                    var id = sql.Add(input["traceId"], NpgsqlDbType.Bigint);
-                    return $"SELECT complete_workflow_execution({id}, {MutationInput.Enum(sql, input["status"])}::trace_status, " +
-                           $"{sql.Add(input.Get("errorMessage"), NpgsqlDbType.Text)}), set_config('wg.mutation_key', {id}::text, true)";
+                    var id = scope.Parameter(input["traceId"], NpgsqlDbType.Bigint);
+                    return Sql.Of($"SELECT complete_workflow_execution({id}, {scope.EnumParameter(input["status"])}::trace_status, " +
+                                  $"{scope.Parameter(input.Get("errorMessage"), NpgsqlDbType.Text)}), " +
+                                  $"set_config('wg.mutation_key', {id}::text, true)");
                 },
-                "trace", trace, traceById))
+                "trace", trace, byId))
             .Mutation(new MutationSpec("startWorkflowStep", TenantRole.Operator,
-                (input, sql) => MutationSpec.StoreKey(
-                    $"start_workflow_step({sql.Add(input["traceId"], NpgsqlDbType.Bigint)}, {sql.Add(input["nodeId"], NpgsqlDbType.Integer)}, " +
-                    $"{sql.Add(input["stepNumber"], NpgsqlDbType.Integer)}, {MutationRunner.Json(sql, input.Get("inputData"))})"),
-                "step", step, MutationSpec.KeyFromWrite("id", "bigint")))
+                (input, scope) => MutationSpec.StoreKey(Sql.Of(
+                    $"start_workflow_step({scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)}, " +
+                    $"{scope.Parameter(input["nodeId"], NpgsqlDbType.Integer)}, " +
+                    $"{scope.Parameter(input["stepNumber"], NpgsqlDbType.Integer)}, {scope.JsonParameter(input.Get("inputData"))})")),
+                "step", step, byId))
             .Mutation(new MutationSpec("completeWorkflowStep", TenantRole.Operator,
-                (input, sql) =>
+                (input, scope) =>
                 {
-                    var id = sql.Add(input["stepId"], NpgsqlDbType.Bigint);
-                    return $"SELECT complete_workflow_step({id}, {MutationInput.Enum(sql, input["status"])}::step_status, " +
-                           $"{MutationRunner.Json(sql, input.Get("outputData"))}, {sql.Add(input.Get("errorMessage"), NpgsqlDbType.Text)}), " +
-                           $"set_config('wg.mutation_key', {id}::text, true)";
+                    var id = scope.Parameter(input["stepId"], NpgsqlDbType.Bigint);
+                    return Sql.Of($"SELECT complete_workflow_step({id}, {scope.EnumParameter(input["status"])}::step_status, " +
+                                  $"{scope.JsonParameter(input.Get("outputData"))}, {scope.Parameter(input.Get("errorMessage"), NpgsqlDbType.Text)}), " +
+                                  $"set_config('wg.mutation_key', {id}::text, true)");
                 },
-                "step", step, MutationSpec.KeyFromWrite("id", "bigint")))
+                "step", step, byId))
             .Mutation(new MutationSpec("retryWorkflowStep", TenantRole.Operator,
-                (input, sql) => MutationSpec.StoreKey($"retry_workflow_step({sql.Add(input["stepId"], NpgsqlDbType.Bigint)})"),
-                "step", step, MutationSpec.KeyFromWrite("id", "bigint")))
+                (input, scope) => MutationSpec.StoreKey(Sql.Of($"retry_workflow_step({scope.Parameter(input["stepId"], NpgsqlDbType.Bigint)})")),
+                "step", step, byId))
             .Mutation(new MutationSpec("setWorkflowContext", TenantRole.Operator,
-                (input, sql) => $"SELECT set_workflow_context({sql.Add(input["traceId"], NpgsqlDbType.Bigint)}, " +
-                                $"{sql.Add(input["key"], NpgsqlDbType.Text)}, {MutationRunner.Json(sql, input.Get("value"))})",
+                (input, scope) => Sql.Of($"SELECT set_workflow_context({scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)}, " +
+                                         $"{scope.Parameter(input["key"], NpgsqlDbType.Text)}, {scope.JsonParameter(input.Get("value"))})"),
                 "entry", context,
-                (input, alias, sql) => $"{alias}.trace_id = {sql.Add(input["traceId"], NpgsqlDbType.Bigint)} AND {alias}.key = {sql.Add(input["key"], NpgsqlDbType.Text)}"))
+                (input, alias, scope) => Sql.Of($"{alias.Column("trace_id")} = {scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)} " +
+                                                $"AND {alias.Column("key")} = {scope.Parameter(input["key"], NpgsqlDbType.Text)}")))
             .Mutation(new MutationSpec("cleanupOldExecutionData", TenantRole.Admin,
-                (input, sql) => "SELECT row_to_json(c) FROM cleanup_old_execution_data(make_interval(days => " +
-                                $"{sql.Add(input["retentionDays"], NpgsqlDbType.Integer)})) c"));
+                (input, scope) => Sql.Of($"SELECT row_to_json(c) FROM cleanup_old_execution_data(make_interval(days => " +
+                                         $"{scope.Parameter(input["retentionDays"], NpgsqlDbType.Integer)})) c")));
     }
 }

@@ -1,5 +1,6 @@
 using GraphQL;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Selection;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Subscriptions;
@@ -39,7 +40,8 @@ public static class TraceSubscriptions
     /// mutation's payload: workflow_events_position), the events up to this one in id order count as delivered
     /// (nothing else), so resuming from the last of a run's events read by id replays exactly the rest.
     /// </summary>
-    internal static readonly string QueriedCursor = EventPosition.CursorSql($"'{EventPosition.Nothing}'", "workflow_events_position()", "{0}.id");
+    internal static Sql QueriedCursor(SqlAlias alias) =>
+        Sql.Raw(EventPosition.CursorSql($"'{EventPosition.Nothing}'", "workflow_events_position()", $"{alias.Name}.id"));
 
     private static (EventHub Hub, EventFeed Feed, Guid OrgId) Services(IResolveFieldContext context)
     {

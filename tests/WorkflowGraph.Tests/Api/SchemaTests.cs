@@ -4,6 +4,7 @@ using GraphQLParser.AST;
 using GraphQLParser.Visitors;
 using Snapshooter.Xunit;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Tests.Database;
 using WorkflowGraph.Tests.Infrastructure;
@@ -62,11 +63,11 @@ public sealed class SchemaTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
         await using var conn = await db.DataSource.OpenConnectionAsync();
         foreach (var map in model.Catalog.Maps)
         {
-            var columns = string.Join(", ", map.Columns.Values.Select(c => c.Sql("t")));
+            var columns = string.Join(", ", map.Columns.Values.Select(c => c.ValueOf(SqlAlias.Named("t"))));
             await conn.ExecAsync($"SELECT {columns} FROM {map.Relation} t LIMIT 0");
             foreach (var relation in map.Relations)
                 await conn.ExecAsync(
-                    $"SELECT 1 FROM {map.Relation} t JOIN {relation.Target.Relation} r ON {FilterCompiler.JoinCondition(relation, "t", "r")} LIMIT 0");
+                    $"SELECT 1 FROM {map.Relation} t JOIN {relation.Target.Relation} r ON {relation.JoinCondition(SqlAlias.Named("t"), SqlAlias.Named("r"))} LIMIT 0");
         }
     }
 

@@ -1,25 +1,12 @@
-using Npgsql;
+using System.Text.Json;
 using NpgsqlTypes;
-using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Fragments;
 
-namespace WorkflowGraph.Querying;
+namespace WorkflowGraph.Querying.Model;
 
-/// <summary>Collects the parameters of one statement and hands out row aliases; values never enter the SQL text.</summary>
-public sealed class SqlBuilder
+/// <summary>How a GraphQL value of a <see cref="ScalarKind"/> travels to PostgreSQL: its parameter type and CLR value.</summary>
+public static class DbValues
 {
-    private int _aliases;
-
-    public List<NpgsqlParameter> Parameters { get; } = [];
-
-    public string Alias() => $"t{_aliases++}";
-
-    /// <summary>Adds a typed parameter and returns its placeholder.</summary>
-    public string Add(object? value, NpgsqlDbType type)
-    {
-        Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = type });
-        return $"${Parameters.Count}";
-    }
-
     public static NpgsqlDbType TypeOf(ScalarKind kind) => kind switch
     {
         ScalarKind.String or ScalarKind.Enum => NpgsqlDbType.Text,
@@ -46,4 +33,12 @@ public sealed class SqlBuilder
         System.Numerics.BigInteger b when kind == ScalarKind.Long => (long)b,
         _ => value,
     };
+
+    /// <summary>An enum value as the lower-case text the SQL domains hold.</summary>
+    public static Sql EnumParameter(this StatementScope scope, object? value) =>
+        scope.Parameter(ToDbValue(value, ScalarKind.Enum), NpgsqlDbType.Text);
+
+    /// <summary>A JSON input as a jsonb parameter (null stays SQL NULL).</summary>
+    public static Sql JsonParameter(this StatementScope scope, object? value) =>
+        scope.Parameter(value is null ? null : JsonSerializer.Serialize(value), NpgsqlDbType.Jsonb);
 }

@@ -1,0 +1,67 @@
+using WorkflowGraph.Querying.Fragments;
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Plans;
+
+namespace WorkflowGraph.Querying.Emit;
+
+/// <summary>
+/// Writes an <see cref="ObjectShape"/> as one SQL expression that builds the JSON object GraphQL returns: only the
+/// selected columns are read, and navigation fields become correlated subqueries in the same statement (no N+1).
+/// </summary>
+public static class ObjectSql
+{
+    // json_build_object takes at most 100 arguments
+    private const int PairsPerCall = 50;
+
+    /// <param name="replaced">SQL that stands in for some of this object's own fields (not its nested objects'):
+    /// a statement that knows more than the row, like the event feed's cursors.</param>
+    public static Sql Build(ObjectShape shape, SqlAlias alias, StatementScope scope, IReadOnlyDictionary<string, Sql>? replaced = null)
+    {
+        var pairs = new List<Sql>();
+        foreach (var field in shape.Fields)
+        {
+            // response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): safe between quotes
+            var key = Sql.Raw("'" + field.ResponseKey + "'");
+            var value = field switch
+            {
+                TypenameField => Sql.Raw("'" + shape.Entity.TypeName + "'"),
+                _ when replaced is not null && replaced.TryGetValue(field.Name, out var expression) => expression,
+                ColumnField column => Value(column.Column, alias),
+                RelationField relation => Related(relation, alias, scope),
+                _ => throw new ArgumentOutOfRangeException(nameof(shape), field, "unknown field"),
+            };
+            pairs.Add(Sql.Of($"{key}, {value}"));
+        }
+        if (pairs.Count <= PairsPerCall)
+            return Sql.Of($"json_build_object({Sql.Join(", ", pairs)})");
+        var chunks = pairs.Chunk(PairsPerCall).Select(c => Sql.Of($"jsonb_build_object({Sql.Join(", ", c)})"));
+        return Sql.Of($"({Sql.Join(" || ", chunks)})::json");
+    }
+
+    /// <summary>
+    /// Values as GraphQL writes them: enums by their GraphQL names, Float as a double (numeric would keep
+    /// trailing zeros); the rest as PostgreSQL renders it in JSON (ISO-8601 timestamps, numbers, jsonb as is).
+    /// </summary>
+    public static Sql Value(ColumnMap column, SqlAlias alias) => column.Kind switch
+    {
+        ScalarKind.Enum => Sql.Of($"upper({column.ValueOf(alias)})"),
+        ScalarKind.Float => Sql.Of($"{column.ValueOf(alias)}::float8"),
+        _ => column.ValueOf(alias),
+    };
+
+    private static Sql Related(RelationField field, SqlAlias alias, StatementScope scope)
+    {
+        var relation = field.Relation;
+        var target = scope.Alias();
+        var join = relation.JoinCondition(alias, target);
+        var from = Sql.Raw(relation.Target.Relation);
+        if (field.List is not { } list)
+            return Sql.Of($"(SELECT {Build(field.Target, target, scope)} FROM {from} {target} WHERE {join})");
+
+        var condition = list.Where is null ? Sql.Empty : FilterSql.Condition(list.Where, target, scope);
+        var keys = OrderSql.Keys(list.Order, target, scope);
+        var rows = Build(field.Target, target, scope);
+        return Sql.Of($"(SELECT coalesce(json_agg(x.j), '[]'::json) FROM (SELECT {rows} AS j FROM {from} {target} " +
+                      $"WHERE {join}{condition.After(" AND ")} ORDER BY {OrderSql.OrderBy(keys)} LIMIT {list.Limit}) x)");
+    }
+}

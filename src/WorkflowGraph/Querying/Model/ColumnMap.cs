@@ -1,0 +1,13 @@
+using WorkflowGraph.Querying.Fragments;
+
+namespace WorkflowGraph.Querying.Model;
+
+/// <summary>A scalar GraphQL field read from one column, or computed by an SQL <see cref="Expression"/> over the row.</summary>
+public sealed record ColumnMap(string Field, string Column, ScalarKind Kind, bool Nullable)
+{
+    /// <summary>SQL over the row instead of a column; fields computed this way are selectable, not filterable or sortable.</summary>
+    public Func<SqlAlias, Sql>? Expression { get; init; }
+
+    /// <summary>This field's value in the row aliased <paramref name="alias"/>.</summary>
+    public Sql ValueOf(SqlAlias alias) => Expression?.Invoke(alias) ?? alias.Column(Column);
+}

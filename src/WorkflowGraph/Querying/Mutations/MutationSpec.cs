@@ -1,0 +1,34 @@
+using WorkflowGraph.Querying.Fragments;
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Tenancy;
+
+namespace WorkflowGraph.Querying.Mutations;
+
+/// <summary>
+/// How one mutation writes: <see cref="Write"/> is the statement that changes data (a SQL helper function call
+/// for executions); <see cref="Lookup"/> finds the changed row for the payload's object in the next statement of
+/// the same round trip, which sees the write. A statement may leave the changed key in the transaction-local
+/// setting <c>wg.mutation_key</c> (<see cref="KeyFromWrite"/>).
+/// </summary>
+public sealed record MutationSpec(
+    string Field,
+    TenantRole Role,
+    Func<IDictionary<string, object?>, StatementScope, Sql> Write,
+    string? PayloadField = null,
+    EntityMap? Entity = null,
+    Func<IDictionary<string, object?>, SqlAlias, StatementScope, Sql>? Lookup = null)
+{
+    /// <summary>A lookup by the key the write statement stored, cast to <paramref name="sqlType"/>.</summary>
+    public static Func<IDictionary<string, object?>, SqlAlias, StatementScope, Sql> KeyFromWrite(string column, string sqlType) =>
+        (_, alias, _) => Sql.Of($"{alias.Column(column)} = nullif(current_setting('wg.mutation_key'), '')::{Sql.Raw(sqlType)}");
+
+    /// <summary>Wraps a SQL expression that yields the changed key into the write statement.</summary>
+    public static Sql StoreKey(Sql keyExpression) => Sql.Of($"SELECT set_config('wg.mutation_key', coalesce(({keyExpression})::text, ''), true)");
+
+    /// <summary>
+    /// A data-modifying statement (INSERT … ON CONFLICT, DELETE) whose affected row's id becomes the mutation's key;
+    /// '' when no row changed.
+    /// </summary>
+    public static Sql StoreChangedId(Sql statement) =>
+        Sql.Of($"WITH changed AS ({statement} RETURNING id) SELECT set_config('wg.mutation_key', coalesce((SELECT id::text FROM changed), ''), true)");
+}
