@@ -6,6 +6,7 @@ using GraphQL.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
 using WorkflowGraph.Development;
 using WorkflowGraph.Execution;
@@ -44,7 +45,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     public string OperatorToken { get; } = TokenFor(signingKey, Operator);
 
     /// <summary>An Authorization header value for a user of the benchmark organisation (the operator's role for <see cref="Operator"/>).</summary>
-    public static string TokenFor(string signingKey, Guid user) => "Bearer " + DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(signingKey), Org, user,
+    public static string TokenFor(string signingKey, Guid user) => "Bearer " + DevelopmentTokens.Create(TokenSettings.KeyFrom(signingKey), Org, user,
         user == Operator ? TenantRole.Operator : TenantRole.Viewer, TimeSpan.FromHours(6));
 
     private static HttpClient Client(Uri address, int clients) =>

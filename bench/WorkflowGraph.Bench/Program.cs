@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using WorkflowGraph.Bench;
 using WorkflowGraph.Bench.Scenarios;
 using WorkflowGraph.Development;
+using WorkflowGraph.Hosting;
 
 // The benchmark: a production-shaped data set, the service under load at N clients, next to the same SQL sent
 // directly through Npgsql and next to PostGraphile serving the same database under the same row level security.

@@ -1,6 +1,7 @@
 using WorkflowGraph;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
+using WorkflowGraph.Development;
 using WorkflowGraph.Execution;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
@@ -16,6 +17,8 @@ builder.Services.AddGraphQLApi(builder.Configuration, Features.All);
 builder.Services.AddLiveSubscriptions(builder.Configuration);
 builder.Services.AddGraphQLHttp(builder.Configuration);
 builder.Services.AddGraphQLWebSockets(builder.Configuration);
+// development mode: the embedded cluster and a generated signing key, each only when its setting is absent
+builder.Services.AddDevelopmentFallbacks();
 
 var app = builder.Build();
 app.UseGraphQLWebSockets();

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Npgsql;
+using WorkflowGraph.Auth;
 using WorkflowGraph.Development;
 using WorkflowGraph.Tenancy;
 
@@ -54,7 +55,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
         var measuring = false;
         var clients = new List<FanoutClient>();
         var wsUri = new UriBuilder(new Uri(bench.Service.Address, "/graphql")) { Scheme = "ws" }.Uri;
-        var tokens = orgs.ToDictionary(org => org, org => "Bearer " + DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(bench.SigningKey), org,
+        var tokens = orgs.ToDictionary(org => org, org => "Bearer " + DevelopmentTokens.Create(TokenSettings.KeyFrom(bench.SigningKey), org,
             Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromHours(2)));
 
         bench.Log.WriteLine($"  opening {subscribers} WebSocket subscriptions over {runs} runs of 2 organisations...");

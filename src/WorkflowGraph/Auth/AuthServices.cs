@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +16,7 @@ public static class AuthServices
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidation>();
         services.AddSingleton(provider => TokenSettings.Resolve(provider.GetRequiredService<IOptions<AuthOptions>>().Value,
-            provider.GetRequiredService<IHostEnvironment>(), provider.GetRequiredService<ILoggerFactory>().CreateLogger("WorkflowGraph.Auth")));
+            provider.GetService<IDevelopmentKeyStore>()));
         // JwtBearer's options, token handlers and post-configuration (an authority's discovery document), but not its
         // authentication scheme: TokenAuthenticator validates for the HTTP and WebSocket transports alike. A scheme
         // would make ASP.NET Core add UseAuthentication() by itself and validate every token a second time.
@@ -31,9 +29,9 @@ public static class AuthServices
     }
 }
 
-/// <summary>Resolves the token settings while the host starts, and in development mode prints the ready tokens.</summary>
-internal sealed class AuthStartup(TokenSettings settings, IOptionsMonitor<JwtBearerOptions> bearerOptions, IHostApplicationLifetime lifetime,
-    IServiceProvider services, ILogger<AuthStartup> logger) : IHostedService
+/// <summary>Resolves the token settings while the host starts and says which mode is in force.</summary>
+internal sealed class AuthStartup(TokenSettings settings, IOptionsMonitor<JwtBearerOptions> bearerOptions, ILogger<AuthStartup> logger)
+    : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -51,17 +49,11 @@ internal sealed class AuthStartup(TokenSettings settings, IOptionsMonitor<JwtBea
             case AuthMode.Development:
                 logger.LogWarning("Development mode: neither Auth:SigningKey nor Auth:Authority is set, so tokens are signed with a " +
                                   "generated key ({Where}). Configure Auth__SigningKey or Auth__Authority outside development.",
-                    settings.Development!.KeyFile ?? "in memory only");
-                // After "Now listening on", so the tokens are the last thing on the screen and the URL is known.
-                lifetime.ApplicationStarted.Register(() => logger.LogInformation("{Tokens}", settings.Development.Describe(BaseUrl())));
+                    settings.KeyFile ?? "in memory only");
                 break;
         }
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private string BaseUrl() =>
-        services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/')
-        ?? Hosting.DefaultUrls.Local;
 }

@@ -1,6 +1,6 @@
+using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
-using WorkflowGraph.Development;
 
 namespace WorkflowGraph.Auth;
 
@@ -12,14 +12,14 @@ public sealed class TokenSettings
     /// <summary>Small, because tokens carry their own expiry; enough for clocks that drift a little.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
-    private TokenSettings(AuthMode mode, SymmetricSecurityKey? key, Uri? authority, string? issuer, string audience, DevelopmentLogin? development)
+    private TokenSettings(AuthMode mode, SymmetricSecurityKey? key, Uri? authority, string? issuer, string audience, string? keyFile)
     {
         Mode = mode;
         Key = key;
         Authority = authority;
         Issuer = issuer;
         Audience = audience;
-        Development = development;
+        KeyFile = keyFile;
     }
 
     public AuthMode Mode { get; }
@@ -34,14 +34,18 @@ public sealed class TokenSettings
 
     public string Audience { get; }
 
-    /// <summary>Development mode's ready tokens; null whenever a real key or authority is configured.</summary>
-    public DevelopmentLogin? Development { get; }
+    /// <summary>Development mode only: the file its generated key is kept in (null: in memory only).</summary>
+    public string? KeyFile { get; }
 
-    public static TokenSettings Resolve(AuthOptions options, IHostEnvironment environment, ILogger logger)
+    /// <summary>The key configured as <c>Auth:SigningKey</c>: the UTF-8 bytes of the value.</summary>
+    public static SymmetricSecurityKey KeyFrom(string value) => new(Encoding.UTF8.GetBytes(value));
+
+    /// <param name="developmentKeys">Development mode's key, used when neither a key nor an authority is configured.</param>
+    public static TokenSettings Resolve(AuthOptions options, IDevelopmentKeyStore? developmentKeys)
     {
         var audience = Blank(options.Audience) ?? AuthOptions.DefaultAudience;
         if (options.HasSigningKey)
-            return new(AuthMode.SigningKey, DevelopmentTokens.KeyFrom(options.SigningKey!), null,
+            return new(AuthMode.SigningKey, KeyFrom(options.SigningKey!), null,
                 Blank(options.Issuer) ?? AuthOptions.DefaultIssuer, audience, null);
         if (options.HasAuthority)
         {
@@ -49,9 +53,10 @@ public sealed class TokenSettings
             return new(AuthMode.Authority, null, authority, Blank(options.Issuer), audience, null);
         }
         var issuer = Blank(options.Issuer) ?? AuthOptions.DefaultIssuer;
-        var (value, file) = DevelopmentKey.LoadOrCreate(options.DevelopmentKeyFile, environment, logger);
-        var key = DevelopmentTokens.KeyFrom(value);
-        return new(AuthMode.Development, key, null, issuer, audience, DevelopmentLogin.Create(key, issuer, audience, file));
+        if (developmentKeys is null)
+            throw new InvalidOperationException("Neither Auth:SigningKey nor Auth:Authority is set; configure one of them.");
+        var (value, file) = developmentKeys.LoadOrCreate(options.DevelopmentKeyFile);
+        return new(AuthMode.Development, KeyFrom(value), null, issuer, audience, file);
     }
 
     public void ApplyTo(JwtBearerOptions options)

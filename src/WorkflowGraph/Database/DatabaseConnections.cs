@@ -1,26 +1,26 @@
-using WorkflowGraph.Development;
-
 namespace WorkflowGraph.Database;
 
 /// <summary>
-/// Where the service's data lives: the configured connection strings, or the embedded cluster it started
-/// because none was configured (disposing this stops that cluster).
+/// Where the service's data lives: the configured connection strings, or a local database started because none
+/// was configured (disposing this stops it).
 /// </summary>
-public sealed class DatabaseConnections(string app, string owner, EmbeddedPostgres? embedded) : IAsyncDisposable, IDisposable
+public sealed class DatabaseConnections(string app, string owner, ILocalDatabase? local) : IAsyncDisposable, IDisposable
 {
     public const string AppKey = "WorkflowGraph";
     public const string OwnerKey = "WorkflowGraphOwner";
 
-    /// <summary>The service's login; every request still runs as workflowgraph_app (see TenantSession).</summary>
+    /// <summary>The service's login; every request still runs as workflowgraph_app (see TenantTransaction).</summary>
     public string App { get; } = app;
 
-    /// <summary>Used for migrations and demo data only.</summary>
+    /// <summary>Used for migrations (and a local database's demo data) only.</summary>
     public string Owner { get; } = owner;
 
-    public EmbeddedPostgres? Embedded { get; } = embedded;
+    /// <summary>The database this service started for itself, if it did.</summary>
+    public ILocalDatabase? Local { get; } = local;
 
-    public static async Task<DatabaseConnections> ResolveAsync(
-        IConfiguration configuration, IHostEnvironment environment, ILogger logger, CancellationToken ct = default)
+    /// <param name="localHost">Starts a local database when none is configured; without it, that is an error.</param>
+    public static async Task<DatabaseConnections> ResolveAsync(IConfiguration configuration, ILocalDatabaseHost? localHost,
+        CancellationToken cancellationToken = default)
     {
         var app = configuration.GetConnectionString(AppKey);
         if (!string.IsNullOrWhiteSpace(app))
@@ -28,15 +28,13 @@ public sealed class DatabaseConnections(string app, string owner, EmbeddedPostgr
             var owner = configuration.GetConnectionString(OwnerKey);
             return new DatabaseConnections(app, string.IsNullOrWhiteSpace(owner) ? app : owner, null);
         }
-
-        var root = RepoRoot.Find(environment.ContentRootPath) ?? environment.ContentRootPath;
-        var folder = Path.Combine(root, ".data", "pg");
-        logger.LogInformation("ConnectionStrings:{Key} is not set; using the embedded cluster in {Folder}", AppKey, folder);
-        var embedded = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(folder), logger, ct);
-        return new DatabaseConnections(embedded.ConnectionString, embedded.ConnectionString, embedded);
+        if (localHost is null)
+            throw new InvalidOperationException($"ConnectionStrings:{AppKey} is not set; configure the database the service uses.");
+        var local = await localHost.StartAsync(cancellationToken);
+        return new DatabaseConnections(local.AppConnectionString, local.OwnerConnectionString, local);
     }
 
-    public ValueTask DisposeAsync() => Embedded?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => Local?.DisposeAsync() ?? ValueTask.CompletedTask;
 
-    public void Dispose() => Embedded?.Dispose();
+    public void Dispose() => Local?.Dispose();
 }

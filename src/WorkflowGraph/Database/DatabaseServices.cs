@@ -11,8 +11,7 @@ public static class DatabaseServices
         // host starts and before any request.
         services.AddSingleton(provider => DatabaseConnections.ResolveAsync(
             provider.GetRequiredService<IConfiguration>(),
-            provider.GetRequiredService<IHostEnvironment>(),
-            provider.GetRequiredService<ILoggerFactory>().CreateLogger("WorkflowGraph.Database")).GetAwaiter().GetResult());
+            provider.GetService<ILocalDatabaseHost>()).GetAwaiter().GetResult());
         // IncludeErrorDetail: the helper functions list offending input fields as JSON in DETAIL (db/CONVENTIONS.md);
         // details are read by the mutation error mapping and never passed on verbatim.
         services.AddSingleton(provider =>

@@ -1,5 +1,4 @@
 using WorkflowGraph.Database.Migrations;
-using WorkflowGraph.Development;
 namespace WorkflowGraph.Database;
 
 /// <summary>
@@ -18,10 +17,8 @@ internal sealed class DatabaseStartup(DatabaseConnections connections, IConfigur
             logger.LogInformation("Database schema up to date: {Applied} migration(s) applied now, {Total} in all",
                 result.Applied.Count, result.TotalApplied);
         }
-        if (connections.Embedded is not null)
-        {
-            await DemoData.LoadIfEmptyAsync(connections.Owner, logger, cancellationToken);
-        }
+        if (connections.Local is { } local)
+            await local.OnMigratedAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using WorkflowGraph.Auth;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Development;
 
@@ -8,7 +9,7 @@ namespace WorkflowGraph.Development;
 /// Development mode's signing key, kept in the repository's ignored <c>.data/</c> (beside the embedded cluster) so
 /// that printed tokens, and the ones Banana Cake Pop saved with its documents, stay valid across restarts.
 /// </summary>
-internal static class DevelopmentKey
+public static class DevelopmentKey
 {
     public const string FileName = "dev-signing-key";
 

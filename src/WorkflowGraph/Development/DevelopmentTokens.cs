@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using WorkflowGraph.Auth;
@@ -16,9 +15,6 @@ public static class DevelopmentTokens
 
     // Times are always given, so the handler adds none of its own (it would put nbf after a test's past exp).
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
-
-    /// <summary>The key configured as <c>Auth:SigningKey</c>: the UTF-8 bytes of the value.</summary>
-    public static SymmetricSecurityKey KeyFrom(string value) => new(Encoding.UTF8.GetBytes(value));
 
     /// <summary>A token for <paramref name="user"/> of <paramref name="org"/> acting as <paramref name="role"/>.</summary>
     public static string Create(SecurityKey key, Guid org, Guid user, TenantRole role, TimeSpan lifetime,

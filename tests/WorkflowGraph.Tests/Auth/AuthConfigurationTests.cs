@@ -55,7 +55,7 @@ public sealed class AuthConfigurationTests
         await using var app = App(("Auth:SigningKey", key));
         using var client = app.CreateClient();
 
-        var ok = await SendAsync(client, DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(key), Guid.NewGuid(), Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromMinutes(5)));
+        var ok = await SendAsync(client, DevelopmentTokens.Create(TokenSettings.KeyFrom(key), Guid.NewGuid(), Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromMinutes(5)));
 
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }

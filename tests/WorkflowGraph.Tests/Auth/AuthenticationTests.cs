@@ -177,7 +177,7 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
 
         Assert.False(JsonDocument.Parse(text).RootElement.TryGetProperty("httpHeaders", out _), text);
         Assert.DoesNotContain("Bearer", text);
-        Assert.Null(api.Services.GetRequiredService<TokenSettings>().Development);
+        Assert.Null(api.Services.GetRequiredService<DevelopmentSession>().Login);
     }
 
     [Fact]
@@ -204,7 +204,7 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
         Assert.Empty(response.Statements);
     }
 
-    private static readonly SymmetricSecurityKey OtherKey = DevelopmentTokens.KeyFrom("another-service-entirely-with-its-own-key-0123");
+    private static readonly SymmetricSecurityKey OtherKey = TokenSettings.KeyFrom("another-service-entirely-with-its-own-key-0123");
 
     private static string TokenOf(string kind)
     {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.IdentityModel.Tokens;
+using WorkflowGraph.Auth;
 using WorkflowGraph.Development;
 using WorkflowGraph.Tenancy;
 
@@ -13,7 +14,7 @@ public static class TestTokens
 
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
-    public static SymmetricSecurityKey Key { get; } = DevelopmentTokens.KeyFrom(SigningKey);
+    public static SymmetricSecurityKey Key { get; } = TokenSettings.KeyFrom(SigningKey);
 
     public static string For(Guid org, Guid user, TenantRole role = TenantRole.Admin) =>
         DevelopmentTokens.Create(Key, org, user, role, Lifetime);

@@ -1,6 +1,7 @@
 using Npgsql;
 using WorkflowGraph.Database.Migrations;
 using WorkflowGraph.Development;
+using WorkflowGraph.Hosting;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;

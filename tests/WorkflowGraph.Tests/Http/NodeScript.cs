@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using WorkflowGraph.Development;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Tests.Http;
 

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text.Json;
+using WorkflowGraph.Auth;
 using WorkflowGraph.Development;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
@@ -293,6 +294,6 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
     private static string ExpiredToken() => DevelopmentTokens.Create(TestTokens.Key, GraphApiFixture.OrgA, GraphApiFixture.UserA, TenantRole.Admin,
         TimeSpan.FromMinutes(5), issuedAt: DateTime.UtcNow.AddHours(-1));
 
-    private static string ForeignToken() => DevelopmentTokens.Create(DevelopmentTokens.KeyFrom(new string('x', 48)), GraphApiFixture.OrgA,
+    private static string ForeignToken() => DevelopmentTokens.Create(TokenSettings.KeyFrom(new string('x', 48)), GraphApiFixture.OrgA,
         GraphApiFixture.UserA, TenantRole.Admin, TimeSpan.FromMinutes(5));
 }

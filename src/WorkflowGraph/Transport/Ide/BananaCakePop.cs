@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
-using WorkflowGraph.Auth;
-using WorkflowGraph.Development;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Transport.Ide;
 
@@ -59,7 +58,7 @@ public sealed class BananaCakePop(IReadOnlyList<string> packageFolders)
         {
             http.Response.Headers.CacheControl = "no-cache";
             // Only development mode has a token to give; with a configured key or authority the analyst brings their own.
-            var authorization = http.RequestServices.GetRequiredService<TokenSettings>().Development?.IdeAuthorization;
+            var authorization = http.RequestServices.GetService<IIdeDefaultAuthorization>()?.Authorization;
             await http.Response.WriteAsJsonAsync(BananaCakePopConfig.For(http.Request.PathBase + endpointPath, authorization), http.RequestAborted);
             return;
         }

@@ -1,4 +1,4 @@
-namespace WorkflowGraph.Development;
+namespace WorkflowGraph.Hosting;
 
 public static class RepoRoot
 {
