@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Options;
-using WorkflowGraph.Development;
 
 namespace WorkflowGraph.Auth;
 
 /// <summary>
 /// The <c>Auth</c> configuration section. A signing key (HS256) or an OIDC authority; with neither the service runs
-/// in development mode (<see cref="DevelopmentLogin"/>).
+/// in development mode (<see cref="IDevelopmentKeyStore"/>).
 /// </summary>
 public sealed class AuthOptions
 {

@@ -1,5 +1,4 @@
 using Npgsql;
-using WorkflowGraph.Querying;
 using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Database;
@@ -9,7 +8,7 @@ namespace WorkflowGraph.Database;
 /// tenant set transaction-locally, begun in the same round trip as the first statement. Root fields resolve in
 /// parallel, so statements take turns on the connection.
 /// </summary>
-public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant tenant, QueryLimits limits,
+public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant tenant, TimeSpan statementTimeout,
     IEnumerable<IStatementObserver> observers) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
@@ -104,7 +103,7 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         var batch = new NpgsqlBatch(_connection, _transaction);
         // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
         foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId,
-                     ("statement_timeout", $"{limits.ExecutionTimeoutSeconds}s"), ("TimeZone", "UTC")))
+                     ("statement_timeout", $"{(int)statementTimeout.TotalMilliseconds}ms"), ("TimeZone", "UTC")))
             batch.BatchCommands.Add(command);
         return batch;
     }

@@ -5,6 +5,7 @@ using GraphQL.SystemTextJson;
 using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQLParser.AST;
+using Npgsql;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
 using WorkflowGraph.SchemaBinding;
@@ -35,7 +36,10 @@ public static class GraphQLServices
         // The tenant is what the request's validated bearer token says (the transport refuses a request without one);
         // outside an authenticated request it is nobody, and RLS returns no rows.
         services.AddScoped(provider => RequestTenant.Of(provider.GetRequiredService<IHttpContextAccessor>().HttpContext));
-        services.AddScoped<RequestDatabase>();
+        // the request's transaction; its statement_timeout is the execution timeout
+        services.AddScoped(provider => new RequestDatabase(provider.GetRequiredService<NpgsqlDataSource>(),
+            provider.GetRequiredService<RequestTenant>(), TimeSpan.FromSeconds(limits.ExecutionTimeoutSeconds),
+            provider.GetServices<IStatementObserver>()));
         return services;
     }
 }

@@ -1,6 +1,5 @@
 using Npgsql;
 using WorkflowGraph.Database;
-using WorkflowGraph.Querying;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Infrastructure;
 
@@ -25,7 +24,7 @@ public sealed class RequestDatabaseTests(DatabaseFixture db) : IClassFixture<Dat
     public async Task A_failure_while_reading_an_isolated_write_undoes_it_and_the_rest_commits()
     {
         var org = await OrgAsync();
-        await using (var database = new RequestDatabase(db.DataSource, new RequestTenant(org, null, TenantRole.Admin), new QueryLimits(), []))
+        await using (var database = new RequestDatabase(db.DataSource, new RequestTenant(org, null, TenantRole.Admin), TimeSpan.FromSeconds(30), []))
         {
             await database.QueryAsync([Insert("kept before")], (_, _) => Task.FromResult(0), CancellationToken.None, isolate: true);
             await Assert.ThrowsAsync<InvalidOperationException>(() => database.QueryAsync<int>([Insert("undone")],
