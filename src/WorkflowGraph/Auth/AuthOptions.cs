@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace WorkflowGraph.Auth;
 
 /// <summary>
@@ -30,29 +28,4 @@ public sealed class AuthOptions
     public bool HasSigningKey => !string.IsNullOrEmpty(SigningKey);
 
     public bool HasAuthority => !string.IsNullOrWhiteSpace(Authority);
-}
-
-/// <summary>Refuses to start on a configuration that would accept weak or ambiguous tokens.</summary>
-internal sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
-{
-    public ValidateOptionsResult Validate(string? name, AuthOptions options)
-    {
-        if (options.HasSigningKey && options.HasAuthority)
-            return ValidateOptionsResult.Fail("Auth:SigningKey and Auth:Authority are both set; configure one of them.");
-        if (options.HasSigningKey && System.Text.Encoding.UTF8.GetByteCount(options.SigningKey!) is var bytes && bytes < AuthOptions.MinimumKeyBytes)
-            return ValidateOptionsResult.Fail(
-                $"Auth:SigningKey is {bytes} bytes long; HS256 needs at least {AuthOptions.MinimumKeyBytes} (the key is the UTF-8 bytes of the value). " +
-                "Generate one with: openssl rand -hex 32");
-        if (options.HasAuthority && !AuthorityUri.TryParse(options.Authority!, out _))
-            return ValidateOptionsResult.Fail(
-                $"Auth:Authority '{options.Authority}' is not an absolute https URL (http is accepted for loopback hosts only).");
-        return ValidateOptionsResult.Success;
-    }
-}
-
-internal static class AuthorityUri
-{
-    public static bool TryParse(string value, out Uri uri) =>
-        Uri.TryCreate(value.Trim(), UriKind.Absolute, out uri!)
-        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
 }

@@ -3,20 +3,8 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.Tokens;
-using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Auth;
-
-/// <summary>The result of checking an <c>Authorization</c> value: a tenant, or why there is none.</summary>
-public sealed record TokenOutcome(RequestTenant? Tenant, ClaimsPrincipal? Principal, string Problem, bool TokenSent)
-{
-    public bool Succeeded => Tenant is not null;
-
-    public static TokenOutcome Missing { get; } = new(null, null,
-        "Authentication required: send Authorization: Bearer <JWT> (claims sub, org_id, role).", TokenSent: false);
-
-    public static TokenOutcome Refused(string reason) => new(null, null, $"The bearer token was refused: {reason}.", TokenSent: true);
-}
 
 /// <summary>
 /// Validates a bearer token with JwtBearer's configured options and handlers (signature, issuer, audience, lifetime;

@@ -4,8 +4,6 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace WorkflowGraph.Auth;
 
-public enum AuthMode { SigningKey, Authority, Development }
-
 /// <summary>The validated <c>Auth</c> section, resolved once: which keys sign tokens and what a token must say.</summary>
 public sealed class TokenSettings
 {

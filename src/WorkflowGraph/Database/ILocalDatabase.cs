@@ -15,9 +15,3 @@ public interface ILocalDatabase : IAsyncDisposable, IDisposable
     /// <summary>Runs once the migrations are applied (an empty embedded database gets the demo data).</summary>
     Task OnMigratedAsync(CancellationToken cancellationToken);
 }
-
-/// <summary>Starts the <see cref="ILocalDatabase"/>; registered only where the service may run one (see Program).</summary>
-public interface ILocalDatabaseHost
-{
-    Task<ILocalDatabase> StartAsync(CancellationToken cancellationToken);
-}

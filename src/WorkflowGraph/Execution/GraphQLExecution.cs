@@ -10,17 +10,6 @@ using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.Execution;
 
-/// <summary>Where an operation arrived: each transport runs the operation types it can carry.</summary>
-public enum GraphQLTransport
-{
-    /// <summary>Queries only (GraphQL over HTTP never runs a mutation on GET).</summary>
-    HttpGet,
-    /// <summary>Queries and mutations; a subscription needs a stream, so it is refused.</summary>
-    HttpPost,
-    /// <summary>Everything; a subscription's result carries its stream in <see cref="ExecutionResult.Streams"/>.</summary>
-    WebSocket,
-}
-
 /// <summary>
 /// Runs one GraphQL request for a transport (HTTP or WebSocket): validation with the cost rule, the engine, error
 /// codes instead of exception details, and the commit of what a mutation wrote.
@@ -89,27 +78,5 @@ public sealed class GraphQLExecution
         _logger.LogError(context.OriginalException, "GraphQL field {Path} failed", context.FieldContext?.Path);
         context.Exception = new ExecutionError(message) { Code = code };
         return Task.CompletedTask;
-    }
-}
-
-/// <summary>
-/// The operation types a transport carries: GET only reads (GraphQL over HTTP never runs a mutation on GET), and a
-/// subscription needs the WebSocket transport.
-/// </summary>
-public sealed class OperationTypeRule(GraphQLTransport transport, params OperationType[] allowed) : ValidationRuleBase
-{
-    public const string MutationNotAllowed = "MUTATION_NOT_ALLOWED";
-    public const string SubscriptionNotAllowed = "SUBSCRIPTION_NOT_ALLOWED";
-
-    public override ValueTask<INodeVisitor?> GetPreNodeVisitorAsync(ValidationContext context)
-    {
-        var operation = context.Operation.Operation;
-        if (allowed.Contains(operation))
-            return default;
-        var name = operation.ToString().ToLowerInvariant();
-        context.ReportError(operation == OperationType.Subscription
-            ? new ValidationError("subscription operations need the WebSocket transport (graphql-transport-ws) on this endpoint") { Code = SubscriptionNotAllowed }
-            : new ValidationError($"{name} operations are not allowed over {(transport == GraphQLTransport.HttpGet ? "GET; use POST" : transport.ToString())}") { Code = MutationNotAllowed });
-        return default;
     }
 }

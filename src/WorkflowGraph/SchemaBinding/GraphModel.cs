@@ -1,5 +1,3 @@
-using GraphQL;
-using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
 using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
@@ -8,12 +6,6 @@ using WorkflowGraph.Querying.Plans;
 using WorkflowGraph.Querying.Selection;
 
 namespace WorkflowGraph.SchemaBinding;
-
-/// <summary>Answers one root field; the request's database session is passed in.</summary>
-public delegate Task<object?> RootResolver(IResolveFieldContext context, RequestDatabase database);
-
-/// <summary>Starts one subscription field's stream (validated arguments in, an observable of finished JSON out).</summary>
-public delegate IObservable<object?> StreamResolver(IResolveFieldContext context);
 
 /// <summary>
 /// What the features contribute to the schema: their entity maps and their root fields. The SDL decides which

@@ -1,0 +1,3 @@
+namespace WorkflowGraph.Auth;
+
+public enum AuthMode { SigningKey, Authority, Development }
