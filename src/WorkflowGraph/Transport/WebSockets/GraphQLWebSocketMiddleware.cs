@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using WorkflowGraph.Execution;
 using WorkflowGraph.Transport.Http;
 
 namespace WorkflowGraph.Transport.WebSockets;
@@ -53,15 +52,4 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
             socket.Abort();
         }
     }
-}
-
-public static class GraphQLWebSocketServices
-{
-    /// <summary>The WebSocket transport of <see cref="GraphQLExecution"/> (graphql-transport-ws on <c>/graphql</c>).</summary>
-    public static IServiceCollection AddGraphQLWebSockets(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddTransportLimits(configuration).AddSingleton<GraphQLWsServices>();
-
-    /// <summary>Before the endpoints: <c>/graphql</c>'s endpoint takes every method, upgrades included.</summary>
-    public static IApplicationBuilder UseGraphQLWebSockets(this IApplicationBuilder app) =>
-        app.UseWebSockets().UseMiddleware<GraphQLWebSocketMiddleware>();
 }
