@@ -4,9 +4,11 @@ namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>
 /// Why the server closes a socket: the protocol's 44xx codes, and RFC 6455's own for the transport's limits
-/// (1009 message too big, 1013 try again later, 1001 going away).
+/// (1009 message too big, 1013 try again later, 1001 going away). Each reason the server gives is a named
+/// <c>Close…</c> method of the layer that decides it: <see cref="FramedSocket"/> (the transport's limits),
+/// <see cref="GraphQLWsConnection"/> (the protocol's rules, shutdown) and <see cref="GraphQLWebSocketMiddleware"/> (4406).
 /// </summary>
-public readonly record struct CloseReason(int Code, string Description)
+public readonly record struct CloseReason
 {
     public const int NormalClosureCode = 1000;
     public const int GoingAwayCode = 1001;
@@ -24,19 +26,12 @@ public readonly record struct CloseReason(int Code, string Description)
     /// <summary>RFC 6455 allows 123 bytes of UTF-8 in a close frame's reason.</summary>
     private const int MaxDescriptionBytes = 123;
 
-    public static CloseReason GoingAway { get; } = new(GoingAwayCode, "Server shutting down");
-    public static CloseReason MessageTooBig { get; } = new(MessageTooBigCode, "Message too big");
-    public static CloseReason SlowConsumer { get; } = new(TryAgainLaterCode, "Slow consumer: send buffer full");
-    public static CloseReason Unauthorized { get; } = new(UnauthorizedCode, "Unauthorized");
-    public static CloseReason SubprotocolNotAcceptable { get; } = new(SubprotocolNotAcceptableCode, "Subprotocol not acceptable");
-    public static CloseReason InitialisationTimeout { get; } = new(ConnectionInitialisationTimeoutCode, "Connection initialisation timeout");
-    public static CloseReason TooManyInitialisationRequests { get; } = new(TooManyInitialisationRequestsCode, "Too many initialisation requests");
-    public static CloseReason TokenExpired { get; } = new(ForbiddenCode, "Forbidden: token expired");
-    public static CloseReason InternalServerError { get; } = new(InternalServerErrorCode, "Internal server error");
+    /// <param name="description">Cut to what a close frame can carry (ending in "..." when cut).</param>
+    public CloseReason(int code, string description) => (Code, Description) = (code, Limit(description));
 
-    public static CloseReason BadRequest(string why) => new(BadRequestCode, Limit(why));
-    public static CloseReason Forbidden(string why) => new(ForbiddenCode, Limit("Forbidden: " + why));
-    public static CloseReason SubscriberAlreadyExists(string id) => new(SubscriberAlreadyExistsCode, Limit($"Subscriber for {id} already exists"));
+    public int Code { get; }
+
+    public string Description { get; }
 
     private static string Limit(string description)
     {

@@ -63,7 +63,7 @@ internal sealed class FramedSocket
         if (_closing)
             return;
         if (!_queue.TryEnqueue(utf8))
-            Close(CloseReason.SlowConsumer);
+            CloseSlowConsumer();
     }
 
     /// <summary>Closes with <paramref name="reason"/> as soon as the message being sent is out; what is queued is
@@ -74,6 +74,10 @@ internal sealed class FramedSocket
         if (_closeRequested.TrySetResult(reason))
             _queue.Discard();
     }
+
+    private void CloseMessageTooBig() => Close(new(CloseReason.MessageTooBigCode, "Message too big"));
+
+    private void CloseSlowConsumer() => Close(new(CloseReason.TryAgainLaterCode, "Slow consumer: send buffer full"));
 
     private async Task ReceiveAllAsync(IFramedSocketHandler handler)
     {
@@ -95,7 +99,7 @@ internal sealed class FramedSocket
                 }
                 if (message.WrittenCount + received.Count > _maxMessageBytes)
                 {
-                    Close(CloseReason.MessageTooBig);
+                    CloseMessageTooBig();
                     continue;
                 }
                 message.Write(chunk.AsSpan(0, received.Count));

@@ -31,7 +31,7 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
         logger.LogDebug("WebSocket {Connection} opened from {Remote}", http.TraceIdentifier, http.Connection.RemoteIpAddress);
         if (!offered)
         {
-            await RefuseAsync(socket);
+            await CloseSubprotocolNotAcceptableAsync(socket);
             logger.LogInformation("WebSocket {Connection} refused: no {Protocol} subprotocol", http.TraceIdentifier, GraphQLWsProtocol.SubProtocol);
             return;
         }
@@ -39,9 +39,9 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
         logger.LogInformation("WebSocket {Connection} {Ending}", http.TraceIdentifier, ending);
     }
 
-    private static async Task RefuseAsync(WebSocket socket)
+    private static async Task CloseSubprotocolNotAcceptableAsync(WebSocket socket)
     {
-        var reason = CloseReason.SubprotocolNotAcceptable;
+        var reason = new CloseReason(CloseReason.SubprotocolNotAcceptableCode, "Subprotocol not acceptable");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {

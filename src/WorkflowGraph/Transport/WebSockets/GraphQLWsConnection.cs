@@ -37,7 +37,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     /// <returns>How the connection ended: the server's close reason, or the client's close status.</returns>
     public async Task<string> RunAsync()
     {
-        using var stopping = Services.Lifetime.ApplicationStopping.Register(() => _socket.Close(CloseReason.GoingAway));
+        using var stopping = Services.Lifetime.ApplicationStopping.Register(CloseGoingAway);
         var running = _socket.RunAsync(this);
         _ = CloseUnlessInitialisedAsync();
         return await running;
@@ -64,7 +64,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         }
         catch (ProtocolViolationException violation)
         {
-            _socket.Close(violation.Reason);
+            CloseBadRequest(violation.Message);
             return;
         }
         switch (message.Type)
@@ -90,7 +90,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     void IFramedSocketHandler.OnReceiveFailed(Exception error)
     {
         Services.Logger.LogError(error, "WebSocket {Connection} failed handling a message", _http.TraceIdentifier);
-        _socket.Close(CloseReason.InternalServerError);
+        CloseInternalServerError();
     }
 
     void IFramedSocketHandler.OnClosing()
@@ -103,21 +103,21 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     {
         if (_initReceived)
         {
-            _socket.Close(CloseReason.TooManyInitialisationRequests);
+            CloseTooManyInitialisationRequests();
             return;
         }
         _initReceived = true;
         var outcome = await Services.Authenticator.AuthenticateAsync(ConnectionAuthorization.From(message.Payload), _lifetime.Token);
         if (!outcome.Succeeded)
         {
-            _socket.Close(CloseReason.Forbidden(outcome.Problem));
+            CloseForbidden(outcome.Problem);
             return;
         }
         var expiry = ExpiryOf(outcome.Principal!);
         if (expiry is { } expires && expires <= DateTimeOffset.UtcNow)
         {
             // within the validator's clock skew, but the connection would end at once
-            _socket.Close(CloseReason.TokenExpired);
+            CloseTokenExpired();
             return;
         }
         // The operations' scopes read the tenant from this request's HttpContext (RequestTenant.Of), as over HTTP.
@@ -136,13 +136,13 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     {
         if (!_acknowledged)
         {
-            _socket.Close(CloseReason.Unauthorized);
+            CloseUnauthorized();
             return;
         }
         var id = message.Id!;
         if (_operations.ContainsKey(id))
         {
-            _socket.Close(CloseReason.SubscriberAlreadyExists(id));
+            CloseSubscriberAlreadyExists(id);
             return;
         }
         GraphQLRequest request;
@@ -153,7 +153,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         }
         catch (Exception error) when (error is not ProtocolViolationException)
         {
-            _socket.Close(CloseReason.BadRequest("Invalid message received: the 'subscribe' payload is not a GraphQL request"));
+            CloseBadRequest("Invalid message received: the 'subscribe' payload is not a GraphQL request");
             return;
         }
         if (_operations.Count >= Limits.MaxSubscriptionsPerConnection)
@@ -193,7 +193,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         {
             await Task.Delay(TimeSpan.FromSeconds(Limits.ConnectionInitTimeoutSeconds), _lifetime.Token);
             if (!_initReceived)
-                _socket.Close(CloseReason.InitialisationTimeout);
+                CloseInitialisationTimeout();
         }
         catch (OperationCanceledException)
         {
@@ -225,7 +225,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         try
         {
             await Task.Delay(wait, _lifetime.Token);
-            _socket.Close(CloseReason.TokenExpired);
+            CloseTokenExpired();
         }
         catch (OperationCanceledException)
         {
@@ -237,4 +237,29 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     /// <summary>The token's <c>exp</c> (seconds since the epoch), which the validator already required.</summary>
     private static DateTimeOffset? ExpiryOf(ClaimsPrincipal principal) =>
         long.TryParse(principal.FindFirst("exp")?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+
+    // Each way the server ends a connection, by the code it sends.
+
+    private void CloseBadRequest(string why) => Close(CloseReason.BadRequestCode, why);
+
+    private void CloseUnauthorized() => Close(CloseReason.UnauthorizedCode, "Unauthorized");
+
+    private void CloseForbidden(string why) => Close(CloseReason.ForbiddenCode, "Forbidden: " + why);
+
+    private void CloseTokenExpired() => CloseForbidden("token expired");
+
+    private void CloseInitialisationTimeout() =>
+        Close(CloseReason.ConnectionInitialisationTimeoutCode, "Connection initialisation timeout");
+
+    private void CloseSubscriberAlreadyExists(string id) =>
+        Close(CloseReason.SubscriberAlreadyExistsCode, $"Subscriber for {id} already exists");
+
+    private void CloseTooManyInitialisationRequests() =>
+        Close(CloseReason.TooManyInitialisationRequestsCode, "Too many initialisation requests");
+
+    private void CloseInternalServerError() => Close(CloseReason.InternalServerErrorCode, "Internal server error");
+
+    private void CloseGoingAway() => Close(CloseReason.GoingAwayCode, "Server shutting down");
+
+    private void Close(int code, string description) => _socket.Close(new CloseReason(code, description));
 }
