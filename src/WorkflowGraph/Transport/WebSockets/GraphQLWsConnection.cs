@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Text;
@@ -12,14 +11,14 @@ namespace WorkflowGraph.Transport.WebSockets;
 /// <summary>
 /// graphql-transport-ws over one <see cref="FramedSocket"/>: <c>connection_init</c> (the token, checked before anything
 /// runs) within the init timeout, then operations (<see cref="GraphQLWsOperation"/>, each in its own scope) until the
-/// client closes or the server does (protocol violation, expired token, slow consumer, shutdown).
+/// client closes or the server does. Every reason the server closes for is a <c>Close…</c> method at the end.
 /// </summary>
 internal sealed class GraphQLWsConnection : IFramedSocketHandler
 {
     private readonly FramedSocket _socket;
     private readonly HttpContext _http;
-    private readonly ConcurrentDictionary<string, GraphQLWsOperation> _operations = new(StringComparer.Ordinal);
-    // ends the protocol's timers and a token check in progress once the socket closes
+    private readonly ConnectionOperations _operations = new();
+    // ends the protocol's timers, and a token check in progress, once the socket closes
     private readonly CancellationTokenSource _lifetime = new();
     private bool _initReceived;
     private bool _acknowledged;
@@ -39,7 +38,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     {
         using var stopping = Services.Lifetime.ApplicationStopping.Register(CloseGoingAway);
         var running = _socket.RunAsync(this);
-        _ = CloseUnlessInitialisedAsync();
+        _ = ConnectionTimers.AfterAsync(Limits.ConnectionInitTimeoutSeconds, CloseUnlessInitialised, _lifetime.Token);
         return await running;
     }
 
@@ -53,7 +52,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     }
 
     /// <summary>The operation has ended: its id may be used again.</summary>
-    public void Forget(GraphQLWsOperation operation) => _operations.TryRemove(new(operation.Id, operation));
+    public void Forget(GraphQLWsOperation operation) => _operations.Forget(operation);
 
     async Task IFramedSocketHandler.HandleAsync(ReadOnlyMemory<byte> utf8)
     {
@@ -81,8 +80,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
                 Start(message);
                 break;
             case Complete:
-                if (_operations.TryGetValue(message.Id!, out var operation))
-                    operation.Stop();
+                _operations.Stop(message.Id!);
                 break;
         }
     }
@@ -96,7 +94,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     void IFramedSocketHandler.OnClosing()
     {
         _lifetime.Cancel();
-        StopOperations();
+        _operations.StopAll();
     }
 
     private async Task InitialiseAsync(ClientMessage message)
@@ -127,9 +125,12 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         _acknowledged = true;
         Services.Logger.LogDebug("WebSocket {Connection} acknowledged for org {Org}, user {User} ({Role})",
             _http.TraceIdentifier, outcome.Tenant!.OrgId, outcome.Tenant.UserId, outcome.Tenant.Role);
-        _ = PingAsync();
+        // the client answers pong: a connection that stopped working shows, and proxies see it is not idle
+        if (Limits.KeepAliveSeconds > 0)
+            _ = ConnectionTimers.EveryAsync(Limits.KeepAliveSeconds, () => Send(new OperationMessage { Type = Ping }), _lifetime.Token);
+        // A connection lives no longer than its token; the client reconnects with a fresh one (and resumes from its cursor).
         if (expiry is { } at)
-            _ = CloseWhenExpiredAsync(at);
+            _ = ConnectionTimers.AtAsync(at, CloseTokenExpired, _lifetime.Token);
     }
 
     private void Start(ClientMessage message)
@@ -140,7 +141,7 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
             return;
         }
         var id = message.Id!;
-        if (_operations.ContainsKey(id))
+        if (_operations.IsRunning(id))
         {
             CloseSubscriberAlreadyExists(id);
             return;
@@ -158,20 +159,11 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         }
         if (_operations.Count >= Limits.MaxSubscriptionsPerConnection)
         {
-            Send(new OperationMessage
-            {
-                Id = id,
-                Type = Error,
-                Payload = new[]
-                {
-                    new ExecutionError($"This connection already runs {Limits.MaxSubscriptionsPerConnection} operations, the most it may; " +
-                                       "complete one first or open another connection.") { Code = TooManySubscriptions },
-                },
-            });
+            RefuseOverLimit(id);
             return;
         }
         var operation = new GraphQLWsOperation(id, this);
-        _operations[id] = operation;
+        _operations.Add(operation);
         // OnClosing stops the operations there are once IsClosing is set: one added meanwhile stops itself
         if (_socket.IsClosing)
         {
@@ -181,64 +173,28 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         _ = operation.RunAsync(request);
     }
 
-    private void StopOperations()
+    /// <summary>An <c>error</c> for this operation only: the socket stays open, so the client may complete another
+    /// operation and try again.</summary>
+    private void RefuseOverLimit(string id) => Send(new OperationMessage
     {
-        foreach (var operation in _operations.Values)
-            operation.Stop();
-    }
+        Id = id,
+        Type = Error,
+        Payload = new[]
+        {
+            new ExecutionError($"This connection already runs {Limits.MaxSubscriptionsPerConnection} operations, the most it may; " +
+                               "complete one first or open another connection.") { Code = TooManySubscriptions },
+        },
+    });
 
-    private async Task CloseUnlessInitialisedAsync()
+    private void CloseUnlessInitialised()
     {
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(Limits.ConnectionInitTimeoutSeconds), _lifetime.Token);
-            if (!_initReceived)
-                CloseInitialisationTimeout();
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        if (!_initReceived)
+            CloseInitialisationTimeout();
     }
-
-    /// <summary>The protocol's <c>ping</c> every <see cref="TransportLimits.KeepAliveSeconds"/>; the client answers <c>pong</c>.</summary>
-    private async Task PingAsync()
-    {
-        if (Limits.KeepAliveSeconds <= 0)
-            return;
-        try
-        {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Limits.KeepAliveSeconds));
-            while (await timer.WaitForNextTickAsync(_lifetime.Token))
-                Send(new OperationMessage { Type = Ping });
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    /// <summary>A connection lives no longer than its token; the client reconnects with a fresh one (and resumes from its cursor).</summary>
-    private async Task CloseWhenExpiredAsync(DateTimeOffset expires)
-    {
-        var wait = expires - DateTimeOffset.UtcNow;
-        if (wait > MaxDelay)
-            return;
-        try
-        {
-            await Task.Delay(wait, _lifetime.Token);
-            CloseTokenExpired();
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <summary>The token's <c>exp</c> (seconds since the epoch), which the validator already required.</summary>
     private static DateTimeOffset? ExpiryOf(ClaimsPrincipal principal) =>
         long.TryParse(principal.FindFirst("exp")?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
-
-    // Each way the server ends a connection, by the code it sends.
 
     private void CloseBadRequest(string why) => Close(CloseReason.BadRequestCode, why);
 
