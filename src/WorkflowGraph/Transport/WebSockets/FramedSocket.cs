@@ -9,7 +9,7 @@ namespace WorkflowGraph.Transport.WebSockets;
 /// <see cref="SendQueue"/> holds (1013 when it is full); a close, whichever side begins it, ends both within
 /// <see cref="CloseHandshake"/>'s bounds, and the socket is aborted if it is not closed by then.
 /// </summary>
-internal sealed class FramedSocket
+public sealed class FramedSocket
 {
     private const int ReceiveChunkBytes = 16 * 1024;
 

@@ -2,7 +2,7 @@ namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>The protocol above a <see cref="FramedSocket"/>: what becomes of the messages it reads, and of the work
 /// in progress once the socket closes.</summary>
-internal interface IFramedSocketHandler
+public interface IFramedSocketHandler
 {
     /// <summary>One whole message, valid until the returned task completes; the next one is read only then, so
     /// messages are handled one at a time, in order.</summary>
