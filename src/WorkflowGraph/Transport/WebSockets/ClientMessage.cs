@@ -3,12 +3,6 @@ using static WorkflowGraph.Transport.WebSockets.GraphQLWsProtocol;
 
 namespace WorkflowGraph.Transport.WebSockets;
 
-/// <summary>A message that breaks the protocol: the socket closes with <see cref="Reason"/> (4400 and a sentence).</summary>
-public sealed class ProtocolViolationException(string why) : Exception(why)
-{
-    public CloseReason Reason { get; } = CloseReason.BadRequest(why);
-}
-
 /// <summary>
 /// One message from a client, checked against the protocol's shapes before anything acts on it: an object with a
 /// string <c>type</c>; <c>id</c> a non-empty string on <c>subscribe</c> and <c>complete</c>; <c>payload</c> an object

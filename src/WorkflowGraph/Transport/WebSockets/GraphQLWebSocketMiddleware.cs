@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using WorkflowGraph.Execution;
 using WorkflowGraph.Transport.Http;
 
 namespace WorkflowGraph.Transport.WebSockets;
@@ -32,7 +31,7 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
         logger.LogDebug("WebSocket {Connection} opened from {Remote}", http.TraceIdentifier, http.Connection.RemoteIpAddress);
         if (!offered)
         {
-            await RefuseAsync(socket);
+            await CloseSubprotocolNotAcceptableAsync(socket);
             logger.LogInformation("WebSocket {Connection} refused: no {Protocol} subprotocol", http.TraceIdentifier, GraphQLWsProtocol.SubProtocol);
             return;
         }
@@ -40,9 +39,9 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
         logger.LogInformation("WebSocket {Connection} {Ending}", http.TraceIdentifier, ending);
     }
 
-    private static async Task RefuseAsync(WebSocket socket)
+    private static async Task CloseSubprotocolNotAcceptableAsync(WebSocket socket)
     {
-        var reason = CloseReason.SubprotocolNotAcceptable;
+        var reason = new CloseReason(CloseReason.SubprotocolNotAcceptableCode, "Subprotocol not acceptable");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
@@ -53,15 +52,4 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
             socket.Abort();
         }
     }
-}
-
-public static class GraphQLWebSocketServices
-{
-    /// <summary>The WebSocket transport of <see cref="GraphQLExecution"/> (graphql-transport-ws on <c>/graphql</c>).</summary>
-    public static IServiceCollection AddGraphQLWebSockets(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddTransportLimits(configuration).AddSingleton<GraphQLWsServices>();
-
-    /// <summary>Before the endpoints: <c>/graphql</c>'s endpoint takes every method, upgrades included.</summary>
-    public static IApplicationBuilder UseGraphQLWebSockets(this IApplicationBuilder app) =>
-        app.UseWebSockets().UseMiddleware<GraphQLWebSocketMiddleware>();
 }

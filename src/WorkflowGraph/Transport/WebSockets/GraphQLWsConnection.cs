@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Text;
@@ -11,31 +9,24 @@ using static WorkflowGraph.Transport.WebSockets.GraphQLWsProtocol;
 namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>
-/// One accepted socket speaking graphql-transport-ws: <c>connection_init</c> (the token, checked before anything runs)
-/// within the init timeout, then operations, each in its own scope, until the client closes or the server does
-/// (protocol violation, expired token, slow consumer, shutdown). Two loops run: one receives and dispatches, one
-/// sends what <see cref="SendQueue"/> holds.
+/// graphql-transport-ws over one <see cref="FramedSocket"/>: <c>connection_init</c> (the token, checked before anything
+/// runs) within the init timeout, then operations (<see cref="GraphQLWsOperation"/>, each in its own scope) until the
+/// client closes or the server does. Every reason the server closes for is a <c>Close…</c> method at the end.
 /// </summary>
-internal sealed class GraphQLWsConnection
+internal sealed class GraphQLWsConnection : IFramedSocketHandler
 {
-    /// <summary>How long a closing handshake (or the send in progress before it) may take before the socket is dropped.</summary>
-    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
-    private const int ReceiveChunkBytes = 16 * 1024;
-
-    private readonly WebSocket _socket;
+    private readonly FramedSocket _socket;
     private readonly HttpContext _http;
-    private readonly SendQueue _queue;
-    private readonly ConcurrentDictionary<string, GraphQLWsOperation> _operations = new(StringComparer.Ordinal);
+    private readonly ConnectionOperations _operations = new();
+    // ends the protocol's timers, and a token check in progress, once the socket closes
     private readonly CancellationTokenSource _lifetime = new();
-    private readonly TaskCompletionSource<CloseReason> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool _closing;
     private bool _initReceived;
     private bool _acknowledged;
 
     public GraphQLWsConnection(WebSocket socket, HttpContext http, GraphQLWsServices services)
     {
-        (_socket, _http, Services) = (socket, http, services);
-        _queue = new SendQueue(services.Limits.SubscriptionSendBuffer);
+        (_http, Services) = (http, services);
+        _socket = new FramedSocket(socket, services.Limits.MaxRequestBytes, services.Limits.SubscriptionSendBuffer);
     }
 
     public GraphQLWsServices Services { get; }
@@ -45,103 +36,25 @@ internal sealed class GraphQLWsConnection
     /// <returns>How the connection ended: the server's close reason, or the client's close status.</returns>
     public async Task<string> RunAsync()
     {
-        using var stopping = Services.Lifetime.ApplicationStopping.Register(() => RequestClose(CloseReason.GoingAway));
-        var sending = _queue.SendAllAsync(_socket);
-        var receiving = ReceiveAllAsync();
-        _ = CloseUnlessInitialisedAsync();
-        try
-        {
-            await Task.WhenAny(receiving, sending, _closeRequested.Task);
-            _closing = true;
-            _lifetime.Cancel();
-            StopOperations();
-            _queue.Discard();
-            if (_closeRequested.Task.IsCompleted)
-            {
-                var reason = await _closeRequested.Task;
-                await CloseAsync(reason, sending, receiving);
-                return $"closed by the server: {reason.Code} {reason.Description}";
-            }
-            // the client closed (or vanished): answer its close frame
-            if (_socket.State == WebSocketState.CloseReceived && await CompletesWithinAsync(sending))
-                await WithinAsync(token => _socket.CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", token));
-            return $"closed by the client: {(int?)_socket.CloseStatus ?? 1006} {_socket.CloseStatusDescription}";
-        }
-        finally
-        {
-            if (_socket.State is not (WebSocketState.Closed or WebSocketState.Aborted))
-                _socket.Abort();
-        }
+        using var stopping = Services.Lifetime.ApplicationStopping.Register(CloseGoingAway);
+        var running = _socket.RunAsync(this);
+        _ = ConnectionTimers.AfterAsync(Limits.ConnectionInitTimeoutSeconds, CloseUnlessInitialised, _lifetime.Token);
+        return await running;
     }
 
-    /// <summary>Closes with <paramref name="reason"/> as soon as the send in progress is out; idempotent, first reason wins.
-    /// Never blocks: the caller may be the thread that distributes events.</summary>
-    public void RequestClose(CloseReason reason)
-    {
-        _closing = true;
-        if (_closeRequested.TrySetResult(reason))
-            _queue.Discard();
-    }
-
-    /// <summary>Queues a message; when the queue is full the client is not keeping up and the connection is cut (1013).</summary>
+    /// <summary>Queues a message (see <see cref="FramedSocket.Send"/>).</summary>
     public void Send(OperationMessage message)
     {
-        if (_closing)
+        // nothing goes out once closing: spare the serialising
+        if (_socket.IsClosing)
             return;
-        var utf8 = Encoding.UTF8.GetBytes(Services.Serializer.Serialize(message));
-        if (!_queue.TryEnqueue(utf8))
-            RequestClose(CloseReason.SlowConsumer);
+        _socket.Send(Encoding.UTF8.GetBytes(Services.Serializer.Serialize(message)));
     }
 
     /// <summary>The operation has ended: its id may be used again.</summary>
-    public void Forget(GraphQLWsOperation operation) => _operations.TryRemove(new(operation.Id, operation));
+    public void Forget(GraphQLWsOperation operation) => _operations.Forget(operation);
 
-    private async Task ReceiveAllAsync()
-    {
-        var chunk = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
-        var message = new ArrayBufferWriter<byte>(ReceiveChunkBytes);
-        var discarding = false;
-        try
-        {
-            while (true)
-            {
-                var received = await _socket.ReceiveAsync(chunk.AsMemory(), CancellationToken.None);
-                if (received.MessageType == WebSocketMessageType.Close)
-                    return;
-                // after a close was requested, read only to see the client's close frame
-                if (_closing || discarding)
-                {
-                    discarding = !received.EndOfMessage;
-                    continue;
-                }
-                if (message.WrittenCount + received.Count > Limits.MaxRequestBytes)
-                {
-                    RequestClose(CloseReason.MessageTooBig);
-                    continue;
-                }
-                message.Write(chunk.AsSpan(0, received.Count));
-                if (!received.EndOfMessage)
-                    continue;
-                await HandleAsync(message.WrittenMemory);
-                message.ResetWrittenCount();
-            }
-        }
-        catch (Exception error) when (error is WebSocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // the client vanished, or the socket was dropped while closing
-        }
-        catch (Exception error)
-        {
-            Services.Logger.LogError(error, "WebSocket {Connection} failed handling a message", _http.TraceIdentifier);
-            RequestClose(CloseReason.InternalServerError);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-    }
-
-    private async Task HandleAsync(ReadOnlyMemory<byte> utf8)
+    async Task IFramedSocketHandler.HandleAsync(ReadOnlyMemory<byte> utf8)
     {
         ClientMessage message;
         try
@@ -150,7 +63,7 @@ internal sealed class GraphQLWsConnection
         }
         catch (ProtocolViolationException violation)
         {
-            RequestClose(violation.Reason);
+            CloseBadRequest(violation.Message);
             return;
         }
         switch (message.Type)
@@ -167,31 +80,42 @@ internal sealed class GraphQLWsConnection
                 Start(message);
                 break;
             case Complete:
-                if (_operations.TryGetValue(message.Id!, out var operation))
-                    operation.Stop();
+                _operations.Stop(message.Id!);
                 break;
         }
+    }
+
+    void IFramedSocketHandler.OnReceiveFailed(Exception error)
+    {
+        Services.Logger.LogError(error, "WebSocket {Connection} failed handling a message", _http.TraceIdentifier);
+        CloseInternalServerError();
+    }
+
+    void IFramedSocketHandler.OnClosing()
+    {
+        _lifetime.Cancel();
+        _operations.StopAll();
     }
 
     private async Task InitialiseAsync(ClientMessage message)
     {
         if (_initReceived)
         {
-            RequestClose(CloseReason.TooManyInitialisationRequests);
+            CloseTooManyInitialisationRequests();
             return;
         }
         _initReceived = true;
         var outcome = await Services.Authenticator.AuthenticateAsync(ConnectionAuthorization.From(message.Payload), _lifetime.Token);
         if (!outcome.Succeeded)
         {
-            RequestClose(CloseReason.Forbidden(outcome.Problem));
+            CloseForbidden(outcome.Problem);
             return;
         }
         var expiry = ExpiryOf(outcome.Principal!);
         if (expiry is { } expires && expires <= DateTimeOffset.UtcNow)
         {
             // within the validator's clock skew, but the connection would end at once
-            RequestClose(CloseReason.TokenExpired);
+            CloseTokenExpired();
             return;
         }
         // The operations' scopes read the tenant from this request's HttpContext (RequestTenant.Of), as over HTTP.
@@ -201,22 +125,25 @@ internal sealed class GraphQLWsConnection
         _acknowledged = true;
         Services.Logger.LogDebug("WebSocket {Connection} acknowledged for org {Org}, user {User} ({Role})",
             _http.TraceIdentifier, outcome.Tenant!.OrgId, outcome.Tenant.UserId, outcome.Tenant.Role);
-        _ = PingAsync();
+        // the client answers pong: a connection that stopped working shows, and proxies see it is not idle
+        if (Limits.KeepAliveSeconds > 0)
+            _ = ConnectionTimers.EveryAsync(Limits.KeepAliveSeconds, () => Send(new OperationMessage { Type = Ping }), _lifetime.Token);
+        // A connection lives no longer than its token; the client reconnects with a fresh one (and resumes from its cursor).
         if (expiry is { } at)
-            _ = CloseWhenExpiredAsync(at);
+            _ = ConnectionTimers.AtAsync(at, CloseTokenExpired, _lifetime.Token);
     }
 
     private void Start(ClientMessage message)
     {
         if (!_acknowledged)
         {
-            RequestClose(CloseReason.Unauthorized);
+            CloseUnauthorized();
             return;
         }
         var id = message.Id!;
-        if (_operations.ContainsKey(id))
+        if (_operations.IsRunning(id))
         {
-            RequestClose(CloseReason.SubscriberAlreadyExists(id));
+            CloseSubscriberAlreadyExists(id);
             return;
         }
         GraphQLRequest request;
@@ -227,27 +154,18 @@ internal sealed class GraphQLWsConnection
         }
         catch (Exception error) when (error is not ProtocolViolationException)
         {
-            RequestClose(CloseReason.BadRequest("Invalid message received: the 'subscribe' payload is not a GraphQL request"));
+            CloseBadRequest("Invalid message received: the 'subscribe' payload is not a GraphQL request");
             return;
         }
         if (_operations.Count >= Limits.MaxSubscriptionsPerConnection)
         {
-            Send(new OperationMessage
-            {
-                Id = id,
-                Type = Error,
-                Payload = new[]
-                {
-                    new ExecutionError($"This connection already runs {Limits.MaxSubscriptionsPerConnection} operations, the most it may; " +
-                                       "complete one first or open another connection.") { Code = TooManySubscriptions },
-                },
-            });
+            RefuseOverLimit(id);
             return;
         }
         var operation = new GraphQLWsOperation(id, this);
-        _operations[id] = operation;
-        // StopOperations runs once _closing is set: an operation added meanwhile stops itself
-        if (_closing)
+        _operations.Add(operation);
+        // OnClosing stops the operations there are once IsClosing is set: one added meanwhile stops itself
+        if (_socket.IsClosing)
         {
             operation.Stop();
             return;
@@ -255,102 +173,49 @@ internal sealed class GraphQLWsConnection
         _ = operation.RunAsync(request);
     }
 
-    private void StopOperations()
+    /// <summary>An <c>error</c> for this operation only: the socket stays open, so the client may complete another
+    /// operation and try again.</summary>
+    private void RefuseOverLimit(string id) => Send(new OperationMessage
     {
-        foreach (var operation in _operations.Values)
-            operation.Stop();
-    }
+        Id = id,
+        Type = Error,
+        Payload = new[]
+        {
+            new ExecutionError($"This connection already runs {Limits.MaxSubscriptionsPerConnection} operations, the most it may; " +
+                               "complete one first or open another connection.") { Code = TooManySubscriptions },
+        },
+    });
 
-    private async Task CloseUnlessInitialisedAsync()
+    private void CloseUnlessInitialised()
     {
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(Limits.ConnectionInitTimeoutSeconds), _lifetime.Token);
-            if (!_initReceived)
-                RequestClose(CloseReason.InitialisationTimeout);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        if (!_initReceived)
+            CloseInitialisationTimeout();
     }
-
-    /// <summary>The protocol's <c>ping</c> every <see cref="TransportLimits.KeepAliveSeconds"/>; the client answers <c>pong</c>.</summary>
-    private async Task PingAsync()
-    {
-        if (Limits.KeepAliveSeconds <= 0)
-            return;
-        try
-        {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Limits.KeepAliveSeconds));
-            while (await timer.WaitForNextTickAsync(_lifetime.Token))
-                Send(new OperationMessage { Type = Ping });
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    /// <summary>A connection lives no longer than its token; the client reconnects with a fresh one (and resumes from its cursor).</summary>
-    private async Task CloseWhenExpiredAsync(DateTimeOffset expires)
-    {
-        var wait = expires - DateTimeOffset.UtcNow;
-        if (wait > MaxDelay)
-            return;
-        try
-        {
-            await Task.Delay(wait, _lifetime.Token);
-            RequestClose(CloseReason.TokenExpired);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <summary>The token's <c>exp</c> (seconds since the epoch), which the validator already required.</summary>
     private static DateTimeOffset? ExpiryOf(ClaimsPrincipal principal) =>
         long.TryParse(principal.FindFirst("exp")?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
 
-    private async Task CloseAsync(CloseReason reason, Task sending, Task receiving)
-    {
-        // what was queued is dropped; the message being sent (to a client that may not read) gets CloseTimeout
-        if (!await CompletesWithinAsync(sending))
-            return;
-        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived
-            && !await WithinAsync(token => _socket.CloseOutputAsync((WebSocketCloseStatus)reason.Code, reason.Description, token)))
-            return;
-        await CompletesWithinAsync(receiving);
-    }
+    private void CloseBadRequest(string why) => Close(CloseReason.BadRequestCode, why);
 
-    private static async Task<bool> CompletesWithinAsync(Task task)
-    {
-        try
-        {
-            await task.WaitAsync(CloseTimeout);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-        catch (Exception error) when (error is WebSocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            return false;
-        }
-    }
+    private void CloseUnauthorized() => Close(CloseReason.UnauthorizedCode, "Unauthorized");
 
-    private static async Task<bool> WithinAsync(Func<CancellationToken, Task> action)
-    {
-        using var timeout = new CancellationTokenSource(CloseTimeout);
-        try
-        {
-            await action(timeout.Token);
-            return true;
-        }
-        catch (Exception error) when (error is WebSocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            return false;
-        }
-    }
+    private void CloseForbidden(string why) => Close(CloseReason.ForbiddenCode, "Forbidden: " + why);
+
+    private void CloseTokenExpired() => CloseForbidden("token expired");
+
+    private void CloseInitialisationTimeout() =>
+        Close(CloseReason.ConnectionInitialisationTimeoutCode, "Connection initialisation timeout");
+
+    private void CloseSubscriberAlreadyExists(string id) =>
+        Close(CloseReason.SubscriberAlreadyExistsCode, $"Subscriber for {id} already exists");
+
+    private void CloseTooManyInitialisationRequests() =>
+        Close(CloseReason.TooManyInitialisationRequestsCode, "Too many initialisation requests");
+
+    private void CloseInternalServerError() => Close(CloseReason.InternalServerErrorCode, "Internal server error");
+
+    private void CloseGoingAway() => Close(CloseReason.GoingAwayCode, "Server shutting down");
+
+    private void Close(int code, string description) => _socket.Close(new CloseReason(code, description));
 }

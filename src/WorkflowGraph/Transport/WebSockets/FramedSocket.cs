@@ -1,0 +1,125 @@
+using System.Buffers;
+using System.Net.WebSockets;
+
+namespace WorkflowGraph.Transport.WebSockets;
+
+/// <summary>
+/// A WebSocket as whole messages in and out, below any protocol. One loop reads and assembles messages up to a size
+/// bound (1009 above it) and hands each to the <see cref="IFramedSocketHandler"/>; one loop sends what
+/// <see cref="SendQueue"/> holds (1013 when it is full); a close, whichever side begins it, ends both within
+/// <see cref="CloseHandshake"/>'s bounds, and the socket is aborted if it is not closed by then.
+/// </summary>
+public sealed class FramedSocket
+{
+    private const int ReceiveChunkBytes = 16 * 1024;
+
+    private readonly WebSocket _socket;
+    private readonly long _maxMessageBytes;
+    private readonly SendQueue _queue;
+    private readonly TaskCompletionSource<CloseReason> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _closing;
+
+    public FramedSocket(WebSocket socket, long maxMessageBytes, int sendBuffer)
+    {
+        (_socket, _maxMessageBytes) = (socket, maxMessageBytes);
+        _queue = new SendQueue(sendBuffer);
+    }
+
+    /// <summary>A close was requested or has begun: nothing sent from now on goes out.</summary>
+    public bool IsClosing => _closing;
+
+    /// <returns>How the socket ended: the server's close reason, or the client's close status.</returns>
+    public async Task<string> RunAsync(IFramedSocketHandler handler)
+    {
+        var sending = _queue.SendAllAsync(_socket);
+        var receiving = ReceiveAllAsync(handler);
+        try
+        {
+            await Task.WhenAny(receiving, sending, _closeRequested.Task);
+            _closing = true;
+            handler.OnClosing();
+            _queue.Discard();
+            if (_closeRequested.Task.IsCompleted)
+            {
+                var reason = await _closeRequested.Task;
+                await CloseHandshake.CloseAsync(_socket, reason, sending, receiving);
+                return $"closed by the server: {reason.Code} {reason.Description}";
+            }
+            // the client closed (or vanished)
+            await CloseHandshake.AnswerAsync(_socket, sending);
+            return $"closed by the client: {(int?)_socket.CloseStatus ?? 1006} {_socket.CloseStatusDescription}";
+        }
+        finally
+        {
+            if (_socket.State is not (WebSocketState.Closed or WebSocketState.Aborted))
+                _socket.Abort();
+        }
+    }
+
+    /// <summary>Queues a message; never waits, since the caller may be the thread that distributes events to every
+    /// connection. A full queue means the client is not keeping up, and the socket closes (1013).</summary>
+    public void Send(byte[] utf8)
+    {
+        if (_closing)
+            return;
+        if (!_queue.TryEnqueue(utf8))
+            CloseSlowConsumer();
+    }
+
+    /// <summary>Closes with <paramref name="reason"/> as soon as the message being sent is out; what is queued is
+    /// dropped. Idempotent, the first reason wins; never blocks, like <see cref="Send"/>.</summary>
+    public void Close(CloseReason reason)
+    {
+        _closing = true;
+        if (_closeRequested.TrySetResult(reason))
+            _queue.Discard();
+    }
+
+    private void CloseMessageTooBig() => Close(new(CloseReason.MessageTooBigCode, "Message too big"));
+
+    private void CloseSlowConsumer() => Close(new(CloseReason.TryAgainLaterCode, "Slow consumer: send buffer full"));
+
+    private async Task ReceiveAllAsync(IFramedSocketHandler handler)
+    {
+        var chunk = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
+        var message = new ArrayBufferWriter<byte>(ReceiveChunkBytes);
+        var discarding = false;
+        try
+        {
+            while (true)
+            {
+                var received = await _socket.ReceiveAsync(chunk.AsMemory(), CancellationToken.None);
+                if (received.MessageType == WebSocketMessageType.Close)
+                    return;
+                // once closing, read only to see the client's close frame
+                if (_closing || discarding)
+                {
+                    discarding = !received.EndOfMessage;
+                    continue;
+                }
+                if (message.WrittenCount + received.Count > _maxMessageBytes)
+                {
+                    CloseMessageTooBig();
+                    continue;
+                }
+                message.Write(chunk.AsSpan(0, received.Count));
+                if (!received.EndOfMessage)
+                    continue;
+                await handler.HandleAsync(message.WrittenMemory);
+                message.ResetWrittenCount();
+            }
+        }
+        catch (Exception error) when (error is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // the client vanished, or the socket was dropped while closing
+        }
+        catch (Exception error)
+        {
+            handler.OnReceiveFailed(error);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+}
