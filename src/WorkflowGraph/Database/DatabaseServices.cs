@@ -29,8 +29,8 @@ public static class DatabaseServices
     /// <summary>
     /// Unless the connection string says otherwise (<c>Max Auto Prepare=0</c> turns it off, e.g. behind a pooler in
     /// transaction mode), statements sent at least twice on a connection are prepared: every request sends the same
-    /// few texts (the tenant setup, the SQL of each document), and parsing and planning them again cost PostgreSQL
-    /// more than running them (a trace detail: 0.86 → 0.30 ms of PostgreSQL CPU, 2.3x the throughput; bench/README.md).
+    /// few texts (the tenant setup, the SQL of each document), and parsing and planning them again can cost PostgreSQL
+    /// more than running them (bench/README.md has the measurements).
     /// </summary>
     public static void UsePreparedStatements(string configured, NpgsqlConnectionStringBuilder connectionString)
     {
