@@ -1,6 +1,7 @@
 using NpgsqlTypes;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.SchemaBinding;
+using WorkflowGraph.Subscriptions;
 
 namespace WorkflowGraph.Traces;
 
@@ -41,7 +42,7 @@ public static class TraceGraph
             TypeName = "WorkflowEvent",
             Relation = "workflow_events",
             Key = ["id"],
-            Computed = new Dictionary<string, string> { ["cursor"] = TraceSubscriptions.QueriedCursor },
+            Computed = new Dictionary<string, string> { ["cursor"] = EventPosition.QueriedCursorSql },
             DefaultOrder = [new("id", Descending: false)],
             Relations =
             [

@@ -34,13 +34,6 @@ public static class TraceSubscriptions
         });
     }
 
-    /// <summary>
-    /// A queried event's cursor: of what the query's snapshot shows (with its own transaction's writes, for a
-    /// mutation's payload: workflow_events_position), the events up to this one in id order count as delivered
-    /// (nothing else), so resuming from the last of a run's events read by id replays exactly the rest.
-    /// </summary>
-    internal static readonly string QueriedCursor = EventPosition.CursorSql($"'{EventPosition.Nothing}'", "workflow_events_position()", "{0}.id");
-
     private static (EventHub Hub, EventFeed Feed, Guid OrgId) Services(IResolveFieldContext context)
     {
         var services = context.RequestServices!;

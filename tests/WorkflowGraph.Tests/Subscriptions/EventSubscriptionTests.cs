@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using WorkflowGraph.Subscriptions;
 using WorkflowGraph.Tests.Database;
 
 namespace WorkflowGraph.Tests.Subscriptions;
@@ -314,8 +315,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
     public async Task A_cursor_from_beyond_the_end_of_the_log_ends_the_subscription_and_leaves_no_feed_behind()
     {
         var world = await WorldAsync("Beyond");
-        var beyond = new WorkflowGraph.Subscriptions.EventPosition(WorkflowGraph.Subscriptions.EventPosition.Nothing,
-            WorkflowGraph.Subscriptions.PgSnapshot.Parse("1:99999999999:"), 0).Encode();
+        var beyond = new EventPosition(EventPosition.Nothing, PgSnapshot.Parse("1:99999999999:"), 0).Encode();
         await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
             $"subscription {{ workflowEvents(after: \"{beyond}\") {{ id }} }}");
         var ended = await subscription.NextAsync();
