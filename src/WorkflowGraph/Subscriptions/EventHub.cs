@@ -25,7 +25,7 @@ public sealed class EventFeedOptions
 /// says "look": what is read is decided by the feed's position, so a lost notification (a dropped LISTEN
 /// connection, a restart) delays events but never loses them.
 /// </summary>
-public sealed class EventHub(EventFeed feed, DatabaseConnections connections, EventFeedOptions options, ILogger<EventHub> logger)
+public sealed class EventHub(EventLogReader feed, DatabaseConnections connections, EventFeedOptions options, ILogger<EventHub> logger)
     : BackgroundService
 {
     public const string Channel = "workflow_events";
@@ -34,7 +34,7 @@ public sealed class EventHub(EventFeed feed, DatabaseConnections connections, Ev
     private readonly Lock _feedsGate = new();
     private CancellationToken _stopping;
 
-    internal EventFeed Feed => feed;
+    internal EventLogReader Feed => feed;
     internal EventFeedOptions Options => options;
     internal ILogger Logger => logger;
     internal CancellationToken Stopping => _stopping;
@@ -332,7 +332,7 @@ internal sealed class OrgFeed
     /// <summary>Reads and distributes until the position is complete again; the caller holds <see cref="_reading"/>.</summary>
     private async Task ReadCoreAsync(CancellationToken cancellationToken)
     {
-        FeedBatch batch;
+        EventLogBatch batch;
         do
         {
             FeedShape[] shapes;
@@ -352,7 +352,7 @@ internal sealed class OrgFeed
     }
 
     /// <summary>Hands each subscriber its part of the batch, in order: a run's followers are found by its id, not by asking everyone.</summary>
-    private static void Distribute(IReadOnlyList<FeedRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
+    private static void Distribute(IReadOnlyList<EventLogRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
     {
         var shapeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < shapes.Length; i++)
@@ -365,8 +365,8 @@ internal sealed class OrgFeed
             else
                 others.Add(subscriber);
 
-        var mine = new Dictionary<Subscriber, List<FeedRow>>(ReferenceEqualityComparer.Instance);
-        void Add(Subscriber subscriber, FeedRow row) =>
+        var mine = new Dictionary<Subscriber, List<EventLogRow>>(ReferenceEqualityComparer.Instance);
+        void Add(Subscriber subscriber, EventLogRow row) =>
             (mine.TryGetValue(subscriber, out var list) ? list : mine[subscriber] = []).Add(row);
         foreach (var row in rows)
         {

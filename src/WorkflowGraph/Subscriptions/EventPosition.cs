@@ -7,7 +7,7 @@ namespace WorkflowGraph.Subscriptions;
 /// A place in the event log that commit order cannot tear: everything visible in <see cref="Since"/> was delivered,
 /// and of what <see cref="Upto"/> also shows, the events up to <see cref="AfterId"/>. A complete position has
 /// <c>Upto == Since</c>. Ids alone would skip an event whose transaction committed after a larger id had been read;
-/// how a position is read on is the reader's (<see cref="EventFeed"/>).
+/// how a position is read on is the reader's (<see cref="EventLogReader"/>).
 /// </summary>
 public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long AfterId)
 {

@@ -6,7 +6,7 @@ namespace WorkflowGraph.Subscriptions;
 /// <summary>
 /// A PostgreSQL <c>pg_snapshot</c> (<c>xmin:xmax:xip,...</c>): parsed strictly, since cursors carry it from clients, and
 /// compared in process (<see cref="Includes"/>) to tell whether a position lies at or beyond another. Which events a
-/// snapshot shows is decided in SQL by the reader (<see cref="EventFeed"/>), never here.
+/// snapshot shows is decided in SQL by the reader (<see cref="EventLogReader"/>), never here.
 /// </summary>
 public sealed partial record PgSnapshot(ulong Xmin, ulong Xmax, IReadOnlyList<ulong> InProgress)
 {

@@ -77,7 +77,7 @@ internal sealed class Subscriber : IDisposable
     private async Task ReplayAsync(EventPosition position, PgSnapshot joinedAt)
     {
         var limit = _hub.Options.SubscriptionBatchSize;
-        FeedBatch batch;
+        EventLogBatch batch;
         do
         {
             batch = await _hub.Feed.ReadAsync(OrgId, position, _filter, [Shape], limit, _cancellation.Token, bound: joinedAt);
@@ -104,7 +104,7 @@ internal sealed class Subscriber : IDisposable
     }
 
     /// <summary>A batch of the organisation's feed, in order; <paramref name="shape"/> is this subscriber's JSON column.</summary>
-    public void Deliver(IReadOnlyList<FeedRow> rows, int shape)
+    public void Deliver(IReadOnlyList<EventLogRow> rows, int shape)
     {
         lock (_gate)
         {

@@ -6,7 +6,7 @@ public static class SubscriptionServices
     public static IServiceCollection AddLiveSubscriptions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(configuration.GetSection("GraphQL").Get<EventFeedOptions>() ?? new EventFeedOptions());
-        services.AddSingleton<EventFeed>();
+        services.AddSingleton<EventLogReader>();
         services.AddSingleton<EventHub>();
         services.AddHostedService(provider => provider.GetRequiredService<EventHub>());
         return services;

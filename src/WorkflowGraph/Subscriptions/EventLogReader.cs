@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 using WorkflowGraph.Database;
@@ -8,50 +9,32 @@ using WorkflowGraph.SchemaBinding;
 
 namespace WorkflowGraph.Subscriptions;
 
-/// <summary>Which events a subscription wants; every given part must match.</summary>
-public sealed record EventFilter(long? TraceId, Guid? WorkflowId, IReadOnlyList<string>? EventTypes)
-{
-    public static readonly EventFilter All = new(null, null, null);
-
-    public bool Matches(FeedRow row) =>
-        (TraceId is null || row.TraceId == TraceId) && (WorkflowId is null || row.WorkflowId == WorkflowId)
-        && (EventTypes is null || EventTypes.Contains(row.EventType));
-}
-
-/// <summary>What subscribers of one selection receive: a <c>WorkflowEvent</c> per event, or the run it changed.</summary>
-public enum ShapeKind { Event, Trace }
-
-/// <summary>
-/// One selection set that some subscribers share. The feed statement builds its JSON once per event (or per changed
-/// run) for all of them; <see cref="Key"/> is the projection SQL it compiles to, so equal selections share a shape.
-/// </summary>
-public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fields, string key)
-{
-    public ShapeKind Kind { get; } = kind;
-    public IReadOnlyList<FieldSelection> Fields { get; } = fields;
-    public string Key { get; } = key;
-}
-
-/// <summary>One event as the feed read it, with the JSON of each shape the statement asked for.</summary>
-public sealed record FeedRow(long Id, long TraceId, Guid WorkflowId, string EventType, string TraceStatus, RawJson?[] Shapes);
-
-/// <summary>Rows in delivery order, the position after them, and whether reading on from it may find more right away.</summary>
-public sealed record FeedBatch(IReadOnlyList<FeedRow> Rows, EventPosition Next, bool More);
-
 /// <summary>
 /// Reads what lies after a position in one organisation's event log, as that tenant (row level security applies),
-/// in one statement: the events, their runs' workflow and status for matching, and the JSON of each shape.
-/// Consecutive reads from the returned positions deliver every committed event exactly once, whatever the commit
-/// order (a complete position reads by transaction visibility; a cursor inside a batch first finishes that batch).
+/// in one statement: the events, their runs' workflow and status for matching, and the JSON of each shape. This is
+/// the one home of "events since a snapshot position" (gap-free resume):
+/// <list type="bullet">
+/// <item>Ids are assigned at insert, not at commit, so "ids above the last one seen" would miss an event whose
+/// transaction committed after a larger id was read. Each event records its transaction (<c>tx_id</c>) instead, and
+/// a complete position is a snapshot: what it shows was delivered. A read returns the events of transactions the
+/// position did not show but its own statement's snapshot does, and that snapshot is the next position; so
+/// consecutive reads deliver every committed event exactly once, whatever the commit order.</item>
+/// <item>A position inside a batch (<see cref="EventPosition.Upto"/>, <see cref="EventPosition.AfterId"/>) is read in
+/// two steps: the rest of that batch (what <c>Upto</c> shows and <c>Since</c> did not, after the id, in id order),
+/// then on from <c>Upto</c> as a complete position.</item>
+/// </list>
 /// </summary>
-public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
+public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
 {
     private static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status"];
 
     private EntityMap Events => model.Catalog.Get("WorkflowEvent");
     private EntityMap Traces => model.Catalog.Get("WorkflowTrace");
 
-    /// <summary>The shape of a selection of <c>WorkflowEvent</c> or <c>WorkflowTrace</c>; fails early for a field the projection cannot build.</summary>
+    /// <summary>
+    /// The shape of a selection of <c>WorkflowEvent</c> or <c>WorkflowTrace</c>; fails early for a field the projection
+    /// cannot build.
+    /// </summary>
     public FeedShape Shape(ShapeKind kind, IReadOnlyList<FieldSelection> fields)
     {
         var sql = new SqlBuilder();
@@ -68,10 +51,11 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         return EventPosition.After(PgSnapshot.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!));
     }
 
+    /// <param name="limit">Rows one read returns at most; a full batch says <see cref="EventLogBatch.More"/>.</param>
     /// <param name="bound">Reads only what this snapshot shows (a replay catching up to the live feed's position), and
     /// ends there; without it, the read ends at its own statement's snapshot.</param>
-    public async Task<FeedBatch> ReadAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit,
-        CancellationToken cancellationToken, PgSnapshot? bound = null)
+    public async Task<EventLogBatch> ReadAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes,
+        int limit, CancellationToken cancellationToken, PgSnapshot? bound = null)
     {
         var sql = new SqlBuilder();
         var statement = Build(from, filter, shapes, limit, bound, sql);
@@ -91,7 +75,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         foreach (var observer in observers)
             observer.OnStatement(statement, sql.Parameters);
 
-        var rows = new List<FeedRow>();
+        var rows = new List<EventLogRow>();
         PgSnapshot? current = null;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
@@ -103,29 +87,37 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
                     continue; // no events: the row only carries the statement's snapshot
                 var json = new RawJson?[shapes.Count];
                 for (var i = 0; i < shapes.Count; i++)
-                    json[i] = reader.IsDBNull(FixedColumns.Length + i) ? null : new RawJson(reader.GetString(FixedColumns.Length + i));
-                rows.Add(new FeedRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4), reader.GetString(5), json));
+                {
+                    var column = FixedColumns.Length + i;
+                    json[i] = reader.IsDBNull(column) ? null : new RawJson(reader.GetString(column));
+                }
+                rows.Add(new EventLogRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4),
+                    reader.GetString(5), json));
             }
         }
 
-        // a full batch may have left rows unread: go on from the last row's cursor. A position inside a batch is read
-        // in two steps (the rest of that batch, then what came after it), so finishing the first step goes on too.
-        // (the last row's cursor, as the statement wrote it into the JSON)
+        // a full batch may have left rows unread: go on from inside it, at its last row (the same position that row's
+        // cursor encodes: this read's since, the snapshot it read up to, the row's id). A position inside a batch is
+        // read in two steps (the rest of that batch, then what came after it), so finishing the first step goes on too.
         if (rows.Count == limit)
-            return new FeedBatch(rows, new EventPosition(from.Since, from.IsComplete ? bound ?? current! : from.Upto, rows[^1].Id), More: true);
+        {
+            var readUpto = from.IsComplete ? bound ?? current! : from.Upto;
+            return new EventLogBatch(rows, new EventPosition(from.Since, readUpto, rows[^1].Id), More: true);
+        }
         return from.IsComplete
-            ? new FeedBatch(rows, EventPosition.After(bound ?? current!), More: false)
-            : new FeedBatch(rows, EventPosition.After(from.Upto), More: true);
+            ? new EventLogBatch(rows, EventPosition.After(bound ?? current!), More: false)
+            : new EventLogBatch(rows, EventPosition.After(from.Upto), More: true);
     }
 
-    private string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound, SqlBuilder sql)
+    private string Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound,
+        SqlBuilder sql)
     {
         var since = sql.Add(from.Since.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
         // where this read ends: the bound, or what the statement itself sees
         var end = bound is null ? "s.position" : sql.Add(bound.ToString(), NpgsqlDbType.Text) + "::pg_snapshot";
-        // a snapshot's parts as constants, so that the planner sees small index conditions on (org_id, tx_id)
-        string Xmax(PgSnapshot snapshot) =>
-            sql.Add(snapshot.Xmax.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text) + "::xid8";
+        // a snapshot's parts as constants (not pg_visible_in_snapshot on a pg_snapshot value), so that the planner sees
+        // small index conditions on (org_id, tx_id): ix_workflow_events__org_tx
+        string Xmax(PgSnapshot snapshot) => sql.Add(snapshot.Xmax.ToString(CultureInfo.InvariantCulture), NpgsqlDbType.Text) + "::xid8";
         string Running(PgSnapshot snapshot) => sql.Add("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text) + "::xid8[]";
         // "not visible in the snapshot": a position only re-reads the transactions that were still running when it
         // was taken, never what it saw
@@ -160,7 +152,10 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         if (filter.TraceId is { } traceId)
             conditions.Add($"e.trace_id = {sql.Add(traceId, NpgsqlDbType.Bigint)}");
         if (filter.WorkflowId is { } workflowId)
-            conditions.Add($"e.trace_id IN (SELECT w.id FROM workflow_trace w WHERE w.workflow_id = {sql.Add(workflowId, NpgsqlDbType.Uuid)})");
+        {
+            var workflow = sql.Add(workflowId, NpgsqlDbType.Uuid);
+            conditions.Add($"e.trace_id IN (SELECT w.id FROM workflow_trace w WHERE w.workflow_id = {workflow})");
+        }
         if (filter.EventTypes is { } types)
             conditions.Add($"e.event_type = ANY ({sql.Add(types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)})");
 
@@ -168,20 +163,25 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
         {
             "s.position::text", "e.id", "e.trace_id", "t.workflow_id", "e.event_type", "t.status::text",
         };
+        // each row's cursor (WorkflowEvent.cursor) is the position this read leaves it at
         var replaced = new Dictionary<string, string> { ["cursor"] = cursor };
         foreach (var shape in shapes)
         {
             var json = Project(shape.Kind, shape.Fields, sql, replaced);
             // a run changed by several events of the batch is sent once, with the state the statement saw
-            columns.Add(shape.Kind == ShapeKind.Event ? json : $"CASE WHEN e.id = max(e.id) OVER (PARTITION BY e.trace_id) THEN {json} END");
+            columns.Add(shape.Kind == ShapeKind.Event
+                ? json
+                : $"CASE WHEN e.id = max(e.id) OVER (PARTITION BY e.trace_id) THEN {json} END");
         }
         return $"SELECT {string.Join(", ", columns)} FROM (SELECT pg_current_snapshot() AS position) s " +
-               $"LEFT JOIN LATERAL (SELECT * FROM workflow_events e WHERE {string.Join(" AND ", conditions)} ORDER BY {order} LIMIT {limit}) e ON true " +
+               $"LEFT JOIN LATERAL (SELECT * FROM workflow_events e WHERE {string.Join(" AND ", conditions)} " +
+               $"ORDER BY {order} LIMIT {limit}) e ON true " +
                // each row's run by its key (OFFSET 0 keeps it a per-row lookup: joined, the planner may hash the whole org's runs)
                $"LEFT JOIN LATERAL (SELECT * FROM workflow_trace t WHERE t.id = e.trace_id OFFSET 0) t ON true ORDER BY {order}";
     }
 
-    private string Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, SqlBuilder sql, IReadOnlyDictionary<string, string>? replaced = null) =>
+    private string Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, SqlBuilder sql,
+        IReadOnlyDictionary<string, string>? replaced = null) =>
         kind == ShapeKind.Event
             ? model.Projection.Object(Events, "e", fields, sql, replaced)
             : model.Projection.Object(Traces, "t", fields, sql);
@@ -190,7 +190,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, GraphModel model, IEn
     {
         null or DBNull => "null",
         Array array => "[" + string.Join(",", array.Cast<object?>().Select(FormatValue)) + "]",
-        IFormattable formattable => formattable.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
 }
