@@ -86,7 +86,7 @@ public sealed class EventHub(EventLogReader feed, DatabaseConnections connection
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
-        var backoff = TimeSpan.Zero;
+        var backoff = new ReconnectBackoff();
         var poll = TimeSpan.FromSeconds(Math.Max(0.1, options.SubscriptionPollSeconds));
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -99,7 +99,7 @@ public sealed class EventHub(EventLogReader feed, DatabaseConnections connection
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 Listening = true;
-                backoff = TimeSpan.Zero;
+                backoff.Reset();
                 logger.LogInformation("Listening for {Channel} notifications", Channel);
                 // whatever committed while nobody listened is read now, from each feed's position
                 WakeAll();
@@ -123,11 +123,11 @@ public sealed class EventHub(EventLogReader feed, DatabaseConnections connection
             catch (Exception e)
             {
                 Listening = false;
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-                logger.LogWarning(e, "The {Channel} listener lost its connection; reconnecting in {Delay} ms", Channel, backoff.TotalMilliseconds);
+                var delay = backoff.Next();
+                logger.LogWarning(e, "The {Channel} listener lost its connection; reconnecting in {Delay} ms", Channel, delay.TotalMilliseconds);
                 try
                 {
-                    await Task.Delay(backoff, stoppingToken);
+                    await Task.Delay(delay, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -275,7 +275,7 @@ internal sealed class OrgFeed
 
     private async Task RunAsync()
     {
-        var backoff = TimeSpan.Zero;
+        var backoff = new ReconnectBackoff();
         while (true)
         {
             try
@@ -292,16 +292,16 @@ internal sealed class OrgFeed
             try
             {
                 await ReadAllAsync();
-                backoff = TimeSpan.Zero;
+                backoff.Reset();
             }
             catch (Exception e) when (!_hub.Stopping.IsCancellationRequested)
             {
                 // the position did not move: the next read (retried here, or woken by the listener) catches up
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-                _hub.Logger.LogWarning(e, "Reading the event feed of organisation {Org} failed; retrying in {Delay} ms", OrgId, backoff.TotalMilliseconds);
+                var delay = backoff.Next();
+                _hub.Logger.LogWarning(e, "Reading the event feed of organisation {Org} failed; retrying in {Delay} ms", OrgId, delay.TotalMilliseconds);
                 try
                 {
-                    await Task.Delay(backoff, _hub.Stopping);
+                    await Task.Delay(delay, _hub.Stopping);
                 }
                 catch (OperationCanceledException)
                 {
