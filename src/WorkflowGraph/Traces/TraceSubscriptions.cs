@@ -7,39 +7,39 @@ using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Traces;
 
-/// <summary>Live runs and events: the subscription fields over the event hub.</summary>
+/// <summary>Live runs and events: the subscription fields, each a stream from its organisation's live feed.</summary>
 public static class TraceSubscriptions
 {
     public static void Register(GraphModel model)
     {
         model.Subscription("workflowEvents", context =>
         {
-            var (hub, reader, orgId) = Services(context);
+            var (feeds, reader, orgId) = Services(context);
             var field = SelectionReader.Read(context);
             EventPosition? after = null;
             if (field.Argument("after") is string cursor && !EventPosition.TryDecode(cursor, out after))
                 throw QueryErrors.InvalidCursor("after is not a cursor of a WorkflowEvent");
             var filter = new EventFilter(field.Argument("traceId") as long?, field.Argument("workflowId") as Guid?,
                 (field.Argument("eventTypes") as IEnumerable<object?>)?.Cast<string>().ToList());
-            return hub.Stream(orgId, reader.Shape(ShapeKind.Event, field.Children), filter, null, after);
+            return feeds.Stream(orgId, reader.Shape(ShapeKind.Event, field.Children), filter, null, after);
         });
 
         model.Subscription("traceUpdated", context =>
         {
-            var (hub, reader, orgId) = Services(context);
+            var (feeds, reader, orgId) = Services(context);
             var field = SelectionReader.Read(context);
             var statuses = (field.Argument("statuses") as IEnumerable<object?>)?.Select(s => s!.ToString()!.ToLowerInvariant()).ToList();
             var filter = new EventFilter(null, field.Argument("workflowId") as Guid?, null);
-            return hub.Stream(orgId, reader.Shape(ShapeKind.Trace, field.Children), filter, statuses, null);
+            return feeds.Stream(orgId, reader.Shape(ShapeKind.Trace, field.Children), filter, statuses, null);
         });
     }
 
-    private static (EventHub Hub, EventLogReader Reader, Guid OrgId) Services(IResolveFieldContext context)
+    private static (FeedRegistry Feeds, EventLogReader Reader, Guid OrgId) Services(IResolveFieldContext context)
     {
         var services = context.RequestServices!;
         var tenant = services.GetRequiredService<RequestTenant>();
         if (tenant.OrgId is not { } orgId)
             throw new ExecutionError("A subscription needs an authenticated connection.") { Code = "UNAUTHENTICATED" };
-        return (services.GetRequiredService<EventHub>(), services.GetRequiredService<EventLogReader>(), orgId);
+        return (services.GetRequiredService<FeedRegistry>(), services.GetRequiredService<EventLogReader>(), orgId);
     }
 }

@@ -1,0 +1,15 @@
+namespace WorkflowGraph.Subscriptions;
+
+/// <summary>
+/// What a subscription field returns: each observer that subscribes becomes a <see cref="Subscriber"/>, which joins its
+/// organisation's feed (after a replay from <paramref name="after"/>, when given); disposing it leaves.
+/// </summary>
+internal sealed class SubscriptionStream(Func<IObserver<object?>, Subscriber> subscriber, EventPosition? after) : IObservable<object?>
+{
+    public IDisposable Subscribe(IObserver<object?> observer)
+    {
+        var started = subscriber(observer);
+        _ = started.StartAsync(after);
+        return started;
+    }
+}
