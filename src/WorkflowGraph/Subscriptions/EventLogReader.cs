@@ -119,8 +119,8 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         // small index conditions on (org_id, tx_id): ix_workflow_events__org_tx
         string Xmax(PgSnapshot snapshot) => sql.Add(snapshot.Xmax.ToString(CultureInfo.InvariantCulture), NpgsqlDbType.Text) + "::xid8";
         string Running(PgSnapshot snapshot) => sql.Add("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text) + "::xid8[]";
-        // "not visible in the snapshot": a position only re-reads the transactions that were still running when it
-        // was taken, never what it saw
+        // "not visible in the snapshot": what began at or after its xmax, or was still running when it was taken;
+        // never what it saw
         string Unseen(PgSnapshot snapshot) => snapshot.InProgress.Count > 0
             ? $"(e.tx_id >= {Xmax(snapshot)} OR e.tx_id = ANY ({Running(snapshot)}))"
             : $"e.tx_id >= {Xmax(snapshot)}";
