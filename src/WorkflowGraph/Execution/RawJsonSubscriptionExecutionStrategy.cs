@@ -38,9 +38,16 @@ public sealed class RawJsonSubscriptionExecutionStrategy : SubscriptionExecution
         }, exception => new ExecutionResult
         {
             Executed = true,
-            // only the feed's own reasons reach the client; a database failure is logged where it happened
-            Errors = [new ExecutionError(exception is Subscriptions.SubscriptionEndedException ? exception.Message
-                : "The subscription ended unexpectedly; subscribe again with the last cursor received.") { Code = "SUBSCRIPTION_ENDED", Path = node.ResponsePath }],
+            // only a stream's own reasons (an ExecutionError) reach the client; a database failure is logged where it happened
+            Errors =
+            [
+                new ExecutionError(exception is ExecutionError ended ? ended.Message
+                    : "The subscription ended unexpectedly; subscribe again with the last cursor received.")
+                {
+                    Code = "SUBSCRIPTION_ENDED",
+                    Path = node.ResponsePath,
+                },
+            ],
         });
     }
 

@@ -14,14 +14,15 @@ public static class HealthEndpoint
     /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoint(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/healthz", async (NpgsqlDataSource dataSource, EventHub hub, ILoggerFactory loggers, CancellationToken aborted) =>
+        endpoints.MapGet("/healthz", async (NpgsqlDataSource dataSource, EventListener listener, ILoggerFactory loggers,
+            CancellationToken aborted) =>
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             deadline.CancelAfter(Timeout);
             try
             {
                 var migrations = await CountMigrationsAsync(dataSource, deadline.Token);
-                return Results.Json(new { status = "ok", migrations, events = hub.Listening ? "listening" : "reconnecting" });
+                return Results.Json(new { status = "ok", migrations, events = listener.Listening ? "listening" : "reconnecting" });
             }
             catch (Exception error) when (error is NpgsqlException or OperationCanceledException or TimeoutException)
             {

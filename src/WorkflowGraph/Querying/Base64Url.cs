@@ -2,25 +2,27 @@ using System.Text;
 
 namespace WorkflowGraph.Querying;
 
-/// <summary>The URL-safe, unpadded base64 of opaque cursors (RFC 4648 §5), over UTF-8 text.</summary>
+/// <summary>
+/// Unpadded base64url (RFC 4648 §5) of UTF-8 text: the form of the opaque cursors the API hands out, safe in a URL
+/// and in a GraphQL string without escaping.
+/// </summary>
 public static class Base64Url
 {
     public static string Encode(string text) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    /// <returns>False when <paramref name="encoded"/> is not base64url of UTF-8 text.</returns>
+    /// <summary>The text <see cref="Encode"/> made (padding may be present or not); false when it is not base64.</summary>
     public static bool TryDecode(string encoded, out string text)
     {
-        text = "";
         var base64 = encoded.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
         try
         {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Convert.FromBase64String(base64));
+            text = Encoding.UTF8.GetString(Convert.FromBase64String(base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=')));
             return true;
         }
-        catch (Exception e) when (e is FormatException or ArgumentException)
+        catch (FormatException)
         {
+            text = "";
             return false;
         }
     }

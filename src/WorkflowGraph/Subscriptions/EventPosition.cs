@@ -1,14 +1,14 @@
 using System.Globalization;
-using System.Text;
-using System.Text.RegularExpressions;
+using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Fragments;
 
 namespace WorkflowGraph.Subscriptions;
 
 /// <summary>
-/// A place in the event log that commit order cannot tear (db/migrations/015_event_feed.sql): everything visible
-/// in <see cref="Since"/> was delivered, and of what <see cref="Upto"/> also shows, the events up to
-/// <see cref="AfterId"/>. A complete position has <c>Upto == Since</c>. Ids alone would skip an event whose
-/// transaction committed after a larger id had been read.
+/// A place in the event log that commit order cannot tear: everything visible in <see cref="Since"/> was delivered,
+/// and of what <see cref="Upto"/> also shows, the events up to <see cref="AfterId"/>. A complete position has
+/// <c>Upto == Since</c>. Ids alone would skip an event whose transaction committed after a larger id had been read;
+/// how a position is read on is the reader's (<see cref="EventLogReader"/>).
 /// </summary>
 public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long AfterId)
 {
@@ -17,12 +17,18 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
     /// <summary>Before every event: nothing counts as delivered.</summary>
     public static readonly PgSnapshot Nothing = PgSnapshot.Parse("1:1:");
 
+    /// <summary>
+    /// A queried event's cursor, for the events aliased <paramref name="events"/>: of what the query's snapshot shows
+    /// (with its own transaction's writes, for a mutation's payload: <c>workflow_events_position()</c>), the events up
+    /// to this one in id order count as delivered (nothing else), so resuming from the last of a run's events read by
+    /// id replays exactly the rest.
+    /// </summary>
+    public static Sql QueriedCursor(SqlAlias events) =>
+        CursorSql(Sql.Raw($"'{Nothing}'"), Sql.Raw("workflow_events_position()"), events.Column("id"));
+
     public static EventPosition After(PgSnapshot snapshot) => new(snapshot, snapshot, long.MaxValue);
 
     public bool IsComplete => Since == Upto;
-
-    /// <summary>The opaque text clients hold (<c>WorkflowEvent.cursor</c>); the SQL side writes the same shape.</summary>
-    public string Encode() => Base64Url(string.Join('|', Version, Since, Upto, AfterId.ToString(CultureInfo.InvariantCulture)));
 
     /// <summary>
     /// A cursor's snapshots list the transactions running when they were taken; more than a server runs at once is
@@ -31,21 +37,12 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
     private const int MaxRunningTransactions = 1024;
     private const int MaxCursorLength = 64 * 1024;
 
+    /// <summary>Reads a client's cursor (<c>WorkflowEvent.cursor</c>, written by <see cref="CursorSql"/>); false when it is none.</summary>
     public static bool TryDecode(string cursor, out EventPosition position)
     {
         position = null!;
-        if (cursor.Length > MaxCursorLength)
+        if (cursor.Length > MaxCursorLength || !Base64Url.TryDecode(cursor, out var text))
             return false;
-        string text;
-        try
-        {
-            var base64 = cursor.Replace('-', '+').Replace('_', '/');
-            text = Encoding.UTF8.GetString(Convert.FromBase64String(base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=')));
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
         var parts = text.Split('|');
         if (parts.Length != 4 || parts[0] != Version
             || !PgSnapshot.TryParse(parts[1], out var since) || !PgSnapshot.TryParse(parts[2], out var upto)
@@ -57,67 +54,11 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
         return true;
     }
 
-    /// <summary>SQL for the cursor of a row: <c>'1|' || since || '|' || upto || '|' || id</c> in unpadded base64url.</summary>
-    public static string CursorSql(string since, string upto, string id) =>
-        $"translate(encode(convert_to('{Version}|' || ({since})::text || '|' || ({upto})::text || '|' || ({id})::text, 'UTF8'), 'base64'), E'+/=\\n', '-_')";
-
-    private static string Base64Url(string text) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-}
-
-/// <summary>A PostgreSQL <c>pg_snapshot</c> (<c>xmin:xmax:xip,...</c>) and its visibility rule, checked in process.</summary>
-public sealed partial record PgSnapshot(ulong Xmin, ulong Xmax, IReadOnlyList<ulong> InProgress)
-{
-    /// <summary>pg_visible_in_snapshot: committed before the snapshot was taken.</summary>
-    public bool Sees(ulong txId) => txId < Xmin || (txId < Xmax && !InProgress.Contains(txId));
-
-    /// <summary>Whether everything <paramref name="other"/> shows, this snapshot shows too (it was taken no earlier).</summary>
-    public bool Includes(PgSnapshot other)
-    {
-        // transactions this one still counts as running must be ones other did not see either
-        foreach (var running in InProgress)
-            if (running < other.Xmax && !other.InProgress.Contains(running))
-                return false;
-        // what other saw at or beyond this one's xmax: only transactions other counted as running
-        if (other.Xmax <= Xmax)
-            return true;
-        var beyond = other.Xmax - Xmax;
-        return Xmax >= other.Xmin && beyond <= (ulong)other.InProgress.Count && (ulong)other.InProgress.Count(x => x >= Xmax) == beyond;
-    }
-
-    public static PgSnapshot Parse(string text) =>
-        TryParse(text, out var snapshot) ? snapshot : throw new FormatException($"not a pg_snapshot: {text}");
-
-    public static bool TryParse(string text, out PgSnapshot snapshot)
-    {
-        snapshot = null!;
-        if (!Shape().IsMatch(text))
-            return false;
-        var parts = text.Split(':');
-        if (!ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var xmin)
-            || !ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var xmax) || xmin < 1 || xmin > xmax)
-            return false;
-        var inProgress = new List<ulong>();
-        foreach (var part in parts[2].Split(',', StringSplitOptions.RemoveEmptyEntries))
-        {
-            // PostgreSQL writes them in ascending order and accepts nothing else
-            if (!ulong.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var xid) || xid < xmin || xid >= xmax
-                || (inProgress.Count > 0 && xid <= inProgress[^1]))
-                return false;
-            inProgress.Add(xid);
-        }
-        snapshot = new PgSnapshot(xmin, xmax, inProgress);
-        return true;
-    }
-
-    public override string ToString() =>
-        $"{Xmin.ToString(CultureInfo.InvariantCulture)}:{Xmax.ToString(CultureInfo.InvariantCulture)}:{string.Join(',', InProgress)}";
-
-    public bool Equals(PgSnapshot? other) =>
-        other is not null && Xmin == other.Xmin && Xmax == other.Xmax && InProgress.SequenceEqual(other.InProgress);
-
-    public override int GetHashCode() => HashCode.Combine(Xmin, Xmax, InProgress.Count);
-
-    [GeneratedRegex(@"^\d{1,20}:\d{1,20}:(\d{1,20}(,\d{1,20})*)?$")]
-    private static partial Regex Shape();
+    /// <summary>
+    /// SQL for the cursor of a row, the only writer of cursors: <c>'1|' || since || '|' || upto || '|' || id</c> in
+    /// unpadded base64url (<see cref="Base64Url"/>'s form).
+    /// </summary>
+    public static Sql CursorSql(Sql since, Sql upto, Sql id) =>
+        Sql.Of($"translate(encode(convert_to('{Sql.Raw(Version)}|' || ({since})::text || '|' || ({upto})::text || '|' || ({id})::text, " +
+               $"'UTF8'), 'base64'), E'+/=\\n', '-_')");
 }

@@ -2,18 +2,6 @@ using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.Subscriptions;
 
-/// <summary>A subscription field's stream: subscribing joins the organisation's feed (after a replay, with <c>after</c>).</summary>
-internal sealed class HubStream(EventHub hub, Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, EventPosition? after)
-    : IObservable<object?>
-{
-    public IDisposable Subscribe(IObserver<object?> observer)
-    {
-        var subscriber = new Subscriber(hub, orgId, shape, filter, traceStatuses, observer);
-        _ = subscriber.StartAsync(after);
-        return subscriber;
-    }
-}
-
 /// <summary>
 /// One subscription. With a start position it joins the organisation's feed first (live batches wait), then replays
 /// from the table exactly up to the position it joined at, then passes on the waiting batches and goes live: the
@@ -21,28 +9,20 @@ internal sealed class HubStream(EventHub hub, Guid orgId, FeedShape shape, Event
 /// event and every cursor handed out says exactly what was delivered. Deliveries are sequential and never block:
 /// the observer (the transport) queues them.
 /// </summary>
-internal sealed class Subscriber : IDisposable
+internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?> observer, FeedRegistry feeds, EventLogReader reader,
+    SubscriptionOptions options, ILogger logger) : IDisposable
 {
-    private readonly EventHub _hub;
-    private readonly IObserver<object?> _observer;
-    private readonly EventFilter _filter;
-    private readonly IReadOnlyList<string>? _traceStatuses;
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Lock _gate = new();
     private List<RawJson>? _waiting;
-    private OrgFeed? _feed;
+    private OrganisationFeed? _feed;
     private bool _done;
 
-    public Subscriber(EventHub hub, Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses, IObserver<object?> observer)
-    {
-        (_hub, OrgId, Shape, _filter, _traceStatuses, _observer) = (hub, orgId, shape, filter, traceStatuses, observer);
-    }
-
-    public Guid OrgId { get; }
-    public FeedShape Shape { get; }
+    public Guid OrgId => request.OrgId;
+    public FeedShape Shape => request.Shape;
 
     /// <summary>The one run this subscriber follows, if its filter names one.</summary>
-    public long? TraceId => _filter.TraceId;
+    public long? TraceId => request.Filter.TraceId;
     public CancellationToken Cancellation => _cancellation.Token;
 
     public async Task StartAsync(EventPosition? after)
@@ -51,10 +31,10 @@ internal sealed class Subscriber : IDisposable
         {
             if (after is not null)
                 _waiting = [];
-            (_feed, var joinedAt) = await _hub.JoinAsync(this, after?.Upto);
+            (_feed, var joinedAt) = await feeds.JoinAsync(this, after?.Upto);
             if (_done)
             {
-                _feed.Remove(this);
+                _feed.Leave(this);
                 return;
             }
             if (after is not null)
@@ -69,25 +49,26 @@ internal sealed class Subscriber : IDisposable
         }
         catch (Exception e)
         {
-            _hub.Logger.LogWarning(e, "A subscription of organisation {Org} could not start", OrgId);
-            Fail(new SubscriptionEndedException("The subscription could not read the event log; subscribe again with the last cursor received."));
+            logger.LogWarning(e, "A subscription of organisation {Org} could not start", OrgId);
+            Fail(new SubscriptionEndedException(
+                "The subscription could not read the event log; subscribe again with the last cursor received."));
         }
     }
 
     private async Task ReplayAsync(EventPosition position, PgSnapshot joinedAt)
     {
-        var limit = _hub.Options.SubscriptionBatchSize;
-        FeedBatch batch;
+        EventLogBatch batch;
         do
         {
-            batch = await _hub.Feed.ReadAsync(OrgId, position, _filter, [Shape], limit, _cancellation.Token, bound: joinedAt);
+            batch = await reader.ReadAsync(OrgId, position, request.Filter, [Shape], options.SubscriptionBatchSize, _cancellation.Token,
+                bound: joinedAt);
             lock (_gate)
             {
                 if (_done)
                     return;
                 foreach (var row in batch.Rows)
                     if (row.Shapes[0] is { } json)
-                        _observer.OnNext(json);
+                        observer.OnNext(json);
             }
             position = batch.Next;
         } while (batch.More);
@@ -98,13 +79,13 @@ internal sealed class Subscriber : IDisposable
                 return;
             // the replay ended where the live batches begin
             foreach (var json in _waiting!)
-                _observer.OnNext(json);
+                observer.OnNext(json);
             _waiting = null;
         }
     }
 
     /// <summary>A batch of the organisation's feed, in order; <paramref name="shape"/> is this subscriber's JSON column.</summary>
-    public void Deliver(IReadOnlyList<FeedRow> rows, int shape)
+    public void Deliver(IReadOnlyList<EventLogRow> rows, int shape)
     {
         lock (_gate)
         {
@@ -112,21 +93,22 @@ internal sealed class Subscriber : IDisposable
                 return;
             foreach (var row in rows)
             {
-                if (row.Shapes[shape] is not { } json || !_filter.Matches(row)
-                    || (_traceStatuses is not null && !_traceStatuses.Contains(row.TraceStatus)))
+                if (row.Shapes[shape] is not { } json || !request.Filter.Matches(row)
+                    || (request.TraceStatuses is { } statuses && !statuses.Contains(row.TraceStatus)))
                     continue;
                 if (_waiting is not null)
                 {
-                    if (_waiting.Count >= _hub.Options.SubscriptionReplayBacklog)
+                    if (_waiting.Count >= options.SubscriptionReplayBacklog)
                     {
-                        Fail(new SubscriptionEndedException("Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
+                        Fail(new SubscriptionEndedException(
+                            "Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
                         return;
                     }
                     _waiting.Add(json);
                 }
                 else
                 {
-                    _observer.OnNext(json);
+                    observer.OnNext(json);
                 }
             }
         }
@@ -135,7 +117,7 @@ internal sealed class Subscriber : IDisposable
     /// <summary>Ends this subscription after an unexpected failure while delivering to it (logged, not shown).</summary>
     public void Abort(Exception error)
     {
-        _hub.Logger.LogError(error, "Delivering to a subscription of organisation {Org} failed", OrgId);
+        logger.LogError(error, "Delivering to a subscription of organisation {Org} failed", OrgId);
         Fail(new SubscriptionEndedException("The subscription ended unexpectedly; subscribe again with the last cursor received."));
     }
 
@@ -148,8 +130,8 @@ internal sealed class Subscriber : IDisposable
             _done = true;
             _waiting = null;
         }
-        _feed?.Remove(this);
-        _observer.OnError(error);
+        _feed?.Leave(this);
+        observer.OnError(error);
     }
 
     public void Dispose()
@@ -162,9 +144,6 @@ internal sealed class Subscriber : IDisposable
             _waiting = null;
         }
         _cancellation.Cancel();
-        _feed?.Remove(this);
+        _feed?.Leave(this);
     }
 }
-
-/// <summary>Why a stream ended early, in words for the client.</summary>
-public sealed class SubscriptionEndedException(string message) : Exception(message);

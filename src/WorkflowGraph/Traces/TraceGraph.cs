@@ -2,6 +2,7 @@ using NpgsqlTypes;
 using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.SchemaBinding;
+using WorkflowGraph.Subscriptions;
 
 namespace WorkflowGraph.Traces;
 
@@ -42,7 +43,7 @@ public static class TraceGraph
             TypeName = "WorkflowEvent",
             Relation = "workflow_events",
             Key = ["id"],
-            Computed = new Dictionary<string, Func<SqlAlias, Sql>> { ["cursor"] = TraceSubscriptions.QueriedCursor },
+            Computed = new Dictionary<string, Func<SqlAlias, Sql>> { ["cursor"] = EventPosition.QueriedCursor },
             DefaultOrder = [new("id", Descending: false)],
             Relations =
             [

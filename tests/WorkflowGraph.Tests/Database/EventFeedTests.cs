@@ -1,15 +1,22 @@
 using Npgsql;
+using WorkflowGraph.Querying;
+using WorkflowGraph.SchemaBinding;
+using WorkflowGraph.Subscriptions;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;
 
 /// <summary>
-/// workflow_events_since: reading the event log from a snapshot position covers every committed event exactly
-/// once, also when transactions commit out of id order.
+/// The service's event log reader (<see cref="EventLogReader"/>, the statement subscriptions run) against the real
+/// database: reading on from the positions it returns covers every committed event exactly once, also when
+/// transactions commit out of id order, and a position inside a batch resumes with the rest of that batch.
 /// </summary>
 public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    private sealed record Batch(string? Position, List<long> Ids);
+    /// <summary>More rows than any of these tests writes: one read returns them all.</summary>
+    private const int WholeLog = 10_000;
+
+    private readonly EventLogReader _reader = new(db.DataSource, GraphModel.Build(new QueryLimits(), Features.All), []);
 
     private async Task<(TenantWorld World, long TraceId)> RunAsync()
     {
@@ -18,20 +25,29 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         return (world, await world.StartRunAsync(conn));
     }
 
-    private async Task<string> PositionAsync()
+    private Task<EventPosition> PositionAsync() => _reader.CurrentAsync(CancellationToken.None);
+
+    /// <summary>One read, as the organisation's tenant; no shapes: only the ids matter here.</summary>
+    private Task<EventLogBatch> ReadAsync(Guid orgId, EventPosition from, long? traceId = null, int limit = WholeLog) =>
+        _reader.ReadAsync(orgId, from, new EventFilter(traceId, null, null), [], limit, CancellationToken.None);
+
+    /// <summary>Reads on as long as the reader says there may be more right away, as a feed or a replay does.</summary>
+    private async Task<(List<long> Ids, EventPosition Next)> ReadOnAsync(Guid orgId, EventPosition from, long traceId, int limit = WholeLog)
     {
-        await using var conn = await db.DataSource.OpenConnectionAsync();
-        return await conn.ScalarAsync<string>("SELECT pg_current_snapshot()::text");
+        var ids = new List<long>();
+        EventLogBatch batch;
+        do
+        {
+            batch = await ReadAsync(orgId, from, traceId, limit);
+            ids.AddRange(Ids(batch));
+            if (batch.More)
+                Assert.NotEqual(from, batch.Next); // each read moves on, or reading on would never end
+            from = batch.Next;
+        } while (batch.More);
+        return (ids, from);
     }
 
-    private async Task<Batch> ReadAsync(string since, long traceId, string? upto = null, long? afterId = null)
-    {
-        await using var conn = await db.DataSource.OpenConnectionAsync();
-        var rows = await conn.RowsAsync(
-            "SELECT next_position::text AS position, id FROM workflow_events_since($1::pg_snapshot, $2::pg_snapshot, $3, $4)",
-            since, upto, afterId, traceId);
-        return new Batch(rows.Count > 0 ? (string)rows[0]["position"]! : null, rows.Select(r => (long)r["id"]!).ToList());
-    }
+    private static List<long> Ids(EventLogBatch batch) => batch.Rows.Select(r => r.Id).ToList();
 
     private static Task<long> InsertEventAsync(NpgsqlConnection conn, TenantWorld world, long traceId, string type) =>
         conn.ScalarAsync<long>("INSERT INTO workflow_events (org_id, trace_id, event_type) VALUES ($1, $2, $3) RETURNING id",
@@ -41,8 +57,6 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
     public async Task An_event_committed_after_a_later_id_was_read_is_still_delivered_once()
     {
         var (world, traceId) = await RunAsync();
-        var start = await PositionAsync();
-        var seen = (await ReadAsync(start, traceId)).Ids; // workflow_started may or may not precede the position
         var position = await PositionAsync();
 
         await using var slow = await db.DataSource.OpenConnectionAsync();
@@ -51,15 +65,17 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await using (var fast = await db.DataSource.OpenConnectionAsync())
             await InsertEventAsync(fast, world, traceId, "fast_writer");
 
-        var first = await ReadAsync(position, traceId);
-        Assert.DoesNotContain(early, first.Ids);
-        Assert.Single(first.Ids);
-        Assert.True(first.Ids[0] > early);
+        var first = await ReadAsync(world.OrgId, position, traceId);
+        Assert.DoesNotContain(early, Ids(first));
+        Assert.Single(first.Rows);
+        Assert.True(first.Rows[0].Id > early);
+        Assert.False(first.More);
 
         await slow.ExecAsync("COMMIT");
-        var second = await ReadAsync(first.Position!, traceId);
-        Assert.Equal([early], second.Ids);
-        Assert.Empty((await ReadAsync(second.Position!, traceId)).Ids);
+        var second = await ReadAsync(world.OrgId, first.Next, traceId);
+        Assert.Equal([early], Ids(second));
+        Assert.False(second.More);
+        Assert.Empty((await ReadAsync(world.OrgId, second.Next, traceId)).Rows);
     }
 
     [Fact]
@@ -74,14 +90,18 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await using (var writer = await db.DataSource.OpenConnectionAsync())
             for (var i = 0; i < 3; i++)
                 batchIds.Add(await InsertEventAsync(writer, world, traceId, $"batch_{i}"));
-        var batch = await ReadAsync(since, traceId);
-        Assert.Equal(batchIds, batch.Ids);
+        var batch = await ReadAsync(world.OrgId, since, traceId);
+        Assert.Equal(batchIds, Ids(batch));
         await slow.ExecAsync("COMMIT");
 
-        // the reader handled only the first row of the batch
-        var resumed = await ReadAsync(since, traceId, batch.Position, batchIds[0]);
+        // the reader handled only the first row of the batch: the position that row's cursor holds (what the read
+        // started from, the snapshot it read up to, the row's id)
+        var stopped = new EventPosition(since.Since, batch.Next.Since, batchIds[0]);
+        var resumed = await ReadOnAsync(world.OrgId, stopped, traceId);
 
-        Assert.Equal([late, batchIds[1], batchIds[2]], resumed.Ids);
+        // the rest of the batch in id order, then what committed after it
+        Assert.Equal([batchIds[1], batchIds[2], late], resumed.Ids);
+        Assert.Empty((await ReadOnAsync(world.OrgId, resumed.Next, traceId)).Ids);
     }
 
     [Fact]
@@ -90,7 +110,6 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         var (world, traceId) = await RunAsync();
         var position = await PositionAsync();
         var delivered = new List<long>();
-        using var stop = new CancellationTokenSource();
 
         var writers = Enumerable.Range(0, 6).Select(async writer =>
         {
@@ -112,9 +131,10 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
             while (true)
             {
                 var done = writers.All(w => w.IsCompleted);
-                var batch = await ReadAsync(position, traceId);
-                delivered.AddRange(batch.Ids);
-                position = batch.Position ?? position;
+                // small batches: reads also stop and go on inside a batch while transactions commit
+                var (ids, next) = await ReadOnAsync(world.OrgId, position, traceId, limit: 5);
+                delivered.AddRange(ids);
+                position = next;
                 if (done)
                     return;
                 await Task.Delay(3);
@@ -124,7 +144,8 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await reader;
 
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        var all = (await conn.RowsAsync("SELECT id FROM workflow_events WHERE trace_id = $1 AND event_type LIKE 'writer\\_%' ORDER BY id", traceId))
+        var all = (await conn.RowsAsync(
+                "SELECT id FROM workflow_events WHERE trace_id = $1 AND event_type LIKE 'writer\\_%' ORDER BY id", traceId))
             .Select(r => (long)r["id"]!).ToList();
         Assert.Equal(all.Count, delivered.Count);
         Assert.Equal(all, delivered.Order().ToList());
@@ -136,17 +157,12 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         var (a, traceA) = await RunAsync();
         var (b, _) = await RunAsync();
         var since = await PositionAsync();
+        long own;
         await using (var writer = await db.DataSource.OpenConnectionAsync())
-            await InsertEventAsync(writer, a, traceA, "private");
+            own = await InsertEventAsync(writer, a, traceA, "private");
 
-        await using var conn = await db.DataSource.OpenConnectionAsync();
-        await conn.ExecAsync("BEGIN");
-        await conn.BecomeTenantAsync(b.OrgId);
-        Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events_since($1::pg_snapshot)", since));
-        await conn.ExecAsync("ROLLBACK");
-        await conn.ExecAsync("BEGIN");
-        await conn.BecomeTenantAsync(a.OrgId);
-        Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events_since($1::pg_snapshot)", since));
-        await conn.ExecAsync("ROLLBACK");
+        Assert.Empty((await ReadAsync(b.OrgId, since)).Rows);
+        Assert.Empty((await ReadAsync(b.OrgId, since, traceA)).Rows);
+        Assert.Equal([own], Ids(await ReadAsync(a.OrgId, since)));
     }
 }

@@ -2,7 +2,11 @@ using WorkflowGraph.Subscriptions;
 
 namespace WorkflowGraph.Tests.Subscriptions;
 
-/// <summary>Snapshot visibility and cursors as the service computes them in process (the SQL side is checked by the feed tests).</summary>
+/// <summary>
+/// Snapshot comparison and cursors as the service computes them in process, against the tests' own oracle
+/// (<see cref="PositionOracle"/>); which events a position reads on to is checked against the database by the
+/// event feed tests.
+/// </summary>
 public sealed class EventPositionTests
 {
     [Theory]

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using WorkflowGraph.Subscriptions;
 using WorkflowGraph.Tests.Database;
 
 namespace WorkflowGraph.Tests.Subscriptions;
 
-/// <summary>workflowEvents and traceUpdated through the service's engine and event hub, against a real database.</summary>
+/// <summary>workflowEvents and traceUpdated through the service's engine and live feeds, against a real database.</summary>
 public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixture<SubscriptionHost>
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(700);
@@ -205,19 +206,30 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var world = await WorldAsync("Fault");
         var traceId = await WithConnection(c => world.StartRunAsync(c));
         await using var subscription = await LiveAsync(world, $"(traceId: {traceId})", "id");
-        var hub = host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>();
-        var reconnected = new TaskCompletionSource();
-        hub.Connected += () => reconnected.TrySetResult();
 
+        // the LISTEN connections of every instance on this database (each holds one)
+        const string listeners = "FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN workflow_events'";
+        var cut = new List<int>();
         var ids = new List<long>();
         for (var step = 1; step <= 40; step++)
         {
             if (step == 15)
-                Assert.True(await WithConnection(c => c.ScalarAsync<bool>(
-                    "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN workflow_events'")));
+            {
+                var terminated = await WithConnection(c => c.RowsAsync($"SELECT pid, pg_terminate_backend(pid) AS terminated {listeners}"));
+                Assert.NotEmpty(terminated);
+                Assert.All(terminated, row => Assert.True((bool)row["terminated"]!));
+                cut.AddRange(terminated.Select(row => (int)row["pid"]!));
+            }
             await WithConnection(c => world.StartStepAsync(c, traceId, step));
         }
-        await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // each instance listens again, on a new connection
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var listenersAgain = $"SELECT count(*) {listeners} AND pid <> ALL ($1)";
+        while (await WithConnection(c => c.ScalarAsync<long>(listenersAgain, (object)cut.ToArray())) < cut.Count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the listener did not reconnect");
+            await Task.Delay(20);
+        }
         var expected = (await WithConnection(c => c.RowsAsync("SELECT id FROM workflow_events WHERE trace_id = $1 AND event_type = 'step_started' ORDER BY id", traceId)))
             .Select(r => (long)r["id"]!).ToList();
         foreach (var _ in expected)
@@ -314,18 +326,18 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
     public async Task A_cursor_from_beyond_the_end_of_the_log_ends_the_subscription_and_leaves_no_feed_behind()
     {
         var world = await WorldAsync("Beyond");
-        var beyond = new WorkflowGraph.Subscriptions.EventPosition(WorkflowGraph.Subscriptions.EventPosition.Nothing,
-            WorkflowGraph.Subscriptions.PgSnapshot.Parse("1:99999999999:"), 0).Encode();
+        var beyond = new EventPosition(EventPosition.Nothing, PgSnapshot.Parse("1:99999999999:"), 0).Encode();
         await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
             $"subscription {{ workflowEvents(after: \"{beyond}\") {{ id }} }}");
         var ended = await subscription.NextAsync();
         Assert.Equal("SUBSCRIPTION_ENDED", ended.GetProperty("errors")[0].GetProperty("extensions").GetProperty("code").GetString());
-        Assert.False(host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>().Follows(world.OrgId));
+        var feeds = host.Services.GetRequiredService<FeedRegistry>();
+        Assert.False(feeds.TryGet(world.OrgId, out _));
 
         // and a subscriber that leaves takes its organisation's feed with it
         await using (await LiveAsync(world, ""))
-            Assert.True(host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>().Follows(world.OrgId));
-        Assert.False(host.Services.GetRequiredService<WorkflowGraph.Subscriptions.EventHub>().Follows(world.OrgId));
+            Assert.True(feeds.TryGet(world.OrgId, out _));
+        Assert.False(feeds.TryGet(world.OrgId, out _));
     }
 
     private async Task<string> QueryCursorAsync(TenantWorld world, long traceId)

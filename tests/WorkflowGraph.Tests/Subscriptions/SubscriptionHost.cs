@@ -14,8 +14,8 @@ using WorkflowGraph.Tests.Infrastructure;
 namespace WorkflowGraph.Tests.Subscriptions;
 
 /// <summary>
-/// Service instances over one database of their own (each with its own LISTEN connection and event hub), for
-/// subscribing in process: the GraphQL engine and the hub are the service's, only the WebSocket framing is skipped.
+/// Service instances over one database of their own (each with its own LISTEN connection and live feeds), for
+/// subscribing in process: the GraphQL engine and the feeds are the service's, only the WebSocket framing is skipped.
 /// </summary>
 public sealed class SubscriptionHost : IAsyncLifetime
 {
@@ -42,11 +42,11 @@ public sealed class SubscriptionHost : IAsyncLifetime
             .UseSetting("GraphQL:SubscriptionBatchSize", "7")
             .UseTestSigningKey());
         _instances.Add(factory);
-        var hub = factory.Services.GetRequiredService<EventHub>();
+        var listener = factory.Services.GetRequiredService<EventListener>();
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!hub.Listening && DateTime.UtcNow < deadline)
+        while (!listener.Listening && DateTime.UtcNow < deadline)
             await Task.Delay(20);
-        Assert.True(hub.Listening, "the event hub did not start listening");
+        Assert.True(listener.Listening, "the event listener did not start listening");
         return factory;
     }
 

@@ -1,0 +1,4 @@
+namespace WorkflowGraph.Subscriptions;
+
+/// <summary>Rows in delivery order, the position after them, and whether reading on from it may find more right away.</summary>
+public sealed record EventLogBatch(IReadOnlyList<EventLogRow> Rows, EventPosition Next, bool More);

@@ -1,0 +1,198 @@
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using WorkflowGraph.Database;
+using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Emit;
+using WorkflowGraph.Querying.Fragments;
+using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Selection;
+using WorkflowGraph.SchemaBinding;
+
+namespace WorkflowGraph.Subscriptions;
+
+/// <summary>
+/// Reads what lies after a position in one organisation's event log, as that tenant (row level security applies),
+/// in one statement: the events, their runs' workflow and status for matching, and the JSON of each shape. This is
+/// the one home of "events since a snapshot position" (gap-free resume):
+/// <list type="bullet">
+/// <item>Ids are assigned at insert, not at commit, so "ids above the last one seen" would miss an event whose
+/// transaction committed after a larger id was read. Each event records its transaction (<c>tx_id</c>) instead, and
+/// a complete position is a snapshot: what it shows was delivered. A read returns the events of transactions the
+/// position did not show but its own statement's snapshot does, and that snapshot is the next position; so
+/// consecutive reads deliver every committed event exactly once, whatever the commit order.</item>
+/// <item>A position inside a batch (<see cref="EventPosition.Upto"/>, <see cref="EventPosition.AfterId"/>) is read in
+/// two steps: the rest of that batch (what <c>Upto</c> shows and <c>Since</c> did not, after the id, in id order),
+/// then on from <c>Upto</c> as a complete position.</item>
+/// </list>
+/// </summary>
+public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
+{
+    private static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status"];
+
+    private EntityMap Events => model.Catalog.Get("WorkflowEvent");
+    private EntityMap Traces => model.Catalog.Get("WorkflowTrace");
+
+    /// <summary>
+    /// The shape of a selection of <c>WorkflowEvent</c> or <c>WorkflowTrace</c>; fails early for a field the projection
+    /// cannot build.
+    /// </summary>
+    public FeedShape Shape(ShapeKind kind, IReadOnlyList<FieldSelection> fields)
+    {
+        var scope = new StatementScope();
+        var projection = Project(kind, fields, scope);
+        var key = kind + ":" + projection + ":" + string.Join(",", scope.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}"));
+        return new FeedShape(kind, fields, key);
+    }
+
+    /// <summary>A position that covers everything committed now (where a live-only reader starts).</summary>
+    public async Task<EventPosition> CurrentAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT pg_current_snapshot()::text", connection);
+        return EventPosition.After(PgSnapshot.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!));
+    }
+
+    /// <param name="limit">Rows one read returns at most; a full batch says <see cref="EventLogBatch.More"/>.</param>
+    /// <param name="bound">Reads only what this snapshot shows (a replay catching up to the live feed's position), and
+    /// ends there; without it, the read ends at its own statement's snapshot.</param>
+    public async Task<EventLogBatch> ReadAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes,
+        int limit, CancellationToken cancellationToken, PgSnapshot? bound = null)
+    {
+        var scope = new StatementScope();
+        var statement = Build(from, filter, shapes, limit, bound, scope).ToString();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // one round trip: the transaction, the tenant, the read and the end of the transaction (READ COMMITTED:
+        // the read's snapshot is its own statement's, which is what the next position is)
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"));
+        // the read's plan depends on the position's values (a few recent transactions, or a backlog): always plan it
+        // for them, also once the statement is prepared
+        foreach (var command in TenantTransaction.Commands(orgId, null, ("TimeZone", "UTC"), ("plan_cache_mode", "force_custom_plan")))
+            batch.BatchCommands.Add(command);
+        var read = new NpgsqlBatchCommand(statement);
+        read.Parameters.AddRange(scope.Parameters.ToArray());
+        batch.BatchCommands.Add(read);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        foreach (var observer in observers)
+            observer.OnStatement(statement, scope.Parameters);
+
+        var rows = new List<EventLogRow>();
+        PgSnapshot? current = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.NextResultAsync(cancellationToken); // the tenant setup's row (BEGIN and SET return none)
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                current ??= PgSnapshot.Parse(reader.GetString(0));
+                if (reader.IsDBNull(1))
+                    continue; // no events: the row only carries the statement's snapshot
+                var json = new RawJson?[shapes.Count];
+                for (var i = 0; i < shapes.Count; i++)
+                {
+                    var column = FixedColumns.Length + i;
+                    json[i] = reader.IsDBNull(column) ? null : new RawJson(reader.GetString(column));
+                }
+                rows.Add(new EventLogRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4),
+                    reader.GetString(5), json));
+            }
+        }
+
+        // a full batch may have left rows unread: go on from inside it, at its last row (the same position that row's
+        // cursor encodes: this read's since, the snapshot it read up to, the row's id). A position inside a batch is
+        // read in two steps (the rest of that batch, then what came after it), so finishing the first step goes on too.
+        if (rows.Count == limit)
+        {
+            var readUpto = from.IsComplete ? bound ?? current! : from.Upto;
+            return new EventLogBatch(rows, new EventPosition(from.Since, readUpto, rows[^1].Id), More: true);
+        }
+        return from.IsComplete
+            ? new EventLogBatch(rows, EventPosition.After(bound ?? current!), More: false)
+            : new EventLogBatch(rows, EventPosition.After(from.Upto), More: true);
+    }
+
+    private Sql Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound,
+        StatementScope scope)
+    {
+        Sql Snapshot(PgSnapshot snapshot) => Sql.Of($"{scope.Parameter(snapshot.ToString(), NpgsqlDbType.Text)}::pg_snapshot");
+        var since = Snapshot(from.Since);
+        // where this read ends: the bound, or what the statement itself sees
+        var end = bound is null ? Sql.Raw("s.position") : Snapshot(bound);
+        // a snapshot's parts as constants (not pg_visible_in_snapshot on a pg_snapshot value), so that the planner sees
+        // small index conditions on (org_id, tx_id): ix_workflow_events__org_tx
+        Sql Xmax(PgSnapshot snapshot) =>
+            Sql.Of($"{scope.Parameter(snapshot.Xmax.ToString(CultureInfo.InvariantCulture), NpgsqlDbType.Text)}::xid8");
+        Sql Running(PgSnapshot snapshot) =>
+            Sql.Of($"{scope.Parameter("{" + string.Join(',', snapshot.InProgress) + "}", NpgsqlDbType.Text)}::xid8[]");
+        // "not visible in the snapshot": what began at or after its xmax, or was still running when it was taken;
+        // never what it saw
+        Sql Unseen(PgSnapshot snapshot) => snapshot.InProgress.Count > 0
+            ? Sql.Of($"(e.tx_id >= {Xmax(snapshot)} OR e.tx_id = ANY ({Running(snapshot)}))")
+            : Sql.Of($"e.tx_id >= {Xmax(snapshot)}");
+        // and "visible in the snapshot"
+        void AddSeen(List<Sql> into, PgSnapshot snapshot)
+        {
+            into.Add(Sql.Of($"e.tx_id < {Xmax(snapshot)}"));
+            if (snapshot.InProgress.Count > 0)
+                into.Add(Sql.Of($"e.tx_id <> ALL ({Running(snapshot)})"));
+        }
+        var id = Sql.Raw("e.id");
+        var conditions = new List<Sql> { Unseen(from.Since) };
+        if (bound is not null)
+            AddSeen(conditions, bound);
+        Sql cursor;
+        if (from.IsComplete)
+        {
+            cursor = EventPosition.CursorSql(since, end, id);
+        }
+        else
+        {
+            // the rest of the batch the cursor stopped in: what upto shows after its id, in id order (an index range);
+            // what came after upto is the next read's, from the complete position upto
+            var upto = Snapshot(from.Upto);
+            AddSeen(conditions, from.Upto);
+            conditions.Add(Sql.Of($"e.id > {scope.Parameter(from.AfterId, NpgsqlDbType.Bigint)}"));
+            cursor = EventPosition.CursorSql(since, upto, id);
+        }
+        if (filter.TraceId is { } traceId)
+            conditions.Add(Sql.Of($"e.trace_id = {scope.Parameter(traceId, NpgsqlDbType.Bigint)}"));
+        if (filter.WorkflowId is { } workflowId)
+        {
+            var workflow = scope.Parameter(workflowId, NpgsqlDbType.Uuid);
+            conditions.Add(Sql.Of($"e.trace_id IN (SELECT w.id FROM workflow_trace w WHERE w.workflow_id = {workflow})"));
+        }
+        if (filter.EventTypes is { } types)
+            conditions.Add(Sql.Of($"e.event_type = ANY ({scope.Parameter(types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)})"));
+
+        var columns = new List<Sql> { Sql.Raw("s.position::text, e.id, e.trace_id, t.workflow_id, e.event_type, t.status::text") };
+        // each row's cursor (WorkflowEvent.cursor) is the position this read leaves it at
+        var replaced = new Dictionary<string, Sql> { ["cursor"] = cursor };
+        foreach (var shape in shapes)
+        {
+            var json = Project(shape.Kind, shape.Fields, scope, replaced);
+            // a run changed by several events of the batch is sent once, with the state the statement saw
+            columns.Add(shape.Kind == ShapeKind.Event
+                ? json
+                : Sql.Of($"CASE WHEN e.id = max(e.id) OVER (PARTITION BY e.trace_id) THEN {json} END"));
+        }
+        return Sql.Of($"SELECT {Sql.Join(", ", columns)} FROM (SELECT pg_current_snapshot() AS position) s " +
+                      $"LEFT JOIN LATERAL (SELECT * FROM workflow_events e WHERE {Sql.Join(" AND ", conditions)} " +
+                      $"ORDER BY {id} LIMIT {limit}) e ON true " +
+                      // each row's run by its key (OFFSET 0 keeps it a per-row lookup: joined, the planner may hash all the org's runs)
+                      $"LEFT JOIN LATERAL (SELECT * FROM workflow_trace t WHERE t.id = e.trace_id OFFSET 0) t ON true ORDER BY {id}");
+    }
+
+    private Sql Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, StatementScope scope,
+        IReadOnlyDictionary<string, Sql>? replaced = null) =>
+        kind == ShapeKind.Event
+            ? ObjectSql.Build(model.Shapes.Plan(Events, fields), SqlAlias.Named("e"), scope, replaced)
+            : ObjectSql.Build(model.Shapes.Plan(Traces, fields), SqlAlias.Named("t"), scope);
+
+    private static string FormatValue(object? value) => value switch
+    {
+        null or DBNull => "null",
+        Array array => "[" + string.Join(",", array.Cast<object?>().Select(FormatValue)) + "]",
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}

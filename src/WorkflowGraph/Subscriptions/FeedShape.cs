@@ -1,0 +1,17 @@
+using WorkflowGraph.Querying.Selection;
+
+namespace WorkflowGraph.Subscriptions;
+
+/// <summary>What subscribers of one selection receive: a <c>WorkflowEvent</c> per event, or the run it changed.</summary>
+public enum ShapeKind { Event, Trace }
+
+/// <summary>
+/// One selection set that some subscribers share. The reader's statement builds its JSON once per event (or per changed
+/// run) for all of them; <see cref="Key"/> is the projection SQL it compiles to, so equal selections share a shape.
+/// </summary>
+public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fields, string key)
+{
+    public ShapeKind Kind { get; } = kind;
+    public IReadOnlyList<FieldSelection> Fields { get; } = fields;
+    public string Key { get; } = key;
+}

@@ -1,0 +1,255 @@
+namespace WorkflowGraph.Subscriptions;
+
+/// <summary>
+/// One organisation's live feed on this instance: its position, its subscribers and the shapes they share. Woken, it
+/// reads on from its position (one statement builds every shape's JSON) and hands each subscriber its part. Reads run
+/// one at a time; a subscriber joins between two reads, so it receives every batch read after its position was fixed.
+/// A read that fails leaves the position where it was and is retried with backoff. The feed closes when its last
+/// subscriber leaves (or when no one managed to join it) and then stops reading.
+/// </summary>
+internal sealed class OrganisationFeed
+{
+    private readonly EventLogReader _reader;
+    private readonly int _batchSize;
+    private readonly ILogger _logger;
+    private readonly Action<OrganisationFeed> _closed;
+    private readonly CancellationToken _stopping;
+    private readonly SemaphoreSlim _reading = new(1, 1);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly List<Subscriber> _subscribers = [];
+    private readonly Dictionary<string, (FeedShape Shape, int Count)> _shapes = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private EventPosition? _position;
+    private bool _isClosed;
+
+    /// <param name="closed">Called once, when the feed closes (its registry forgets it).</param>
+    /// <param name="stopping">Ends the reading loop when the application stops.</param>
+    public OrganisationFeed(Guid orgId, EventLogReader reader, SubscriptionOptions options, ILogger logger,
+        Action<OrganisationFeed> closed, CancellationToken stopping)
+    {
+        OrgId = orgId;
+        _reader = reader;
+        _batchSize = options.SubscriptionBatchSize;
+        _logger = logger;
+        _closed = closed;
+        _stopping = stopping;
+        _ = Task.Run(RunAsync, CancellationToken.None); // the loop watches the stopping token itself
+    }
+
+    public Guid OrgId { get; }
+
+    public void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0)
+                _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // already awake
+        }
+    }
+
+    /// <summary>
+    /// Joins between two reads, at a complete position that shows at least <paramref name="atLeast"/> (reading once
+    /// more first when needed), so that a replay up to that position and the batches after it fit exactly.
+    /// </summary>
+    /// <returns>The position joined at; null when this feed closed before the subscriber could join.</returns>
+    public async Task<PgSnapshot?> JoinAsync(Subscriber subscriber, PgSnapshot? atLeast)
+    {
+        try
+        {
+            await _reading.WaitAsync(subscriber.Cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            CloseIfUnused();
+            throw;
+        }
+        try
+        {
+            lock (_gate)
+                if (_isClosed)
+                    return null;
+            if (_position is null)
+                _position = await _reader.CurrentAsync(subscriber.Cancellation);
+            else if (!_position.IsComplete || (atLeast is not null && !_position.Since.Includes(atLeast)))
+                await ReadCoreAsync(subscriber.Cancellation);
+            lock (_gate)
+            {
+                if (_isClosed)
+                    return null;
+                if (atLeast is not null && !_position.Since.Includes(atLeast))
+                    throw new SubscriptionEndedException("after is a cursor from beyond the end of the event log.");
+                _subscribers.Add(subscriber);
+                var key = subscriber.Shape.Key;
+                _shapes[key] = (_shapes.TryGetValue(key, out var entry) ? entry.Shape : subscriber.Shape, entry.Count + 1);
+                return _position.Since;
+            }
+        }
+        catch
+        {
+            // a feed nobody joined must not stay behind reading for no one
+            CloseIfUnused();
+            throw;
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    private void CloseIfUnused()
+    {
+        lock (_gate)
+        {
+            if (_subscribers.Count > 0 || _isClosed)
+                return;
+            _isClosed = true;
+        }
+        _closed(this);
+        Wake(); // lets the loop see that it is closed
+    }
+
+    public void Leave(Subscriber subscriber)
+    {
+        lock (_gate)
+        {
+            if (!_subscribers.Remove(subscriber))
+                return;
+            var key = subscriber.Shape.Key;
+            var entry = _shapes[key];
+            if (entry.Count == 1)
+                _shapes.Remove(key);
+            else
+                _shapes[key] = (entry.Shape, entry.Count - 1);
+            if (_subscribers.Count > 0)
+                return;
+            _isClosed = true;
+        }
+        _closed(this);
+        Wake(); // lets the loop see that it is closed
+    }
+
+    private async Task RunAsync()
+    {
+        var backoff = new ReconnectBackoff();
+        while (true)
+        {
+            try
+            {
+                await _wake.WaitAsync(_stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            lock (_gate)
+                if (_isClosed)
+                    return;
+            try
+            {
+                await ReadAllAsync();
+                backoff.Reset();
+            }
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
+            {
+                // the position did not move: the next read (retried here, or woken by the listener) catches up
+                var delay = backoff.Next();
+                _logger.LogWarning(e, "Reading the event feed of organisation {Org} failed; retrying in {Delay} ms", OrgId,
+                    delay.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(delay, _stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                Wake();
+            }
+            catch (Exception)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ReadAllAsync()
+    {
+        await _reading.WaitAsync(_stopping);
+        try
+        {
+            await ReadCoreAsync(_stopping);
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    /// <summary>Reads and distributes until the position is complete again; the caller holds <see cref="_reading"/>.</summary>
+    private async Task ReadCoreAsync(CancellationToken cancellationToken)
+    {
+        EventLogBatch batch;
+        do
+        {
+            FeedShape[] shapes;
+            Subscriber[] subscribers;
+            lock (_gate)
+            {
+                if (_isClosed || _position is null) // closed, or woken before its first subscriber fixed a position
+                    return;
+                shapes = _shapes.Values.Select(s => s.Shape).ToArray();
+                subscribers = [.. _subscribers];
+            }
+            batch = await _reader.ReadAsync(OrgId, _position!, EventFilter.All, shapes, _batchSize, cancellationToken);
+            if (batch.Rows.Count > 0)
+                Distribute(batch.Rows, shapes, subscribers);
+            _position = batch.Next;
+        } while (batch.More);
+    }
+
+    /// <summary>
+    /// Hands each subscriber its part of the batch, in order: a run's followers are found by its id, not by asking
+    /// everyone.
+    /// </summary>
+    private static void Distribute(IReadOnlyList<EventLogRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
+    {
+        var shapeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < shapes.Length; i++)
+            shapeIndex[shapes[i].Key] = i;
+        var byRun = new Dictionary<long, List<Subscriber>>();
+        var others = new List<Subscriber>();
+        foreach (var subscriber in subscribers)
+            if (subscriber.TraceId is { } traceId)
+                (byRun.TryGetValue(traceId, out var list) ? list : byRun[traceId] = []).Add(subscriber);
+            else
+                others.Add(subscriber);
+
+        var mine = new Dictionary<Subscriber, List<EventLogRow>>(ReferenceEqualityComparer.Instance);
+        void Add(Subscriber subscriber, EventLogRow row) =>
+            (mine.TryGetValue(subscriber, out var list) ? list : mine[subscriber] = []).Add(row);
+        foreach (var row in rows)
+        {
+            if (byRun.TryGetValue(row.TraceId, out var followers))
+                foreach (var subscriber in followers)
+                    Add(subscriber, row);
+            foreach (var subscriber in others)
+                Add(subscriber, row);
+        }
+        foreach (var (subscriber, part) in mine)
+        {
+            try
+            {
+                subscriber.Deliver(part, shapeIndex[subscriber.Shape.Key]);
+            }
+            catch (Exception e)
+            {
+                // one subscriber's failure must not make the feed read (and send) the batch again to the others
+                subscriber.Abort(e);
+            }
+        }
+    }
+}
