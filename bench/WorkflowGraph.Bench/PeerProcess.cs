@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Bench;
 
@@ -62,7 +61,7 @@ public sealed class PeerProcess : IDisposable
             await File.WriteAllTextAsync(stamp, lockHash);
         }
 
-        var port = FreePort();
+        var port = FreeTcpPort.Next();
         var connection = new NpgsqlConnectionStringBuilder(ownerConnection);
         var start = new ProcessStartInfo(node, ["server.mjs"])
         {
@@ -131,12 +130,5 @@ public sealed class PeerProcess : IDisposable
         if (!Process.HasExited)
             Process.Kill(entireProcessTree: true);
         Process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Bench;
 
@@ -21,7 +20,7 @@ public sealed class ServiceProcess : IDisposable
 
     public static ServiceProcess Start(string connectionString, string signingKey, TextWriter log)
     {
-        var port = FreePort();
+        var port = FreeTcpPort.Next();
         var dll = Path.Combine(AppContext.BaseDirectory, "WorkflowGraph.dll");
         var start = new ProcessStartInfo("dotnet", [dll])
         {
@@ -66,12 +65,5 @@ public sealed class ServiceProcess : IDisposable
         if (!_process.HasExited)
             _process.Kill(entireProcessTree: true);
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
