@@ -103,27 +103,16 @@ public sealed class PeerProcess : IDisposable
             log.WriteLine("  peer: " + (line.Length > 160 ? line[..160] + "…" : line));
     }
 
-    private async Task WaitReadyAsync(string authorization)
-    {
-        using var http = new HttpClient { BaseAddress = Address };
-        for (var attempt = 0; attempt < 600; attempt++)
+    private Task WaitReadyAsync(string authorization) =>
+        ReadinessProbe.WaitAsync("peer", Process, Address, TimeSpan.FromSeconds(60), async http =>
         {
-            if (Process.HasExited)
-                throw new InvalidOperationException($"the peer exited with code {Process.ExitCode}");
-            try
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql") { Content = JsonContent.Create(new { query = "{ __typename }" }) };
-                request.Headers.TryAddWithoutValidation("Authorization", authorization);
-                if ((await http.SendAsync(request)).IsSuccessStatusCode)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("the peer did not become ready in 60 s");
-    }
+                Content = JsonContent.Create(new { query = "{ __typename }" }),
+            };
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            return await http.SendAsync(request);
+        });
 
     public void Dispose()
     {

@@ -40,25 +40,8 @@ public sealed class ServiceProcess : IDisposable
         return new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"));
     }
 
-    public async Task WaitReadyAsync()
-    {
-        using var http = new HttpClient { BaseAddress = Address };
-        for (var attempt = 0; attempt < 300; attempt++)
-        {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"the service exited with code {_process.ExitCode}");
-            try
-            {
-                if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("the service did not become ready");
-    }
+    public Task WaitReadyAsync() =>
+        ReadinessProbe.WaitAsync("service", _process, Address, TimeSpan.FromSeconds(30), http => http.GetAsync("/healthz"));
 
     public void Dispose()
     {
