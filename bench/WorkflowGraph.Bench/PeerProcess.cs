@@ -25,7 +25,8 @@ public sealed class PeerProcess : IDisposable
 
     public Uri Address { get; }
 
-    public static async Task<PeerProcess> StartAsync(string repoRoot, string ownerConnection, string signingKey, string authorization, TextWriter log)
+    public static async Task<PeerProcess> StartAsync(string repoRoot, string ownerConnection, string signingKey, string authorization,
+        TextWriter log)
     {
         var source = Path.Combine(repoRoot, "bench", "peer");
         var cache = Path.Combine(repoRoot, ".data", "bench-peer");
@@ -69,14 +70,20 @@ public sealed class PeerProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["WORKFLOWGRAPH_DB"] =
-            $"postgres://{Uri.EscapeDataString(connection.Username!)}:{Uri.EscapeDataString(connection.Password ?? "")}@{connection.Host}:{connection.Port}/{Uri.EscapeDataString(connection.Database!)}";
+        var user = Uri.EscapeDataString(connection.Username!);
+        var password = Uri.EscapeDataString(connection.Password ?? "");
+        var database = Uri.EscapeDataString(connection.Database!);
+        start.Environment["WORKFLOWGRAPH_DB"] = $"postgres://{user}:{password}@{connection.Host}:{connection.Port}/{database}";
         start.Environment["JWT_SECRET"] = signingKey;
         start.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["GRAPHILE_ENV"] = "production";
         start.Environment["NODE_ENV"] = "production";
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the peer");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null && !e.Data.StartsWith("postgraphile listening", StringComparison.Ordinal)) Note(log, e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && !e.Data.StartsWith("postgraphile listening", StringComparison.Ordinal))
+                Note(log, e.Data);
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Note(log, e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
