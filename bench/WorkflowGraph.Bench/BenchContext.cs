@@ -44,15 +44,23 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     public string ViewerToken { get; } = TokenFor(signingKey, Viewer);
     public string OperatorToken { get; } = TokenFor(signingKey, Operator);
 
-    /// <summary>An Authorization header value for a user of the benchmark organisation (the operator's role for <see cref="Operator"/>).</summary>
-    public static string TokenFor(string signingKey, Guid user) => "Bearer " + DevelopmentTokens.Create(TokenSettings.KeyFrom(signingKey), Org, user,
-        user == Operator ? TenantRole.Operator : TenantRole.Viewer, TimeSpan.FromHours(6));
+    /// <summary>
+    /// An Authorization header value for a user of the benchmark organisation (the operator's role for
+    /// <see cref="Operator"/>).
+    /// </summary>
+    public static string TokenFor(string signingKey, Guid user) =>
+        "Bearer " + DevelopmentTokens.Create(TokenSettings.KeyFrom(signingKey), Org, user,
+            user == Operator ? TenantRole.Operator : TenantRole.Viewer, TimeSpan.FromHours(6));
 
     private static HttpClient Client(Uri address, int clients) =>
         new(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = address };
 
-    /// <summary>Runs one operation at <see cref="BenchOptions.Clients"/> clients against one server; CPU and peak memory are the serving process's.</summary>
-    public async Task<LoadResult> MeasureAsync(string scenario, Server server, Func<int, Task<Func<CancellationToken, Task>>> createClient, int? clients = null)
+    /// <summary>
+    /// Runs one operation at <see cref="BenchOptions.Clients"/> clients against one server; CPU and peak memory are the
+    /// serving process's.
+    /// </summary>
+    public async Task<LoadResult> MeasureAsync(string scenario, Server server,
+        Func<int, Task<Func<CancellationToken, Task>>> createClient, int? clients = null)
     {
         var process = server switch
         {
@@ -64,8 +72,14 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
             ProcessMemory.ResetPeak(process.Id);
         var result = await LoadRunner.RunAsync(scenario, clients ?? options.Clients, Warmup, Duration, createClient,
             () => CpuSample.Take(process ?? service.Process));
-        result = result with { Scenario = scenario, Server = server, PeakMemoryMb = process is null ? null : ProcessMemory.PeakMb(process.Id) };
-        log.WriteLine($"  {scenario,-34} {ServerLabel(server),-24} {result.PerSecond,8:0} ops/s  p50 {result.P50Ms,7:0.0} ms  p99 {result.P99Ms,7:0.0} ms" +
+        result = result with
+        {
+            Scenario = scenario,
+            Server = server,
+            PeakMemoryMb = process is null ? null : ProcessMemory.PeakMb(process.Id),
+        };
+        log.WriteLine($"  {scenario,-34} {ServerLabel(server),-24} {result.PerSecond,8:0} ops/s  " +
+                      $"p50 {result.P50Ms,7:0.0} ms  p99 {result.P99Ms,7:0.0} ms" +
                       (result.Failures > 0 ? $"  {result.Failures} FAILED: {result.FirstError}" : ""));
         return result;
     }
@@ -119,11 +133,15 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         using var response = await http.SendAsync(request, ct);
         var body = await response.Content.ReadAsByteArrayAsync(ct);
         if (!response.IsSuccessStatusCode || body.AsSpan().IndexOf("\"errors\""u8) is >= 0 and < 16)
-            throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(300, body.Length)))}");
+        {
+            var start = System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(300, body.Length)));
+            throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {start}");
+        }
         return body;
     }
 
-    public static async Task<JsonElement> PostForDataAsync(HttpClient http, string authorization, string query, object? variables, CancellationToken ct)
+    public static async Task<JsonElement> PostForDataAsync(HttpClient http, string authorization, string query, object? variables,
+        CancellationToken ct)
     {
         var body = await PostAsync(http, authorization, query, variables, ct);
         using var document = JsonDocument.Parse(body);
@@ -133,7 +151,8 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     }
 
     /// <summary>The statement the engine sends for a query, captured by running it once in-process as a viewer of the org.</summary>
-    public async Task<(string Sql, IReadOnlyList<NpgsqlParameter> Parameters)> CaptureStatementAsync(string query, string? variablesJson = null)
+    public async Task<(string Sql, IReadOnlyList<NpgsqlParameter> Parameters)> CaptureStatementAsync(string query,
+        string? variablesJson = null)
     {
         var capture = new CapturedStatements();
         var services = new ServiceCollection();
@@ -146,7 +165,11 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         services.AddScoped(_ => new RequestTenant(Org, Viewer, TenantRole.Viewer));
         await using var provider = services.BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
-        var request = new GraphQLRequest { Query = query, Variables = variablesJson is null ? null : new GraphQLSerializer().Deserialize<Inputs>(variablesJson) };
+        var request = new GraphQLRequest
+        {
+            Query = query,
+            Variables = variablesJson is null ? null : new GraphQLSerializer().Deserialize<Inputs>(variablesJson),
+        };
         var result = await scope.ServiceProvider.GetRequiredService<GraphQLExecution>()
             .ExecuteAsync(request, scope.ServiceProvider, GraphQLTransport.HttpPost, CancellationToken.None);
         if (result.Errors is { Count: > 0 })

@@ -44,7 +44,7 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
                     ? stat.Contains("(postgres)", StringComparison.Ordinal)
                     : pid == _postmaster || int.Parse(fields[1], CultureInfo.InvariantCulture) == _postmaster;
                 if (isCluster)
-                    ticks += double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture) + double.Parse(fields[13], CultureInfo.InvariantCulture) + double.Parse(fields[14], CultureInfo.InvariantCulture);
+                    ticks += Ticks(fields[11]) + Ticks(fields[12]) + Ticks(fields[13]) + Ticks(fields[14]);
             }
             catch (IOException)
             {
@@ -52,4 +52,6 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
         }
         return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
+
+    private static double Ticks(string field) => double.Parse(field, CultureInfo.InvariantCulture);
 }

@@ -57,16 +57,19 @@ public static class DataSet
     private static async Task RemoveBenchmarkWritesAsync(string ownerConnection, TextWriter log)
     {
         await using var owner = NpgsqlDataSource.Create(ownerConnection);
-        await using var delete = owner.CreateCommand("DELETE FROM workflow_trace WHERE external_id IS NULL OR external_id NOT LIKE 'EXT-%'");
+        await using var delete =
+            owner.CreateCommand("DELETE FROM workflow_trace WHERE external_id IS NULL OR external_id NOT LIKE 'EXT-%'");
         delete.CommandTimeout = 0;
         var removed = await delete.ExecuteNonQueryAsync();
         if (removed == 0)
             return;
         var started = DateTime.UtcNow;
-        await using var vacuum = owner.CreateCommand("VACUUM ANALYZE workflow_trace, workflow_steps, workflow_events, workflow_trace_context");
+        await using var vacuum =
+            owner.CreateCommand("VACUUM ANALYZE workflow_trace, workflow_steps, workflow_events, workflow_trace_context");
         vacuum.CommandTimeout = 0;
         await vacuum.ExecuteNonQueryAsync();
-        log.WriteLine($"Removed {removed} runs written by earlier benchmark runs, vacuumed in {(DateTime.UtcNow - started).TotalSeconds:0} s.");
+        log.WriteLine(
+            $"Removed {removed} runs written by earlier benchmark runs, vacuumed in {(DateTime.UtcNow - started).TotalSeconds:0} s.");
     }
 
     public static async Task GenerateAsync(NpgsqlDataSource owner, int traces, int orgs, TextWriter log)
@@ -114,12 +117,14 @@ public static class DataSet
         // r is a deterministic pseudo-random number per run, so that organisation, workflow, channel, status and
         // duration are independent of each other (a plain g % n would tie them together).
         await Run("traces", $"""
-            INSERT INTO workflow_trace (org_id, workflow_id, channel, status, external_id, start_time, end_time, error_message, created_at, updated_at)
+            INSERT INTO workflow_trace (org_id, workflow_id, channel, status, external_id, start_time, end_time, error_message,
+                                        created_at, updated_at)
             SELECT ('00000000-0000-4000-8000-' || lpad(o::text, 12, '0'))::uuid,
                    ('00000000-0000-4000-9000-' || lpad((o * 10 + 1 + (r / 1000) % 5)::text, 12, '0'))::uuid,
                    (ARRAY['web', 'web', 'voice', 'efax'])[1 + (r / 5000) % 4],
                    s.status, 'EXT-' || g, s.start_time,
-                   CASE WHEN s.status IN ('pending', 'active') THEN NULL ELSE s.start_time + (1 + (r / 20000) % 300) * interval '1 second' END,
+                   CASE WHEN s.status IN ('pending', 'active') THEN NULL
+                        ELSE s.start_time + (1 + (r / 20000) % 300) * interval '1 second' END,
                    CASE WHEN s.status = 'failed' THEN 'payer portal returned HTTP 503'
                         WHEN s.status = 'timeout' THEN 'no answer within 300 s' END,
                    s.start_time, s.start_time

@@ -28,7 +28,8 @@ public sealed record LoadResult(string Name, int Clients, double Seconds, long R
     /// <summary>The first error, when some requests failed.</summary>
     public string? FirstError { get; init; }
 
-    public double CpuMs(Func<CpuSample, TimeSpan> part) => Cpu is null || Requests == 0 ? double.NaN : part(Cpu).TotalMilliseconds / Requests;
+    public double CpuMs(Func<CpuSample, TimeSpan> part) =>
+        Cpu is null || Requests == 0 ? double.NaN : part(Cpu).TotalMilliseconds / Requests;
 }
 
 public static class LoadRunner
@@ -64,7 +65,8 @@ public static class LoadRunner
         { Cpu = cpu, FirstError = firstError };
     }
 
-    private static async Task Loop(Func<CancellationToken, Task> operation, CancellationToken stop, List<double>? latencies, Action<Exception> failed)
+    private static async Task Loop(Func<CancellationToken, Task> operation, CancellationToken stop, List<double>? latencies,
+        Action<Exception> failed)
     {
         var consecutiveFailures = 0;
         while (!stop.IsCancellationRequested)

@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Bench;
 
@@ -26,7 +25,8 @@ public sealed class PeerProcess : IDisposable
 
     public Uri Address { get; }
 
-    public static async Task<PeerProcess> StartAsync(string repoRoot, string ownerConnection, string signingKey, string authorization, TextWriter log)
+    public static async Task<PeerProcess> StartAsync(string repoRoot, string ownerConnection, string signingKey, string authorization,
+        TextWriter log)
     {
         var source = Path.Combine(repoRoot, "bench", "peer");
         var cache = Path.Combine(repoRoot, ".data", "bench-peer");
@@ -62,7 +62,7 @@ public sealed class PeerProcess : IDisposable
             await File.WriteAllTextAsync(stamp, lockHash);
         }
 
-        var port = FreePort();
+        var port = FreeTcpPort.Next();
         var connection = new NpgsqlConnectionStringBuilder(ownerConnection);
         var start = new ProcessStartInfo(node, ["server.mjs"])
         {
@@ -70,14 +70,20 @@ public sealed class PeerProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["WORKFLOWGRAPH_DB"] =
-            $"postgres://{Uri.EscapeDataString(connection.Username!)}:{Uri.EscapeDataString(connection.Password ?? "")}@{connection.Host}:{connection.Port}/{Uri.EscapeDataString(connection.Database!)}";
+        var user = Uri.EscapeDataString(connection.Username!);
+        var password = Uri.EscapeDataString(connection.Password ?? "");
+        var database = Uri.EscapeDataString(connection.Database!);
+        start.Environment["WORKFLOWGRAPH_DB"] = $"postgres://{user}:{password}@{connection.Host}:{connection.Port}/{database}";
         start.Environment["JWT_SECRET"] = signingKey;
         start.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["GRAPHILE_ENV"] = "production";
         start.Environment["NODE_ENV"] = "production";
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the peer");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null && !e.Data.StartsWith("postgraphile listening", StringComparison.Ordinal)) Note(log, e.Data); };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && !e.Data.StartsWith("postgraphile listening", StringComparison.Ordinal))
+                Note(log, e.Data);
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Note(log, e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -104,39 +110,21 @@ public sealed class PeerProcess : IDisposable
             log.WriteLine("  peer: " + (line.Length > 160 ? line[..160] + "…" : line));
     }
 
-    private async Task WaitReadyAsync(string authorization)
-    {
-        using var http = new HttpClient { BaseAddress = Address };
-        for (var attempt = 0; attempt < 600; attempt++)
+    private Task WaitReadyAsync(string authorization) =>
+        ReadinessProbe.WaitAsync("peer", Process, Address, TimeSpan.FromSeconds(60), async http =>
         {
-            if (Process.HasExited)
-                throw new InvalidOperationException($"the peer exited with code {Process.ExitCode}");
-            try
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql") { Content = JsonContent.Create(new { query = "{ __typename }" }) };
-                request.Headers.TryAddWithoutValidation("Authorization", authorization);
-                if ((await http.SendAsync(request)).IsSuccessStatusCode)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("the peer did not become ready in 60 s");
-    }
+                Content = JsonContent.Create(new { query = "{ __typename }" }),
+            };
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            return await http.SendAsync(request);
+        });
 
     public void Dispose()
     {
         if (!Process.HasExited)
             Process.Kill(entireProcessTree: true);
         Process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,10 +1,16 @@
 using System.Globalization;
 namespace WorkflowGraph.Bench;
 
-/// <summary>Peak resident memory of a process (VmHWM in /proc/&lt;pid&gt;/status), resettable per scenario.</summary>
+/// <summary>
+/// A process's resident memory from /proc/&lt;pid&gt;/status: the peak (VmHWM), resettable per scenario, and the
+/// size now (VmRSS).
+/// </summary>
 public static class ProcessMemory
 {
-    /// <summary>Resets the peak to the current resident size (Linux: writing 5 to clear_refs), so the next read is this scenario's.</summary>
+    /// <summary>
+    /// Resets the peak to the current resident size (Linux: writing 5 to clear_refs), so the next read is this
+    /// scenario's.
+    /// </summary>
     public static void ResetPeak(int pid)
     {
         try
@@ -17,13 +23,22 @@ public static class ProcessMemory
         }
     }
 
-    public static double? PeakMb(int pid)
+    public static double? PeakMb(int pid) => StatusMb(pid, "VmHWM:");
+
+    /// <summary>Resident memory now (VmRSS).</summary>
+    public static double? ResidentMb(int pid) => StatusMb(pid, "VmRSS:");
+
+    private static double? StatusMb(int pid, string field)
     {
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+            {
+                if (!line.StartsWith(field, StringComparison.Ordinal))
+                    continue;
+                var kilobytes = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+                return long.Parse(kilobytes, CultureInfo.InvariantCulture) / 1024.0;
+            }
         }
         catch (IOException)
         {

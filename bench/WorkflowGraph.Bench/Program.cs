@@ -64,22 +64,24 @@ using var peerLifetime = peer;
 
 await using var bench = new BenchContext(options, log, ownerConnection, service, peer, signingKey);
 var runs = new List<(IScenario, IReadOnlyList<LoadResult>)>();
-foreach (var scenario in scenarios.Where(s => options.Only.Count == 0 || options.Only.Any(o => s.Name.Contains(o, StringComparison.OrdinalIgnoreCase))))
+var chosen = scenarios.Where(s =>
+    options.Only.Count == 0 || options.Only.Any(o => s.Name.Contains(o, StringComparison.OrdinalIgnoreCase)));
+foreach (var scenario in chosen)
 {
     log.WriteLine($"{scenario.Name}:");
     runs.Add((scenario, await scenario.RunAsync(bench)));
 }
 
-log.WriteLine($"\n{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {options.Traces:N0} traces, {options.Clients} clients, " +
-              $"{options.Seconds} s per scenario, load average {LoadAverage()}:");
+log.WriteLine($"\n{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, " +
+              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario, load average {LoadAverage()}:");
 var allMet = ResultTable.Print(log, runs);
 log.WriteLine(allMet ? "\nAll goals met." : "\nSome goals are not met.");
 return runs.SelectMany(r => r.Item2).Any(r => r.Failures > 0) ? 1 : 0;
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
-public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Quick, bool Peer, bool GenerateOnly, IReadOnlyList<string> Only,
-    int AutoPrepare = 0)
+public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Quick, bool Peer, bool GenerateOnly,
+    IReadOnlyList<string> Only, int AutoPrepare = 0)
 {
     public static BenchOptions Parse(string[] args)
     {

@@ -14,7 +14,8 @@ public static class ResultTable
     {
         static string F(double value, string format) => double.IsNaN(value) ? "—" : value.ToString(format, CultureInfo.InvariantCulture);
         log.WriteLine();
-        log.WriteLine("| scenario | server | ops/s | p50 ms | p99 ms | server CPU ms/op | PostgreSQL CPU ms/op | peak server MB | WorkflowGraph ÷ this |");
+        log.WriteLine("| scenario | server | ops/s | p50 ms | p99 ms | server CPU ms/op | PostgreSQL CPU ms/op | peak server MB | " +
+                      "WorkflowGraph ÷ this |");
         log.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (_, results) in runs)
             foreach (var r in results)
@@ -23,8 +24,9 @@ public static class ResultTable
                 var ratio = r.Server == Server.WorkflowGraph || ours is null ? "" : $"**{F(ours.PerSecond / r.PerSecond, "0.00")}x**";
                 var serverCpu = r.Server == Server.DirectSql ? "—" : F(r.CpuMs(c => c.Service), "0.00");
                 var failed = r.Failures > 0 ? $" ({r.Failures} failed)" : "";
-                log.WriteLine($"| {r.Scenario} | {BenchContext.ServerLabel(r.Server)} | {F(r.PerSecond, "0")}{failed} | {F(r.P50Ms, "0.0")} | {F(r.P99Ms, "0.0")} | " +
-                              $"{serverCpu} | {F(r.CpuMs(c => c.Postgres), "0.00")} | {(r.PeakMemoryMb is { } mb ? F(mb, "0") : "—")} | {ratio} |");
+                log.WriteLine($"| {r.Scenario} | {BenchContext.ServerLabel(r.Server)} | {F(r.PerSecond, "0")}{failed} | " +
+                              $"{F(r.P50Ms, "0.0")} | {F(r.P99Ms, "0.0")} | {serverCpu} | {F(r.CpuMs(c => c.Postgres), "0.00")} | " +
+                              $"{(r.PeakMemoryMb is { } mb ? F(mb, "0") : "—")} | {ratio} |");
             }
 
         log.WriteLine();
@@ -40,18 +42,22 @@ public static class ResultTable
                 allMet &= met;
                 checks.Add($"{text} — {(met ? "met" : "NOT met")}");
             }
-            if (scenario.Goals.MinOfDirect is { } ofDirect && results.FirstOrDefault(x => x.Server == Server.DirectSql && x.Scenario == ours.Scenario) is { } direct)
-                Check(ours.PerSecond / direct.PerSecond >= ofDirect, $"{F(ours.PerSecond / direct.PerSecond, "0.00")}x of direct SQL (goal ≥ {ofDirect:0.0#}x)");
+            if (scenario.Goals.MinOfDirect is { } ofDirect
+                && results.FirstOrDefault(x => x.Server == Server.DirectSql && x.Scenario == ours.Scenario) is { } direct)
+                Check(ours.PerSecond / direct.PerSecond >= ofDirect,
+                    $"{F(ours.PerSecond / direct.PerSecond, "0.00")}x of direct SQL (goal ≥ {ofDirect:0.0#}x)");
             if (scenario.Goals.MinTimesPeer is { } timesPeer)
             {
                 if (results.FirstOrDefault(x => x.Server == Server.PostGraphile && x.Scenario == ours.Scenario) is { } peer)
-                    Check(ours.PerSecond / peer.PerSecond >= timesPeer, $"{F(ours.PerSecond / peer.PerSecond, "0.00")}x PostGraphile (goal ≥ {timesPeer:0.#}x)");
+                    Check(ours.PerSecond / peer.PerSecond >= timesPeer,
+                        $"{F(ours.PerSecond / peer.PerSecond, "0.00")}x PostGraphile (goal ≥ {timesPeer:0.#}x)");
                 else
                     checks.Add("PostGraphile not measured");
             }
             if (scenario.Goals.MaxP99Ms is { } maxP99)
                 foreach (var r in results.Where(x => x.Server == Server.WorkflowGraph))
-                    Check(r.P99Ms <= maxP99, $"p99 {F(r.P99Ms, "0.0")} ms at {r.Clients} client{(r.Clients == 1 ? "" : "s")} (goal ≤ {maxP99:0} ms)");
+                    Check(r.P99Ms <= maxP99,
+                        $"p99 {F(r.P99Ms, "0.0")} ms at {r.Clients} client{(r.Clients == 1 ? "" : "s")} (goal ≤ {maxP99:0} ms)");
             log.WriteLine($"- {scenario.Name}: {string.Join("; ", checks)}");
         }
         return allMet;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Bench;
 
@@ -21,7 +20,7 @@ public sealed class ServiceProcess : IDisposable
 
     public static ServiceProcess Start(string connectionString, string signingKey, TextWriter log)
     {
-        var port = FreePort();
+        var port = FreeTcpPort.Next();
         var dll = Path.Combine(AppContext.BaseDirectory, "WorkflowGraph.dll");
         var start = new ProcessStartInfo("dotnet", [dll])
         {
@@ -41,37 +40,13 @@ public sealed class ServiceProcess : IDisposable
         return new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"));
     }
 
-    public async Task WaitReadyAsync()
-    {
-        using var http = new HttpClient { BaseAddress = Address };
-        for (var attempt = 0; attempt < 300; attempt++)
-        {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"the service exited with code {_process.ExitCode}");
-            try
-            {
-                if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("the service did not become ready");
-    }
+    public Task WaitReadyAsync() =>
+        ReadinessProbe.WaitAsync("service", _process, Address, TimeSpan.FromSeconds(30), http => http.GetAsync("/healthz"));
 
     public void Dispose()
     {
         if (!_process.HasExited)
             _process.Kill(entireProcessTree: true);
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

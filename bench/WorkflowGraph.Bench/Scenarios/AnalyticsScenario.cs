@@ -10,16 +10,18 @@ public sealed class AnalyticsScenario(string name, string query, string peerQuer
         { channelPerformance(first: 20) { nodes { workflowId workflowName channel totalExecutions completedExecutions failedExecutions
             inProgressExecutions successRate avgDurationMs p50DurationMs p95DurationMs lastExecutionAt } } }
         """, """
-        { allVWorkflowChannelPerformances(first: 20, orderBy: [WORKFLOW_NAME_ASC, WORKFLOW_ID_ASC, CHANNEL_ASC]) { nodes { workflowId workflowName channel
-            totalExecutions completedExecutions failedExecutions inProgressExecutions successRate avgDurationMs p50DurationMs p95DurationMs lastExecutionAt } } }
+        { allVWorkflowChannelPerformances(first: 20, orderBy: [WORKFLOW_NAME_ASC, WORKFLOW_ID_ASC, CHANNEL_ASC]) {
+            nodes { workflowId workflowName channel totalExecutions completedExecutions failedExecutions inProgressExecutions
+                successRate avgDurationMs p50DurationMs p95DurationMs lastExecutionAt } } }
         """);
 
     public static AnalyticsScenario NodeExecutionStats { get; } = new("analytics: nodeExecutionStats", """
         { nodeExecutionStats(first: 20) { nodes { nodeId nodeName workflowName totalExecutions completedExecutions failedExecutions
             successRate avgDurationMs p50DurationMs p95DurationMs maxDurationMs totalRetries lastExecutedAt } } }
         """, """
-        { allVNodeExecutionStats(first: 20, orderBy: [WORKFLOW_NAME_ASC, NODE_ID_ASC]) { nodes { nodeId nodeName workflowName totalExecutions
-            completedExecutions failedExecutions successRate avgDurationMs p50DurationMs p95DurationMs maxDurationMs totalRetries lastExecutedAt } } }
+        { allVNodeExecutionStats(first: 20, orderBy: [WORKFLOW_NAME_ASC, NODE_ID_ASC]) {
+            nodes { nodeId nodeName workflowName totalExecutions completedExecutions failedExecutions successRate avgDurationMs
+                p50DurationMs p95DurationMs maxDurationMs totalRetries lastExecutedAt } } }
         """);
 
     public string Name => name;
@@ -44,7 +46,8 @@ public sealed class AnalyticsScenario(string name, string query, string peerQuer
             })),
         };
         if (bench.PeerHttp is { } peer)
-            results.Add(await bench.MeasureAsync(name, Server.PostGraphile, Each(ct => BenchContext.PostAsync(peer, bench.ViewerToken, peerQuery, null, ct))));
+            results.Add(await bench.MeasureAsync(name, Server.PostGraphile,
+                Each(ct => BenchContext.PostAsync(peer, bench.ViewerToken, peerQuery, null, ct))));
         return results;
     }
 }

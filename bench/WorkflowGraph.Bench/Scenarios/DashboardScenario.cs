@@ -14,7 +14,8 @@ public sealed class DashboardScenario : IScenario
     // PostGraphile's names: condition for equality, orderBy enum, the backward relation's connection.
     private const string PeerQuery = """
         { allWorkflowTraces(first: 50, condition: { status: "completed", channel: "web" }, orderBy: [START_TIME_DESC, ROW_ID_DESC]) {
-            nodes { rowId status channel startTime workflowStepsByTraceIdAndOrgId(orderBy: STEP_NUMBER_ASC) { nodes { rowId status durationMs } } } } }
+            nodes { rowId status channel startTime
+                workflowStepsByTraceIdAndOrgId(orderBy: STEP_NUMBER_ASC) { nodes { rowId status durationMs } } } } }
         """;
 
     public string Name => "dashboard (50 runs + steps)";

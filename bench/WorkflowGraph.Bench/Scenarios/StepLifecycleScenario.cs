@@ -11,12 +11,26 @@ namespace WorkflowGraph.Bench.Scenarios;
 /// </summary>
 public sealed class StepLifecycleScenario : IScenario
 {
-    private const string StartStep = "mutation ($t: Long!, $n: Int!, $s: Int!) { startWorkflowStep(input: { traceId: $t, nodeId: $n, stepNumber: $s, inputData: { attempt: 1 } }) { step { id } errors { __typename } } }";
-    private const string CompleteStep = "mutation ($id: Long!) { completeWorkflowStep(input: { stepId: $id, status: COMPLETED, outputData: { ok: true } }) { step { id status } errors { __typename } } }";
+    private const string StartStep = """
+        mutation ($t: Long!, $n: Int!, $s: Int!) {
+            startWorkflowStep(input: { traceId: $t, nodeId: $n, stepNumber: $s, inputData: { attempt: 1 } }) {
+                step { id } errors { __typename } } }
+        """;
+    private const string CompleteStep = """
+        mutation ($id: Long!) {
+            completeWorkflowStep(input: { stepId: $id, status: COMPLETED, outputData: { ok: true } }) {
+                step { id status } errors { __typename } } }
+        """;
 
     // PostGraphile exposes the VOLATILE functions as mutations; arguments keep the functions' parameter names.
-    private const string PeerStartStep = "mutation ($t: BigInt!, $n: Int!, $s: Int!) { startWorkflowStep(input: { pTraceId: $t, pNodeId: $n, pStepNumber: $s, pInputData: { attempt: 1 } }) { result } }";
-    private const string PeerCompleteStep = "mutation ($id: BigInt!) { completeWorkflowStep(input: { pStepId: $id, pStatus: \"completed\", pOutputData: { ok: true } }) { clientMutationId } }";
+    private const string PeerStartStep = """
+        mutation ($t: BigInt!, $n: Int!, $s: Int!) {
+            startWorkflowStep(input: { pTraceId: $t, pNodeId: $n, pStepNumber: $s, pInputData: { attempt: 1 } }) { result } }
+        """;
+    private const string PeerCompleteStep = """
+        mutation ($id: BigInt!) {
+            completeWorkflowStep(input: { pStepId: $id, pStatus: "completed", pOutputData: { ok: true } }) { clientMutationId } }
+        """;
 
     public string Name => "step lifecycle (2 mutations)";
 
@@ -30,7 +44,10 @@ public sealed class StepLifecycleScenario : IScenario
             await using var conn = await bench.Database.OpenConnectionAsync();
             await using var tx = await conn.BeginTransactionAsync();
             await using var batch = BenchContext.TenantBatch(conn, tx, BenchContext.Operator);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT start_workflow_execution($1, 'web')") { Parameters = { new() { Value = workflowId } } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT start_workflow_execution($1, 'web')")
+            {
+                Parameters = { new() { Value = workflowId } },
+            });
             long traceId;
             await using (var reader = await batch.ExecuteReaderAsync())
             {
@@ -54,14 +71,16 @@ public sealed class StepLifecycleScenario : IScenario
         {
             await bench.MeasureAsync(Name, Server.WorkflowGraph, OnOwnRun(async (traceId, stepNumber, ct) =>
             {
-                var started = Payload(await BenchContext.PostForDataAsync(bench.ServiceHttp, bench.OperatorToken, StartStep, new { t = traceId, n = nodeId, s = stepNumber }, ct));
+                var started = Payload(await BenchContext.PostForDataAsync(bench.ServiceHttp, bench.OperatorToken, StartStep,
+                    new { t = traceId, n = nodeId, s = stepNumber }, ct));
                 var stepId = started.GetProperty("step").GetProperty("id").GetInt64();
                 Payload(await BenchContext.PostForDataAsync(bench.ServiceHttp, bench.OperatorToken, CompleteStep, new { id = stepId }, ct));
             })),
             await bench.MeasureAsync(Name, Server.DirectSql, OnOwnRun(async (traceId, stepNumber, ct) =>
             {
                 await using var conn = await bench.Database.OpenConnectionAsync(ct);
-                var stepId = (long)(await CallAsync(conn, "SELECT start_workflow_step($1, $2, $3, '{\"attempt\": 1}'::jsonb)", [traceId, nodeId, stepNumber], ct))!;
+                var stepId = (long)(await CallAsync(conn, "SELECT start_workflow_step($1, $2, $3, '{\"attempt\": 1}'::jsonb)",
+                    [traceId, nodeId, stepNumber], ct))!;
                 await CallAsync(conn, "SELECT complete_workflow_step($1, 'completed', '{\"ok\": true}'::jsonb, NULL)", [stepId], ct);
             })),
         };
@@ -69,7 +88,8 @@ public sealed class StepLifecycleScenario : IScenario
             results.Add(await bench.MeasureAsync(Name, Server.PostGraphile, OnOwnRun(async (traceId, stepNumber, ct) =>
             {
                 var invariant = CultureInfo.InvariantCulture;
-                var started = await BenchContext.PostForDataAsync(peer, bench.OperatorToken, PeerStartStep, new { t = traceId.ToString(invariant), n = nodeId, s = stepNumber }, ct);
+                var started = await BenchContext.PostForDataAsync(peer, bench.OperatorToken, PeerStartStep,
+                    new { t = traceId.ToString(invariant), n = nodeId, s = stepNumber }, ct);
                 var stepId = started.GetProperty("startWorkflowStep").GetProperty("result").GetString()!;
                 await BenchContext.PostForDataAsync(peer, bench.OperatorToken, PeerCompleteStep, new { id = stepId }, ct);
             })));
@@ -108,7 +128,8 @@ public sealed class StepLifecycleScenario : IScenario
     private static async Task<(Guid Workflow, int Node)> FirstNodeAsync(BenchContext bench)
     {
         await using var command = bench.Database.CreateCommand(
-            "SELECT w.id, n.id FROM workflows w JOIN workflow_nodes n ON n.workflow_id = w.id WHERE w.org_id = $1 ORDER BY w.name, n.position LIMIT 1");
+            "SELECT w.id, n.id FROM workflows w JOIN workflow_nodes n ON n.workflow_id = w.id " +
+            "WHERE w.org_id = $1 ORDER BY w.name, n.position LIMIT 1");
         command.Parameters.Add(new NpgsqlParameter { Value = BenchContext.Org });
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();

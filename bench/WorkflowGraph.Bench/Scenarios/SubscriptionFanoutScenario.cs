@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Npgsql;
@@ -95,7 +94,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
         latencies.Clear();
         Volatile.Write(ref measuring, true);
         ProcessMemory.ResetPeak(bench.Service.Process.Id);
-        var memoryAtStart = ResidentMb(bench.Service.Process.Id);
+        var memoryAtStart = ProcessMemory.ResidentMb(bench.Service.Process.Id);
         var cpuBefore = CpuSample.Take(bench.Service.Process);
         var started = Stopwatch.GetTimestamp();
 
@@ -110,7 +109,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
         {
             while (!sampling.IsCancellationRequested)
             {
-                if (ResidentMb(bench.Service.Process.Id) is { } mb)
+                if (ProcessMemory.ResidentMb(bench.Service.Process.Id) is { } mb)
                     lock (memorySamples) memorySamples.Add(mb);
                 try { await Task.Delay(1000, sampling.Token); } catch (OperationCanceledException) { }
             }
@@ -145,10 +144,16 @@ public sealed class SubscriptionFanoutScenario : IScenario
         var lost = expected - Interlocked.Read(ref received);
         string memoryLine;
         lock (memorySamples)
-            memoryLine = memorySamples.Count == 0 ? "n/a" : $"{memoryAtStart:0} MB at start, {memorySamples[memorySamples.Count / 2]:0} MB midway, {memorySamples[^1]:0} MB at the end";
-        bench.Log.WriteLine($"  {subscribers} subscribers, {total} events committed in {writeSeconds:0.0} s ({total / writeSeconds:0} events/s): " +
-                            $"{received} of {expected} deliveries arrived, {lost} lost, {duplicates} repeated, {closed} connections closed by the server; " +
-                            $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {(sorted.Length > 0 ? sorted[^1] : double.NaN):0.0} ms; " +
+            memoryLine = memorySamples.Count == 0
+                ? "n/a"
+                : $"{memoryAtStart:0} MB at start, {memorySamples[memorySamples.Count / 2]:0} MB midway, " +
+                  $"{memorySamples[^1]:0} MB at the end";
+        var max = sorted.Length > 0 ? sorted[^1] : double.NaN;
+        bench.Log.WriteLine($"  {subscribers} subscribers, {total} events committed in {writeSeconds:0.0} s " +
+                            $"({total / writeSeconds:0} events/s): " +
+                            $"{received} of {expected} deliveries arrived, {lost} lost, {duplicates} repeated, " +
+                            $"{closed} connections closed by the server; " +
+                            $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {max:0.0} ms; " +
                             $"service memory {memoryLine}, peak {peak:0} MB");
         var result = new LoadResult($"{Name} ({subscribers} subscribers, {eventsPerSecond} events/s)", subscribers, writeSeconds,
             Interlocked.Read(ref received), Math.Max(0, lost) + duplicates, Percentile(0.5), Percentile(0.99))
@@ -159,21 +164,6 @@ public sealed class SubscriptionFanoutScenario : IScenario
             FirstError = lost > 0 || duplicates > 0 ? $"{lost} lost, {duplicates} repeated" : null,
         };
         return [result];
-    }
-
-    /// <summary>Resident memory now (VmRSS).</summary>
-    private static double? ResidentMb(int pid)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
-        }
-        catch (IOException)
-        {
-        }
-        return null;
     }
 
     private static async Task WriteAsync(NpgsqlDataSource owner, long traceId, string key, ConcurrentDictionary<string, long> committedAt)

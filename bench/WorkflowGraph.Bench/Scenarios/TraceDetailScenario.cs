@@ -19,7 +19,8 @@ public sealed class TraceDetailScenario : IScenario
     private const string PeerQuery = """
         query ($id: BigInt!) { workflowTraceByRowId(rowId: $id) {
             rowId status channel externalId startTime endTime durationMs errorMessage workflowByWorkflowIdAndOrgId { name }
-            workflowStepsByTraceIdAndOrgId(orderBy: STEP_NUMBER_ASC) { nodes { rowId stepNumber status retryCount durationMs errorMessage startTime endTime } }
+            workflowStepsByTraceIdAndOrgId(orderBy: STEP_NUMBER_ASC) {
+                nodes { rowId stepNumber status retryCount durationMs errorMessage startTime endTime } }
             workflowEventsByTraceIdAndOrgId(orderBy: PRIMARY_KEY_ASC) { nodes { rowId stepId eventType eventData createdAt } }
             workflowTraceContextsByTraceIdAndOrgId(orderBy: KEY_ASC) { nodes { key value } } } }
         """;
@@ -48,14 +49,16 @@ public sealed class TraceDetailScenario : IScenario
                 BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id }, ct))),
             await bench.MeasureAsync(Name, Server.DirectSql, Walk(async (id, ct) =>
             {
-                var values = parameters.Select((p, i) => new NpgsqlParameter { Value = i == idParameter ? id : p.Value, NpgsqlDbType = p.NpgsqlDbType });
+                var values = parameters.Select((p, i) =>
+                    new NpgsqlParameter { Value = i == idParameter ? id : p.Value, NpgsqlDbType = p.NpgsqlDbType });
                 if (await bench.ReadDirectAsync(sql, values, ct) == 0)
                     throw new InvalidOperationException($"trace {id} not found");
             })),
         };
         if (bench.PeerHttp is { } peer)
             results.Add(await bench.MeasureAsync(Name, Server.PostGraphile, Walk((id, ct) =>
-                BenchContext.PostAsync(peer, bench.ViewerToken, PeerQuery, new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct))));
+                BenchContext.PostAsync(peer, bench.ViewerToken, PeerQuery,
+                    new { id = id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct))));
         return results;
     }
 

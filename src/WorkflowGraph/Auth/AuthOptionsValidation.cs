@@ -9,10 +9,11 @@ internal sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
     {
         if (options.HasSigningKey && options.HasAuthority)
             return ValidateOptionsResult.Fail("Auth:SigningKey and Auth:Authority are both set; configure one of them.");
-        if (options.HasSigningKey && System.Text.Encoding.UTF8.GetByteCount(options.SigningKey!) is var bytes && bytes < AuthOptions.MinimumKeyBytes)
+        if (options.HasSigningKey && System.Text.Encoding.UTF8.GetByteCount(options.SigningKey!) is var bytes
+            && bytes < AuthOptions.MinimumKeyBytes)
             return ValidateOptionsResult.Fail(
-                $"Auth:SigningKey is {bytes} bytes long; HS256 needs at least {AuthOptions.MinimumKeyBytes} (the key is the UTF-8 bytes of the value). " +
-                "Generate one with: openssl rand -hex 32");
+                $"Auth:SigningKey is {bytes} bytes long; HS256 needs at least {AuthOptions.MinimumKeyBytes} " +
+                "(the key is the UTF-8 bytes of the value). Generate one with: openssl rand -hex 32");
         if (options.HasAuthority && !AuthorityUri.TryParse(options.Authority!, out _))
             return ValidateOptionsResult.Fail(
                 $"Auth:Authority '{options.Authority}' is not an absolute https URL (http is accepted for loopback hosts only).");

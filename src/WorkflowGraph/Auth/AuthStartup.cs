@@ -14,7 +14,8 @@ internal sealed class AuthStartup(TokenSettings settings, IOptionsMonitor<JwtBea
         switch (settings.Mode)
         {
             case AuthMode.Authority:
-                logger.LogInformation("Bearer tokens from authority {Authority}, audience {Audience}", settings.Authority, settings.Audience);
+                logger.LogInformation("Bearer tokens from authority {Authority}, audience {Audience}",
+                    settings.Authority, settings.Audience);
                 break;
             case AuthMode.SigningKey:
                 logger.LogInformation("Bearer tokens signed with Auth:SigningKey (HS256), issuer {Issuer}, audience {Audience}",

@@ -17,9 +17,12 @@ public static class ConfigMutations
         model.Mutation(new MutationSpec("createWorkflowConfig", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreKey(Sql.Of(
                     $"create_workflow_config({scope.Parameter(input.Get("workflowId"), NpgsqlDbType.Uuid)}, " +
-                    $"{scope.EnumParameter(input.Get("channel"))}::workflow_channel, {scope.EnumParameter(input["configType"])}::config_type, " +
-                    $"{scope.Parameter(input.Get("name"), NpgsqlDbType.Text)}, {scope.Parameter(input.Get("description"), NpgsqlDbType.Text)}, " +
-                    $"{scope.JsonParameter(input.Get("config"))}, {scope.Parameter(input.Get("activate") ?? false, NpgsqlDbType.Boolean)})")),
+                    $"{scope.EnumParameter(input.Get("channel"))}::workflow_channel, " +
+                    $"{scope.EnumParameter(input["configType"])}::config_type, " +
+                    $"{scope.Parameter(input.Get("name"), NpgsqlDbType.Text)}, " +
+                    $"{scope.Parameter(input.Get("description"), NpgsqlDbType.Text)}, " +
+                    $"{scope.JsonParameter(input.Get("config"))}, " +
+                    $"{scope.Parameter(input.Get("activate") ?? false, NpgsqlDbType.Boolean)})")),
                 "workflowConfig", model.Catalog.Get("WorkflowConfig"), byUuid))
             .Mutation(new MutationSpec("activateWorkflowConfig", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreKey(
@@ -29,15 +32,19 @@ public static class ConfigMutations
                 (input, scope) => MutationSpec.StoreChangedId(Sql.Of(
                     $"INSERT INTO channel_configs (channel, name, config, is_active) " +
                     $"VALUES ({scope.EnumParameter(input["channel"])}, {scope.Parameter(input.Get("name"), NpgsqlDbType.Text)}, " +
-                    $"{scope.JsonParameter(input.Get("config"))}, {scope.Parameter(input.Get("isActive") ?? true, NpgsqlDbType.Boolean)}) " +
-                    $"ON CONFLICT (org_id, channel) DO UPDATE SET name = EXCLUDED.name, config = EXCLUDED.config, is_active = EXCLUDED.is_active")),
+                    $"{scope.JsonParameter(input.Get("config"))}, " +
+                    $"{scope.Parameter(input.Get("isActive") ?? true, NpgsqlDbType.Boolean)}) " +
+                    $"ON CONFLICT (org_id, channel) DO UPDATE SET name = EXCLUDED.name, config = EXCLUDED.config, " +
+                    $"is_active = EXCLUDED.is_active")),
                 "channelConfig", model.Catalog.Get("ChannelConfig"), byUuid))
             .Mutation(new MutationSpec("setWorkflowChannelConfig", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(Sql.Of(
                     $"INSERT INTO workflow_channel_configs (workflow_id, channel, is_enabled, priority, webhook_url, settings) " +
                     $"VALUES ({scope.Parameter(input["workflowId"], NpgsqlDbType.Uuid)}, {scope.EnumParameter(input["channel"])}, " +
-                    $"{scope.Parameter(input["isEnabled"], NpgsqlDbType.Boolean)}, {scope.Parameter(input.Get("priority") ?? 100, NpgsqlDbType.Integer)}, " +
-                    $"{scope.Parameter(input.Get("webhookUrl"), NpgsqlDbType.Text)}, coalesce({scope.JsonParameter(input.Get("settings"))}, '{{}}')) " +
+                    $"{scope.Parameter(input["isEnabled"], NpgsqlDbType.Boolean)}, " +
+                    $"{scope.Parameter(input.Get("priority") ?? 100, NpgsqlDbType.Integer)}, " +
+                    $"{scope.Parameter(input.Get("webhookUrl"), NpgsqlDbType.Text)}, " +
+                    $"coalesce({scope.JsonParameter(input.Get("settings"))}, '{{}}')) " +
                     $"ON CONFLICT (workflow_id, channel) DO UPDATE SET is_enabled = EXCLUDED.is_enabled, priority = EXCLUDED.priority, " +
                     $"webhook_url = EXCLUDED.webhook_url, settings = EXCLUDED.settings")),
                 "workflowChannelConfig", model.Catalog.Get("WorkflowChannelConfig"), byUuid))
@@ -45,9 +52,12 @@ public static class ConfigMutations
                 (input, scope) => MutationSpec.StoreChangedId(Sql.Of(
                     $"INSERT INTO node_io_requirements (node_id, direction, field_name, field_type, is_required, default_value, " +
                     $"validation_rules, description) " +
-                    $"VALUES ({scope.Parameter(input["nodeId"], NpgsqlDbType.Integer)}, {scope.Parameter(input["direction"], NpgsqlDbType.Text)}, " +
-                    $"{scope.Parameter(input["fieldName"], NpgsqlDbType.Text)}, {scope.Parameter(input["fieldType"], NpgsqlDbType.Text)}, " +
-                    $"{scope.Parameter(input.Get("isRequired") ?? false, NpgsqlDbType.Boolean)}, {scope.JsonParameter(input.Get("defaultValue"))}, " +
+                    $"VALUES ({scope.Parameter(input["nodeId"], NpgsqlDbType.Integer)}, " +
+                    $"{scope.Parameter(input["direction"], NpgsqlDbType.Text)}, " +
+                    $"{scope.Parameter(input["fieldName"], NpgsqlDbType.Text)}, " +
+                    $"{scope.Parameter(input["fieldType"], NpgsqlDbType.Text)}, " +
+                    $"{scope.Parameter(input.Get("isRequired") ?? false, NpgsqlDbType.Boolean)}, " +
+                    $"{scope.JsonParameter(input.Get("defaultValue"))}, " +
                     $"coalesce({scope.JsonParameter(input.Get("validationRules"))}, '{{}}'), " +
                     $"{scope.Parameter(input.Get("description"), NpgsqlDbType.Text)}) " +
                     $"ON CONFLICT (node_id, direction, field_name) DO UPDATE SET field_type = EXCLUDED.field_type, " +
@@ -63,7 +73,8 @@ public static class ConfigMutations
                     $"binding_type, transform_config) " +
                     $"VALUES ({scope.Parameter(input["workflowId"], NpgsqlDbType.Uuid)}, " +
                     $"{scope.Parameter(input.Get("sourceNodeId"), NpgsqlDbType.Integer)}, " +
-                    $"{scope.Parameter(input.Get("sourceField"), NpgsqlDbType.Text)}, {scope.Parameter(input["targetNodeId"], NpgsqlDbType.Integer)}, " +
+                    $"{scope.Parameter(input.Get("sourceField"), NpgsqlDbType.Text)}, " +
+                    $"{scope.Parameter(input["targetNodeId"], NpgsqlDbType.Integer)}, " +
                     $"{scope.Parameter(input["targetField"], NpgsqlDbType.Text)}, " +
                     $"{scope.Parameter(input.Get("bindingType") ?? "direct", NpgsqlDbType.Text)}, " +
                     $"coalesce({scope.JsonParameter(input.Get("transformConfig"))}, '{{}}'))")),

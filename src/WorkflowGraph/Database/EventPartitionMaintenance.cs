@@ -7,7 +7,8 @@ namespace WorkflowGraph.Database;
 /// three months ahead), at startup and then daily, so events keep landing in a partition that retention can drop
 /// whole rather than in the default partition.
 /// </summary>
-public sealed class EventPartitionMaintenance(DatabaseConnections connections, IConfiguration configuration, ILogger<EventPartitionMaintenance> logger)
+public sealed class EventPartitionMaintenance(
+    DatabaseConnections connections, IConfiguration configuration, ILogger<EventPartitionMaintenance> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

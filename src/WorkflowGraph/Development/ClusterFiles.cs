@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Development;
 
@@ -91,7 +92,7 @@ internal sealed class ClusterFiles(string root, PostgresBinaries binaries, strin
         var logFile = Path.Combine(root, "postgres.log");
         for (var attempt = 1; ; attempt++)
         {
-            var port = EmbeddedPostgres.FreePort();
+            var port = FreeTcpPort.Next();
             var result = await ProcessRunner.RunAsync(binaries.PgCtl,
                 ["start", "-D", DataDirectory, "-l", logFile, "-w", "-t", "60", "-s", "-o", $"-p {port}"],
                 runAs, cancellationToken: cancellationToken);

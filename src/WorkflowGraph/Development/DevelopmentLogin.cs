@@ -16,10 +16,14 @@ public sealed class DevelopmentLogin
 
     public static readonly IReadOnlyList<DemoUser> DemoUsers =
     [
-        new("Northwind Health Billing", Guid.Parse("0a000000-0000-4000-8000-000000000001"), Guid.Parse("1a000000-0000-4000-8000-000000000001"), TenantRole.Admin),
-        new("Northwind Health Billing", Guid.Parse("0a000000-0000-4000-8000-000000000001"), Guid.Parse("1a000000-0000-4000-8000-000000000002"), TenantRole.Operator),
-        new("Northwind Health Billing", Guid.Parse("0a000000-0000-4000-8000-000000000001"), Guid.Parse("1a000000-0000-4000-8000-000000000003"), TenantRole.Viewer),
-        new("Bluebird Revenue Partners", Guid.Parse("0b000000-0000-4000-8000-000000000002"), Guid.Parse("1b000000-0000-4000-8000-000000000001"), TenantRole.Admin),
+        new("Northwind Health Billing", Guid.Parse("0a000000-0000-4000-8000-000000000001"),
+            Guid.Parse("1a000000-0000-4000-8000-000000000001"), TenantRole.Admin),
+        new("Northwind Health Billing", Guid.Parse("0a000000-0000-4000-8000-000000000001"),
+            Guid.Parse("1a000000-0000-4000-8000-000000000002"), TenantRole.Operator),
+        new("Northwind Health Billing", Guid.Parse("0a000000-0000-4000-8000-000000000001"),
+            Guid.Parse("1a000000-0000-4000-8000-000000000003"), TenantRole.Viewer),
+        new("Bluebird Revenue Partners", Guid.Parse("0b000000-0000-4000-8000-000000000002"),
+            Guid.Parse("1b000000-0000-4000-8000-000000000001"), TenantRole.Admin),
     ];
 
     private DevelopmentLogin(IReadOnlyList<(DemoUser User, string Token)> tokens, string? keyFile)
@@ -44,13 +48,16 @@ public sealed class DevelopmentLogin
     public string Describe(string baseUrl)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Development tokens (valid {DevelopmentTokens.DefaultLifetime.TotalDays:0} days) for the demo data's users:");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"Development tokens (valid {DevelopmentTokens.DefaultLifetime.TotalDays:0} days) for the demo data's users:");
         foreach (var (user, token) in Tokens)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {TokenTenant.RoleName(user.Role),-8} of {user.Organisation} (org {user.Org}, user {user.User}):");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  {TokenTenant.RoleName(user.Role),-8} of {user.Organisation} (org {user.Org}, user {user.User}):");
             text.AppendLine(CultureInfo.InvariantCulture, $"    {token}");
         }
-        text.AppendLine(CultureInfo.InvariantCulture, $"Banana Cake Pop at {baseUrl}/graphql/ sends the first (admin) token by default. From a shell:");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"Banana Cake Pop at {baseUrl}/graphql/ sends the first (admin) token by default. From a shell:");
         var query = """-d '{"query":"{ traces(first: 5) { totalCount nodes { id status } } }"}'""";
         text.Append(CultureInfo.InvariantCulture,
             $"  curl -s {baseUrl}/graphql -H 'content-type: application/json' -H 'Authorization: Bearer {Tokens[0].Token}' {query}");

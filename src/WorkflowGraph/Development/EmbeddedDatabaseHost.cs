@@ -11,7 +11,8 @@ public sealed class EmbeddedDatabaseHost(IHostEnvironment environment, ILoggerFa
         var logger = loggers.CreateLogger("WorkflowGraph.Database");
         var root = RepoRoot.Find(environment.ContentRootPath) ?? environment.ContentRootPath;
         var folder = Path.Combine(root, ".data", "pg");
-        logger.LogInformation("ConnectionStrings:{Key} is not set; using the embedded cluster in {Folder}", DatabaseConnections.AppKey, folder);
+        logger.LogInformation("ConnectionStrings:{Key} is not set; using the embedded cluster in {Folder}",
+            DatabaseConnections.AppKey, folder);
         var cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(folder), logger, cancellationToken);
         return new EmbeddedDatabase(cluster, logger);
     }

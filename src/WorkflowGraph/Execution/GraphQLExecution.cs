@@ -31,7 +31,8 @@ public sealed class GraphQLExecution
         foreach (var (transport, perRequest) in new (GraphQLTransport, IValidationRule[])[]
                  {
                      (GraphQLTransport.HttpGet, [cost, new OperationTypeRule(GraphQLTransport.HttpGet, OperationType.Query)]),
-                     (GraphQLTransport.HttpPost, [cost, new OperationTypeRule(GraphQLTransport.HttpPost, OperationType.Query, OperationType.Mutation)]),
+                     (GraphQLTransport.HttpPost,
+                         [cost, new OperationTypeRule(GraphQLTransport.HttpPost, OperationType.Query, OperationType.Mutation)]),
                      (GraphQLTransport.WebSocket, [cost]),
                  })
             _rules[transport] = ([.. DocumentValidator.CoreRules, .. perRequest], perRequest);
@@ -71,7 +72,8 @@ public sealed class GraphQLExecution
     {
         var (code, message) = context.OriginalException switch
         {
-            PostgresException { SqlState: "57014" } or OperationCanceledException => ("TIMEOUT", "The request took too long and was stopped."),
+            PostgresException { SqlState: "57014" } or OperationCanceledException =>
+                ("TIMEOUT", "The request took too long and was stopped."),
             NpgsqlException => ("DATABASE_ERROR", "The database could not answer this request."),
             _ => ("INTERNAL_ERROR", "The request failed unexpectedly."),
         };

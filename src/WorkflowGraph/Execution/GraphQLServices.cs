@@ -30,7 +30,8 @@ public static class GraphQLServices
                 new ExecutionStrategyRegistration(new RawJsonSubscriptionExecutionStrategy(), OperationType.Subscription),
             ]), [new DocumentCache()]));
         // responses are JSON with a JSON content type, never inlined into HTML: escape only what JSON requires
-        services.AddSingleton<IGraphQLTextSerializer>(new GraphQLSerializer(options => options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
+        services.AddSingleton<IGraphQLTextSerializer>(
+            new GraphQLSerializer(options => options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
         services.AddSingleton<GraphQLExecution>();
         services.AddHttpContextAccessor();
         // The tenant is what the request's validated bearer token says (the transport refuses a request without one);

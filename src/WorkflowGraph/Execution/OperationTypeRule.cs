@@ -18,9 +18,13 @@ public sealed class OperationTypeRule(GraphQLTransport transport, params Operati
         if (allowed.Contains(operation))
             return default;
         var name = operation.ToString().ToLowerInvariant();
+        var over = transport == GraphQLTransport.HttpGet ? "GET; use POST" : transport.ToString();
         context.ReportError(operation == OperationType.Subscription
-            ? new ValidationError("subscription operations need the WebSocket transport (graphql-transport-ws) on this endpoint") { Code = SubscriptionNotAllowed }
-            : new ValidationError($"{name} operations are not allowed over {(transport == GraphQLTransport.HttpGet ? "GET; use POST" : transport.ToString())}") { Code = MutationNotAllowed });
+            ? new ValidationError("subscription operations need the WebSocket transport (graphql-transport-ws) on this endpoint")
+            {
+                Code = SubscriptionNotAllowed,
+            }
+            : new ValidationError($"{name} operations are not allowed over {over}") { Code = MutationNotAllowed });
         return default;
     }
 }

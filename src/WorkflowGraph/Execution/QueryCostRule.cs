@@ -28,9 +28,15 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
             return default;
         var (depth, cost) = Measure(context, root, operation.SelectionSet, 0, []);
         if (depth > limits.MaxDepth)
-            context.ReportError(new ValidationError($"the operation is {depth} levels deep; the maximum is {limits.MaxDepth}") { Code = "MAX_DEPTH_EXCEEDED" });
+            context.ReportError(new ValidationError($"the operation is {depth} levels deep; the maximum is {limits.MaxDepth}")
+            {
+                Code = "MAX_DEPTH_EXCEEDED",
+            });
         else if (cost > limits.MaxComplexity)
-            context.ReportError(new ValidationError($"the operation may cost {cost:0}; the maximum is {limits.MaxComplexity}") { Code = "MAX_COMPLEXITY_EXCEEDED" });
+            context.ReportError(new ValidationError($"the operation may cost {cost:0}; the maximum is {limits.MaxComplexity}")
+            {
+                Code = "MAX_COMPLEXITY_EXCEEDED",
+            });
         return default;
     }
 
@@ -52,10 +58,13 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
                     var definition = complex.GetField(name);
                     if (definition?.ResolvedType is null)
                         continue; // unknown fields are reported by the standard rules
-                    var (childDepth, childCost) = Measure(context, definition.ResolvedType.GetNamedType(), field.SelectionSet, level + 1, fragmentPath);
+                    var (childDepth, childCost) =
+                        Measure(context, definition.ResolvedType.GetNamedType(), field.SelectionSet, level + 1, fragmentPath);
                     depth = Math.Max(depth, childDepth);
                     // a connection's nodes/edges are its page, already counted on the connection field
-                    var rows = complex.Name.EndsWith("Connection", StringComparison.Ordinal) ? 1 : Rows(context, field, definition.ResolvedType);
+                    var rows = complex.Name.EndsWith("Connection", StringComparison.Ordinal)
+                        ? 1
+                        : Rows(context, field, definition.ResolvedType);
                     cost += 1 + childCost * rows;
                     break;
                 case GraphQLInlineFragment inline:

@@ -6,7 +6,8 @@ using WorkflowGraph.Querying;
 namespace WorkflowGraph.Execution;
 
 /// <summary>A finished subtree: a JSON object, a list of them, or null.</summary>
-public sealed class RawJsonExecutionNode(ExecutionNode parent, IGraphType graphType, GraphQLField field, FieldType fieldDefinition, int? indexInParentNode)
+public sealed class RawJsonExecutionNode(
+    ExecutionNode parent, IGraphType graphType, GraphQLField field, FieldType fieldDefinition, int? indexInParentNode)
     : ExecutionNode(parent, graphType, field, fieldDefinition, indexInParentNode)
 {
     public override object? ToValue() => Result switch

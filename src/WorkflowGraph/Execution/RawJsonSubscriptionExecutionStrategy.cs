@@ -10,7 +10,8 @@ namespace WorkflowGraph.Execution;
 /// </summary>
 public sealed class RawJsonSubscriptionExecutionStrategy : SubscriptionExecutionStrategy
 {
-    protected override async Task<IObservable<ExecutionResult>?> ResolveResponseStreamAsync(GraphQL.Execution.ExecutionContext context, ExecutionNode node)
+    protected override async Task<IObservable<ExecutionResult>?> ResolveResponseStreamAsync(
+        GraphQL.Execution.ExecutionContext context, ExecutionNode node)
     {
         IObservable<object?> source;
         try
@@ -51,14 +52,16 @@ public sealed class RawJsonSubscriptionExecutionStrategy : SubscriptionExecution
         });
     }
 
-    private sealed class ResultStream(IObservable<object?> source, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
+    private sealed class ResultStream(
+        IObservable<object?> source, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
         : IObservable<ExecutionResult>
     {
         public IDisposable Subscribe(IObserver<ExecutionResult> observer) => source.Subscribe(new Mapper(observer, next, error));
     }
 
     /// <summary>A stream error is the last result (with the error), then the stream completes.</summary>
-    private sealed class Mapper(IObserver<ExecutionResult> target, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
+    private sealed class Mapper(
+        IObserver<ExecutionResult> target, Func<object?, ExecutionResult> next, Func<Exception, ExecutionResult> error)
         : IObserver<object?>
     {
         public void OnNext(object? value) => target.OnNext(next(value));

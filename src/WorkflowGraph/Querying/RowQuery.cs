@@ -15,7 +15,9 @@ namespace WorkflowGraph.Querying;
 /// </summary>
 public sealed class RowQuery(ShapePlanner shapes)
 {
-    /// <summary>The row of <paramref name="map"/> whose <paramref name="keyColumn"/> equals the argument <paramref name="argument"/>.</summary>
+    /// <summary>
+    /// The row of <paramref name="map"/> whose <paramref name="keyColumn"/> equals the argument <paramref name="argument"/>.
+    /// </summary>
     public async Task<object?> ByKeyAsync(IResolveFieldContext context, EntityMap map, string keyColumn, string argument,
         RequestDatabase database)
     {
@@ -25,7 +27,9 @@ public sealed class RowQuery(ShapePlanner shapes)
         var alias = scope.Alias();
         var column = map.KeyColumn(keyColumn);
         var key = scope.Parameter(DbValues.ToDbValue(field.Argument(argument), column.Kind), DbValues.TypeOf(column.Kind));
-        var statement = Sql.Of($"SELECT {ObjectSql.Build(shape, alias, scope)} FROM {Sql.Raw(map.Relation)} {alias} WHERE {column.ValueOf(alias)} = {key}");
+        var statement = Sql.Of(
+            $"SELECT {ObjectSql.Build(shape, alias, scope)} FROM {Sql.Raw(map.Relation)} {alias} " +
+            $"WHERE {column.ValueOf(alias)} = {key}");
         return await RunAsync(context, statement, scope, database, isolate: false);
     }
 
@@ -45,8 +49,8 @@ public sealed class RowQuery(ShapePlanner shapes)
         return await RunAsync(context, statement, scope, database, isolate: true);
     }
 
-    private static async Task<RawJson?> RunAsync(IResolveFieldContext context, Sql statement, StatementScope scope, RequestDatabase database,
-        bool isolate)
+    private static async Task<RawJson?> RunAsync(IResolveFieldContext context, Sql statement, StatementScope scope,
+        RequestDatabase database, bool isolate)
     {
         try
         {

@@ -3,7 +3,10 @@ using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.SchemaBinding;
 
-/// <summary>The Relay types every connection shares: <c>*Connection</c>, <c>*Edge</c> and <c>PageInfo</c> over a <see cref="ConnectionPage"/>.</summary>
+/// <summary>
+/// The Relay types every connection shares: <c>*Connection</c>, <c>*Edge</c> and <c>PageInfo</c> over a
+/// <see cref="ConnectionPage"/>.
+/// </summary>
 public static class ConnectionBindings
 {
     public static void Bind(FieldBindings fields, SdlTypes sdl)
@@ -24,7 +27,8 @@ public static class ConnectionBindings
         foreach (var type in sdl.Objects.Keys.Where(t => t.EndsWith("Edge", StringComparison.Ordinal)))
         {
             fields.Bind<Edge>(type, "cursor", edge => edge.Cursor);
-            fields.Bind(type, "node", new RawJsonResolver(new FuncFieldResolver<object?>(c => ((Edge)c.Source!).Node(FieldBindings.ResponseKey(c)))));
+            fields.Bind(type, "node", new RawJsonResolver(new FuncFieldResolver<object?>(c =>
+                ((Edge)c.Source!).Node(FieldBindings.ResponseKey(c)))));
         }
         fields.Bind<PageInfo>("PageInfo", "hasNextPage", info => info.HasNextPage);
         fields.Bind<PageInfo>("PageInfo", "hasPreviousPage", info => info.HasPreviousPage);

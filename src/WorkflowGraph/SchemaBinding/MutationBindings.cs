@@ -24,7 +24,10 @@ public static class MutationBindings
             fields.Bind("Mutation", name, new FuncFieldResolver<object?>(context => new ValueTask<object?>(
                 model.Mutator.ExecuteAsync(context, spec, context.RequestServices!.GetRequiredService<RequestDatabase>(), allowed))));
             foreach (var payloadField in SdlTypes.FieldsOf(payloadType))
-                fields.Bind(payloadType.Name.StringValue, payloadField.Name.StringValue, PayloadResolver(spec, payloadField.Name.StringValue));
+            {
+                var fieldName = payloadField.Name.StringValue;
+                fields.Bind(payloadType.Name.StringValue, fieldName, PayloadResolver(spec, fieldName));
+            }
         }
         foreach (var errorType in sdl.Unions.Values.SelectMany(u => u).Distinct())
         {

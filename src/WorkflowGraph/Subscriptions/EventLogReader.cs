@@ -41,7 +41,8 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
     {
         var scope = new StatementScope();
         var projection = Project(kind, fields, scope);
-        var key = kind + ":" + projection + ":" + string.Join(",", scope.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}"));
+        var parameters = scope.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}");
+        var key = kind + ":" + projection + ":" + string.Join(",", parameters);
         return new FeedShape(kind, fields, key);
     }
 

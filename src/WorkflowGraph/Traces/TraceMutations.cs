@@ -44,12 +44,14 @@ public static class TraceMutations
                 {
                     var id = scope.Parameter(input["stepId"], NpgsqlDbType.Bigint);
                     return Sql.Of($"SELECT complete_workflow_step({id}, {scope.EnumParameter(input["status"])}::step_status, " +
-                                  $"{scope.JsonParameter(input.Get("outputData"))}, {scope.Parameter(input.Get("errorMessage"), NpgsqlDbType.Text)}), " +
+                                  $"{scope.JsonParameter(input.Get("outputData"))}, " +
+                                  $"{scope.Parameter(input.Get("errorMessage"), NpgsqlDbType.Text)}), " +
                                   $"set_config('wg.mutation_key', {id}::text, true)");
                 },
                 "step", step, byId))
             .Mutation(new MutationSpec("retryWorkflowStep", TenantRole.Operator,
-                (input, scope) => MutationSpec.StoreKey(Sql.Of($"retry_workflow_step({scope.Parameter(input["stepId"], NpgsqlDbType.Bigint)})")),
+                (input, scope) => MutationSpec.StoreKey(
+                    Sql.Of($"retry_workflow_step({scope.Parameter(input["stepId"], NpgsqlDbType.Bigint)})")),
                 "step", step, byId))
             .Mutation(new MutationSpec("setWorkflowContext", TenantRole.Operator,
                 (input, scope) => Sql.Of($"SELECT set_workflow_context({scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)}, " +

@@ -13,7 +13,11 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
         { "{ trace(id: \"seven\") { id } }", "ARGUMENTS_OF_CORRECT_TYPE" },
         { "{ workflow(id: \"not-a-uuid\") { id } }", "ARGUMENTS_OF_CORRECT_TYPE" },
         { "{ traces(where: { startTime: { gt: \"yesterday\" } }) { nodes { id } } }", "ARGUMENTS_OF_CORRECT_TYPE" },
-        { "{ traces { nodes { steps { trace { steps { trace { steps { trace { steps { trace { steps { trace { id } } } } } } } } } } } } }", "MAX_DEPTH_EXCEEDED" },
+        {
+            "{ traces { nodes { steps { trace { steps { trace { steps { trace { steps { trace { steps { trace { id " +
+            "} } } } } } } } } } } } }",
+            "MAX_DEPTH_EXCEEDED"
+        },
         { "{ a: traces(first: 100) { nodes { steps(first: 500) { events(first: 500) { id } } } } }", "MAX_COMPLEXITY_EXCEEDED" },
     };
 
@@ -57,7 +61,8 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
     public async Task A_nul_character_in_a_filter_is_refused_before_it_can_break_the_transaction()
     {
         // PostgreSQL rejects NUL in text; sent to it, the error would abort the request's transaction for every field
-        var response = await api.PostAsync("query ($v: String) { a: traces(where: { externalId: { eq: $v } }) { totalCount } b: trace(id: 1) { id } }",
+        var response = await api.PostAsync(
+            "query ($v: String) { a: traces(where: { externalId: { eq: $v } }) { totalCount } b: trace(id: 1) { id } }",
             new { v = "x\u0000y" });
         Assert.Equal(["INVALID_FILTER"], response.ErrorCodes);
         Assert.DoesNotContain(response.Statements, s => s.Contains("external_id", StringComparison.Ordinal));

@@ -60,7 +60,8 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
         { "{ startTime: { ngte: \"2026-01-10T03:00:00Z\" } }", "NOT (start_time >= '2026-01-10T03:00:00Z')" },
         { "{ startTime: { nlt: \"2026-01-10T03:00:00Z\" } }", "NOT (start_time < '2026-01-10T03:00:00Z')" },
         { "{ startTime: { nlte: \"2026-01-10T03:00:00Z\" } }", "NOT (start_time <= '2026-01-10T03:00:00Z')" },
-        { "{ startTime: { in: [\"2026-01-10T01:00:00Z\", \"2026-01-10T02:00:00Z\"] } }", "start_time IN ('2026-01-10T01:00:00Z', '2026-01-10T02:00:00Z')" },
+        { "{ startTime: { in: [\"2026-01-10T01:00:00Z\", \"2026-01-10T02:00:00Z\"] } }",
+          "start_time IN ('2026-01-10T01:00:00Z', '2026-01-10T02:00:00Z')" },
         { "{ startTime: { nin: [\"2026-01-10T01:00:00Z\"] } }", "start_time <> '2026-01-10T01:00:00Z'" },
         { "{ endTime: { eq: null } }", "end_time IS NULL" },
         // Enums
@@ -74,20 +75,26 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
         { "{ and: [{ id: { gt: 5 } }, { id: { lt: 9 } }] }", "id > 5 AND id < 9" },
         { "{ or: [] }", "TRUE" },
         { "{ externalId: { or: [{ eq: \"EXT-001\" }, { endsWith: \"39\" }] } }", "external_id IN ('EXT-001', 'EXT-039')" },
-        { "{ or: [{ and: [{ status: { eq: FAILED } }, { channel: { eq: WEB } }] }, { id: { eq: 1 } }] }", "(status = 'failed' AND channel = 'web') OR id = 1" },
+        { "{ or: [{ and: [{ status: { eq: FAILED } }, { channel: { eq: WEB } }] }, { id: { eq: 1 } }] }",
+          "(status = 'failed' AND channel = 'web') OR id = 1" },
         // nested object (to-one) filter
         { "{ workflow: { name: { eq: \"Claim Status\" } } }", "workflow_id = 'aaaaaaaa-2222-4000-8000-000000000002'" },
         { "{ workflow: { isActive: { eq: true } } }", "workflow_id = 'aaaaaaaa-2222-4000-8000-000000000001'" },
         { "{ workflow: { isActive: { neq: true } } }", "workflow_id = 'aaaaaaaa-2222-4000-8000-000000000002'" },
         // lists: some / all / none / any
-        { "{ steps: { some: { status: { eq: FAILED } } } }", "EXISTS (SELECT 1 FROM workflow_steps s WHERE s.trace_id = t.id AND s.status = 'failed')" },
-        { "{ steps: { none: { status: { eq: FAILED } } } }", "NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.trace_id = t.id AND s.status = 'failed')" },
-        { "{ steps: { all: { status: { eq: COMPLETED } } } }", "NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.trace_id = t.id AND s.status <> 'completed')" },
+        { "{ steps: { some: { status: { eq: FAILED } } } }",
+          "EXISTS (SELECT 1 FROM workflow_steps s WHERE s.trace_id = t.id AND s.status = 'failed')" },
+        { "{ steps: { none: { status: { eq: FAILED } } } }",
+          "NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.trace_id = t.id AND s.status = 'failed')" },
+        { "{ steps: { all: { status: { eq: COMPLETED } } } }",
+          "NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.trace_id = t.id AND s.status <> 'completed')" },
         { "{ steps: { any: true } }", "EXISTS (SELECT 1 FROM workflow_steps s WHERE s.trace_id = t.id)" },
         { "{ steps: { any: false } }", "NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s.trace_id = t.id)" },
         { "{ steps: { some: { node: { name: { endsWith: \"step 3\" } } } } }",
-          "EXISTS (SELECT 1 FROM workflow_steps s JOIN workflow_nodes n ON n.id = s.node_id WHERE s.trace_id = t.id AND n.name LIKE '%step 3')" },
-        { "{ context: { some: { key: { eq: \"payer\" } } } }", "EXISTS (SELECT 1 FROM workflow_trace_context c WHERE c.trace_id = t.id AND c.key = 'payer')" },
+          "EXISTS (SELECT 1 FROM workflow_steps s JOIN workflow_nodes n ON n.id = s.node_id " +
+          "WHERE s.trace_id = t.id AND n.name LIKE '%step 3')" },
+        { "{ context: { some: { key: { eq: \"payer\" } } } }",
+          "EXISTS (SELECT 1 FROM workflow_trace_context c WHERE c.trace_id = t.id AND c.key = 'payer')" },
     };
 
     [Theory]
@@ -96,7 +103,8 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
     {
         var response = await api.PostAsync($"{{ traces(first: 100, where: {where}) {{ nodes {{ id }} }} }}");
         Assert.False(response.Body.TryGetProperty("errors", out var errors), errors.ToString());
-        var actual = response.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetInt64()).Order().ToList();
+        var actual = response.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray()
+            .Select(n => n.GetProperty("id").GetInt64()).Order().ToList();
 
         await using var conn = await api.Database.DataSource.OpenConnectionAsync();
         var expected = (await conn.RowsAsync(
@@ -119,7 +127,8 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
             }
             """);
         Assert.False(response.Body.TryGetProperty("errors", out var errors), errors.ToString());
-        Assert.Equal("Claim Status", Assert.Single(response.Data.GetProperty("workflows").GetProperty("nodes").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal("Claim Status",
+            Assert.Single(response.Data.GetProperty("workflows").GetProperty("nodes").EnumerateArray()).GetProperty("name").GetString());
 
         await using var conn = await api.Database.DataSource.OpenConnectionAsync();
         var retried = await conn.ScalarAsync<long>(
@@ -143,7 +152,8 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
             { trace(id: 19) { id steps(where: { status: { neq: FAILED } }, order: [{ stepNumber: DESC }]) { stepNumber status } } }
             """);
         Assert.False(response.Body.TryGetProperty("errors", out var errors), errors.ToString());
-        var steps = response.Data.GetProperty("trace").GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("stepNumber").GetInt32()).ToList();
+        var steps = response.Data.GetProperty("trace").GetProperty("steps").EnumerateArray()
+            .Select(s => s.GetProperty("stepNumber").GetInt32()).ToList();
         // run 19 failed: steps 1 and 2 completed, step 3 failed
         Assert.Equal([2, 1], steps);
         Assert.Single(response.Statements);

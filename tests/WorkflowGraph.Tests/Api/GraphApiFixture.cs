@@ -35,9 +35,7 @@ public sealed record GraphResponse(HttpStatusCode Status, JsonElement Body, IRea
 
     public System.Net.Http.Headers.HttpResponseHeaders? Headers { get; init; }
 
-    public IEnumerable<string?> ErrorCodes => Body.TryGetProperty("errors", out var errors)
-        ? errors.EnumerateArray().Select(e => e.TryGetProperty("extensions", out var x) && x.TryGetProperty("code", out var c) ? c.GetString() : null)
-        : [];
+    public IEnumerable<string?> ErrorCodes => GraphQLErrors.Codes(Body);
 }
 
 /// <summary>

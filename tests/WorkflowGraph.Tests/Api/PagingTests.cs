@@ -22,13 +22,17 @@ public sealed class PagingTests(GraphApiFixture api) : IClassFixture<GraphApiFix
     private async Task<List<long>> ExpectedAsync(string orderBy, string condition = "TRUE")
     {
         await using var conn = await api.Database.DataSource.OpenConnectionAsync();
-        return (await conn.RowsAsync($"SELECT id FROM workflow_trace t WHERE org_id = $1 AND {condition} ORDER BY {orderBy}", GraphApiFixture.OrgA))
-            .Select(r => (long)r["id"]!).ToList();
+        var rows = await conn.RowsAsync(
+            $"SELECT id FROM workflow_trace t WHERE org_id = $1 AND {condition} ORDER BY {orderBy}", GraphApiFixture.OrgA);
+        return rows.Select(r => (long)r["id"]!).ToList();
     }
 
     private async Task<(List<long> Ids, JsonElement PageInfo)> PageAsync(string arguments)
     {
-        var response = await api.PostAsync($"{{ traces({arguments}) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} edges {{ cursor node {{ id }} }} }} }}");
+        var response = await api.PostAsync($$"""
+            { traces({{arguments}}) {
+                totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } } } }
+            """);
         Assert.False(response.Body.TryGetProperty("errors", out var errors), errors.ToString());
         Assert.Single(response.Statements);
         var traces = response.Data.GetProperty("traces");
@@ -85,7 +89,8 @@ public sealed class PagingTests(GraphApiFixture api) : IClassFixture<GraphApiFix
     {
         var expected = await ExpectedAsync("start_time DESC, id DESC", "status IN ('completed', 'failed')");
         var (firstPage, pageInfo) = await PageAsync("first: 10, where: { status: { in: [COMPLETED, FAILED] } }");
-        var (secondPage, _) = await PageAsync($"first: 10, where: {{ status: {{ in: [COMPLETED, FAILED] }} }}, after: \"{pageInfo.GetProperty("endCursor").GetString()}\"");
+        var endCursor = pageInfo.GetProperty("endCursor").GetString();
+        var (secondPage, _) = await PageAsync($"first: 10, where: {{ status: {{ in: [COMPLETED, FAILED] }} }}, after: \"{endCursor}\"");
         Assert.Equal(expected.Take(20), firstPage.Concat(secondPage));
 
         var response = await api.PostAsync("{ traces(first: 1, where: { status: { in: [COMPLETED, FAILED] } }) { totalCount } }");
@@ -97,7 +102,10 @@ public sealed class PagingTests(GraphApiFixture api) : IClassFixture<GraphApiFix
     [Fact]
     public async Task An_empty_page_still_reports_the_total_and_no_cursors()
     {
-        var response = await api.PostAsync("{ traces(where: { id: { gt: 1000 } }) { totalCount nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }");
+        var response = await api.PostAsync("""
+            { traces(where: { id: { gt: 1000 } }) {
+                totalCount nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
+            """);
         var traces = response.Data.GetProperty("traces");
         Assert.Equal(0, traces.GetProperty("totalCount").GetInt32());
         Assert.Equal(0, traces.GetProperty("nodes").GetArrayLength());
@@ -108,15 +116,19 @@ public sealed class PagingTests(GraphApiFixture api) : IClassFixture<GraphApiFix
     [Fact]
     public async Task A_reused_document_takes_each_requests_variables()
     {
-        const string query = "query ($n: Int, $status: TraceStatus) { traces(first: $n, where: { status: { eq: $status } }) { nodes { id status } } }";
+        const string query = """
+            query ($n: Int, $status: TraceStatus) { traces(first: $n, where: { status: { eq: $status } }) { nodes { id status } } }
+            """;
         var three = await api.PostAsync(query, new { n = 3, status = "FAILED" });
         var two = await api.PostAsync(query, new { n = 2, status = "ACTIVE" });
         var tooMany = await api.PostAsync(query, new { n = 101, status = "ACTIVE" });
 
         Assert.Equal(3, three.Data.GetProperty("traces").GetProperty("nodes").GetArrayLength());
-        Assert.All(three.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray(), n => Assert.Equal("FAILED", n.GetProperty("status").GetString()));
+        Assert.All(three.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray(),
+            n => Assert.Equal("FAILED", n.GetProperty("status").GetString()));
         Assert.Equal(2, two.Data.GetProperty("traces").GetProperty("nodes").GetArrayLength());
-        Assert.All(two.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray(), n => Assert.Equal("ACTIVE", n.GetProperty("status").GetString()));
+        Assert.All(two.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray(),
+            n => Assert.Equal("ACTIVE", n.GetProperty("status").GetString()));
         Assert.Contains("PAGE_SIZE_EXCEEDED", tooMany.ErrorCodes);
         Assert.Empty(tooMany.Statements);
     }

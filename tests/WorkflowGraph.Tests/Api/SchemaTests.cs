@@ -41,7 +41,8 @@ public sealed class SchemaTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
     [Fact]
     public void Startup_fails_when_an_sdl_field_has_no_resolver()
     {
-        var sdl = SchemaDocument.Text.Replace("type WorkflowTrace {", "type WorkflowTrace {\n  ghost: String!\n  phantom(x: Int): [WorkflowStep!]!");
+        var sdl = SchemaDocument.Text.Replace(
+            "type WorkflowTrace {", "type WorkflowTrace {\n  ghost: String!\n  phantom(x: Int): [WorkflowStep!]!");
         var error = Assert.Throws<InvalidOperationException>(() => Build(sdl));
         Assert.Contains("WorkflowTrace.phantom", error.Message);
         Assert.Contains("no relation is mapped", error.Message);
@@ -66,8 +67,10 @@ public sealed class SchemaTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
             var columns = string.Join(", ", map.Columns.Values.Select(c => c.ValueOf(SqlAlias.Named("t"))));
             await conn.ExecAsync($"SELECT {columns} FROM {map.Relation} t LIMIT 0");
             foreach (var relation in map.Relations)
-                await conn.ExecAsync(
-                    $"SELECT 1 FROM {map.Relation} t JOIN {relation.Target.Relation} r ON {relation.JoinCondition(SqlAlias.Named("t"), SqlAlias.Named("r"))} LIMIT 0");
+            {
+                var join = relation.JoinCondition(SqlAlias.Named("t"), SqlAlias.Named("r"));
+                await conn.ExecAsync($"SELECT 1 FROM {map.Relation} t JOIN {relation.Target.Relation} r ON {join} LIMIT 0");
+            }
         }
     }
 

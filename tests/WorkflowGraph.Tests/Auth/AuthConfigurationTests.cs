@@ -55,7 +55,9 @@ public sealed class AuthConfigurationTests
         await using var app = App(("Auth:SigningKey", key));
         using var client = app.CreateClient();
 
-        var ok = await SendAsync(client, DevelopmentTokens.Create(TokenSettings.KeyFrom(key), Guid.NewGuid(), Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromMinutes(5)));
+        var token = DevelopmentTokens.Create(TokenSettings.KeyFrom(key), Guid.NewGuid(), Guid.NewGuid(), TenantRole.Viewer,
+            TimeSpan.FromMinutes(5));
+        var ok = await SendAsync(client, token);
 
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
@@ -81,14 +83,17 @@ public sealed class AuthConfigurationTests
     [Fact]
     public async Task Issuer_and_audience_are_configurable()
     {
-        await using var app = App(("Auth:SigningKey", TestTokens.SigningKey), ("Auth:Issuer", "https://id.example.com"), ("Auth:Audience", "dashboards"));
+        await using var app = App(
+            ("Auth:SigningKey", TestTokens.SigningKey), ("Auth:Issuer", "https://id.example.com"), ("Auth:Audience", "dashboards"));
         using var client = app.CreateClient();
         string Token(string issuer, string audience) =>
-            DevelopmentTokens.Create(TestTokens.Key, Guid.NewGuid(), Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromMinutes(5), issuer, audience);
+            DevelopmentTokens.Create(
+                TestTokens.Key, Guid.NewGuid(), Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromMinutes(5), issuer, audience);
 
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, Token("https://id.example.com", "dashboards"))).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(client, Token(AuthOptions.DefaultIssuer, "dashboards"))).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(client, Token("https://id.example.com", AuthOptions.DefaultAudience))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized,
+            (await SendAsync(client, Token("https://id.example.com", AuthOptions.DefaultAudience))).StatusCode);
     }
 
     [Fact]
@@ -104,7 +109,12 @@ public sealed class AuthConfigurationTests
             Issuer = issuer,
             Audience = AuthOptions.DefaultAudience,
             Expires = DateTime.UtcNow.AddMinutes(5),
-            Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["org_id"] = Guid.NewGuid().ToString(), ["role"] = "viewer" },
+            Claims = new Dictionary<string, object>
+            {
+                ["sub"] = Guid.NewGuid().ToString(),
+                ["org_id"] = Guid.NewGuid().ToString(),
+                ["role"] = "viewer",
+            },
             SigningCredentials = new SigningCredentials(key, algorithm),
         });
 
@@ -112,7 +122,8 @@ public sealed class AuthConfigurationTests
         var sharedKey = await SendAsync(client, Token(TestTokens.Key, SecurityAlgorithms.HmacSha256, authority.Url));
         var otherIssuer = await SendAsync(client, Token(signingKey, SecurityAlgorithms.RsaSha256, AuthOptions.DefaultIssuer));
         using var otherRsa = RSA.Create(2048);
-        var otherKey = await SendAsync(client, Token(new RsaSecurityKey(otherRsa) { KeyId = "test-key" }, SecurityAlgorithms.RsaSha256, authority.Url));
+        var otherKey = await SendAsync(
+            client, Token(new RsaSecurityKey(otherRsa) { KeyId = "test-key" }, SecurityAlgorithms.RsaSha256, authority.Url));
 
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, sharedKey.StatusCode);
@@ -194,10 +205,22 @@ public sealed class AuthConfigurationTests
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             var app = builder.Build();
             string? issuer = null;
-            app.MapGet("/.well-known/openid-configuration", () => Results.Json(new { issuer, jwks_uri = issuer + "jwks", id_token_signing_alg_values_supported = new[] { "RS256" } }));
+            app.MapGet("/.well-known/openid-configuration",
+                () => Results.Json(new { issuer, jwks_uri = issuer + "jwks", id_token_signing_alg_values_supported = new[] { "RS256" } }));
             app.MapGet("/jwks", () => Results.Json(new
             {
-                keys = new[] { new { kty = "RSA", use = "sig", alg = "RS256", kid = keyId, n = Base64UrlEncoder.Encode(key.Modulus), e = Base64UrlEncoder.Encode(key.Exponent) } },
+                keys = new[]
+                {
+                    new
+                    {
+                        kty = "RSA",
+                        use = "sig",
+                        alg = "RS256",
+                        kid = keyId,
+                        n = Base64UrlEncoder.Encode(key.Modulus),
+                        e = Base64UrlEncoder.Encode(key.Exponent),
+                    },
+                },
             }));
             await app.StartAsync();
             issuer = app.Urls.First().TrimEnd('/') + "/";

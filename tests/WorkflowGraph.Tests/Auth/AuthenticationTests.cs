@@ -82,8 +82,11 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
     [Fact]
     public async Task The_messages_say_what_is_wrong()
     {
-        async Task<string> MessageFor(string kind) =>
-            (await api.PostAsync(Query, authorization: "Bearer " + TokenOf(kind))).Body.GetProperty("errors")[0].GetProperty("message").GetString()!;
+        async Task<string> MessageFor(string kind)
+        {
+            var response = await api.PostAsync(Query, authorization: "Bearer " + TokenOf(kind));
+            return response.Body.GetProperty("errors")[0].GetProperty("message").GetString()!;
+        }
 
         Assert.Contains("expired", await MessageFor("expired"));
         Assert.Contains("signature", await MessageFor("signed with another key"));
@@ -215,7 +218,8 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
         {
             // a real token of org B whose payload was edited to say org A: the signature no longer matches
             "forged payload" => ReplacePayload(TestTokens.For(OrgB, UserB), Claims(OrgA.ToString(), UserA.ToString(), "admin")),
-            "expired" => DevelopmentTokens.Create(TestTokens.Key, OrgA, UserA, TenantRole.Admin, TimeSpan.FromMinutes(5), issuedAt: DateTime.UtcNow.AddHours(-1)),
+            "expired" => DevelopmentTokens.Create(
+                TestTokens.Key, OrgA, UserA, TenantRole.Admin, TimeSpan.FromMinutes(5), issuedAt: DateTime.UtcNow.AddHours(-1)),
             "signed with another key" => DevelopmentTokens.Create(OtherKey, OrgA, UserA, TenantRole.Admin, hour),
             "wrong issuer" => DevelopmentTokens.Create(TestTokens.Key, OrgA, UserA, TenantRole.Admin, hour, issuer: "someone-else"),
             "wrong audience" => DevelopmentTokens.Create(TestTokens.Key, OrgA, UserA, TenantRole.Admin, hour, audience: "another-api"),
@@ -223,12 +227,16 @@ public sealed class AuthenticationTests(GraphApiFixture api) : IClassFixture<Gra
             "sub not a UUID" => DevelopmentTokens.Sign(TestTokens.Key, Claims(OrgA.ToString(), "ada", "admin"), hour),
             "unknown role" => DevelopmentTokens.Sign(TestTokens.Key, Claims(OrgA.ToString(), UserA.ToString(), "superuser"), hour),
             "role in capitals" => DevelopmentTokens.Sign(TestTokens.Key, Claims(OrgA.ToString(), UserA.ToString(), "Admin"), hour),
-            "no org_id" => DevelopmentTokens.Sign(TestTokens.Key, new Dictionary<string, object> { ["sub"] = UserA.ToString(), ["role"] = "admin" }, hour),
-            "two roles" => DevelopmentTokens.Sign(TestTokens.Key, Claims(OrgA.ToString(), UserA.ToString(), new[] { "viewer", "admin" }), hour),
+            "no org_id" => DevelopmentTokens.Sign(
+                TestTokens.Key, new Dictionary<string, object> { ["sub"] = UserA.ToString(), ["role"] = "admin" }, hour),
+            "two roles" => DevelopmentTokens.Sign(
+                TestTokens.Key, Claims(OrgA.ToString(), UserA.ToString(), new[] { "viewer", "admin" }), hour),
             "no exp" => HandMade("HS256", new { iss = Issuer, aud = Audience, org_id = OrgA, sub = UserA, role = "admin" }),
-            "alg none" => HandMade("none", new { iss = Issuer, aud = Audience, org_id = OrgA, sub = UserA, role = "admin", exp = InAnHour }),
+            "alg none" => HandMade(
+                "none", new { iss = Issuer, aud = Audience, org_id = OrgA, sub = UserA, role = "admin", exp = InAnHour }),
             "not a JWT" => "not-a-jwt",
-            "HS512 with the right key" => HandMade("HS512", new { iss = Issuer, aud = Audience, org_id = OrgA, sub = UserA, role = "admin", exp = InAnHour }),
+            "HS512 with the right key" => HandMade(
+                "HS512", new { iss = Issuer, aud = Audience, org_id = OrgA, sub = UserA, role = "admin", exp = InAnHour }),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
     }

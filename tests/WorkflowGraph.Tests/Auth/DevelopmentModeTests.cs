@@ -99,11 +99,15 @@ public sealed partial class DevelopmentModeTests(DatabaseFixture database) : ICl
         }
         Assert.True(banner is not null, "no \"Development tokens\" banner within 5 s:\n" + string.Join("\n", log.Messages));
         return PrintedLine().Matches(banner)
-            .Select(m => new PrintedToken(m.Groups["role"].Value, Guid.Parse(m.Groups["org"].Value), Guid.Parse(m.Groups["user"].Value), m.Groups["token"].Value))
+            .Select(m => new PrintedToken(m.Groups["role"].Value, Guid.Parse(m.Groups["org"].Value), Guid.Parse(m.Groups["user"].Value),
+                m.Groups["token"].Value))
             .ToList();
     }
 
-    [GeneratedRegex(@"^\s+(?<role>\w+)\s+of .+ \(org (?<org>[0-9a-f-]{36}), user (?<user>[0-9a-f-]{36})\):\r?\n\s+(?<token>[\w-]+\.[\w-]+\.[\w-]+)\r?$", RegexOptions.Multiline)]
+    [GeneratedRegex(
+        @"^\s+(?<role>\w+)\s+of .+ \(org (?<org>[0-9a-f-]{36}), user (?<user>[0-9a-f-]{36})\):\r?\n" +
+        @"\s+(?<token>[\w-]+\.[\w-]+\.[\w-]+)\r?$",
+        RegexOptions.Multiline)]
     private static partial Regex PrintedLine();
 
     public void Dispose() => File.Delete(_keyFile);

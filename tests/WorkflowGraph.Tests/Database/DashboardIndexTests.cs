@@ -32,8 +32,8 @@ public sealed class DashboardIndexTests(DatabaseFixture db) : IClassFixture<Data
                'Eligibility Check'
           FROM generate_series(0, 9) o;
         INSERT INTO workflow_nodes (id, org_id, workflow_id, name, node_type)
-        SELECT 100 + o, ('00000000-0000-4000-8000-' || lpad(o::text, 12, '0'))::uuid, ('00000000-0000-4000-9000-' || lpad(o::text, 12, '0'))::uuid,
-               'fetch', 'action'
+        SELECT 100 + o, ('00000000-0000-4000-8000-' || lpad(o::text, 12, '0'))::uuid,
+               ('00000000-0000-4000-9000-' || lpad(o::text, 12, '0'))::uuid, 'fetch', 'action'
           FROM generate_series(0, 9) o;
 
         INSERT INTO workflow_trace (id, org_id, workflow_id, channel, status, external_id, start_time, end_time)

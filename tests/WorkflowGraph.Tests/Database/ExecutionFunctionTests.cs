@@ -19,7 +19,8 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
     }
 
     private static Task<List<Dictionary<string, object?>>> EventsAsync(NpgsqlConnection conn, long traceId) =>
-        conn.RowsAsync("SELECT event_type, step_id, event_data::text AS data, org_id FROM workflow_events WHERE trace_id = $1 ORDER BY id", traceId);
+        conn.RowsAsync(
+            "SELECT event_type, step_id, event_data::text AS data, org_id FROM workflow_events WHERE trace_id = $1 ORDER BY id", traceId);
 
     [Fact]
     public async Task Start_creates_an_active_run_with_its_event_and_audit_user()
@@ -30,7 +31,8 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
         var traceId = await w.StartRunAsync(conn, "voice", "EXT-1");
 
         var trace = (await conn.RowsAsync(
-            "SELECT org_id, status, channel, external_id, created_by, end_time, duration_ms FROM workflow_trace WHERE id = $1", traceId)).Single();
+            "SELECT org_id, status, channel, external_id, created_by, end_time, duration_ms FROM workflow_trace WHERE id = $1",
+            traceId)).Single();
         Assert.Equal(w.OrgId, trace["org_id"]);
         Assert.Equal("active", trace["status"]);
         Assert.Equal("voice", trace["channel"]);
@@ -62,9 +64,12 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
     {
         var (conn, w) = await BeginAsTenantAsync();
         await using var _ = conn;
-        await conn.ExecAsync("INSERT INTO workflow_configs (workflow_id, config_type, config, is_active) VALUES ($1, 'workflow', '{\"retry_limit\": 3}', true)", w.WorkflowId);
+        await conn.ExecAsync(
+            "INSERT INTO workflow_configs (workflow_id, config_type, config, is_active) " +
+            "VALUES ($1, 'workflow', '{\"retry_limit\": 3}', true)", w.WorkflowId);
         var channelConfig = await conn.ScalarAsync<Guid>(
-            "INSERT INTO workflow_configs (workflow_id, channel, config_type, config, is_active) VALUES ($1, 'voice', 'channel', '{\"retry_limit\": 5}', true) RETURNING id",
+            "INSERT INTO workflow_configs (workflow_id, channel, config_type, config, is_active) " +
+            "VALUES ($1, 'voice', 'channel', '{\"retry_limit\": 5}', true) RETURNING id",
             w.WorkflowId);
 
         var voice = await w.StartRunAsync(conn, "voice");
@@ -72,10 +77,14 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
         var given = await conn.ScalarAsync<long>(
             "SELECT start_workflow_execution($1, 'web', NULL, '{\"pinned\": true}'::jsonb, NULL)", w.WorkflowId);
 
-        Assert.Equal(channelConfig.ToString(), await conn.ScalarAsync<string>("SELECT config_snapshot ->> 'config_id' FROM workflow_trace WHERE id = $1", voice));
-        Assert.Equal("5", await conn.ScalarAsync<string>("SELECT config_snapshot #>> '{config,retry_limit}' FROM workflow_trace WHERE id = $1", voice));
-        Assert.Equal("3", await conn.ScalarAsync<string>("SELECT config_snapshot #>> '{config,retry_limit}' FROM workflow_trace WHERE id = $1", web));
-        Assert.Equal("{\"pinned\": true}", await conn.ScalarAsync<string>("SELECT config_snapshot::text FROM workflow_trace WHERE id = $1", given));
+        Assert.Equal(channelConfig.ToString(),
+            await conn.ScalarAsync<string>("SELECT config_snapshot ->> 'config_id' FROM workflow_trace WHERE id = $1", voice));
+        Assert.Equal("5",
+            await conn.ScalarAsync<string>("SELECT config_snapshot #>> '{config,retry_limit}' FROM workflow_trace WHERE id = $1", voice));
+        Assert.Equal("3",
+            await conn.ScalarAsync<string>("SELECT config_snapshot #>> '{config,retry_limit}' FROM workflow_trace WHERE id = $1", web));
+        Assert.Equal("{\"pinned\": true}",
+            await conn.ScalarAsync<string>("SELECT config_snapshot::text FROM workflow_trace WHERE id = $1", given));
     }
 
     [Theory]
@@ -98,7 +107,8 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
     {
         var (conn, w) = await BeginAsTenantAsync();
         await using var _ = conn;
-        await conn.ExecAsync("INSERT INTO workflow_channel_configs (workflow_id, channel, is_enabled) VALUES ($1, 'efax', false)", w.WorkflowId);
+        await conn.ExecAsync(
+            "INSERT INTO workflow_channel_configs (workflow_id, channel, is_enabled) VALUES ($1, 'efax', false)", w.WorkflowId);
         var disabled = await conn.FailsAsync("SELECT start_workflow_execution($1, 'efax')", w.WorkflowId);
         Assert.Equal("WF002", disabled.SqlState);
         Assert.Contains("disabled", disabled.MessageText);
@@ -129,11 +139,13 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
             "workflow_started", "context_set", "step_started", "step_completed", "step_started", "step_failed",
             "step_retried", "step_completed", "workflow_completed",
         }, types);
-        var trace = (await conn.RowsAsync("SELECT status, end_time IS NOT NULL AS ended, duration_ms FROM workflow_trace WHERE id = $1", traceId)).Single();
+        var trace = (await conn.RowsAsync(
+            "SELECT status, end_time IS NOT NULL AS ended, duration_ms FROM workflow_trace WHERE id = $1", traceId)).Single();
         Assert.Equal("completed", trace["status"]);
         Assert.True((bool)trace["ended"]!);
         Assert.True((long)trace["duration_ms"]! >= 0);
-        var step = (await conn.RowsAsync("SELECT status, retry_count, error_message, duration_ms FROM workflow_steps WHERE id = $1", step2)).Single();
+        var step = (await conn.RowsAsync(
+            "SELECT status, retry_count, error_message, duration_ms FROM workflow_steps WHERE id = $1", step2)).Single();
         Assert.Equal("completed", step["status"]);
         Assert.Equal(1, step["retry_count"]);
         Assert.Null(step["error_message"]);
@@ -169,13 +181,15 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
     {
         var (conn, w) = await BeginAsTenantAsync();
         await using var _ = conn;
-        var traceId = await conn.ScalarAsync<long>("INSERT INTO workflow_trace (workflow_id, channel) VALUES ($1, 'efax') RETURNING id", w.WorkflowId);
+        var traceId = await conn.ScalarAsync<long>(
+            "INSERT INTO workflow_trace (workflow_id, channel) VALUES ($1, 'efax') RETURNING id", w.WorkflowId);
         Assert.Equal("pending", await conn.ScalarAsync<string>("SELECT status FROM workflow_trace WHERE id = $1", traceId));
 
         await w.StartStepAsync(conn, traceId, 1);
 
         Assert.Equal("active", await conn.ScalarAsync<string>("SELECT status FROM workflow_trace WHERE id = $1", traceId));
-        Assert.Equal(new[] { "workflow_started", "step_started" }, (await EventsAsync(conn, traceId)).Select(e => (string)e["event_type"]!));
+        Assert.Equal(new[] { "workflow_started", "step_started" },
+            (await EventsAsync(conn, traceId)).Select(e => (string)e["event_type"]!));
     }
 
     [Fact]
@@ -195,7 +209,8 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
         Assert.Equal("23514", (await conn.FailsAsync("SELECT complete_workflow_step($1, 'done', NULL, NULL)", stepId)).SqlState);
         Assert.Equal("WF001", (await conn.FailsAsync("SELECT complete_workflow_step(-5, 'completed', NULL, NULL)")).SqlState);
         Assert.Equal("WF003", (await conn.FailsAsync("SELECT complete_workflow_step(NULL, 'completed', NULL, NULL)")).SqlState);
-        Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE step_id = $1 AND event_type = 'step_completed'", stepId));
+        Assert.Equal(1L, await conn.ScalarAsync<long>(
+            "SELECT count(*) FROM workflow_events WHERE step_id = $1 AND event_type = 'step_completed'", stepId));
     }
 
     [Fact]
@@ -267,9 +282,10 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
         var one = await conn.RowsAsync("SELECT key, value::text AS value FROM get_workflow_context($1, 'session')", traceId);
         Assert.Equal("{\"id\": 2}", Assert.Single(one)["value"]);
         Assert.Empty(await conn.RowsAsync("SELECT * FROM get_workflow_context($1, 'missing')", traceId));
-        Assert.Equal(new object?[] { true, false, true },
-            (await conn.RowsAsync("SELECT (event_data ->> 'created')::boolean AS created FROM workflow_events WHERE trace_id = $1 AND event_type = 'context_set' ORDER BY id", traceId))
-            .Select(r => r["created"]));
+        var created = await conn.RowsAsync(
+            "SELECT (event_data ->> 'created')::boolean AS created FROM workflow_events " +
+            "WHERE trace_id = $1 AND event_type = 'context_set' ORDER BY id", traceId);
+        Assert.Equal(new object?[] { true, false, true }, created.Select(r => r["created"]));
 
         Assert.Equal("WF003", (await conn.FailsAsync("SELECT set_workflow_context($1, NULL, '1')", traceId)).SqlState);
         Assert.Equal("WF003", (await conn.FailsAsync("SELECT set_workflow_context($1, '', '1')", traceId)).SqlState);
@@ -291,12 +307,17 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
         Assert.Null(await ActiveName("web"));
         await conn.ExecAsync("INSERT INTO workflow_configs (config_type, name, is_active) VALUES ('global', 'global', true)");
         Assert.Equal("global", await ActiveName("web"));
-        var v1 = await conn.ScalarAsync<Guid>("INSERT INTO workflow_configs (workflow_id, config_type, name) VALUES ($1, 'workflow', 'workflow v1') RETURNING id", w.WorkflowId);
+        var v1 = await conn.ScalarAsync<Guid>(
+            "INSERT INTO workflow_configs (workflow_id, config_type, name) VALUES ($1, 'workflow', 'workflow v1') RETURNING id",
+            w.WorkflowId);
         Assert.Equal("global", await ActiveName(null));
         await conn.ExecAsync("SELECT activate_workflow_config($1)", v1);
         Assert.Equal("workflow v1", await ActiveName("web"));
         Assert.Equal("workflow v1", await ActiveName(null));
-        await conn.ExecAsync("INSERT INTO workflow_configs (workflow_id, channel, config_type, name, is_active) VALUES ($1, 'voice', 'channel', 'voice', true)", w.WorkflowId);
+        await conn.ExecAsync(
+            "INSERT INTO workflow_configs (workflow_id, channel, config_type, name, is_active) " +
+            "VALUES ($1, 'voice', 'channel', 'voice', true)",
+            w.WorkflowId);
         Assert.Equal("voice", await ActiveName("voice"));
         Assert.Equal("workflow v1", await ActiveName("web"));
 
@@ -309,8 +330,10 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
     {
         var (conn, w) = await BeginAsTenantAsync();
         await using var _ = conn;
-        var v1 = await conn.ScalarAsync<Guid>("INSERT INTO workflow_configs (workflow_id, config_type, is_active) VALUES ($1, 'workflow', true) RETURNING id", w.WorkflowId);
-        var v2 = await conn.ScalarAsync<Guid>("INSERT INTO workflow_configs (workflow_id, config_type) VALUES ($1, 'workflow') RETURNING id", w.WorkflowId);
+        var v1 = await conn.ScalarAsync<Guid>(
+            "INSERT INTO workflow_configs (workflow_id, config_type, is_active) VALUES ($1, 'workflow', true) RETURNING id", w.WorkflowId);
+        var v2 = await conn.ScalarAsync<Guid>(
+            "INSERT INTO workflow_configs (workflow_id, config_type) VALUES ($1, 'workflow') RETURNING id", w.WorkflowId);
         Assert.Equal(2, await conn.ScalarAsync<int>("SELECT version FROM workflow_configs WHERE id = $1", v2));
 
         var activated = (await conn.RowsAsync("SELECT id, is_active FROM activate_workflow_config($1)", v2)).Single();
@@ -318,7 +341,8 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
 
         Assert.False(await conn.ScalarAsync<bool>("SELECT is_active FROM workflow_configs WHERE id = $1", v1));
         var status = await conn.RowsAsync(
-            "SELECT entity_id, is_active, activated_by, deactivated_by FROM config_status WHERE entity_type = 'workflow_config' ORDER BY is_active");
+            "SELECT entity_id, is_active, activated_by, deactivated_by FROM config_status " +
+            "WHERE entity_type = 'workflow_config' ORDER BY is_active");
         Assert.Equal(2, status.Count);
         Assert.Equal(v1, status[0]["entity_id"]);
         Assert.Equal(w.UserId, status[0]["deactivated_by"]);
@@ -361,7 +385,8 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
 
         Assert.Single(outcomes, o => o is null);
         Assert.Single(outcomes, o => o == "WF002");
-        Assert.Equal(1L, await setup.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE step_id = $1 AND event_type = 'step_completed'", stepId));
+        Assert.Equal(1L, await setup.ScalarAsync<long>(
+            "SELECT count(*) FROM workflow_events WHERE step_id = $1 AND event_type = 'step_completed'", stepId));
     }
 
     [Fact]
@@ -374,7 +399,8 @@ public sealed class ExecutionFunctionTests(DatabaseFixture db) : IClassFixture<D
         await conn.ExecAsync(await File.ReadAllTextAsync(Path.Combine(dir, "seed-usage-examples.sql")));
 
         Assert.Equal("completed", await conn.ScalarAsync<string>("SELECT status FROM workflow_steps WHERE id = 2001"));
-        Assert.Equal("{\"session_id\": \"abc123\"}", await conn.ScalarAsync<string>("SELECT value::text FROM get_workflow_context(1001, 'user_session')"));
+        Assert.Equal("{\"session_id\": \"abc123\"}",
+            await conn.ScalarAsync<string>("SELECT value::text FROM get_workflow_context(1001, 'user_session')"));
         Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_trace WHERE external_id = 'EXT-12345'"));
         Assert.Equal(2L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_steps WHERE trace_id = 1001"));
         await conn.ExecAsync("ROLLBACK");

@@ -27,11 +27,15 @@ public sealed class NotificationTests(DatabaseFixture db) : IClassFixture<Databa
             return;
         await owner.Connection.ExecAsync("""
             INSERT INTO organizations (id, name) VALUES ('a0000000-0000-4000-8000-000000000001', 'Org A');
-            INSERT INTO users (id, org_id, email) VALUES ('a0000000-0000-4000-8000-0000000000a1', 'a0000000-0000-4000-8000-000000000001', 'ops@a.example');
-            INSERT INTO workflows (id, org_id, name) VALUES ('a0000000-0000-4000-8000-00000000f001', 'a0000000-0000-4000-8000-000000000001', 'Eligibility Check');
-            INSERT INTO workflow_nodes (id, org_id, workflow_id, name, node_type) VALUES (1, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'fetch', 'action');
+            INSERT INTO users (id, org_id, email)
+            VALUES ('a0000000-0000-4000-8000-0000000000a1', 'a0000000-0000-4000-8000-000000000001', 'ops@a.example');
+            INSERT INTO workflows (id, org_id, name)
+            VALUES ('a0000000-0000-4000-8000-00000000f001', 'a0000000-0000-4000-8000-000000000001', 'Eligibility Check');
+            INSERT INTO workflow_nodes (id, org_id, workflow_id, name, node_type)
+            VALUES (1, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'fetch', 'action');
             -- the run that carries the marker events
-            INSERT INTO workflow_trace (id, org_id, workflow_id, channel, status) VALUES (900000001, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web', 'active');
+            INSERT INTO workflow_trace (id, org_id, workflow_id, channel, status)
+            VALUES (900000001, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web', 'active');
             """);
         await owner.CommitAsync();
     }
@@ -70,7 +74,8 @@ public sealed class NotificationTests(DatabaseFixture db) : IClassFixture<Databa
                 }
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero)
-                    throw new Xunit.Sdk.XunitException($"no notification for marker event {markerId} within {Patience}; got {received.Count} others");
+                    throw new Xunit.Sdk.XunitException(
+                        $"no notification for marker event {markerId} within {Patience}; got {received.Count} others");
                 await _conn.WaitAsync(left);
             }
         }
@@ -99,7 +104,8 @@ public sealed class NotificationTests(DatabaseFixture db) : IClassFixture<Databa
         using var doc = JsonDocument.Parse(n.Payload);
         var root = doc.RootElement;
         Assert.Equal(JsonValueKind.Object, root.ValueKind);
-        Assert.Equal(["id", "org_id", "trace_id", "type"], root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(["id", "org_id", "trace_id", "type"],
+            root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray());
         Assert.Equal(eventId, root.GetProperty("id").GetInt64());
         Assert.Equal(traceId, root.GetProperty("trace_id").GetInt64());
         Assert.Equal(OrgA, root.GetProperty("org_id").GetGuid());
@@ -149,8 +155,10 @@ public sealed class NotificationTests(DatabaseFixture db) : IClassFixture<Databa
         var received = await listener.ReceiveUntilAsync(await CommitMarkerAsync());
 
         await using var owner = await db.OpenAsOwnerAsync();
-        var events = await owner.Connection.RowsAsync("SELECT id, event_type FROM workflow_events WHERE trace_id = $1 ORDER BY id", traceId);
-        Assert.Equal(["workflow_started", "step_started", "step_cancelled", "workflow_failed"], events.Select(e => (string)e["event_type"]!).ToArray());
+        var events = await owner.Connection.RowsAsync(
+            "SELECT id, event_type FROM workflow_events WHERE trace_id = $1 ORDER BY id", traceId);
+        Assert.Equal(["workflow_started", "step_started", "step_cancelled", "workflow_failed"],
+            events.Select(e => (string)e["event_type"]!).ToArray());
         Assert.Equal(events.Count, received.Count);
         for (var i = 0; i < events.Count; i++)
             AssertPayload(received[i], (long)events[i]["id"]!, traceId, (string)events[i]["event_type"]!);
@@ -194,14 +202,16 @@ public sealed class NotificationTests(DatabaseFixture db) : IClassFixture<Databa
             var traceId = await tenant.Connection.ScalarAsync<long>(
                 "SELECT start_workflow_execution($1, 'web'::workflow_channel, $2)", Workflow, externalId);
             await tenant.Connection.ExecAsync("SELECT set_workflow_context($1, 'member_id', '\"M-1\"')", traceId);
-            Assert.Equal(2L, await tenant.Connection.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1", traceId));
+            Assert.Equal(2L,
+                await tenant.Connection.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1", traceId));
             await tenant.Transaction.RollbackAsync();
         }
         var received = await listener.ReceiveUntilAsync(await CommitMarkerAsync());
 
         Assert.Empty(received);
         await using var owner = await db.OpenAsOwnerAsync();
-        Assert.Equal(0L, await owner.Connection.ScalarAsync<long>("SELECT count(*) FROM workflow_trace WHERE external_id = $1", externalId));
+        Assert.Equal(0L,
+            await owner.Connection.ScalarAsync<long>("SELECT count(*) FROM workflow_trace WHERE external_id = $1", externalId));
     }
 
     [Fact]
@@ -215,7 +225,8 @@ public sealed class NotificationTests(DatabaseFixture db) : IClassFixture<Databa
         {
             // March 2019 has no partition: the row lands in the default one
             strayId = await owner.Connection.ScalarAsync<long>(
-                "INSERT INTO workflow_events (org_id, trace_id, event_type, created_at) VALUES ($1, $2, 'stray', '2019-03-10 00:00:00+00') RETURNING id",
+                "INSERT INTO workflow_events (org_id, trace_id, event_type, created_at) " +
+                "VALUES ($1, $2, 'stray', '2019-03-10 00:00:00+00') RETURNING id",
                 OrgA, MarkerTrace);
             await owner.CommitAsync();
         }
@@ -228,7 +239,8 @@ public sealed class NotificationTests(DatabaseFixture db) : IClassFixture<Databa
         await using (var owner = await db.OpenAsOwnerAsync())
         {
             laterId = await owner.Connection.ScalarAsync<long>(
-                "INSERT INTO workflow_events (org_id, trace_id, event_type, created_at) VALUES ($1, $2, 'later', '2019-03-20 00:00:00+00') RETURNING id",
+                "INSERT INTO workflow_events (org_id, trace_id, event_type, created_at) " +
+                "VALUES ($1, $2, 'later', '2019-03-20 00:00:00+00') RETURNING id",
                 OrgA, MarkerTrace);
             await owner.CommitAsync();
         }

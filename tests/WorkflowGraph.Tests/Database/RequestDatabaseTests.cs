@@ -18,13 +18,15 @@ public sealed class RequestDatabaseTests(DatabaseFixture db) : IClassFixture<Dat
         new("INSERT INTO workflows (name) VALUES ($1) RETURNING id", [new NpgsqlParameter { Value = name }]);
 
     private static Task<long> CountAsync(RequestDatabase database) =>
-        database.QueryAsync("SELECT count(*) FROM workflows", [], async (reader, ct) => { await reader.ReadAsync(ct); return reader.GetInt64(0); }, CancellationToken.None);
+        database.QueryAsync("SELECT count(*) FROM workflows", [],
+            async (reader, ct) => { await reader.ReadAsync(ct); return reader.GetInt64(0); }, CancellationToken.None);
 
     [Fact]
     public async Task A_failure_while_reading_an_isolated_write_undoes_it_and_the_rest_commits()
     {
         var org = await OrgAsync();
-        await using (var database = new RequestDatabase(db.DataSource, new RequestTenant(org, null, TenantRole.Admin), TimeSpan.FromSeconds(30), []))
+        await using (var database = new RequestDatabase(db.DataSource, new RequestTenant(org, null, TenantRole.Admin),
+                         TimeSpan.FromSeconds(30), []))
         {
             await database.QueryAsync([Insert("kept before")], (_, _) => Task.FromResult(0), CancellationToken.None, isolate: true);
             await Assert.ThrowsAsync<InvalidOperationException>(() => database.QueryAsync<int>([Insert("undone")],
@@ -37,7 +39,8 @@ public sealed class RequestDatabaseTests(DatabaseFixture db) : IClassFixture<Dat
         }
 
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        var names = (await conn.RowsAsync("SELECT name FROM workflows WHERE org_id = $1 ORDER BY name", org)).Select(r => (string)r["name"]!);
+        var rows = await conn.RowsAsync("SELECT name FROM workflows WHERE org_id = $1 ORDER BY name", org);
+        var names = rows.Select(r => (string)r["name"]!);
         Assert.Equal(["kept after", "kept before"], names);
     }
 }

@@ -44,15 +44,24 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
         SELECT ensure_workflow_event_partitions('2020-01-01 00:00:00+00', '2020-04-01 00:00:00+00');
 
         INSERT INTO workflow_trace (id, org_id, workflow_id, channel, status, start_time, end_time) VALUES
-          (11, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'completed', '2020-01-10 10:00:00+00', '2020-01-10 10:00:05+00'),
-          (12, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'timeout',   '2020-02-05 10:00:00+00', '2020-02-05 10:00:01+00'),
-          (13, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'voice', 'failed',    now() - interval '400 days', now() - interval '400 days' + interval '2 seconds'),
-          (14, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'active',    '2020-03-03 10:00:00+00', NULL),
-          (15, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'efax',  'pending',   '2020-01-15 10:00:00+00', NULL),
-          (16, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'completed', now() - interval '10 days', now() - interval '10 days' + interval '2 seconds'),
-          (17, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'completed', now() - interval '370 days', now() - interval '360 days'),
-          (21, 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-00000000f001', 'web',   'cancelled', '2020-02-07 10:00:00+00', '2020-02-07 10:00:03+00'),
-          (22, 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-00000000f001', 'web',   'active',    now() - interval '1 day', NULL);
+          (11, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+           'web',   'completed', '2020-01-10 10:00:00+00', '2020-01-10 10:00:05+00'),
+          (12, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+           'web',   'timeout',   '2020-02-05 10:00:00+00', '2020-02-05 10:00:01+00'),
+          (13, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+           'voice', 'failed',    now() - interval '400 days', now() - interval '400 days' + interval '2 seconds'),
+          (14, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+           'web',   'active',    '2020-03-03 10:00:00+00', NULL),
+          (15, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+           'efax',  'pending',   '2020-01-15 10:00:00+00', NULL),
+          (16, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+           'web',   'completed', now() - interval '10 days', now() - interval '10 days' + interval '2 seconds'),
+          (17, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+           'web',   'completed', now() - interval '370 days', now() - interval '360 days'),
+          (21, 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-00000000f001',
+           'web',   'cancelled', '2020-02-07 10:00:00+00', '2020-02-07 10:00:03+00'),
+          (22, 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-00000000f001',
+           'web',   'active',    now() - interval '1 day', NULL);
 
         INSERT INTO workflow_steps (id, org_id, trace_id, node_id, step_number, status, start_time, end_time)
         SELECT v.id, t.org_id, v.trace_id, v.node_id, v.step_number, v.status, t.start_time,
@@ -120,7 +129,8 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await conn.ExecAsync("SET LOCAL TimeZone = 'America/Sao_Paulo'");  // months are UTC whatever the session says
         await conn.ExecAsync("""
             INSERT INTO workflow_trace (id, org_id, workflow_id, channel, status, start_time)
-            VALUES (1, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web', 'active', '2019-05-01 00:00:00+00');
+            VALUES (1, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+                    'web', 'active', '2019-05-01 00:00:00+00');
             INSERT INTO workflow_events (id, org_id, trace_id, event_type, event_data, created_at) VALUES
               (1, 'a0000000-0000-4000-8000-000000000001', 1, 'may.early',       '{"n": 1}', '2019-05-10 12:00:00+00'),
               (2, 'a0000000-0000-4000-8000-000000000001', 1, 'may.last_moment', '{"n": 2}', '2019-05-31 23:59:59.999+00'),
@@ -130,7 +140,8 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
             """);
         const string whereIsEach = "SELECT id, tableoid::regclass::text AS part FROM workflow_events WHERE trace_id = 1 ORDER BY id";
         Assert.All(await conn.RowsAsync(whereIsEach), r => Assert.Equal("workflow_events_default", r["part"]));
-        var before = await conn.RowsAsync("SELECT id, event_type, event_data::text AS data, tx_id::text AS tx, created_at FROM workflow_events ORDER BY id");
+        var before = await conn.RowsAsync(
+            "SELECT id, event_type, event_data::text AS data, tx_id::text AS tx, created_at FROM workflow_events ORDER BY id");
 
         Assert.Equal(2, await conn.ScalarAsync<int>(
             "SELECT ensure_workflow_event_partitions('2019-05-01 00:00:00+00', '2019-07-01 00:00:00+00')"));
@@ -140,14 +151,16 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
         Assert.False(await PartitionExistsAsync(conn, "workflow_events_p201907"));
         await conn.ExecAsync("SET LOCAL TimeZone = 'UTC'");
         Assert.Equal("FOR VALUES FROM ('2019-05-01 00:00:00+00') TO ('2019-06-01 00:00:00+00')",
-            await conn.ScalarAsync<string>("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'workflow_events_p201905'"));
+            await conn.ScalarAsync<string>(
+                "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'workflow_events_p201905'"));
 
         Assert.Equal(
             [(1L, "workflow_events_p201905"), (2L, "workflow_events_p201905"), (3L, "workflow_events_p201906"),
              (4L, "workflow_events_p201906"), (5L, "workflow_events_default")],
             (await conn.RowsAsync(whereIsEach)).Select(r => ((long)r["id"]!, (string)r["part"]!)).ToArray());
         // moved, not copied: every row once, unchanged (event_data, tx_id and created_at included)
-        var after = await conn.RowsAsync("SELECT id, event_type, event_data::text AS data, tx_id::text AS tx, created_at FROM workflow_events ORDER BY id");
+        var after = await conn.RowsAsync(
+            "SELECT id, event_type, event_data::text AS data, tx_id::text AS tx, created_at FROM workflow_events ORDER BY id");
         Assert.Equal(before, after);
         Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM ONLY workflow_events_default WHERE trace_id = 1"));
 
@@ -156,7 +169,8 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
             "SELECT ensure_workflow_event_partitions('2019-05-15 00:00:00+00', '2019-06-20 00:00:00+00')"));
         // New rows of those months go straight to their partition.
         await conn.ExecAsync(
-            "INSERT INTO workflow_events (org_id, trace_id, event_type, created_at) VALUES ($1, 1, 'may.late', '2019-05-20 00:00:00+00')", OrgA);
+            "INSERT INTO workflow_events (org_id, trace_id, event_type, created_at) " +
+            "VALUES ($1, 1, 'may.late', '2019-05-20 00:00:00+00')", OrgA);
         Assert.Equal(3L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events_p201905"));
     }
 
@@ -166,7 +180,8 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await using var owner = await db.OpenAsOwnerAsync();
         var conn = owner.Connection;
         Assert.Equal("WF003", (await conn.FailsAsync("SELECT ensure_workflow_event_partitions(NULL, now())")).SqlState);
-        Assert.Equal("WF003", (await conn.FailsAsync("SELECT ensure_workflow_event_partitions(now(), now() - interval '2 months')")).SqlState);
+        Assert.Equal("WF003",
+            (await conn.FailsAsync("SELECT ensure_workflow_event_partitions(now(), now() - interval '2 months')")).SqlState);
     }
 
     [Fact]
@@ -333,8 +348,10 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
                 await setup.Connection.ExecAsync(Organisations + """
                     SELECT ensure_workflow_event_partitions('2020-02-01 00:00:00+00', '2020-03-01 00:00:00+00');
                     INSERT INTO workflow_trace (id, org_id, workflow_id, channel, status, start_time, end_time) VALUES
-                      (11, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web', 'completed', '2020-02-05 10:00:00+00', '2020-02-05 10:00:01+00'),
-                      (22, 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-00000000f001', 'web', 'active', now() - interval '1 day', NULL);
+                      (11, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+                       'web', 'completed', '2020-02-05 10:00:00+00', '2020-02-05 10:00:01+00'),
+                      (22, 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-00000000f001',
+                       'web', 'active', now() - interval '1 day', NULL);
                     INSERT INTO workflow_events (org_id, trace_id, event_type, created_at) VALUES
                       ('a0000000-0000-4000-8000-000000000001', 11, 'workflow_completed', '2020-02-05 10:00:01+00');
                     """);

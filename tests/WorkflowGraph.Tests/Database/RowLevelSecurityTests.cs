@@ -27,13 +27,17 @@ public sealed class RowLevelSecurityTests(DatabaseFixture db) : IClassFixture<Da
     {
         var w = await TenantWorld.CreateAsync(owner, label);
         var configId = await owner.ScalarAsync<Guid>(
-            "INSERT INTO workflow_configs (org_id, workflow_id, config_type, is_active) VALUES ($1, $2, 'workflow', true) RETURNING id", w.OrgId, w.WorkflowId);
+            "INSERT INTO workflow_configs (org_id, workflow_id, config_type, is_active) VALUES ($1, $2, 'workflow', true) RETURNING id",
+            w.OrgId, w.WorkflowId);
         await owner.ExecAsync("INSERT INTO channel_configs (org_id, channel) VALUES ($1, 'voice')", w.OrgId);
-        await owner.ExecAsync("INSERT INTO workflow_channel_configs (org_id, workflow_id, channel) VALUES ($1, $2, 'web')", w.OrgId, w.WorkflowId);
         await owner.ExecAsync(
-            "INSERT INTO node_io_requirements (org_id, node_id, direction, field_name, field_type) VALUES ($1, $2, 'input', 'member_id', 'string')", w.OrgId, w.NodeIds[0]);
+            "INSERT INTO workflow_channel_configs (org_id, workflow_id, channel) VALUES ($1, $2, 'web')", w.OrgId, w.WorkflowId);
         await owner.ExecAsync(
-            "INSERT INTO workflow_data_bindings (org_id, workflow_id, source_node_id, source_field, target_node_id, target_field) VALUES ($1, $2, $3, 'out', $4, 'in')",
+            "INSERT INTO node_io_requirements (org_id, node_id, direction, field_name, field_type) " +
+            "VALUES ($1, $2, 'input', 'member_id', 'string')", w.OrgId, w.NodeIds[0]);
+        await owner.ExecAsync(
+            "INSERT INTO workflow_data_bindings (org_id, workflow_id, source_node_id, source_field, target_node_id, target_field) " +
+            "VALUES ($1, $2, $3, 'out', $4, 'in')",
             w.OrgId, w.WorkflowId, w.NodeIds[0], w.NodeIds[1]);
         var traceId = await w.StartRunAsync(owner);
         await owner.ExecAsync("SELECT set_workflow_context($1, 'member', '\"M1\"')", traceId);
@@ -127,7 +131,8 @@ public sealed class RowLevelSecurityTests(DatabaseFixture db) : IClassFixture<Da
         await SwitchOrgAsync(conn, a.World.OrgId);
         Assert.Equal("failed", await conn.ScalarAsync<string>("SELECT status FROM workflow_steps WHERE id = $1", a.FailedStepId));
         Assert.Equal("active", await conn.ScalarAsync<string>("SELECT status FROM workflow_trace WHERE id = $1", a.TraceId));
-        Assert.Equal("\"M1\"", await conn.ScalarAsync<string>("SELECT value::text FROM workflow_trace_context WHERE trace_id = $1", a.TraceId));
+        Assert.Equal("\"M1\"",
+            await conn.ScalarAsync<string>("SELECT value::text FROM workflow_trace_context WHERE trace_id = $1", a.TraceId));
     }
 
     [Fact]
@@ -138,10 +143,13 @@ public sealed class RowLevelSecurityTests(DatabaseFixture db) : IClassFixture<Da
         await conn.BecomeTenantAsync(b.World.OrgId, b.World.UserId);
 
         // rows labelled with another org fail the policy's WITH CHECK
-        Assert.Equal("42501", (await conn.FailsAsync("INSERT INTO workflows (org_id, name) VALUES ($1, 'planted')", a.World.OrgId)).SqlState);
-        Assert.Equal("42501", (await conn.FailsAsync("UPDATE workflows SET org_id = $1 WHERE id = $2", a.World.OrgId, b.World.WorkflowId)).SqlState);
+        Assert.Equal("42501",
+            (await conn.FailsAsync("INSERT INTO workflows (org_id, name) VALUES ($1, 'planted')", a.World.OrgId)).SqlState);
+        Assert.Equal("42501",
+            (await conn.FailsAsync("UPDATE workflows SET org_id = $1 WHERE id = $2", a.World.OrgId, b.World.WorkflowId)).SqlState);
         // own rows pointing at another org's parents fail the composite foreign keys
-        Assert.Equal("23503", (await conn.FailsAsync("INSERT INTO workflow_trace (workflow_id, channel) VALUES ($1, 'web')", a.World.WorkflowId)).SqlState);
+        Assert.Equal("23503",
+            (await conn.FailsAsync("INSERT INTO workflow_trace (workflow_id, channel) VALUES ($1, 'web')", a.World.WorkflowId)).SqlState);
         Assert.Equal("23503", (await conn.FailsAsync(
             "INSERT INTO workflow_events (trace_id, event_type) VALUES ($1, 'planted')", a.TraceId)).SqlState);
         Assert.Equal("23503", (await conn.FailsAsync(
@@ -162,7 +170,8 @@ public sealed class RowLevelSecurityTests(DatabaseFixture db) : IClassFixture<Da
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
         var role = (await conn.RowsAsync(
-            "SELECT rolsuper, rolbypassrls, rolcanlogin, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'workflowgraph_app'")).Single();
+            "SELECT rolsuper, rolbypassrls, rolcanlogin, rolcreaterole, rolcreatedb FROM pg_roles " +
+            "WHERE rolname = 'workflowgraph_app'")).Single();
         Assert.All(role.Values, v => Assert.False((bool)v!));
         Assert.Equal(0L, await conn.ScalarAsync<long>(
             "SELECT (SELECT count(*) FROM pg_class WHERE relowner = r.oid) + (SELECT count(*) FROM pg_proc WHERE proowner = r.oid) " +
@@ -176,7 +185,8 @@ public sealed class RowLevelSecurityTests(DatabaseFixture db) : IClassFixture<Da
         var (tx, a, _) = await BeginWithTwoTenantsAsync();
         await using var __ = tx;
         var partition = await tx.ScalarAsync<string>(
-            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'workflow_events'::regclass LIMIT 1");
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid " +
+            "WHERE i.inhparent = 'workflow_events'::regclass LIMIT 1");
         await tx.BecomeTenantAsync(a.World.OrgId, a.World.UserId);
 
         var attempts = new[]
@@ -187,7 +197,8 @@ public sealed class RowLevelSecurityTests(DatabaseFixture db) : IClassFixture<Da
             "CREATE POLICY open_door ON workflow_trace USING (true)",
             "SET LOCAL row_security = off; SELECT count(*) FROM workflow_trace",
             $"SELECT count(*) FROM {partition}",
-            "INSERT INTO config_status (org_id, entity_type, entity_id, is_active) VALUES (app_current_org_id(), 'workflow_config', gen_random_uuid(), true)",
+            "INSERT INTO config_status (org_id, entity_type, entity_id, is_active) " +
+            "VALUES (app_current_org_id(), 'workflow_config', gen_random_uuid(), true)",
             "UPDATE workflow_events SET event_data = '{}'",
             "DELETE FROM workflow_events",
             "SELECT * FROM drop_workflow_event_partitions_before(now(), false)",

@@ -49,19 +49,32 @@ public sealed class ViewTests(DatabaseFixture db) : IClassFixture<DatabaseFixtur
                timestamptz '2024-03-04 09:00:00+00' + v.start_offset + v.duration_ms * interval '1 millisecond',
                v.error_message
           FROM (VALUES
-            (101, 'a0000000-0000-4000-8000-000000000001'::uuid, 'a0000000-0000-4000-8000-00000000f001'::uuid, 'web',   'completed', interval '0 hours',   500,   NULL::text),
-            (102, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'completed', interval '1 hours',   1000,  NULL),
-            (103, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'completed', interval '2 hours',   2000,  NULL),
-            (104, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'failed',    interval '3 hours',   3000,  'portal returned 503'),
-            (105, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'completed', interval '4 hours',   10000, NULL),
-            (106, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'web',   'active',    interval '5 hours',   NULL,  NULL),
-            (111, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'efax',  'completed', interval '0 hours',   1500,  NULL),
-            (112, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'efax',  'completed', interval '1 hours',   2500,  NULL),
-            (113, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'efax',  'timeout',   interval '2 hours',   4000,  'no fax tone'),
-            (121, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'voice', 'active',    interval '0 hours',   NULL,  NULL),
-            (122, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'voice', 'cancelled', interval '1 hours',   700,   NULL),
-            (131, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f002', 'web',   'pending',   interval '0 hours',   NULL,  NULL),
-            (201, 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-00000000f001', 'web',   'completed', interval '0 hours',   1234,  NULL)
+            (101, 'a0000000-0000-4000-8000-000000000001'::uuid, 'a0000000-0000-4000-8000-00000000f001'::uuid,
+             'web',   'completed', interval '0 hours',   500,   NULL::text),
+            (102, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'web',   'completed', interval '1 hours',   1000,  NULL),
+            (103, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'web',   'completed', interval '2 hours',   2000,  NULL),
+            (104, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'web',   'failed',    interval '3 hours',   3000,  'portal returned 503'),
+            (105, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'web',   'completed', interval '4 hours',   10000, NULL),
+            (106, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'web',   'active',    interval '5 hours',   NULL,  NULL),
+            (111, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'efax',  'completed', interval '0 hours',   1500,  NULL),
+            (112, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'efax',  'completed', interval '1 hours',   2500,  NULL),
+            (113, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'efax',  'timeout',   interval '2 hours',   4000,  'no fax tone'),
+            (121, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'voice', 'active',    interval '0 hours',   NULL,  NULL),
+            (122, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001',
+             'voice', 'cancelled', interval '1 hours',   700,   NULL),
+            (131, 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f002',
+             'web',   'pending',   interval '0 hours',   NULL,  NULL),
+            (201, 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-00000000f001',
+             'web',   'completed', interval '0 hours',   1234,  NULL)
           ) v (id, org_id, workflow_id, channel, status, start_offset, duration_ms, error_message);
 
         -- Steps start offset_ms after their run and last duration_ms (NULL: still running).
@@ -100,13 +113,18 @@ public sealed class ViewTests(DatabaseFixture db) : IClassFixture<DatabaseFixtur
         -- Configs: activation is recorded (config_status) with the user of the transaction.
         SELECT set_config('app.current_user_id', 'a0000000-0000-4000-8000-0000000000a1', true);
         INSERT INTO workflow_configs (id, org_id, workflow_id, channel, config_type, version, name, config, is_active) VALUES
-          ('c0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000001', NULL, NULL, 'global', 1, 'Defaults v1', '{"timeout_s": 30}', false),
-          ('c0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000001', NULL, NULL, 'global', 2, 'Defaults v2', '{"timeout_s": 60}', true),
-          ('c0000000-0000-4000-8000-000000000003', 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', NULL, 'workflow', 1, 'Eligibility', '{"retries": 3}', true),
-          ('c0000000-0000-4000-8000-000000000004', 'a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000f001', 'voice', 'channel', 1, 'Eligibility by phone (draft)', '{}', false);
+          ('c0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000001',
+           NULL, NULL, 'global', 1, 'Defaults v1', '{"timeout_s": 30}', false),
+          ('c0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000001',
+           NULL, NULL, 'global', 2, 'Defaults v2', '{"timeout_s": 60}', true),
+          ('c0000000-0000-4000-8000-000000000003', 'a0000000-0000-4000-8000-000000000001',
+           'a0000000-0000-4000-8000-00000000f001', NULL, 'workflow', 1, 'Eligibility', '{"retries": 3}', true),
+          ('c0000000-0000-4000-8000-000000000004', 'a0000000-0000-4000-8000-000000000001',
+           'a0000000-0000-4000-8000-00000000f001', 'voice', 'channel', 1, 'Eligibility by phone (draft)', '{}', false);
         SELECT set_config('app.current_user_id', 'b0000000-0000-4000-8000-0000000000b1', true);
         INSERT INTO workflow_configs (id, org_id, workflow_id, channel, config_type, version, name, config, is_active) VALUES
-          ('c0000000-0000-4000-8000-000000000005', 'b0000000-0000-4000-8000-000000000002', NULL, NULL, 'global', 1, 'Beta defaults', '{}', true);
+          ('c0000000-0000-4000-8000-000000000005', 'b0000000-0000-4000-8000-000000000002',
+           NULL, NULL, 'global', 1, 'Beta defaults', '{}', true);
         """;
 
     private async Task EnsureDataSetAsync()
@@ -162,9 +180,11 @@ public sealed class ViewTests(DatabaseFixture db) : IClassFixture<DatabaseFixtur
         Assert.Equal([101L, 102, 103, 104, 105, 106, 111, 112, 113, 121, 122, 131], rows.Keys.Order().ToArray());
 
         // 101: steps 200 + 300 ms, both completed.
-        AssertSummary(rows[101], "completed", 500L, total: 2, completed: 2, failed: 0, running: 0, skipped: 0, retries: 0, avgStep: 250.00m);
+        AssertSummary(
+            rows[101], "completed", 500L, total: 2, completed: 2, failed: 0, running: 0, skipped: 0, retries: 0, avgStep: 250.00m);
         // 102: a skipped step (0 ms) and a completed one (700 ms): avg (0 + 700) / 2.
-        AssertSummary(rows[102], "completed", 1000L, total: 2, completed: 1, failed: 0, running: 0, skipped: 1, retries: 0, avgStep: 350.00m);
+        AssertSummary(
+            rows[102], "completed", 1000L, total: 2, completed: 1, failed: 0, running: 0, skipped: 1, retries: 0, avgStep: 350.00m);
         // 103: no steps at all.
         AssertSummary(rows[103], "completed", 2000L, total: 0, completed: 0, failed: 0, running: 0, skipped: 0, retries: 0, avgStep: null);
         // 104: completed 400, failed 1000 after 2 retries, cancelled 100: avg 1500 / 3.
@@ -302,7 +322,8 @@ public sealed class ViewTests(DatabaseFixture db) : IClassFixture<DatabaseFixtur
         Assert.Equal("Prior Auth", rows[21]["workflow_name"]);
     }
 
-    private static void AssertNodeCounts(Dictionary<string, object?> row, long total, long completed, long failed, long skipped, long retries) =>
+    private static void AssertNodeCounts(
+        Dictionary<string, object?> row, long total, long completed, long failed, long skipped, long retries) =>
         Assert.Equal((total, completed, failed, skipped, retries),
             ((long)row["total_executions"]!, (long)row["completed_executions"]!, (long)row["failed_executions"]!,
              (long)row["skipped_executions"]!, (long)row["total_retries"]!));

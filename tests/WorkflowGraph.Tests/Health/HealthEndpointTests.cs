@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using WorkflowGraph.Database.Migrations;
+using WorkflowGraph.Hosting;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 
@@ -38,7 +39,7 @@ public sealed class HealthEndpointTests(DatabaseFixture db) : IClassFixture<Data
     [Fact]
     public async Task Reports_unavailable_when_the_database_does_not_answer()
     {
-        var closedPort = Hosting.FreeTcpPort.Next();
+        var closedPort = FreeTcpPort.Next();
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
             .UseSetting("ConnectionStrings:WorkflowGraph", $"Host=127.0.0.1;Port={closedPort};Username=nobody;Password=x;Timeout=2")
             .UseSetting("Database:Migrate", "false")

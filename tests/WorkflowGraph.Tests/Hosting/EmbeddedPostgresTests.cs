@@ -33,7 +33,8 @@ public sealed class EmbeddedPostgresTests
             }
 
             Assert.False(File.Exists(Path.Combine(root, "data", "postmaster.pid")));
-            await Assert.ThrowsAnyAsync<NpgsqlException>(() => SelectOneAsync($"Host=127.0.0.1;Port={port};Username=x;Password=y;Timeout=3"));
+            await Assert.ThrowsAnyAsync<NpgsqlException>(
+                () => SelectOneAsync($"Host=127.0.0.1;Port={port};Username=x;Password=y;Timeout=3"));
         }
         finally
         {

@@ -8,20 +8,18 @@ namespace WorkflowGraph.Tests.Http;
 /// introspects the schema and runs a query typed into a new document. The service runs in development mode, so the
 /// IDE authenticates with the token bcp-config.json gives it, as an analyst's would after `dotnet run`.
 /// </summary>
-public sealed class BananaCakePopBrowserTests(DevelopmentLiveServer server, ITestOutputHelper output) : IClassFixture<DevelopmentLiveServer>
+public sealed class BananaCakePopBrowserTests(DevelopmentLiveServer server, ITestOutputHelper output)
+    : IClassFixture<DevelopmentLiveServer>
 {
-    /// <summary>Debian's package (.ci/setup.sh installs it); CHROMIUM_PATH points elsewhere.</summary>
-    private static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
-
     private sealed record SmokeReport(bool Ok, List<string> Steps, string? Error, string? Screenshot);
 
     [Fact]
     public async Task The_ide_loads_the_schema_and_runs_a_query()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run .ci/setup.sh (apt-get install chromium) or set CHROMIUM_PATH.");
+        var chromium = Chromium.ExecutableOrFail();
         var screenshot = Path.Combine(Path.GetTempPath(), $"bcp-smoke-{Guid.NewGuid():N}.png");
 
-        var run = await NodeScript.RunAsync("ide-smoke.mjs", [server.BaseUrl, Chromium, screenshot], TimeSpan.FromSeconds(90));
+        var run = await NodeScript.RunAsync("ide-smoke.mjs", [server.BaseUrl, chromium, screenshot], TimeSpan.FromSeconds(90));
 
         Assert.True(run.ExitCode == 0, $"ide-smoke.mjs exited with {run.ExitCode}:\n{run.StandardError}");
         var report = JsonSerializer.Deserialize<SmokeReport>(run.StandardOutput, JsonSerializerOptions.Web)!;

@@ -17,18 +17,16 @@ namespace WorkflowGraph.Tests.Http;
 public sealed class BananaCakePopSubscriptionTests(DevelopmentLiveServerWithWorkflow server, ITestOutputHelper output)
     : IClassFixture<DevelopmentLiveServerWithWorkflow>
 {
-    private static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
-
     private sealed record SubscriptionReport(bool Ok, List<string> Steps, string? Error, string? Screenshot, List<string>? Frames);
 
     [Fact]
     public async Task The_ide_subscribes_over_the_websocket_and_shows_the_events()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run .ci/setup.sh (apt-get install chromium) or set CHROMIUM_PATH.");
+        var chromium = Chromium.ExecutableOrFail();
         var screenshot = Path.Combine(Path.GetTempPath(), $"bcp-subscription-{Guid.NewGuid():N}.png");
 
         var run = await NodeScript.RunAsync("ide-subscription.mjs",
-            [server.BaseUrl, DevelopmentLiveServerWithWorkflow.WorkflowId.ToString(), Chromium, screenshot], TimeSpan.FromSeconds(90));
+            [server.BaseUrl, DevelopmentLiveServerWithWorkflow.WorkflowId.ToString(), chromium, screenshot], TimeSpan.FromSeconds(90));
 
         Assert.True(run.ExitCode == 0, $"ide-subscription.mjs exited with {run.ExitCode}:\n{run.StandardError}");
         var report = JsonSerializer.Deserialize<SubscriptionReport>(run.StandardOutput, JsonSerializerOptions.Web)!;
@@ -61,10 +59,14 @@ public sealed class DevelopmentLiveServerWithWorkflow : LiveServer, IAsyncLifeti
         await InitializeAsync();
         var admin = DevelopmentLogin.DemoUsers[0];
         await using var connection = await Database.DataSource.OpenConnectionAsync();
-        await connection.ExecAsync("INSERT INTO organizations (id, name, slug) VALUES ($1, $2, 'northwind')", admin.Org, admin.Organisation);
-        await connection.ExecAsync("INSERT INTO users (id, org_id, email, display_name, role) VALUES ($1, $2, 'admin@northwind.example', 'Nora Admin', 'admin')",
+        await connection.ExecAsync(
+            "INSERT INTO organizations (id, name, slug) VALUES ($1, $2, 'northwind')", admin.Org, admin.Organisation);
+        await connection.ExecAsync(
+            "INSERT INTO users (id, org_id, email, display_name, role) VALUES ($1, $2, 'admin@northwind.example', 'Nora Admin', 'admin')",
             admin.User, admin.Org);
-        await connection.ExecAsync("INSERT INTO workflows (id, org_id, name, description, created_by) VALUES ($1, $2, 'Eligibility Check', 'Coverage before the visit', $3)",
+        await connection.ExecAsync(
+            "INSERT INTO workflows (id, org_id, name, description, created_by) " +
+            "VALUES ($1, $2, 'Eligibility Check', 'Coverage before the visit', $3)",
             WorkflowId, admin.Org, admin.User);
     }
 

@@ -34,7 +34,8 @@ public sealed class GraphQLHttpAuditTests(LiveServer server, ITestOutputHelper o
         }
         var failures = report.Results.Where(result => result.Status != "ok" && !DeliberateWarnings.Contains(result.Id)).ToList();
         Assert.True(failures.Count == 0, "graphql-http audits failed:\n" + string.Join("\n",
-            failures.Select(failure => $"  {failure.Id} {failure.Name} [{failure.Status}]: {failure.Reason}\n      got {failure.Response}")));
+            failures.Select(
+                failure => $"  {failure.Id} {failure.Name} [{failure.Status}]: {failure.Reason}\n      got {failure.Response}")));
         Assert.True(report.Results.Count >= 50, $"expected graphql-http's full audit list, got {report.Results.Count} results");
     }
 }

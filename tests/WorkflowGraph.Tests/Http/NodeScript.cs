@@ -12,7 +12,9 @@ internal static class NodeScript
     public sealed record Output(int ExitCode, string StandardOutput, string StandardError);
 
     public static string Folder =>
-        Path.Combine(RepoRoot.Find(AppContext.BaseDirectory) ?? throw new InvalidOperationException("WorkflowGraph.sln not found above the test binaries."),
+        Path.Combine(
+            RepoRoot.Find(AppContext.BaseDirectory)
+                ?? throw new InvalidOperationException("WorkflowGraph.sln not found above the test binaries."),
             "tests", "http-audit");
 
     public static async Task<Output> RunAsync(string script, IEnumerable<string> arguments, TimeSpan timeout)

@@ -20,7 +20,9 @@ public static class TestCluster
 
     public static Task<EmbeddedPostgres> GetAsync() => Instance.Value;
 
-    /// <summary>Creates <paramref name="name"/>, a copy of the migrated template unless <paramref name="template"/> says otherwise.</summary>
+    /// <summary>
+    /// Creates <paramref name="name"/>, a copy of the migrated template unless <paramref name="template"/> says otherwise.
+    /// </summary>
     /// <returns>The owner (superuser) connection string of the new database.</returns>
     public static async Task<string> CreateDatabaseAsync(string name, string template = TemplateDatabase)
     {

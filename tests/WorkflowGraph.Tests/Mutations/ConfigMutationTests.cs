@@ -2,6 +2,7 @@ using System.Text.Json;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
+using static WorkflowGraph.Tests.Mutations.PayloadErrors;
 
 namespace WorkflowGraph.Tests.Mutations;
 
@@ -15,12 +16,15 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
         return response.Data;
     }
 
-    private static string? ErrorType(JsonElement payload) =>
-        payload.GetProperty("errors").ValueKind == JsonValueKind.Array ? payload.GetProperty("errors")[0].GetProperty("__typename").GetString() : null;
+    /// <summary>Runs a mutation as an admin; returns the payload of <paramref name="field"/>.</summary>
+    private async Task<JsonElement> AdminPayloadAsync(string query, object? variables, string field, Guid? org = null) =>
+        (await AdminAsync(query, variables, org)).GetProperty(field);
 
     private const string Create = """
         mutation ($workflowId: UUID, $channel: WorkflowChannel, $type: ConfigType!, $config: JSON!, $activate: Boolean) {
-          createWorkflowConfig(input: { workflowId: $workflowId, channel: $channel, configType: $type, name: "v", config: $config, activate: $activate }) {
+          createWorkflowConfig(
+            input: { workflowId: $workflowId, channel: $channel, configType: $type, name: "v", config: $config, activate: $activate }
+          ) {
             workflowConfig { id version isActive configType config workflow { id } }
             errors { __typename ... on Error { message } ... on ValidationError { fields { field } } }
           }
@@ -31,23 +35,31 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
     public async Task New_versions_count_up_and_activation_moves_with_its_audit()
     {
         var workflow = await FreshWorkflow.CreateAsync(api);
-        var v1 = (await AdminAsync(Create, new { workflowId = workflow.Id, type = "WORKFLOW", config = new { retry = 1 }, activate = true }))
-            .GetProperty("createWorkflowConfig").GetProperty("workflowConfig");
-        var v2 = (await AdminAsync(Create, new { workflowId = workflow.Id, type = "WORKFLOW", config = new { retry = 2 } }))
-            .GetProperty("createWorkflowConfig").GetProperty("workflowConfig");
+        var v1 = (await AdminPayloadAsync(Create,
+            new { workflowId = workflow.Id, type = "WORKFLOW", config = new { retry = 1 }, activate = true }, "createWorkflowConfig"))
+            .GetProperty("workflowConfig");
+        var v2 = (await AdminPayloadAsync(Create,
+            new { workflowId = workflow.Id, type = "WORKFLOW", config = new { retry = 2 } }, "createWorkflowConfig"))
+            .GetProperty("workflowConfig");
         Assert.Equal(1, v1.GetProperty("version").GetInt32());
         Assert.True(v1.GetProperty("isActive").GetBoolean());
         Assert.Equal(2, v2.GetProperty("version").GetInt32());
         Assert.False(v2.GetProperty("isActive").GetBoolean());
 
-        var activated = (await AdminAsync("mutation ($id: UUID!) { activateWorkflowConfig(input: { configId: $id }) { workflowConfig { id isActive version } errors { __typename } } }",
-            new { id = v2.GetProperty("id").GetGuid() })).GetProperty("activateWorkflowConfig");
+        var activated = await AdminPayloadAsync("""
+            mutation ($id: UUID!) {
+              activateWorkflowConfig(input: { configId: $id }) { workflowConfig { id isActive version } errors { __typename } }
+            }
+            """, new { id = v2.GetProperty("id").GetGuid() }, "activateWorkflowConfig");
         Assert.True(activated.GetProperty("workflowConfig").GetProperty("isActive").GetBoolean());
 
         var state = await AdminAsync($$"""
             {
               activeWorkflowConfig(workflowId: "{{workflow.Id}}", channel: WEB) { version }
-              configStatuses(where: { entityId: { in: ["{{v1.GetProperty("id").GetGuid()}}", "{{v2.GetProperty("id").GetGuid()}}"] } }, order: [{ isActive: ASC }]) {
+              configStatuses(
+                where: { entityId: { in: ["{{v1.GetProperty("id").GetGuid()}}", "{{v2.GetProperty("id").GetGuid()}}"] } },
+                order: [{ isActive: ASC }]
+              ) {
                 nodes { isActive activatedBy deactivatedBy }
               }
             }
@@ -64,17 +76,21 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
     public async Task Configuration_errors_are_typed()
     {
         var workflow = await FreshWorkflow.CreateAsync(api);
-        var mismatch = (await AdminAsync(Create, new { workflowId = workflow.Id, type = "GLOBAL", config = new { } })).GetProperty("createWorkflowConfig");
+        var mismatch = await AdminPayloadAsync(Create,
+            new { workflowId = workflow.Id, type = "GLOBAL", config = new { } }, "createWorkflowConfig");
         Assert.Equal("ValidationError", ErrorType(mismatch));
-        Assert.Equal("scopeMatchesType", mismatch.GetProperty("errors")[0].GetProperty("fields")[0].GetProperty("field").GetString());
-        var notObject = (await AdminAsync(Create, new { type = "GLOBAL", config = new[] { 1, 2 } })).GetProperty("createWorkflowConfig");
-        Assert.Equal("config", notObject.GetProperty("errors")[0].GetProperty("fields")[0].GetProperty("field").GetString());
-        var unknown = (await AdminAsync(Create, new { workflowId = Guid.NewGuid(), type = "WORKFLOW", config = new { } })).GetProperty("createWorkflowConfig");
+        Assert.Equal("scopeMatchesType", ErrorField(mismatch));
+        var notObject = await AdminPayloadAsync(Create, new { type = "GLOBAL", config = new[] { 1, 2 } }, "createWorkflowConfig");
+        Assert.Equal("config", ErrorField(notObject));
+        var unknown = await AdminPayloadAsync(Create,
+            new { workflowId = Guid.NewGuid(), type = "WORKFLOW", config = new { } }, "createWorkflowConfig");
         Assert.Equal("NotFoundError", ErrorType(unknown));
-        var otherOrg = (await AdminAsync(Create, new { workflowId = workflow.Id, type = "WORKFLOW", config = new { } }, GraphApiFixture.OrgB)).GetProperty("createWorkflowConfig");
+        var otherOrg = await AdminPayloadAsync(Create,
+            new { workflowId = workflow.Id, type = "WORKFLOW", config = new { } }, "createWorkflowConfig", GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError", ErrorType(otherOrg));
-        var activateUnknown = (await AdminAsync("mutation { activateWorkflowConfig(input: { configId: \"aaaaaaaa-3333-4000-8000-000000000002\" }) { errors { __typename } } }", org: GraphApiFixture.OrgB))
-            .GetProperty("activateWorkflowConfig");
+        var activateUnknown = await AdminPayloadAsync(
+            "mutation { activateWorkflowConfig(input: { configId: \"aaaaaaaa-3333-4000-8000-000000000002\" }) { errors { __typename } } }",
+            null, "activateWorkflowConfig", GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError", ErrorType(activateUnknown));
         await using var conn = await FreshWorkflow.OwnerAsync(api);
         Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_configs WHERE workflow_id = $1", workflow.Id));
@@ -84,23 +100,45 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
     public async Task Channel_settings_are_upserted_and_a_disabled_channel_refuses_runs()
     {
         var workflow = await FreshWorkflow.CreateAsync(api);
-        const string upsert = "mutation ($name: String) { upsertChannelConfig(input: { channel: VOICE, name: $name, config: { hold: 60 } }) { channelConfig { id name config } } }";
-        var first = (await AdminAsync(upsert, new { name = "calls" })).GetProperty("upsertChannelConfig").GetProperty("channelConfig");
-        var second = (await AdminAsync(upsert, new { name = "phone" })).GetProperty("upsertChannelConfig").GetProperty("channelConfig");
+        const string upsert = """
+            mutation ($name: String) {
+              upsertChannelConfig(input: { channel: VOICE, name: $name, config: { hold: 60 } }) { channelConfig { id name config } }
+            }
+            """;
+        var first = (await AdminPayloadAsync(upsert, new { name = "calls" }, "upsertChannelConfig")).GetProperty("channelConfig");
+        var second = (await AdminPayloadAsync(upsert, new { name = "phone" }, "upsertChannelConfig")).GetProperty("channelConfig");
         Assert.Equal(first.GetProperty("id").GetGuid(), second.GetProperty("id").GetGuid());
         Assert.Equal("phone", second.GetProperty("name").GetString());
 
-        var set = (await AdminAsync("mutation ($w: UUID!) { setWorkflowChannelConfig(input: { workflowId: $w, channel: EFAX, isEnabled: false, priority: 5, webhookUrl: \"https://hooks.example.org/x\" }) { workflowChannelConfig { channel isEnabled priority } errors { __typename } } }",
-            new { w = workflow.Id })).GetProperty("setWorkflowChannelConfig");
+        var set = await AdminPayloadAsync("""
+            mutation ($w: UUID!) {
+              setWorkflowChannelConfig(
+                input: { workflowId: $w, channel: EFAX, isEnabled: false, priority: 5, webhookUrl: "https://hooks.example.org/x" }
+              ) { workflowChannelConfig { channel isEnabled priority } errors { __typename } }
+            }
+            """, new { w = workflow.Id }, "setWorkflowChannelConfig");
         Assert.False(set.GetProperty("workflowChannelConfig").GetProperty("isEnabled").GetBoolean());
-        var refused = (await AdminAsync("mutation ($w: UUID!) { startWorkflowExecution(input: { workflowId: $w, channel: EFAX }) { trace { id } errors { __typename ... on Error { message } } } }",
-            new { w = workflow.Id })).GetProperty("startWorkflowExecution");
+        var refused = await AdminPayloadAsync("""
+            mutation ($w: UUID!) {
+              startWorkflowExecution(input: { workflowId: $w, channel: EFAX }) {
+                trace { id } errors { __typename ... on Error { message } }
+              }
+            }
+            """, new { w = workflow.Id }, "startWorkflowExecution");
         Assert.Equal("InvalidStateError", ErrorType(refused));
-        var badUrl = (await AdminAsync("mutation ($w: UUID!) { setWorkflowChannelConfig(input: { workflowId: $w, channel: WEB, isEnabled: true, webhookUrl: \"ftp://x\" }) { errors { __typename ... on ValidationError { fields { field } } } } }",
-            new { w = workflow.Id })).GetProperty("setWorkflowChannelConfig");
-        Assert.Equal("webhookUrl", badUrl.GetProperty("errors")[0].GetProperty("fields")[0].GetProperty("field").GetString());
-        var otherOrg = (await AdminAsync("mutation ($w: UUID!) { setWorkflowChannelConfig(input: { workflowId: $w, channel: WEB, isEnabled: true }) { errors { __typename } } }",
-            new { w = workflow.Id }, GraphApiFixture.OrgB)).GetProperty("setWorkflowChannelConfig");
+        var badUrl = await AdminPayloadAsync("""
+            mutation ($w: UUID!) {
+              setWorkflowChannelConfig(input: { workflowId: $w, channel: WEB, isEnabled: true, webhookUrl: "ftp://x" }) {
+                errors { __typename ... on ValidationError { fields { field } } }
+              }
+            }
+            """, new { w = workflow.Id }, "setWorkflowChannelConfig");
+        Assert.Equal("webhookUrl", ErrorField(badUrl));
+        var otherOrg = await AdminPayloadAsync("""
+            mutation ($w: UUID!) {
+              setWorkflowChannelConfig(input: { workflowId: $w, channel: WEB, isEnabled: true }) { errors { __typename } }
+            }
+            """, new { w = workflow.Id }, "setWorkflowChannelConfig", GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError", ErrorType(otherOrg));
     }
 
@@ -110,50 +148,70 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
         var workflow = await FreshWorkflow.CreateAsync(api);
         const string upsert = """
             mutation ($node: Int!, $required: Boolean) {
-              upsertNodeIoRequirement(input: { nodeId: $node, direction: "input", fieldName: "member_id", fieldType: "string", isRequired: $required, validationRules: { minLength: 3 } }) {
+              upsertNodeIoRequirement(input: {
+                nodeId: $node, direction: "input", fieldName: "member_id", fieldType: "string", isRequired: $required,
+                validationRules: { minLength: 3 }
+              }) {
                 nodeIoRequirement { id isRequired validationRules } errors { __typename }
               }
             }
             """;
-        var created = (await AdminAsync(upsert, new { node = workflow.Nodes[0], required = false })).GetProperty("upsertNodeIoRequirement").GetProperty("nodeIoRequirement");
-        var updated = (await AdminAsync(upsert, new { node = workflow.Nodes[0], required = true })).GetProperty("upsertNodeIoRequirement").GetProperty("nodeIoRequirement");
+        var created = (await AdminPayloadAsync(upsert, new { node = workflow.Nodes[0], required = false }, "upsertNodeIoRequirement"))
+            .GetProperty("nodeIoRequirement");
+        var updated = (await AdminPayloadAsync(upsert, new { node = workflow.Nodes[0], required = true }, "upsertNodeIoRequirement"))
+            .GetProperty("nodeIoRequirement");
         Assert.Equal(created.GetProperty("id").GetGuid(), updated.GetProperty("id").GetGuid());
         Assert.True(updated.GetProperty("isRequired").GetBoolean());
-        var badType = (await AdminAsync("mutation ($n: Int!) { upsertNodeIoRequirement(input: { nodeId: $n, direction: \"sideways\", fieldName: \"f\", fieldType: \"string\" }) { errors { __typename ... on ValidationError { fields { field } } } } }",
-            new { n = workflow.Nodes[0] })).GetProperty("upsertNodeIoRequirement");
-        Assert.Equal("direction", badType.GetProperty("errors")[0].GetProperty("fields")[0].GetProperty("field").GetString());
-        var otherOrgNode = (await AdminAsync(upsert, new { node = workflow.Nodes[0], required = true }, GraphApiFixture.OrgB)).GetProperty("upsertNodeIoRequirement");
+        var badType = await AdminPayloadAsync("""
+            mutation ($n: Int!) {
+              upsertNodeIoRequirement(input: { nodeId: $n, direction: "sideways", fieldName: "f", fieldType: "string" }) {
+                errors { __typename ... on ValidationError { fields { field } } }
+              }
+            }
+            """, new { n = workflow.Nodes[0] }, "upsertNodeIoRequirement");
+        Assert.Equal("direction", ErrorField(badType));
+        var otherOrgNode = await AdminPayloadAsync(upsert, new { node = workflow.Nodes[0], required = true }, "upsertNodeIoRequirement",
+            GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError", ErrorType(otherOrgNode));
 
         const string delete = "mutation ($id: UUID!) { deleteNodeIoRequirement(input: { id: $id }) { deletedId errors { __typename } } }";
         var id = created.GetProperty("id").GetGuid();
-        Assert.Equal("NotFoundError", ErrorType((await AdminAsync(delete, new { id }, GraphApiFixture.OrgB)).GetProperty("deleteNodeIoRequirement")));
-        Assert.Equal(id, (await AdminAsync(delete, new { id })).GetProperty("deleteNodeIoRequirement").GetProperty("deletedId").GetGuid());
-        Assert.Equal("NotFoundError", ErrorType((await AdminAsync(delete, new { id })).GetProperty("deleteNodeIoRequirement")));
+        Assert.Equal("NotFoundError",
+            ErrorType(await AdminPayloadAsync(delete, new { id }, "deleteNodeIoRequirement", GraphApiFixture.OrgB)));
+        Assert.Equal(id, (await AdminPayloadAsync(delete, new { id }, "deleteNodeIoRequirement")).GetProperty("deletedId").GetGuid());
+        Assert.Equal("NotFoundError", ErrorType(await AdminPayloadAsync(delete, new { id }, "deleteNodeIoRequirement")));
 
         const string bind = """
             mutation ($w: UUID!, $s: Int, $t: Int!, $type: String) {
-              createWorkflowDataBinding(input: { workflowId: $w, sourceNodeId: $s, sourceField: "out", targetNodeId: $t, targetField: "in", bindingType: $type }) {
+              createWorkflowDataBinding(input: {
+                workflowId: $w, sourceNodeId: $s, sourceField: "out", targetNodeId: $t, targetField: "in", bindingType: $type
+              }) {
                 workflowDataBinding { id bindingType sourceNode { id } targetNode { id } } errors { __typename }
               }
             }
             """;
-        var binding = (await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[0], t = workflow.Nodes[1] })).GetProperty("createWorkflowDataBinding");
+        async Task<string?> BindErrorAsync(object variables, Guid? org = null) =>
+            ErrorType(await AdminPayloadAsync(bind, variables, "createWorkflowDataBinding", org));
+        var binding = await AdminPayloadAsync(bind, new { w = workflow.Id, s = workflow.Nodes[0], t = workflow.Nodes[1] },
+            "createWorkflowDataBinding");
         Assert.Equal(workflow.Nodes[1], binding.GetProperty("workflowDataBinding").GetProperty("targetNode").GetProperty("id").GetInt32());
-        Assert.Equal("DuplicateError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[2], t = workflow.Nodes[1] })).GetProperty("createWorkflowDataBinding")));
-        Assert.Equal("ValidationError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[1], t = workflow.Nodes[1] })).GetProperty("createWorkflowDataBinding")));
+        Assert.Equal("DuplicateError", await BindErrorAsync(new { w = workflow.Id, s = workflow.Nodes[2], t = workflow.Nodes[1] }));
+        Assert.Equal("ValidationError", await BindErrorAsync(new { w = workflow.Id, s = workflow.Nodes[1], t = workflow.Nodes[1] }));
         var bindingId = binding.GetProperty("workflowDataBinding").GetProperty("id").GetGuid();
         // another organisation can neither bind this workflow's nodes nor delete its binding, and cannot tell
         // a bound field from an unbound one (both are simply not found)
         var otherWorkflow = await FreshWorkflow.CreateAsync(api, GraphApiFixture.OrgB);
-        Assert.Equal("NotFoundError", ErrorType((await AdminAsync(bind, new { w = otherWorkflow.Id, s = otherWorkflow.Nodes[0], t = workflow.Nodes[1] }, GraphApiFixture.OrgB))
-            .GetProperty("createWorkflowDataBinding")));
-        Assert.Equal("NotFoundError", ErrorType((await AdminAsync(bind, new { w = workflow.Id, s = workflow.Nodes[0], t = workflow.Nodes[2] }, GraphApiFixture.OrgB))
-            .GetProperty("createWorkflowDataBinding")));
-        Assert.Equal("NotFoundError", ErrorType((await AdminAsync("mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId errors { __typename } } }",
-            new { id = bindingId }, GraphApiFixture.OrgB)).GetProperty("deleteWorkflowDataBinding")));
-        Assert.Equal(bindingId, (await AdminAsync("mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId } }", new { id = bindingId }))
-            .GetProperty("deleteWorkflowDataBinding").GetProperty("deletedId").GetGuid());
+        Assert.Equal("NotFoundError",
+            await BindErrorAsync(new { w = otherWorkflow.Id, s = otherWorkflow.Nodes[0], t = workflow.Nodes[1] }, GraphApiFixture.OrgB));
+        Assert.Equal("NotFoundError",
+            await BindErrorAsync(new { w = workflow.Id, s = workflow.Nodes[0], t = workflow.Nodes[2] }, GraphApiFixture.OrgB));
+        Assert.Equal("NotFoundError", ErrorType(await AdminPayloadAsync(
+            "mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId errors { __typename } } }",
+            new { id = bindingId }, "deleteWorkflowDataBinding", GraphApiFixture.OrgB)));
+        Assert.Equal(bindingId, (await AdminPayloadAsync(
+                "mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId } }",
+                new { id = bindingId }, "deleteWorkflowDataBinding"))
+            .GetProperty("deletedId").GetGuid());
     }
 
     [Fact]
@@ -161,17 +219,25 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
     {
         await using var conn = await FreshWorkflow.OwnerAsync(api);
         async Task<long> OldRun(Guid org, Guid workflowId) => await conn.ScalarAsync<long>(
-            "INSERT INTO workflow_trace (org_id, workflow_id, channel, status, start_time, end_time) VALUES ($1, $2, 'web', 'completed', now() - interval '400 days', now() - interval '399 days') RETURNING id",
+            "INSERT INTO workflow_trace (org_id, workflow_id, channel, status, start_time, end_time) " +
+            "VALUES ($1, $2, 'web', 'completed', now() - interval '400 days', now() - interval '399 days') RETURNING id",
             org, workflowId);
         var a = await FreshWorkflow.CreateAsync(api, GraphApiFixture.OrgA);
         var b = await FreshWorkflow.CreateAsync(api, GraphApiFixture.OrgB);
         var oldA = await OldRun(a.OrgId, a.Id);
         var oldB = await OldRun(b.OrgId, b.Id);
 
-        var tooShort = (await AdminAsync("mutation { cleanupOldExecutionData(input: { retentionDays: 0 }) { tracesDeleted errors { __typename } } }")).GetProperty("cleanupOldExecutionData");
+        var tooShort = await AdminPayloadAsync(
+            "mutation { cleanupOldExecutionData(input: { retentionDays: 0 }) { tracesDeleted errors { __typename } } }",
+            null, "cleanupOldExecutionData");
         Assert.Equal("ValidationError", ErrorType(tooShort));
-        var cleaned = (await AdminAsync("mutation { cleanupOldExecutionData(input: { retentionDays: 365 }) { tracesDeleted stepsDeleted eventsDeleted partitionsDropped errors { __typename } } }"))
-            .GetProperty("cleanupOldExecutionData");
+        var cleaned = await AdminPayloadAsync("""
+            mutation {
+              cleanupOldExecutionData(input: { retentionDays: 365 }) {
+                tracesDeleted stepsDeleted eventsDeleted partitionsDropped errors { __typename }
+              }
+            }
+            """, null, "cleanupOldExecutionData");
         Assert.True(cleaned.GetProperty("tracesDeleted").GetInt64() >= 1);
         Assert.Equal(JsonValueKind.Array, cleaned.GetProperty("partitionsDropped").ValueKind);
         Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_trace WHERE id = $1", oldA));

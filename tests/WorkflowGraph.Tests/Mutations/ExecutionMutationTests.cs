@@ -3,6 +3,7 @@ using System.Text.Json;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
+using static WorkflowGraph.Tests.Mutations.PayloadErrors;
 
 namespace WorkflowGraph.Tests.Mutations;
 
@@ -11,7 +12,9 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
 {
     private const string Start = """
         mutation ($workflowId: UUID!, $channel: WorkflowChannel!, $externalId: String, $snapshot: JSON) {
-          startWorkflowExecution(input: { workflowId: $workflowId, channel: $channel, externalId: $externalId, configSnapshot: $snapshot }) {
+          startWorkflowExecution(
+            input: { workflowId: $workflowId, channel: $channel, externalId: $externalId, configSnapshot: $snapshot }
+          ) {
             trace { id status channel externalId configSnapshot createdBy }
             errors { __typename ... on Error { message } }
           }
@@ -34,7 +37,9 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         }
         """;
     private const string Retry = """
-        mutation ($stepId: Long!) { retryWorkflowStep(input: { stepId: $stepId }) { step { id status retryCount } errors { __typename ... on Error { message } } } }
+        mutation ($stepId: Long!) {
+          retryWorkflowStep(input: { stepId: $stepId }) { step { id status retryCount } errors { __typename ... on Error { message } } }
+        }
         """;
     private const string SetContext = """
         mutation ($traceId: Long!, $key: String!, $value: JSON) {
@@ -59,18 +64,21 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         return response.Data.GetProperty(field);
     }
 
-    private static string? ErrorType(JsonElement payload) =>
-        payload.GetProperty("errors").ValueKind == JsonValueKind.Array ? payload.GetProperty("errors")[0].GetProperty("__typename").GetString() : null;
+    /// <summary>Posts as an operator of the workflow's organisation; returns the payload of <paramref name="field"/>.</summary>
+    private async Task<JsonElement> OperatorAsync(FreshWorkflow workflow, string query, object variables, string field) =>
+        Payload(await api.PostAsync(query, variables, workflow.OrgId, role: TenantRole.Operator), field);
 
     private async Task<long> StartRunAsync(FreshWorkflow workflow, string? externalId = null, TenantRole role = TenantRole.Operator)
     {
-        var payload = Payload(await api.PostAsync(Start, new { workflowId = workflow.Id, channel = "WEB", externalId }, workflow.OrgId, role: role), "startWorkflowExecution");
+        var variables = new { workflowId = workflow.Id, channel = "WEB", externalId };
+        var payload = Payload(await api.PostAsync(Start, variables, workflow.OrgId, role: role), "startWorkflowExecution");
         return payload.GetProperty("trace").GetProperty("id").GetInt64();
     }
 
     private async Task<long> StartStepAsync(FreshWorkflow workflow, long traceId, int n, object? input = null)
     {
-        var payload = Payload(await api.PostAsync(StartStep, new { traceId, nodeId = workflow.Nodes[n - 1], n, input }, workflow.OrgId, role: TenantRole.Operator), "startWorkflowStep");
+        var variables = new { traceId, nodeId = workflow.Nodes[n - 1], n, input };
+        var payload = await OperatorAsync(workflow, StartStep, variables, "startWorkflowStep");
         Assert.Null(ErrorType(payload));
         return payload.GetProperty("step").GetProperty("id").GetInt64();
     }
@@ -80,27 +88,37 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
     {
         var workflow = await FreshWorkflow.CreateAsync(api);
         var traceId = await StartRunAsync(workflow, "RUN-E2E");
-        var context = Payload(await api.PostAsync(SetContext, new { traceId, key = "payer", value = new { name = "Aetna" } }, workflow.OrgId, role: TenantRole.Operator), "setWorkflowContext");
+        var context = await OperatorAsync(workflow, SetContext,
+            new { traceId, key = "payer", value = new { name = "Aetna" } }, "setWorkflowContext");
         Assert.Equal("Aetna", context.GetProperty("entry").GetProperty("value").GetProperty("name").GetString());
 
         var first = await StartStepAsync(workflow, traceId, 1, new { member = "M1" });
-        Payload(await api.PostAsync(CompleteStep, new { stepId = first, status = "COMPLETED", output = new { ok = true } }, workflow.OrgId, role: TenantRole.Operator), "completeWorkflowStep");
+        await OperatorAsync(workflow, CompleteStep,
+            new { stepId = first, status = "COMPLETED", output = new { ok = true } }, "completeWorkflowStep");
         var second = await StartStepAsync(workflow, traceId, 2);
-        var failed = Payload(await api.PostAsync(CompleteStep, new { stepId = second, status = "FAILED", error = "portal 503" }, workflow.OrgId, role: TenantRole.Operator), "completeWorkflowStep");
+        var failed = await OperatorAsync(workflow, CompleteStep,
+            new { stepId = second, status = "FAILED", error = "portal 503" }, "completeWorkflowStep");
         Assert.Equal("FAILED", failed.GetProperty("step").GetProperty("status").GetString());
-        var retried = Payload(await api.PostAsync(Retry, new { stepId = second }, workflow.OrgId, role: TenantRole.Operator), "retryWorkflowStep");
+        var retried = await OperatorAsync(workflow, Retry, new { stepId = second }, "retryWorkflowStep");
         Assert.Equal(1, retried.GetProperty("step").GetProperty("retryCount").GetInt32());
         Assert.Equal("RUNNING", retried.GetProperty("step").GetProperty("status").GetString());
-        Payload(await api.PostAsync(CompleteStep, new { stepId = second, status = "COMPLETED", output = new { ok = true } }, workflow.OrgId, role: TenantRole.Operator), "completeWorkflowStep");
-        var done = Payload(await api.PostAsync(Complete, new { traceId, status = "COMPLETED" }, workflow.OrgId, role: TenantRole.Operator), "completeWorkflowExecution");
+        await OperatorAsync(workflow, CompleteStep,
+            new { stepId = second, status = "COMPLETED", output = new { ok = true } }, "completeWorkflowStep");
+        var done = await OperatorAsync(workflow, Complete, new { traceId, status = "COMPLETED" }, "completeWorkflowExecution");
         Assert.Equal("COMPLETED", done.GetProperty("trace").GetProperty("status").GetString());
         Assert.Equal(2, done.GetProperty("trace").GetProperty("steps").GetArrayLength());
 
         var views = await api.PostAsync($$"""
             {
-              executionSummaries(where: { traceId: { eq: {{traceId}} } }) { nodes { status totalSteps completedSteps failedSteps totalRetries } }
-              channelPerformance(where: { workflowId: { eq: "{{workflow.Id}}" } }) { nodes { channel totalExecutions completedExecutions successRate } }
-              nodeExecutionStats(where: { workflowId: { eq: "{{workflow.Id}}" } }, order: [{ nodeName: ASC }]) { nodes { nodeName totalExecutions totalRetries } }
+              executionSummaries(where: { traceId: { eq: {{traceId}} } }) {
+                nodes { status totalSteps completedSteps failedSteps totalRetries }
+              }
+              channelPerformance(where: { workflowId: { eq: "{{workflow.Id}}" } }) {
+                nodes { channel totalExecutions completedExecutions successRate }
+              }
+              nodeExecutionStats(where: { workflowId: { eq: "{{workflow.Id}}" } }, order: [{ nodeName: ASC }]) {
+                nodes { nodeName totalExecutions totalRetries }
+              }
               executionTimeline(first: 50, where: { traceId: { eq: {{traceId}} } }) { nodes { eventType } }
             }
             """, org: workflow.OrgId, role: TenantRole.Viewer);
@@ -114,8 +132,12 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var nodes = views.Data.GetProperty("nodeExecutionStats").GetProperty("nodes");
         Assert.Equal([1L, 1L, 0L], nodes.EnumerateArray().Select(n => n.GetProperty("totalExecutions").GetInt64()));
         Assert.Equal(
-            ["workflow_started", "context_set", "step_started", "step_completed", "step_started", "step_failed", "step_retried", "step_completed", "workflow_completed"],
-            views.Data.GetProperty("executionTimeline").GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("eventType").GetString()));
+            [
+                "workflow_started", "context_set", "step_started", "step_completed", "step_started", "step_failed", "step_retried",
+                "step_completed", "workflow_completed",
+            ],
+            views.Data.GetProperty("executionTimeline").GetProperty("nodes").EnumerateArray()
+                .Select(n => n.GetProperty("eventType").GetString()));
     }
 
     [Fact]
@@ -136,36 +158,38 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var workflow = await FreshWorkflow.CreateAsync(api);
         var traceId = await StartRunAsync(workflow);
         var stepId = await StartStepAsync(workflow, traceId, 1);
-        Payload(await api.PostAsync(CompleteStep, new { stepId, status = "COMPLETED" }, workflow.OrgId, role: TenantRole.Operator), "completeWorkflowStep");
+        await OperatorAsync(workflow, CompleteStep, new { stepId, status = "COMPLETED" }, "completeWorkflowStep");
         await using var conn = await FreshWorkflow.OwnerAsync(api);
         var eventsBefore = await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1", traceId);
 
-        async Task<JsonElement> Run(string query, object variables, string field) =>
-            Payload(await api.PostAsync(query, variables, workflow.OrgId, role: TenantRole.Operator), field);
+        Task<JsonElement> Run(string query, object variables, string field) => OperatorAsync(workflow, query, variables, field);
+        async Task<string?> ErrorOf(string query, object variables, string field) => ErrorType(await Run(query, variables, field));
 
         var again = await Run(CompleteStep, new { stepId, status = "COMPLETED" }, "completeWorkflowStep");
         Assert.Equal("InvalidStateError", ErrorType(again));
         Assert.Contains("already completed", again.GetProperty("errors")[0].GetProperty("message").GetString());
         Assert.Equal(JsonValueKind.Null, again.GetProperty("step").ValueKind);
-        Assert.Equal("InvalidStateError", ErrorType(await Run(Retry, new { stepId }, "retryWorkflowStep")));
-        Assert.Equal("DuplicateError", ErrorType(await Run(StartStep, new { traceId, nodeId = workflow.Nodes[1], n = 1 }, "startWorkflowStep")));
-        Assert.Equal("ValidationError", ErrorType(await Run(Complete, new { traceId, status = "ACTIVE" }, "completeWorkflowExecution")));
-        Assert.Equal("NotFoundError", ErrorType(await Run(Start, new { workflowId = Guid.NewGuid(), channel = "WEB" }, "startWorkflowExecution")));
-        Assert.Equal("NotFoundError", ErrorType(await Run(Complete, new { traceId = -1L, status = "FAILED" }, "completeWorkflowExecution")));
-        Assert.Equal("NotFoundError", ErrorType(await Run(StartStep, new { traceId = -1L, nodeId = workflow.Nodes[0], n = 9 }, "startWorkflowStep")));
-        Assert.Equal("NotFoundError", ErrorType(await Run(StartStep, new { traceId, nodeId = 999999, n = 9 }, "startWorkflowStep")));
-        Assert.Equal("NotFoundError", ErrorType(await Run(CompleteStep, new { stepId = -1L, status = "COMPLETED" }, "completeWorkflowStep")));
-        Assert.Equal("NotFoundError", ErrorType(await Run(Retry, new { stepId = -1L }, "retryWorkflowStep")));
-        Assert.Equal("NotFoundError", ErrorType(await Run(SetContext, new { traceId = -1L, key = "k", value = 1 }, "setWorkflowContext")));
-        Assert.Equal("ValidationError", ErrorType(await Run(SetContext, new { traceId, key = "", value = 1 }, "setWorkflowContext")));
+        Assert.Equal("InvalidStateError", await ErrorOf(Retry, new { stepId }, "retryWorkflowStep"));
+        Assert.Equal("DuplicateError", await ErrorOf(StartStep, new { traceId, nodeId = workflow.Nodes[1], n = 1 }, "startWorkflowStep"));
+        Assert.Equal("ValidationError", await ErrorOf(Complete, new { traceId, status = "ACTIVE" }, "completeWorkflowExecution"));
+        Assert.Equal("NotFoundError", await ErrorOf(Start, new { workflowId = Guid.NewGuid(), channel = "WEB" }, "startWorkflowExecution"));
+        Assert.Equal("NotFoundError", await ErrorOf(Complete, new { traceId = -1L, status = "FAILED" }, "completeWorkflowExecution"));
+        Assert.Equal("NotFoundError",
+            await ErrorOf(StartStep, new { traceId = -1L, nodeId = workflow.Nodes[0], n = 9 }, "startWorkflowStep"));
+        Assert.Equal("NotFoundError", await ErrorOf(StartStep, new { traceId, nodeId = 999999, n = 9 }, "startWorkflowStep"));
+        Assert.Equal("NotFoundError", await ErrorOf(CompleteStep, new { stepId = -1L, status = "COMPLETED" }, "completeWorkflowStep"));
+        Assert.Equal("NotFoundError", await ErrorOf(Retry, new { stepId = -1L }, "retryWorkflowStep"));
+        Assert.Equal("NotFoundError", await ErrorOf(SetContext, new { traceId = -1L, key = "k", value = 1 }, "setWorkflowContext"));
+        Assert.Equal("ValidationError", await ErrorOf(SetContext, new { traceId, key = "", value = 1 }, "setWorkflowContext"));
 
         Assert.Equal(eventsBefore, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1", traceId));
         Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_steps WHERE trace_id = $1", traceId));
 
         var ended = await Run(Complete, new { traceId, status = "CANCELLED", error = "stopped" }, "completeWorkflowExecution");
         Assert.Equal("CANCELLED", ended.GetProperty("trace").GetProperty("status").GetString());
-        Assert.Equal("InvalidStateError", ErrorType(await Run(StartStep, new { traceId, nodeId = workflow.Nodes[1], n = 2 }, "startWorkflowStep")));
-        Assert.Equal("InvalidStateError", ErrorType(await Run(SetContext, new { traceId, key = "k", value = 1 }, "setWorkflowContext")));
+        Assert.Equal("InvalidStateError",
+            await ErrorOf(StartStep, new { traceId, nodeId = workflow.Nodes[1], n = 2 }, "startWorkflowStep"));
+        Assert.Equal("InvalidStateError", await ErrorOf(SetContext, new { traceId, key = "k", value = 1 }, "setWorkflowContext"));
     }
 
     [Fact]
@@ -174,7 +198,8 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var workflow = await FreshWorkflow.CreateAsync(api);
         await using var conn = await FreshWorkflow.OwnerAsync(api);
         await conn.ExecAsync("""
-            INSERT INTO node_io_requirements (org_id, node_id, direction, field_name, field_type, is_required, default_value, validation_rules) VALUES
+            INSERT INTO node_io_requirements
+              (org_id, node_id, direction, field_name, field_type, is_required, default_value, validation_rules) VALUES
               ($1, $2, 'input', 'member_id', 'string', true, NULL, '{"pattern": "^[A-Z0-9]{6,12}$"}'),
               ($1, $2, 'input', 'retries', 'integer', false, '2', '{"maximum": 5}'),
               ($1, $2, 'input', 'dob', 'string', true, NULL, '{"format": "date"}'),
@@ -182,25 +207,28 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
             """, workflow.OrgId, workflow.Nodes[0]);
         var traceId = await StartRunAsync(workflow);
 
-        var refused = Payload(await api.PostAsync(StartStep, new { traceId, nodeId = workflow.Nodes[0], n = 1, input = new { member_id = "x", retries = 9 } },
-            workflow.OrgId, role: TenantRole.Operator), "startWorkflowStep");
+        var refused = await OperatorAsync(workflow, StartStep,
+            new { traceId, nodeId = workflow.Nodes[0], n = 1, input = new { member_id = "x", retries = 9 } }, "startWorkflowStep");
         Assert.Equal("ValidationError", ErrorType(refused));
-        var fields = refused.GetProperty("errors")[0].GetProperty("fields").EnumerateArray().Select(f => f.GetProperty("field").GetString()).Order();
+        var fields = refused.GetProperty("errors")[0].GetProperty("fields").EnumerateArray()
+            .Select(f => f.GetProperty("field").GetString()).Order();
         Assert.Equal(["dob", "member_id", "retries"], fields);
         Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_steps WHERE trace_id = $1", traceId));
-        Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1 AND step_id IS NOT NULL", traceId));
+        Assert.Equal(0L,
+            await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1 AND step_id IS NOT NULL", traceId));
 
-        var started = Payload(await api.PostAsync(StartStep, new { traceId, nodeId = workflow.Nodes[0], n = 1, input = new { member_id = "ABC123", dob = "1980-02-29" } },
-            workflow.OrgId, role: TenantRole.Operator), "startWorkflowStep");
+        var started = await OperatorAsync(workflow, StartStep,
+            new { traceId, nodeId = workflow.Nodes[0], n = 1, input = new { member_id = "ABC123", dob = "1980-02-29" } },
+            "startWorkflowStep");
         Assert.Equal(2, started.GetProperty("step").GetProperty("inputData").GetProperty("retries").GetInt32());
         var stepId = started.GetProperty("step").GetProperty("id").GetInt64();
 
-        var badOutput = Payload(await api.PostAsync(CompleteStep, new { stepId, status = "COMPLETED", output = new { status = "weird" } },
-            workflow.OrgId, role: TenantRole.Operator), "completeWorkflowStep");
-        Assert.Equal("status", badOutput.GetProperty("errors")[0].GetProperty("fields")[0].GetProperty("field").GetString());
+        var badOutput = await OperatorAsync(workflow, CompleteStep,
+            new { stepId, status = "COMPLETED", output = new { status = "weird" } }, "completeWorkflowStep");
+        Assert.Equal("status", ErrorField(badOutput));
         Assert.Equal("running", await conn.ScalarAsync<string>("SELECT status FROM workflow_steps WHERE id = $1", stepId));
         // a failed step's output is not checked
-        var failed = Payload(await api.PostAsync(CompleteStep, new { stepId, status = "FAILED", error = "boom" }, workflow.OrgId, role: TenantRole.Operator), "completeWorkflowStep");
+        var failed = await OperatorAsync(workflow, CompleteStep, new { stepId, status = "FAILED", error = "boom" }, "completeWorkflowStep");
         Assert.Equal("FAILED", failed.GetProperty("step").GetProperty("status").GetString());
     }
 
@@ -211,10 +239,13 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var viewer = await api.PostAsync(Start, new { workflowId = workflow.Id, channel = "WEB" }, workflow.OrgId, role: TenantRole.Viewer);
         Assert.Contains("FORBIDDEN", viewer.ErrorCodes);
         Assert.Empty(viewer.Statements);
-        var operatorCleanup = await api.PostAsync("mutation { cleanupOldExecutionData(input: { retentionDays: 30 }) { tracesDeleted } }", org: workflow.OrgId, role: TenantRole.Operator);
+        var operatorCleanup = await api.PostAsync("mutation { cleanupOldExecutionData(input: { retentionDays: 30 }) { tracesDeleted } }",
+            org: workflow.OrgId, role: TenantRole.Operator);
         Assert.Contains("FORBIDDEN", operatorCleanup.ErrorCodes);
         Assert.Empty(operatorCleanup.Statements);
-        var operatorConfig = await api.PostAsync("mutation { upsertChannelConfig(input: { channel: WEB, config: {} }) { channelConfig { id } } }", org: workflow.OrgId, role: TenantRole.Operator);
+        var operatorConfig = await api.PostAsync(
+            "mutation { upsertChannelConfig(input: { channel: WEB, config: {} }) { channelConfig { id } } }",
+            org: workflow.OrgId, role: TenantRole.Operator);
         Assert.Contains("FORBIDDEN", operatorConfig.ErrorCodes);
         // admins may also run executions
         await StartRunAsync(workflow, role: TenantRole.Admin);
@@ -250,15 +281,19 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var workflow = await FreshWorkflow.CreateAsync(api);
         var traceId = await StartRunAsync(workflow);
         var big = new string('x', 70 * 1024);
-        var oversized = Payload(await api.PostAsync(SetContext, new { traceId, key = "blob", value = new { big } }, workflow.OrgId, role: TenantRole.Operator), "setWorkflowContext");
+        var oversized = await OperatorAsync(workflow, SetContext, new { traceId, key = "blob", value = new { big } }, "setWorkflowContext");
         Assert.Equal("ValidationError", ErrorType(oversized));
-        Assert.Equal("value", oversized.GetProperty("errors")[0].GetProperty("fields")[0].GetProperty("field").GetString());
+        Assert.Equal("value", ErrorField(oversized));
 
-        var badEnum = await api.PostAsync($"mutation {{ completeWorkflowExecution(input: {{ traceId: {traceId}, status: DONE }}) {{ trace {{ id }} }} }}", org: workflow.OrgId, role: TenantRole.Operator);
+        var badEnum = await api.PostAsync(
+            $"mutation {{ completeWorkflowExecution(input: {{ traceId: {traceId}, status: DONE }}) {{ trace {{ id }} }} }}",
+            org: workflow.OrgId, role: TenantRole.Operator);
         Assert.Equal(HttpStatusCode.BadRequest, badEnum.Status);
-        var missing = await api.PostAsync("mutation { startWorkflowExecution(input: { channel: WEB }) { trace { id } } }", org: workflow.OrgId, role: TenantRole.Operator);
+        var missing = await api.PostAsync("mutation { startWorkflowExecution(input: { channel: WEB }) { trace { id } } }",
+            org: workflow.OrgId, role: TenantRole.Operator);
         Assert.Equal(HttpStatusCode.BadRequest, missing.Status);
-        var malformed = await api.PostAsync(Start, new { workflowId = "not-a-uuid", channel = "WEB" }, workflow.OrgId, role: TenantRole.Operator);
+        var malformed = await api.PostAsync(Start, new { workflowId = "not-a-uuid", channel = "WEB" }, workflow.OrgId,
+            role: TenantRole.Operator);
         Assert.Equal(HttpStatusCode.BadRequest, malformed.Status);
         Assert.Empty(malformed.Statements);
     }
@@ -271,13 +306,15 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var stepId = await StartStepAsync(workflow, traceId, 1);
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(worker =>
-            api.PostAsync(CompleteStep, new { stepId, status = "COMPLETED", output = new { worker } }, workflow.OrgId, role: TenantRole.Operator)));
+            api.PostAsync(CompleteStep, new { stepId, status = "COMPLETED", output = new { worker } }, workflow.OrgId,
+                role: TenantRole.Operator)));
 
         var errors = outcomes.Select(o => ErrorType(Payload(o, "completeWorkflowStep"))).ToList();
         Assert.Single(errors, e => e is null);
         Assert.Single(errors, e => e == "InvalidStateError");
         await using var conn = await FreshWorkflow.OwnerAsync(api);
-        Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE step_id = $1 AND event_type = 'step_completed'", stepId));
+        Assert.Equal(1L, await conn.ScalarAsync<long>(
+            "SELECT count(*) FROM workflow_events WHERE step_id = $1 AND event_type = 'step_completed'", stepId));
     }
 
     [Fact]
@@ -294,11 +331,11 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
                 for (var n = 1; n <= 2; n++)
                 {
                     var stepId = await StartStepAsync(workflow, traceId, n);
-                    Payload(await api.PostAsync(CompleteStep, new { stepId, status = n == 2 && run % 10 == 0 ? "FAILED" : "COMPLETED" },
-                        workflow.OrgId, role: TenantRole.Operator), "completeWorkflowStep");
+                    await OperatorAsync(workflow, CompleteStep,
+                        new { stepId, status = n == 2 && run % 10 == 0 ? "FAILED" : "COMPLETED" }, "completeWorkflowStep");
                 }
-                Payload(await api.PostAsync(Complete, new { traceId, status = run % 10 == 0 ? "FAILED" : "COMPLETED" },
-                    workflow.OrgId, role: TenantRole.Operator), "completeWorkflowExecution");
+                await OperatorAsync(workflow, Complete,
+                    new { traceId, status = run % 10 == 0 ? "FAILED" : "COMPLETED" }, "completeWorkflowExecution");
             }
             finally
             {
@@ -310,8 +347,12 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
             {
               traces(where: { workflowId: { eq: "{{workflow.Id}}" } }) { totalCount }
               executionSummaries(where: { workflowId: { eq: "{{workflow.Id}}" }, totalSteps: { eq: 2 } }) { totalCount }
-              channelPerformance(where: { workflowId: { eq: "{{workflow.Id}}" } }) { nodes { totalExecutions completedExecutions failedExecutions successRate } }
-              nodeExecutionStats(where: { workflowId: { eq: "{{workflow.Id}}" } }, order: [{ nodeName: ASC }]) { nodes { totalExecutions completedExecutions failedExecutions } }
+              channelPerformance(where: { workflowId: { eq: "{{workflow.Id}}" } }) {
+                nodes { totalExecutions completedExecutions failedExecutions successRate }
+              }
+              nodeExecutionStats(where: { workflowId: { eq: "{{workflow.Id}}" } }, order: [{ nodeName: ASC }]) {
+                nodes { totalExecutions completedExecutions failedExecutions }
+              }
               failedSteps(where: { workflowId: { eq: "{{workflow.Id}}" } }) { totalCount }
               executionTimeline(where: { workflowId: { eq: "{{workflow.Id}}" } }) { totalCount }
             }

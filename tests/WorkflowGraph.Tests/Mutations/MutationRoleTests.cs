@@ -20,10 +20,21 @@ public sealed class MutationRoleTests(GraphApiFixture api) : IClassFixture<Graph
         { "createWorkflowConfig(input: { configType: GLOBAL, config: {} }) { errors { __typename } }", TenantRole.Admin },
         { "activateWorkflowConfig(input: { configId: \"" + AnyId + "\" }) { errors { __typename } }", TenantRole.Admin },
         { "upsertChannelConfig(input: { channel: WEB, config: {} }) { errors { __typename } }", TenantRole.Admin },
-        { "setWorkflowChannelConfig(input: { workflowId: \"" + AnyId + "\", channel: WEB, isEnabled: true }) { errors { __typename } }", TenantRole.Admin },
-        { "upsertNodeIoRequirement(input: { nodeId: 1, direction: \"input\", fieldName: \"f\", fieldType: \"string\" }) { errors { __typename } }", TenantRole.Admin },
+        {
+            "setWorkflowChannelConfig(input: { workflowId: \"" + AnyId + "\", channel: WEB, isEnabled: true }) { errors { __typename } }",
+            TenantRole.Admin
+        },
+        {
+            "upsertNodeIoRequirement(input: { nodeId: 1, direction: \"input\", fieldName: \"f\", fieldType: \"string\" }) " +
+            "{ errors { __typename } }",
+            TenantRole.Admin
+        },
         { "deleteNodeIoRequirement(input: { id: \"" + AnyId + "\" }) { errors { __typename } }", TenantRole.Admin },
-        { "createWorkflowDataBinding(input: { workflowId: \"" + AnyId + "\", targetNodeId: 1, targetField: \"f\" }) { errors { __typename } }", TenantRole.Admin },
+        {
+            "createWorkflowDataBinding(input: { workflowId: \"" + AnyId + "\", targetNodeId: 1, targetField: \"f\" }) " +
+            "{ errors { __typename } }",
+            TenantRole.Admin
+        },
         { "deleteWorkflowDataBinding(input: { id: \"" + AnyId + "\" }) { errors { __typename } }", TenantRole.Admin },
     };
 

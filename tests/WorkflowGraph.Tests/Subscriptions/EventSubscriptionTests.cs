@@ -82,7 +82,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         Assert.False(await subscription.AnyWithinAsync(Quiet));
 
         async Task<string> TypeOfAsync(JsonElement e) =>
-            await WithConnection(c => c.ScalarAsync<string>("SELECT event_type FROM workflow_events WHERE id = $1", e.GetProperty("id").GetInt64()));
+            await WithConnection(c =>
+                c.ScalarAsync<string>("SELECT event_type FROM workflow_events WHERE id = $1", e.GetProperty("id").GetInt64()));
     }
 
     [Fact]
@@ -122,7 +123,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var bOwn = Event(await bSubscriptions[0].NextAsync());
         Assert.Equal(await WithConnection(c => c.ScalarAsync<long>("SELECT min(id) FROM workflow_events WHERE trace_id = $1", traceB)),
             bOwn.GetProperty("id").GetInt64());
-        Assert.Equal(traceB, (await bSubscriptions[5].NextAsync()).GetProperty("data").GetProperty("traceUpdated").GetProperty("id").GetInt64());
+        var updated = (await bSubscriptions[5].NextAsync()).GetProperty("data").GetProperty("traceUpdated");
+        Assert.Equal(traceB, updated.GetProperty("id").GetInt64());
         foreach (var subscription in bSubscriptions)
         {
             Assert.False(await subscription.AnyWithinAsync(TimeSpan.FromMilliseconds(300)));
@@ -161,7 +163,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
 
         var received = new List<(long Id, long TraceId)>();
         var cursor = start;
-        string Query(string after) => $"subscription {{ workflowEvents(workflowId: \"{world.WorkflowId}\", after: \"{after}\") {{ id traceId cursor }} }}";
+        string Query(string after) =>
+            $"subscription {{ workflowEvents(workflowId: \"{world.WorkflowId}\", after: \"{after}\") {{ id traceId cursor }} }}";
         for (var connection = 0; connection < 8; connection++)
         {
             await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
@@ -188,7 +191,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
             }
 
         var expected = (await WithConnection(c => c.RowsAsync(
-                "SELECT e.id FROM workflow_events e JOIN workflow_trace t ON t.id = e.trace_id WHERE t.workflow_id = $1 AND e.id > $2 ORDER BY e.id",
+                "SELECT e.id FROM workflow_events e JOIN workflow_trace t ON t.id = e.trace_id " +
+                "WHERE t.workflow_id = $1 AND e.id > $2 ORDER BY e.id",
                 world.WorkflowId, startId)))
             .Select(r => (long)r["id"]!).ToList();
         Assert.Equal(received.Count, received.Select(r => r.Id).Distinct().Count()); // nothing twice
@@ -230,7 +234,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
             Assert.True(DateTime.UtcNow < deadline, "the listener did not reconnect");
             await Task.Delay(20);
         }
-        var expected = (await WithConnection(c => c.RowsAsync("SELECT id FROM workflow_events WHERE trace_id = $1 AND event_type = 'step_started' ORDER BY id", traceId)))
+        const string stepStarts = "SELECT id FROM workflow_events WHERE trace_id = $1 AND event_type = 'step_started' ORDER BY id";
+        var expected = (await WithConnection(c => c.RowsAsync(stepStarts, traceId)))
             .Select(r => (long)r["id"]!).ToList();
         foreach (var _ in expected)
             ids.Add(Event(await subscription.NextAsync()).GetProperty("id").GetInt64());
@@ -250,12 +255,14 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         await Task.Delay(200);
 
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
-            $"mutation {{ startWorkflowStep(input: {{ traceId: {traceId}, nodeId: {world.NodeIds[0]}, stepNumber: 1, inputData: {{ input: 1 }} }}) {{ step {{ id }} errors {{ __typename }} }} }}",
+            $"mutation {{ startWorkflowStep(input: {{ traceId: {traceId}, nodeId: {world.NodeIds[0]}, stepNumber: 1, " +
+            "inputData: { input: 1 } }) { step { id } errors { __typename } } }",
             WorkflowGraph.Tenancy.TenantRole.Operator);
         var stepId = result.GetProperty("data").GetProperty("startWorkflowStep").GetProperty("step").GetProperty("id").GetInt64();
         var e = Event(await subscription.NextAsync());
         Assert.Equal("step_started", e.GetProperty("eventType").GetString());
-        Assert.Equal(stepId, await WithConnection(c => c.ScalarAsync<long>("SELECT step_id FROM workflow_events WHERE id = $1", e.GetProperty("id").GetInt64())));
+        Assert.Equal(stepId, await WithConnection(c =>
+            c.ScalarAsync<long>("SELECT step_id FROM workflow_events WHERE id = $1", e.GetProperty("id").GetInt64())));
     }
 
     [Fact]
@@ -287,7 +294,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var done = (await finished.NextAsync()).GetProperty("data").GetProperty("traceUpdated");
         Assert.Equal("COMPLETED", done.GetProperty("status").GetString());
         Assert.Equal("COMPLETED", done.GetProperty("steps")[0].GetProperty("status").GetString());
-        Assert.Equal("COMPLETED", (await all.NextAsync()).GetProperty("data").GetProperty("traceUpdated").GetProperty("status").GetString());
+        var completed = (await all.NextAsync()).GetProperty("data").GetProperty("traceUpdated");
+        Assert.Equal("COMPLETED", completed.GetProperty("status").GetString());
         Assert.False(await finished.AnyWithinAsync(Quiet));
         Assert.False(await all.AnyWithinAsync(TimeSpan.FromMilliseconds(100)));
     }
@@ -316,7 +324,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         Assert.Equal("step_started", started.GetProperty("eventType").GetString());
 
         await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
-            $"subscription {{ workflowEvents(traceId: {traceId}, after: \"{started.GetProperty("cursor").GetString()}\") {{ id eventType }} }}");
+            $"subscription {{ workflowEvents(traceId: {traceId}, after: \"{started.GetProperty("cursor").GetString()}\") " +
+            "{ id eventType } }");
         Assert.False(await subscription.AnyWithinAsync(Quiet)); // not its own event again
         await WithConnection(c => c.ExecAsync("SELECT set_workflow_context($1, 'k', '1'::jsonb)", traceId));
         Assert.Equal("context_set", Event(await subscription.NextAsync()).GetProperty("eventType").GetString());
@@ -342,7 +351,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
 
     private async Task<string> QueryCursorAsync(TenantWorld world, long traceId)
     {
-        var result = await TestSubscription.QueryAsync(host.Services, world.OrgId, $"{{ trace(id: {traceId}) {{ events(first: 1) {{ cursor }} }} }}");
+        var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
+            $"{{ trace(id: {traceId}) {{ events(first: 1) {{ cursor }} }} }}");
         return result.GetProperty("data").GetProperty("trace").GetProperty("events")[0].GetProperty("cursor").GetString()!;
     }
 }

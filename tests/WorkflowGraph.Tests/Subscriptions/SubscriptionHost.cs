@@ -79,9 +79,12 @@ public sealed class TestSubscription : IAsyncDisposable, IObserver<ExecutionResu
         if (result.Streams is { Count: 1 } streams)
             subscription._stream = streams.Values.Single().Subscribe(subscription);
         else
-            subscription.Errors = JsonDocument.Parse(subscription._serializer.Serialize(result)).RootElement.GetProperty("errors").EnumerateArray().ToList();
+            subscription.Errors = ErrorsOf(subscription._serializer.Serialize(result));
         return subscription;
     }
+
+    private static List<JsonElement> ErrorsOf(string resultJson) =>
+        JsonDocument.Parse(resultJson).RootElement.GetProperty("errors").EnumerateArray().ToList();
 
     /// <summary>Runs a query or mutation the same way (one scope, the organisation's viewer) and returns its JSON.</summary>
     public static async Task<JsonElement> QueryAsync(IServiceProvider services, Guid org, string query, TenantRole role = TenantRole.Viewer)

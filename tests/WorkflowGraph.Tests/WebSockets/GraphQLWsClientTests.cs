@@ -19,15 +19,16 @@ public sealed class GraphQLWsClientTests(ProtocolServer server, ITestOutputHelpe
     public async Task The_graphql_ws_client_passes_every_check()
     {
         var (workflowId, nodeId) = GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA);
+        var authorization = GraphQLWsServer.Bearer(GraphApiFixture.OrgA, TenantRole.Operator);
         var run = await NodeScript.RunAsync("ws-protocol.mjs",
-            [server.BaseUrl + "/graphql", GraphQLWsServer.Bearer(GraphApiFixture.OrgA, TenantRole.Operator), workflowId.ToString(), nodeId.ToString()],
-            TimeSpan.FromSeconds(60));
+            [server.BaseUrl + "/graphql", authorization, workflowId.ToString(), nodeId.ToString()], TimeSpan.FromSeconds(60));
         Assert.True(run.ExitCode == 0, $"ws-protocol.mjs exited with {run.ExitCode}:\n{run.StandardError}");
         var report = JsonSerializer.Deserialize<Report>(run.StandardOutput, JsonSerializerOptions.Web)!;
         foreach (var result in report.Results)
             output.WriteLine($"{result.Status,-6} {result.Name}{(result.Reason is null ? "" : ": " + result.Reason)}");
         Assert.True(report.Results.Count >= 9, $"expected the script's nine checks, got {report.Results.Count}");
         var failures = report.Results.Where(result => result.Status != "ok").ToList();
-        Assert.True(failures.Count == 0, "graphql-ws checks failed:\n" + string.Join("\n", failures.Select(f => $"  {f.Name}: {f.Reason}")));
+        Assert.True(failures.Count == 0,
+            "graphql-ws checks failed:\n" + string.Join("\n", failures.Select(f => $"  {f.Name}: {f.Reason}")));
     }
 }

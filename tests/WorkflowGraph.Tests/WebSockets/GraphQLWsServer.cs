@@ -57,7 +57,10 @@ public class GraphQLWsServer : IAsyncLifetime
     /// <summary>POSTs an operation with a token of <paramref name="org"/>; returns the response body.</summary>
     public async Task<JsonElement> PostAsync(string query, object? variables = null, Guid? org = null, TenantRole role = TenantRole.Admin)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, BaseUrl + "/graphql") { Content = JsonContent.Create(new { query, variables }) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, BaseUrl + "/graphql")
+        {
+            Content = JsonContent.Create(new { query, variables }),
+        };
         request.Headers.TryAddWithoutValidation("Authorization", Bearer(org, role));
         using var response = await _http.SendAsync(request);
         return await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -106,8 +109,11 @@ public class GraphQLWsServer : IAsyncLifetime
     private async Task<JsonElement> MutateAsync(string mutation, object variables, Guid? org, string field)
     {
         var body = await PostAsync(mutation, variables, org, TenantRole.Operator);
-        var payload = body.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? data.GetProperty(field) : default;
-        Assert.True(payload.ValueKind == JsonValueKind.Object && payload.GetProperty("errors").ValueKind == JsonValueKind.Null, $"{field} failed: {body}");
+        var payload = body.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object
+            ? data.GetProperty(field)
+            : default;
+        Assert.True(payload.ValueKind == JsonValueKind.Object && payload.GetProperty("errors").ValueKind == JsonValueKind.Null,
+            $"{field} failed: {body}");
         return payload;
     }
 

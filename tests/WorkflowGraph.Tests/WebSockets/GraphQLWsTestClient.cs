@@ -191,17 +191,6 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
     public static string? Type(JsonElement message) =>
         message.ValueKind == JsonValueKind.Object && message.TryGetProperty("type", out var type) ? type.GetString() : null;
 
-    /// <summary>The <c>extensions.code</c> of each error in a payload's <c>errors</c> (or in an <c>error</c> payload).</summary>
-    public static IEnumerable<string?> ErrorCodes(JsonElement payloadOrErrors)
-    {
-        var errors = payloadOrErrors.ValueKind == JsonValueKind.Array ? payloadOrErrors
-            : payloadOrErrors.TryGetProperty("errors", out var list) ? list : default;
-        if (errors.ValueKind != JsonValueKind.Array)
-            return [];
-        return errors.EnumerateArray().Select(error =>
-            error.TryGetProperty("extensions", out var extensions) && extensions.TryGetProperty("code", out var code) ? code.GetString() : null).ToList();
-    }
-
     private Channel<JsonElement> Messages(string id)
     {
         var channel = _byId.GetOrAdd(id, _ => Channel.CreateUnbounded<JsonElement>());
@@ -247,7 +236,8 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
                     CloseDescription = _socket.CloseStatusDescription;
                     // complete the closing handshake, as browsers and the ws package do
                     if (_socket.State == WebSocketState.CloseReceived)
-                        await _socket.CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+                        await _socket.CloseOutputAsync(
+                            _socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
                     break;
                 }
                 text.Write(buffer, 0, received.Count);

@@ -32,7 +32,8 @@ public sealed class SlowConsumerServer : GraphQLWsServer
         }));
 }
 
-public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<SlowConsumerServer>
+public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstractions.ITestOutputHelper output)
+    : IClassFixture<SlowConsumerServer>
 {
     private const int Batches = 20, BatchSize = 20, EventCount = Batches * BatchSize;
 
@@ -51,7 +52,8 @@ public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstracti
     {
         var (traceId, cursor) = await server.StartRunAsync();
         await using var fast = await server.ConnectAsync();
-        await using var slow = await GraphQLWsTestClient.ConnectAsync(server.WebSocketUri, startReading: false, invoker: SmallReceiveBuffer());
+        await using var slow = await GraphQLWsTestClient.ConnectAsync(
+            server.WebSocketUri, startReading: false, invoker: SmallReceiveBuffer());
         await slow.InitAsync(new { Authorization = GraphQLWsServer.Bearer() });
         await slow.SubscribeAsync("s", WideEvents, new { traceId, after = cursor });
         await fast.SubscribeAsync("s", WideEvents, new { traceId, after = cursor });
@@ -80,7 +82,8 @@ public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstracti
         slow.StartReading();
         Assert.StartsWith("Slow consumer", await slow.ExpectCloseAsync(1013));
         var delivered = slow.TakeReceived("s");
-        output.WriteLine($"slowest burst {slowest.TotalMilliseconds:0} ms; the slow client got {delivered.Count} of {EventCount} events before the cut");
+        output.WriteLine(
+            $"slowest burst {slowest.TotalMilliseconds:0} ms; the slow client got {delivered.Count} of {EventCount} events before the cut");
         Assert.InRange(delivered.Count, 1, EventCount - SlowConsumerServer.SendBuffer);
         Assert.All(delivered, message => Assert.Equal("next", GraphQLWsTestClient.Type(message)));
         Assert.False(fast.IsClosed);

@@ -5,6 +5,7 @@ using WorkflowGraph.Development;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Auth;
+using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.WebSockets;
 
@@ -109,7 +110,10 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         { """{"type":"subscribe","id":"","payload":{"query":"{ __typename }"}}""", "'subscribe' needs a non-empty string 'id'" },
         { """{"type":"subscribe","id":"1"}""", "'subscribe' needs an object 'payload'" },
         { """{"type":"subscribe","id":"1","payload":{"variables":{}}}""", "needs a string 'query'" },
-        { """{"type":"subscribe","id":"1","payload":{"query":"{ __typename }","variables":[1]}}""", "'variables' must be an object or null" },
+        {
+            """{"type":"subscribe","id":"1","payload":{"query":"{ __typename }","variables":[1]}}""",
+            "'variables' must be an object or null"
+        },
         { """{"type":"complete"}""", "'complete' needs a non-empty string 'id'" },
         { """{"type":"ping","payload":"hello"}""", "'ping' payload must be an object" },
         { """{"type":"next","id":"1","payload":{}}""", "'next' is sent by servers" },
@@ -189,8 +193,9 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
     {
         await using var orgA = await server.ConnectAsync(GraphApiFixture.OrgA, TenantRole.Viewer);
         await using var orgB = await server.ConnectAsync(GraphApiFixture.OrgB, TenantRole.Viewer);
-        await orgA.SubscribeAsync("q", "query Count($status: TraceStatus!) { traces(where: { status: { eq: $status } }) { totalCount nodes { id } } }",
-            new { status = "FAILED" });
+        await orgA.SubscribeAsync("q", """
+            query Count($status: TraceStatus!) { traces(where: { status: { eq: $status } }) { totalCount nodes { id } } }
+            """, new { status = "FAILED" });
         await orgB.SubscribeAsync("q", TraceCount);
 
         var a = (await orgA.NextAsync("q")).GetProperty("data").GetProperty("traces");
@@ -224,7 +229,8 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
             await client.SubscribeAsync(id, "query ($id: Long!) { trace(id: $id) { id } }", new { id = int.Parse(id[2..]) });
         foreach (var id in ids)
         {
-            Assert.Equal(int.Parse(id[2..]), (await client.NextAsync(id)).GetProperty("data").GetProperty("trace").GetProperty("id").GetInt32());
+            Assert.Equal(int.Parse(id[2..]),
+                (await client.NextAsync(id)).GetProperty("data").GetProperty("trace").GetProperty("id").GetInt32());
             await client.CompletedAsync(id);
         }
     }
@@ -245,7 +251,7 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         {
             await viewer.SubscribeAsync("m", SetContext, new { value = new { by = "viewer" } });
             var refused = await viewer.NextAsync("m");
-            Assert.Contains("FORBIDDEN", GraphQLWsTestClient.ErrorCodes(refused));
+            Assert.Contains("FORBIDDEN", GraphQLErrors.Codes(refused));
             await viewer.CompletedAsync("m");
         }
 
@@ -273,7 +279,7 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         await using var client = await server.ConnectAsync();
         await client.SubscribeAsync("bad", query);
         var errors = await client.ErrorAsync("bad");
-        Assert.Contains(code, GraphQLWsTestClient.ErrorCodes(errors));
+        Assert.Contains(code, GraphQLErrors.Codes(errors));
         await client.NothingForAsync("bad", TimeSpan.FromMilliseconds(200));
         Assert.False(client.IsClosed);
     }
@@ -289,10 +295,11 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         Assert.Equal("Forbidden: token expired", await client.ExpectCloseAsync(4403));
     }
 
-    private static string Init(string authorization) => JsonSerializer.Serialize(new { type = "connection_init", payload = new { Authorization = authorization } });
+    private static string Init(string authorization) =>
+        JsonSerializer.Serialize(new { type = "connection_init", payload = new { Authorization = authorization } });
 
-    private static string ExpiredToken() => DevelopmentTokens.Create(TestTokens.Key, GraphApiFixture.OrgA, GraphApiFixture.UserA, TenantRole.Admin,
-        TimeSpan.FromMinutes(5), issuedAt: DateTime.UtcNow.AddHours(-1));
+    private static string ExpiredToken() => DevelopmentTokens.Create(TestTokens.Key, GraphApiFixture.OrgA, GraphApiFixture.UserA,
+        TenantRole.Admin, TimeSpan.FromMinutes(5), issuedAt: DateTime.UtcNow.AddHours(-1));
 
     private static string ForeignToken() => DevelopmentTokens.Create(TokenSettings.KeyFrom(new string('x', 48)), GraphApiFixture.OrgA,
         GraphApiFixture.UserA, TenantRole.Admin, TimeSpan.FromMinutes(5));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WorkflowGraph.Tests.Api;
+using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.WebSockets;
 
@@ -85,7 +86,7 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
         for (var i = 1; i <= SubscriptionServer.MaxSubscriptions; i++)
             await client.SubscribeAsync($"s{i}", Events, new { traceId, after = cursor });
         await client.SubscribeAsync("over", Events, new { traceId, after = cursor });
-        Assert.Equal(["TOO_MANY_SUBSCRIPTIONS"], GraphQLWsTestClient.ErrorCodes(await client.ErrorAsync("over")));
+        Assert.Equal(["TOO_MANY_SUBSCRIPTIONS"], GraphQLErrors.Codes(await client.ErrorAsync("over")));
 
         // the others still deliver; completing one makes room
         await server.SetContextAsync(traceId, "k");
@@ -102,7 +103,7 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
     {
         await using var client = await server.ConnectAsync();
         await client.SubscribeAsync("bad", "subscription { workflowEvents(noSuchArgument: 1) { id } }");
-        Assert.Contains("KNOWN_ARGUMENT_NAMES", GraphQLWsTestClient.ErrorCodes(await client.ErrorAsync("bad")));
+        Assert.Contains("KNOWN_ARGUMENT_NAMES", GraphQLErrors.Codes(await client.ErrorAsync("bad")));
         await client.NothingForAsync("bad", TimeSpan.FromMilliseconds(100));
     }
 
@@ -110,7 +111,7 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
     public async Task A_subscription_over_http_post_is_refused_with_SUBSCRIPTION_NOT_ALLOWED()
     {
         var body = await server.PostAsync("subscription { workflowEvents { id } }");
-        Assert.Equal(["SUBSCRIPTION_NOT_ALLOWED"], GraphQLWsTestClient.ErrorCodes(body));
+        Assert.Equal(["SUBSCRIPTION_NOT_ALLOWED"], GraphQLErrors.Codes(body));
         Assert.False(body.TryGetProperty("data", out _));
     }
 
@@ -125,7 +126,8 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
         await orgA.SubscribeAsync("s", Events, new { traceId, after = cursor });
         await server.SetContextAsync(traceId, "k");
         await orgA.NextAsync("s");
-        var foreign = await orgB.MessageAsync("s", Quiet).ContinueWith(task => task.IsCompletedSuccessfully ? task.Result : (JsonElement?)null);
+        var foreign = await orgB.MessageAsync("s", Quiet)
+            .ContinueWith(task => task.IsCompletedSuccessfully ? task.Result : (JsonElement?)null);
         Assert.True(foreign is null || GraphQLWsTestClient.Type(foreign.Value) != "next", $"org B received {foreign}");
     }
 }

@@ -77,7 +77,8 @@ public static class FilterSql
         if (related.Every)
             condition = Sql.Of($"({condition.OrTrue()}) IS NOT TRUE");
         var exists = Sql.Of(
-            $"EXISTS (SELECT 1 FROM {Sql.Raw(relation.Target.Relation)} {target} WHERE {relation.JoinCondition(alias, target)}{condition.After(" AND ")})");
+            $"EXISTS (SELECT 1 FROM {Sql.Raw(relation.Target.Relation)} {target} " +
+            $"WHERE {relation.JoinCondition(alias, target)}{condition.After(" AND ")})");
         return related.Negate ? Sql.Of($"NOT {exists}") : exists;
     }
 }

@@ -23,17 +23,20 @@ public static class OrderSql
     public static Sql OrderBy(IEnumerable<OrderedKey> keys) => Sql.Join(", ", keys.Select(k => k.OrderBy));
 
     /// <summary>JSON array of a row's key values, read back into a cursor.</summary>
-    public static Sql CursorValues(IEnumerable<OrderedKey> keys) => Sql.Of($"json_build_array({Sql.Join(", ", keys.Select(k => k.Value))})");
+    public static Sql CursorValues(IEnumerable<OrderedKey> keys) =>
+        Sql.Of($"json_build_array({Sql.Join(", ", keys.Select(k => k.Value))})");
 
     /// <summary>Rows strictly after the row whose key values are <paramref name="values"/>, in this order.</summary>
     public static Sql After(IReadOnlyList<OrderedKey> keys, IReadOnlyList<object?> values, StatementScope scope)
     {
         // all keys non-null and one direction: a row comparison, which an index range scan can serve
-        if (keys.All(k => !k.Key.Nullable) && keys.All(k => k.Key.Descending == keys[0].Key.Descending) && values.All(v => v is not null))
+        if (keys.All(k => !k.Key.Nullable) && keys.All(k => k.Key.Descending == keys[0].Key.Descending)
+            && values.All(v => v is not null))
         {
             var parameters = keys.Select((k, i) => Parameter(k, values[i], scope)).ToList();
             return Sql.Of(
-                $"({Sql.Join(", ", keys.Select(k => k.Value))}) {Sql.Raw(keys[0].Key.Descending ? "<" : ">")} ({Sql.Join(", ", parameters)})");
+                $"({Sql.Join(", ", keys.Select(k => k.Value))}) " +
+                $"{Sql.Raw(keys[0].Key.Descending ? "<" : ">")} ({Sql.Join(", ", parameters)})");
         }
         var branches = new List<Sql>();
         for (var i = 0; i < keys.Count; i++)

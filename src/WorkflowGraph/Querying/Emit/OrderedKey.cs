@@ -10,5 +10,6 @@ public sealed record OrderedKey(SortKey Key, Sql Value)
 
     /// <summary>Non-null keys carry no NULLS clause so the order can match a plain index.</summary>
     public Sql OrderBy => Sql.Of(
-        $"{Value}{Sql.Raw(Key.Descending ? " DESC" : " ASC")}{Sql.Raw(Key.Nullable ? Key.NullsFirst ? " NULLS FIRST" : " NULLS LAST" : "")}");
+        $"{Value}{Sql.Raw(Key.Descending ? " DESC" : " ASC")}" +
+        $"{Sql.Raw(Key.Nullable ? Key.NullsFirst ? " NULLS FIRST" : " NULLS LAST" : "")}");
 }

@@ -65,5 +65,6 @@ public static class MutationErrors
 
     private static string Camel(string? column) =>
         string.IsNullOrEmpty(column) ? "input"
-        : string.Concat(column.Split('_').Select((part, i) => i == 0 || part.Length == 0 ? part : char.ToUpperInvariant(part[0]) + part[1..]));
+        : string.Concat(column.Split('_').Select((part, i) =>
+            i == 0 || part.Length == 0 ? part : char.ToUpperInvariant(part[0]) + part[1..]));
 }

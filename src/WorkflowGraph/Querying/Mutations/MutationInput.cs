@@ -4,5 +4,6 @@ namespace WorkflowGraph.Querying.Mutations;
 public static class MutationInput
 {
     /// <summary>An optional input field: absent and null both read as null.</summary>
-    public static object? Get(this IDictionary<string, object?> input, string name) => input.TryGetValue(name, out var value) ? value : null;
+    public static object? Get(this IDictionary<string, object?> input, string name) =>
+        input.TryGetValue(name, out var value) ? value : null;
 }

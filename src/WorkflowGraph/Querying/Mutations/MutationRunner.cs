@@ -28,7 +28,8 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
         var oversized = OversizedJson(input);
         if (oversized.Count > 0)
         {
-            payload.Errors = [MutationErrors.Allowed(new MutationError(MutationError.Validation, "the input is too large", oversized), allowedErrors)];
+            var tooLarge = new MutationError(MutationError.Validation, "the input is too large", oversized);
+            payload.Errors = [MutationErrors.Allowed(tooLarge, allowedErrors)];
             return payload;
         }
 

@@ -23,12 +23,14 @@ public sealed record MutationSpec(
         (_, alias, _) => Sql.Of($"{alias.Column(column)} = nullif(current_setting('wg.mutation_key'), '')::{Sql.Raw(sqlType)}");
 
     /// <summary>Wraps a SQL expression that yields the changed key into the write statement.</summary>
-    public static Sql StoreKey(Sql keyExpression) => Sql.Of($"SELECT set_config('wg.mutation_key', coalesce(({keyExpression})::text, ''), true)");
+    public static Sql StoreKey(Sql keyExpression) =>
+        Sql.Of($"SELECT set_config('wg.mutation_key', coalesce(({keyExpression})::text, ''), true)");
 
     /// <summary>
     /// A data-modifying statement (INSERT … ON CONFLICT, DELETE) whose affected row's id becomes the mutation's key;
     /// '' when no row changed.
     /// </summary>
     public static Sql StoreChangedId(Sql statement) =>
-        Sql.Of($"WITH changed AS ({statement} RETURNING id) SELECT set_config('wg.mutation_key', coalesce((SELECT id::text FROM changed), ''), true)");
+        Sql.Of($"WITH changed AS ({statement} RETURNING id) " +
+               $"SELECT set_config('wg.mutation_key', coalesce((SELECT id::text FROM changed), ''), true)");
 }

@@ -20,7 +20,10 @@ public sealed record Comparison(ColumnMap Column, ComparisonOperator Operator, o
 /// <summary>A LIKE or ILIKE match against a pattern the planner escaped and wrapped.</summary>
 public sealed record PatternMatch(ColumnMap Column, PatternOperator Operator, string Pattern) : Filter;
 
-/// <summary><c>in</c>/<c>nin</c>: <paramref name="Values"/> is a typed array without nulls; <paramref name="WithNull"/> says null was listed.</summary>
+/// <summary>
+/// <c>in</c>/<c>nin</c>: <paramref name="Values"/> is a typed array without nulls; <paramref name="WithNull"/> says
+/// null was listed.
+/// </summary>
 public sealed record Membership(ColumnMap Column, Array Values, bool WithNull, bool Negate) : Filter;
 
 /// <summary>

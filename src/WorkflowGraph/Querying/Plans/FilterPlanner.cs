@@ -49,9 +49,12 @@ public static class FilterPlanner
                 continue;
             parts.Add(op switch
             {
-                "some" => new RelatedRows(relation, Plan(relation.Target, (IDictionary<string, object?>)value), Negate: false, Every: false),
-                "none" => new RelatedRows(relation, Plan(relation.Target, (IDictionary<string, object?>)value), Negate: true, Every: false),
-                "all" => new RelatedRows(relation, Plan(relation.Target, (IDictionary<string, object?>)value), Negate: true, Every: true),
+                "some" => new RelatedRows(relation, Plan(relation.Target, (IDictionary<string, object?>)value),
+                    Negate: false, Every: false),
+                "none" => new RelatedRows(relation, Plan(relation.Target, (IDictionary<string, object?>)value),
+                    Negate: true, Every: false),
+                "all" => new RelatedRows(relation, Plan(relation.Target, (IDictionary<string, object?>)value),
+                    Negate: true, Every: true),
                 "any" => new RelatedRows(relation, new AllOf([]), Negate: !(bool)value, Every: false),
                 _ => throw QueryErrors.InvalidFilter($"unknown list operation {op}"),
             });

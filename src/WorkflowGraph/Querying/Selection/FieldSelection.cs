@@ -8,7 +8,8 @@ namespace WorkflowGraph.Querying.Selection;
 /// One field of a selection set with its coerced arguments and, for object fields, its own selection — fragments
 /// expanded, @skip/@include applied, repeated response keys merged — so a whole subtree compiles to one SQL.
 /// </summary>
-public sealed class FieldSelection(string responseKey, FieldType? definition, IDictionary<string, ArgumentValue>? arguments, string? metaName = null)
+public sealed class FieldSelection(
+    string responseKey, FieldType? definition, IDictionary<string, ArgumentValue>? arguments, string? metaName = null)
 {
     public const string Typename = "__typename";
 

@@ -15,7 +15,8 @@ public static class CustomScalars
         // they replace the SDL's declarations, so they carry the SDL's descriptions
         var descriptions = sdl.Document.Definitions.OfType<GraphQLScalarTypeDefinition>()
             .ToDictionary(d => d.Name.StringValue, d => d.Description?.Value.ToString());
-        foreach (var scalar in new ScalarGraphType[] { new UuidGraphType(), new DateTimeOffsetGraphType(), new JsonGraphType(), new LongGraphType() })
+        ScalarGraphType[] scalars = [new UuidGraphType(), new DateTimeOffsetGraphType(), new JsonGraphType(), new LongGraphType()];
+        foreach (var scalar in scalars)
         {
             scalar.Description = descriptions.GetValueOrDefault(scalar.Name);
             schema.RegisterType(scalar);

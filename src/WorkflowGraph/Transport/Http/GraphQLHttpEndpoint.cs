@@ -101,7 +101,8 @@ public static class GraphQLHttpEndpoint
             return true;
         }
         http.Response.Headers.WWWAuthenticate = outcome.TokenSent ? "Bearer error=\"invalid_token\"" : "Bearer";
-        await responder.WriteProblemAsync(http, HttpProblem.Unauthenticated(outcome.Problem), ResponseMediaType.Negotiate(http.Request.Headers.Accept));
+        await responder.WriteProblemAsync(http, HttpProblem.Unauthenticated(outcome.Problem),
+            ResponseMediaType.Negotiate(http.Request.Headers.Accept));
         return false;
     }
 
@@ -109,6 +110,7 @@ public static class GraphQLHttpEndpoint
     {
         http.Response.Headers.Allow = $"{HttpMethods.Get}, {HttpMethods.Post}";
         var responder = http.RequestServices.GetRequiredService<GraphQLHttpResponder>();
-        return responder.WriteProblemAsync(http, HttpProblem.MethodNotAllowed(http.Request.Method), ResponseMediaType.Negotiate(http.Request.Headers.Accept));
+        return responder.WriteProblemAsync(http, HttpProblem.MethodNotAllowed(http.Request.Method),
+            ResponseMediaType.Negotiate(http.Request.Headers.Accept));
     }
 }

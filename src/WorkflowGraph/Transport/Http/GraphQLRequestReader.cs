@@ -51,8 +51,10 @@ public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, Tran
             return Invalid("MISSING_QUERY", "The query parameter is missing; send ?query=<GraphQL document>.");
 
         var request = new GraphQLRequest { Query = query, OperationName = NullIfEmpty(parameters["operationName"].ToString()) };
-        if (ParseMap(parameters["variables"].ToString(), "variables", out var variables) is { } badVariables) return (null, badVariables);
-        if (ParseMap(parameters["extensions"].ToString(), "extensions", out var extensions) is { } badExtensions) return (null, badExtensions);
+        if (ParseMap(parameters["variables"].ToString(), "variables", out var variables) is { } badVariables)
+            return (null, badVariables);
+        if (ParseMap(parameters["extensions"].ToString(), "extensions", out var extensions) is { } badExtensions)
+            return (null, badExtensions);
         request.Variables = variables;
         request.Extensions = extensions;
         return (request, null);

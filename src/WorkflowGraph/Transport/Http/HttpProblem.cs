@@ -9,9 +9,11 @@ public sealed record HttpProblem(int Status, string Code, string Message)
     public static HttpProblem BadRequest(string code, string message) => new(StatusCodes.Status400BadRequest, code, message);
 
     public static HttpProblem NotAcceptable() => new(StatusCodes.Status406NotAcceptable, "NOT_ACCEPTABLE",
-        $"The Accept header allows none of the response types this endpoint produces ({ResponseMediaType.GraphQLResponseJson}, {ResponseMediaType.Json}).");
+        "The Accept header allows none of the response types this endpoint produces " +
+        $"({ResponseMediaType.GraphQLResponseJson}, {ResponseMediaType.Json}).");
 
-    public static HttpProblem UnsupportedMediaType(string? contentType) => new(StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+    public static HttpProblem UnsupportedMediaType(string? contentType) => new(
+        StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
         string.IsNullOrEmpty(contentType)
             ? "A POST needs Content-Type: application/json."
             : $"Content-Type '{contentType}' is not supported; send application/json (UTF-8).");

@@ -59,7 +59,8 @@ public sealed class BananaCakePop(IReadOnlyList<string> packageFolders)
             http.Response.Headers.CacheControl = "no-cache";
             // Only development mode has a token to give; with a configured key or authority the analyst brings their own.
             var authorization = http.RequestServices.GetService<IIdeDefaultAuthorization>()?.Authorization;
-            await http.Response.WriteAsJsonAsync(BananaCakePopConfig.For(http.Request.PathBase + endpointPath, authorization), http.RequestAborted);
+            var config = BananaCakePopConfig.For(http.Request.PathBase + endpointPath, authorization);
+            await http.Response.WriteAsJsonAsync(config, http.RequestAborted);
             return;
         }
         // PhysicalFileProvider refuses "..", absolute paths and hidden files, so nothing outside the package is served.

@@ -22,7 +22,8 @@ public static class ConnectionAuthorization
         if (values.Count > 0)
             return values;
         foreach (var headers in payload.EnumerateObject())
-            if (string.Equals(headers.Name, "headers", StringComparison.OrdinalIgnoreCase) && headers.Value.ValueKind == JsonValueKind.Object)
+            if (string.Equals(headers.Name, "headers", StringComparison.OrdinalIgnoreCase)
+                && headers.Value.ValueKind == JsonValueKind.Object)
                 values = StringValues.Concat(values, Values(headers.Value, Name));
         return values;
     }

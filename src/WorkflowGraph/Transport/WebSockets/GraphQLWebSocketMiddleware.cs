@@ -32,7 +32,8 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
         if (!offered)
         {
             await CloseSubprotocolNotAcceptableAsync(socket);
-            logger.LogInformation("WebSocket {Connection} refused: no {Protocol} subprotocol", http.TraceIdentifier, GraphQLWsProtocol.SubProtocol);
+            logger.LogInformation("WebSocket {Connection} refused: no {Protocol} subprotocol",
+                http.TraceIdentifier, GraphQLWsProtocol.SubProtocol);
             return;
         }
         var ending = await new GraphQLWsConnection(socket, http, services).RunAsync();

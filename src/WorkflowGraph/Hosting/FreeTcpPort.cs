@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace WorkflowGraph.Tests.Hosting;
+namespace WorkflowGraph.Hosting;
 
-internal static class FreeTcpPort
+public static class FreeTcpPort
 {
-    /// <summary>A loopback port nothing listens on right now.</summary>
+    /// <summary>A loopback port nothing listens on right now (another process may take it before it is bound).</summary>
     public static int Next()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
