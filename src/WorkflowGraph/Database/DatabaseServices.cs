@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 
 namespace WorkflowGraph.Database;
@@ -34,7 +35,9 @@ public static class DatabaseServices
     /// </summary>
     public static void UsePreparedStatements(string configured, NpgsqlConnectionStringBuilder connectionString)
     {
-        if (new NpgsqlConnectionStringBuilder(configured).ContainsKey("Max Auto Prepare"))
+        // NpgsqlConnectionStringBuilder answers ContainsKey for every keyword it knows, set or not: read the keys as given
+        var given = new DbConnectionStringBuilder { ConnectionString = configured }.Keys.Cast<string>();
+        if (given.Any(key => string.Concat(key.Where(c => c != ' ')).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
             return;
         connectionString.MaxAutoPrepare = 64;
         connectionString.AutoPrepareMinUsages = 2;

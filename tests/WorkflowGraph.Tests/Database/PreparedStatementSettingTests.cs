@@ -1,0 +1,32 @@
+using Npgsql;
+using WorkflowGraph.Database;
+
+namespace WorkflowGraph.Tests.Database;
+
+/// <summary>Prepared statements are on by default, and a connection string that says anything about them wins.</summary>
+public sealed class PreparedStatementSettingTests
+{
+    private static NpgsqlConnectionStringBuilder Applied(string configured)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(configured);
+        DatabaseServices.UsePreparedStatements(configured, builder);
+        return builder;
+    }
+
+    [Fact]
+    public void Without_a_setting_statements_used_twice_are_prepared()
+    {
+        var builder = Applied("Host=127.0.0.1;Username=app;Password='Max Auto Prepare=0'");
+        Assert.Equal(64, builder.MaxAutoPrepare);
+        Assert.Equal(2, builder.AutoPrepareMinUsages);
+    }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Max Auto Prepare=0", 0)]
+    [InlineData("Host=127.0.0.1;MaxAutoPrepare=0", 0)]
+    [InlineData("Host=127.0.0.1;max auto prepare=10", 10)]
+    [InlineData("Host=127.0.0.1; Max Auto Prepare = 5 ", 5)]
+    [InlineData("Host=127.0.0.1;Password='Max Auto Prepare=9';MaxAutoPrepare=3", 3)]
+    public void A_configured_value_is_kept_however_it_is_spelt(string configured, int expected) =>
+        Assert.Equal(expected, Applied(configured).MaxAutoPrepare);
+}
