@@ -11,6 +11,8 @@ public sealed class AuthOptions
     public const string DefaultAudience = "workflowgraph";
     /// <summary>HS256 with a shorter key is brute-forceable; RFC 7518 §3.2 asks for at least the hash size.</summary>
     public const int MinimumKeyBytes = 32;
+    /// <summary>Small, because tokens carry their own expiry; enough for clocks that drift a little.</summary>
+    public const double DefaultClockSkewSeconds = 30;
 
     /// <summary>HS256 key: the UTF-8 bytes of this value.</summary>
     public string? SigningKey { get; set; }
@@ -24,6 +26,9 @@ public sealed class AuthOptions
 
     /// <summary>Development mode only: where the generated key is kept so that tokens survive a restart.</summary>
     public string? DevelopmentKeyFile { get; set; }
+
+    /// <summary>How far a token's times may be off (both transports).</summary>
+    public double ClockSkewSeconds { get; set; } = DefaultClockSkewSeconds;
 
     public bool HasSigningKey => !string.IsNullOrEmpty(SigningKey);
 

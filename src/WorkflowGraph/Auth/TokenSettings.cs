@@ -7,9 +7,6 @@ namespace WorkflowGraph.Auth;
 /// <summary>The validated <c>Auth</c> section, resolved once: which keys sign tokens and what a token must say.</summary>
 public sealed class TokenSettings
 {
-    /// <summary>Small, because tokens carry their own expiry; enough for clocks that drift a little.</summary>
-    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
-
     private TokenSettings(AuthMode mode, SymmetricSecurityKey? key, Uri? authority, string? issuer, string audience, string? keyFile)
     {
         Mode = mode;
@@ -21,6 +18,10 @@ public sealed class TokenSettings
     }
 
     public AuthMode Mode { get; }
+
+    /// <summary>How far a token's times may be off, for both transports: HTTP accepts a token until its expiry plus this,
+    /// and a WebSocket opened with it lasts as long (<c>Auth:ClockSkewSeconds</c>).</summary>
+    public TimeSpan ClockSkew { get; private init; } = TimeSpan.FromSeconds(AuthOptions.DefaultClockSkewSeconds);
 
     /// <summary>The HS256 key (configured or generated); null with an authority.</summary>
     public SymmetricSecurityKey? Key { get; }
@@ -39,7 +40,12 @@ public sealed class TokenSettings
     public static SymmetricSecurityKey KeyFrom(string value) => new(Encoding.UTF8.GetBytes(value));
 
     /// <param name="developmentKeys">Development mode's key, used when neither a key nor an authority is configured.</param>
-    public static TokenSettings Resolve(AuthOptions options, IDevelopmentKeyStore? developmentKeys)
+    public static TokenSettings Resolve(AuthOptions options, IDevelopmentKeyStore? developmentKeys) =>
+        ResolveKeys(options, developmentKeys).With(TimeSpan.FromSeconds(Math.Max(0, options.ClockSkewSeconds)));
+
+    private TokenSettings With(TimeSpan clockSkew) => new(Mode, Key, Authority, Issuer, Audience, KeyFile) { ClockSkew = clockSkew };
+
+    private static TokenSettings ResolveKeys(AuthOptions options, IDevelopmentKeyStore? developmentKeys)
     {
         var audience = Blank(options.Audience) ?? AuthOptions.DefaultAudience;
         if (options.HasSigningKey)

@@ -87,10 +87,10 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
             await using var rollback = new NpgsqlCommand("ROLLBACK TO SAVEPOINT field; RELEASE SAVEPOINT field", _connection, _transaction);
             await rollback.ExecuteNonQueryAsync(CancellationToken.None);
         }
-        catch (NpgsqlException)
+        catch (Exception)
         {
-            // the batch failed before its savepoint existed (or the connection broke): the transaction is lost
-            // anyway, and the original error is the one worth reporting
+            // the batch failed before its savepoint existed, or the connection broke (Npgsql then reports the
+            // transaction completed): the transaction is lost anyway, and the original error is the one worth reporting
         }
     }
 

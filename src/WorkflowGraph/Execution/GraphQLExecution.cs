@@ -4,6 +4,7 @@ using GraphQL.Transport;
 using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQLParser.AST;
+using GraphQLParser.Exceptions;
 using Npgsql;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
@@ -35,7 +36,10 @@ public sealed class GraphQLExecution
                          [cost, new OperationTypeRule(GraphQLTransport.HttpPost, OperationType.Query, OperationType.Mutation)]),
                      (GraphQLTransport.WebSocket, [cost]),
                  })
-            _rules[transport] = ([.. DocumentValidator.CoreRules, .. perRequest], perRequest);
+        {
+            // the cost rule first: it refuses a document that expands too far before the other rules walk the expansion
+            _rules[transport] = ([.. perRequest, .. DocumentValidator.CoreRules], perRequest);
+        }
     }
 
     /// <param name="requestServices">The request's scope; its <see cref="RequestDatabase"/> holds the transaction.</param>
@@ -46,10 +50,73 @@ public sealed class GraphQLExecution
     public async Task<ExecutionResult> ExecuteAsync(GraphQLRequest request, IServiceProvider requestServices, GraphQLTransport transport,
         CancellationToken cancellationToken)
     {
+        // parsing, validation and execution all run within the timeout, and stop when the client goes away
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_limits.ExecutionTimeoutSeconds));
+        ExecutionResult result;
+        try
+        {
+            result = await RunAsync(request, requestServices, transport, timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Failed(Timeout);
+        }
+        if (!result.Executed || result.Operation?.Operation == OperationType.Subscription)
+            return result;
+        var size = ResponseSize.Of(result);
+        if (size > _limits.MaxResponseBytes)
+            // a mutation's writes are not committed: the transaction rolls back when the request's scope ends
+            return Failed(TooLarge(size));
+        if (result.Operation?.Operation == OperationType.Mutation && result.Errors is null or { Count: 0 })
+        {
+            try
+            {
+                await requestServices.GetRequiredService<RequestDatabase>().CommitAsync(cancellationToken);
+            }
+            catch (Exception error) when (error is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                _logger.LogWarning("Committing a mutation failed: {Reason}", error.Message);
+                return Failed(DatabaseUnavailable(error) ? CommitLost : CommitFailed);
+            }
+        }
+        return result;
+    }
+
+    public const string DatabaseUnavailableCode = "DATABASE_UNAVAILABLE";
+
+    private static ExecutionError Timeout => new("The request took too long and was stopped.") { Code = "TIMEOUT" };
+
+    private static ExecutionError CommitLost => new(
+        "The database went away before the changes were committed; they were not saved. Try again.")
+    {
+        Code = DatabaseUnavailableCode,
+        Extensions = Retryable,
+    };
+
+    private static ExecutionError CommitFailed =>
+        new("The changes could not be committed; they were not saved.") { Code = "DATABASE_ERROR" };
+
+    private ExecutionError TooLarge(long size) => new(
+        $"The response would be at least {size} bytes, more than the {_limits.MaxResponseBytes} allowed " +
+        "(GraphQL:MaxResponseBytes); ask for fewer rows or fields.")
+    {
+        Code = "RESPONSE_TOO_LARGE",
+    };
+
+    private static Dictionary<string, object?> Retryable => new() { ["retryable"] = true };
+
+    private static bool DatabaseUnavailable(Exception error) =>
+        DatabaseFailures.IsUnavailable(error) || error.InnerException is { } inner && DatabaseFailures.IsUnavailable(inner);
+
+    /// <summary>A request that ran but has no data to give: the one error says why (and nothing is committed).</summary>
+    private static ExecutionResult Failed(ExecutionError error) => new() { Executed = true, Data = null, Errors = [error] };
+
+    private Task<ExecutionResult> RunAsync(GraphQLRequest request, IServiceProvider requestServices, GraphQLTransport transport,
+        CancellationToken cancellationToken)
+    {
         var (rules, perRequestRules) = _rules[transport];
-        var result = await _executer.ExecuteAsync(new ExecutionOptions
+        return _executer.ExecuteAsync(new ExecutionOptions
         {
             Schema = _schema,
             Query = request.Query,
@@ -57,28 +124,42 @@ public sealed class GraphQLExecution
             Variables = request.Variables,
             Extensions = request.Extensions,
             RequestServices = requestServices,
-            CancellationToken = timeout.Token,
+            CancellationToken = cancellationToken,
             ValidationRules = rules,
             CachedDocumentValidationRules = perRequestRules,
             UnhandledExceptionDelegate = HideDetails,
         });
-        if (result.Executed && result.Operation?.Operation == OperationType.Mutation && result.Errors is null or { Count: 0 })
-            await requestServices.GetRequiredService<RequestDatabase>().CommitAsync(cancellationToken);
-        return result;
     }
 
     /// <summary>Clients get a code and a plain sentence; the log gets the exception (never the response: no SQL, no stack).</summary>
     private Task HideDetails(UnhandledExceptionContext context)
     {
-        var (code, message) = context.OriginalException switch
+        var original = context.OriginalException;
+        if (original is GraphQLMaxDepthExceededException)
         {
-            PostgresException { SqlState: "57014" } or OperationCanceledException =>
+            // a client's mistake (literals or selections nested past the parser's bound): no stack trace in the log
+            _logger.LogInformation("A document nested deeper than the parser allows was refused");
+            context.Exception = new ExecutionError(
+                "The document nests deeper than the parser allows (selections, lists and objects together).")
+            {
+                Code = "MAX_DEPTH_EXCEEDED",
+            };
+            return Task.CompletedTask;
+        }
+        var (code, message) = original switch
+        {
+            PostgresException { SqlState: "57014" } or OperationCanceledException or TimeoutException =>
                 ("TIMEOUT", "The request took too long and was stopped."),
+            _ when DatabaseUnavailable(original) =>
+                (DatabaseUnavailableCode, "The database is not available right now; nothing was saved. Try again shortly."),
             NpgsqlException => ("DATABASE_ERROR", "The database could not answer this request."),
             _ => ("INTERNAL_ERROR", "The request failed unexpectedly."),
         };
-        _logger.LogError(context.OriginalException, "GraphQL field {Path} failed", context.FieldContext?.Path);
-        context.Exception = new ExecutionError(message) { Code = code };
+        if (code == DatabaseUnavailableCode)
+            _logger.LogWarning("GraphQL field {Path}: the database is unavailable: {Reason}", context.FieldContext?.Path, original.Message);
+        else
+            _logger.LogError(original, "GraphQL field {Path} failed", context.FieldContext?.Path);
+        context.Exception = new ExecutionError(message) { Code = code, Extensions = code == DatabaseUnavailableCode ? Retryable : null };
         return Task.CompletedTask;
     }
 }

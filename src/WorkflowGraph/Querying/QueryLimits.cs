@@ -14,7 +14,17 @@ public sealed class QueryLimits
 
     public int MaxDepth { get; set; } = 12;
     public int MaxComplexity { get; set; } = 20_000;
+
+    /// <summary>The largest cost of a subscription's selection, which is built again for every event delivered.</summary>
+    public int MaxSubscriptionComplexity { get; set; } = 2_000;
+
+    /// <summary>What each introspection field (<c>__schema</c>, <c>__type</c>) costs, whatever it selects.</summary>
+    public int IntrospectionCost { get; set; } = 1_000;
+
     public int ExecutionTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>The largest response (about, in bytes of JSON); a larger one is replaced by a RESPONSE_TOO_LARGE error.</summary>
+    public long MaxResponseBytes { get; set; } = 32 * 1024 * 1024;
 
     /// <summary>The largest JSON value one mutation input field may carry (input, output, context, config).</summary>
     public int MaxJsonInputBytes { get; set; } = 64 * 1024;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +30,15 @@ public sealed class StatementLog : IStatementObserver
     }
 }
 
+internal static class HostBuilderSettings
+{
+    public static IWebHostBuilder UseSettings(this IWebHostBuilder host, Action<IWebHostBuilder> configure)
+    {
+        configure(host);
+        return host;
+    }
+}
+
 public sealed record GraphResponse(HttpStatusCode Status, JsonElement Body, IReadOnlyList<string> Statements)
 {
     public JsonElement Data => Body.GetProperty("data");
@@ -40,9 +50,10 @@ public sealed record GraphResponse(HttpStatusCode Status, JsonElement Body, IRea
 
 /// <summary>
 /// The service in-process over a database holding graph-data.sql (fixed ids and times), for one test class. It
-/// accepts tokens signed with <see cref="TestTokens.SigningKey"/>; <see cref="PostAsync"/> sends one per request.
+/// accepts tokens signed with <see cref="TestTokens.SigningKey"/>; <see cref="PostAsync"/> sends one per request. A
+/// fixture with other settings derives from it (<see cref="ConfigureHost"/>).
 /// </summary>
-public sealed class GraphApiFixture : IAsyncLifetime
+public class GraphApiFixture : IAsyncLifetime
 {
     public static readonly Guid OrgA = Guid.Parse("aaaaaaaa-0000-4000-8000-000000000001");
     public static readonly Guid OrgB = Guid.Parse("bbbbbbbb-0000-4000-8000-000000000002");
@@ -68,8 +79,14 @@ public sealed class GraphApiFixture : IAsyncLifetime
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
             .UseSetting("ConnectionStrings:WorkflowGraph", Database.OwnerConnectionString)
             .UseTestSigningKey()
-            .ConfigureTestServices(services => services.AddSingleton<IStatementObserver>(Statements)));
+            .ConfigureTestServices(services => services.AddSingleton<IStatementObserver>(Statements))
+            .UseSettings(ConfigureHost));
         Client = _factory.CreateClient();
+    }
+
+    /// <summary>Settings of a derived fixture, applied after the defaults.</summary>
+    protected virtual void ConfigureHost(IWebHostBuilder host)
+    {
     }
 
     /// <summary>The user a token of <paramref name="org"/> names unless a test picks one.</summary>
@@ -97,7 +114,7 @@ public sealed class GraphApiFixture : IAsyncLifetime
         return new GraphResponse(response.StatusCode, body, Statements.Take()) { Headers = response.Headers };
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client?.Dispose();
         if (_factory is not null)

@@ -17,6 +17,8 @@ public sealed class ProtocolServer : GraphQLWsServer
         ["GraphQL:ConnectionInitTimeoutSeconds"] = "1",
         ["GraphQL:KeepAliveSeconds"] = "0.5",
         ["GraphQL:MaxRequestBytes"] = "16384",
+        // a connection lasts until its token's expiry plus the clock skew: none here, so expiry shows at once
+        ["Auth:ClockSkewSeconds"] = "0",
     };
 }
 

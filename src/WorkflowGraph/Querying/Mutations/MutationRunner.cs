@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using GraphQL;
 using Npgsql;
 using WorkflowGraph.Database;
@@ -88,19 +87,62 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
         return payload;
     }
 
-    /// <summary>JSON inputs above <see cref="QueryLimits.MaxJsonInputBytes"/>, named by field.</summary>
+    /// <summary>Input values above <see cref="QueryLimits.MaxJsonInputBytes"/> (objects, lists, strings and numbers alike),
+    /// named by field.</summary>
     private List<FieldProblem> OversizedJson(IDictionary<string, object?> input)
     {
         var problems = new List<FieldProblem>();
         foreach (var (name, value) in input)
         {
-            if (value is not (IDictionary<string, object?> or System.Collections.IList))
-                continue;
-            var bytes = Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(value));
+            var bytes = JsonSize(value, limits.MaxJsonInputBytes);
             if (bytes > limits.MaxJsonInputBytes)
-                problems.Add(new FieldProblem(name, $"is {bytes} bytes of JSON; the limit is {limits.MaxJsonInputBytes}"));
+                problems.Add(new FieldProblem(name, $"is more than {limits.MaxJsonInputBytes} bytes of JSON, the limit"));
         }
         return problems;
+    }
+
+    /// <summary>About the size of <paramref name="value"/> as JSON text (strings as UTF-8 plus quotes), counted without
+    /// writing it and without recursion; counting stops once past <paramref name="limit"/>.</summary>
+    private static long JsonSize(object? value, long limit)
+    {
+        long size = 0;
+        var pending = new Stack<object?>();
+        pending.Push(value);
+        while (pending.Count > 0 && size <= limit)
+        {
+            switch (pending.Pop())
+            {
+                case null or bool:
+                    size += 5;
+                    break;
+                case string text:
+                    size += Encoding.UTF8.GetByteCount(text) + 2;
+                    break;
+                case IDictionary<string, object?> map:
+                    size += 2;
+                    foreach (var (key, item) in map)
+                    {
+                        size += Encoding.UTF8.GetByteCount(key) + 4;
+                        pending.Push(item);
+                    }
+                    break;
+                case System.Collections.IEnumerable list:
+                    size += 2;
+                    foreach (var item in list)
+                    {
+                        size += 1;
+                        pending.Push(item);
+                    }
+                    break;
+                case IFormattable number:
+                    size += number.ToString(null, System.Globalization.CultureInfo.InvariantCulture).Length;
+                    break;
+                default:
+                    size += 8;
+                    break;
+            }
+        }
+        return size;
     }
 
     private sealed class MutationTargetMissingException : Exception;

@@ -15,10 +15,13 @@ public static class CustomScalars
         // they replace the SDL's declarations, so they carry the SDL's descriptions
         var descriptions = sdl.Document.Definitions.OfType<GraphQLScalarTypeDefinition>()
             .ToDictionary(d => d.Name.StringValue, d => d.Description?.Value.ToString());
-        ScalarGraphType[] scalars = [new UuidGraphType(), new DateTimeOffsetGraphType(), new JsonGraphType(), new LongGraphType()];
+        ScalarGraphType[] scalars =
+        [
+            new UuidGraphType(), new DateTimeOffsetGraphType(), new JsonGraphType(), new LongGraphType(), new NulFreeStringGraphType(),
+        ];
         foreach (var scalar in scalars)
         {
-            scalar.Description = descriptions.GetValueOrDefault(scalar.Name);
+            scalar.Description = descriptions.GetValueOrDefault(scalar.Name) ?? scalar.Description;
             schema.RegisterType(scalar);
         }
     }

@@ -15,10 +15,20 @@ public sealed class GraphQLHttpResponder(IGraphQLTextSerializer serializer)
             return WriteAsync(http, StatusCodes.Status405MethodNotAllowed, result, mediaType);
         }
         // application/json answers 200 to every well-formed request (legacy clients read errors from the body);
-        // graphql-response+json tells "not executed" (parse, validation or variable errors) apart with a 400.
+        // graphql-response+json tells "not executed" (parse, validation or variable errors) apart with a 400, and a
+        // request that has no data because the database was unavailable with a 503 (and when to try again)
+        if (mediaType == ResponseMediaType.GraphQLResponseJson && result.Executed && HasNoData(result)
+            && result.Errors?.Any(error => error.Code == GraphQLExecution.DatabaseUnavailableCode) == true)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return WriteAsync(http, StatusCodes.Status503ServiceUnavailable, result, mediaType);
+        }
         var status = mediaType == ResponseMediaType.Json || result.Executed ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
         return WriteAsync(http, status, result, mediaType);
     }
+
+    private static bool HasNoData(ExecutionResult result) =>
+        result.Data is null || (result.Data is GraphQL.Execution.ExecutionNode root && root.ToValue() is null);
 
     /// <param name="mediaType">The negotiated type, or null when negotiation itself failed (then plain JSON).</param>
     public Task WriteProblemAsync(HttpContext http, HttpProblem problem, string? mediaType)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using GraphQL;
 using GraphQL.Transport;
 
@@ -23,6 +24,9 @@ public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, Tran
         if (body.Length == 0)
             return Invalid("INVALID_REQUEST", "The request body is empty; send {\"query\": \"...\"}.");
 
+        // System.Text.Json checks a string's UTF-8 only when it is read, too late for a 400
+        if (!Utf8.IsValid(body))
+            return Invalid("INVALID_ENCODING", "The request body is not valid UTF-8.");
         JsonDocument document;
         try
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using static WorkflowGraph.Transport.WebSockets.GraphQLWsProtocol;
 
 namespace WorkflowGraph.Transport.WebSockets;
@@ -16,6 +17,8 @@ public sealed record ClientMessage(string Type, string? Id, JsonElement Payload)
     /// <exception cref="ProtocolViolationException">The text is not JSON or not a message of the protocol.</exception>
     public static ClientMessage Parse(ReadOnlyMemory<byte> utf8)
     {
+        if (!Utf8.IsValid(utf8.Span))
+            throw new ProtocolViolationException("Invalid message received: not UTF-8");
         JsonDocument document;
         try
         {

@@ -111,13 +111,9 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
             CloseForbidden(outcome.Problem);
             return;
         }
-        var expiry = ExpiryOf(outcome.Principal!);
-        if (expiry is { } expires && expires <= DateTimeOffset.UtcNow)
-        {
-            // within the validator's clock skew, but the connection would end at once
-            CloseTokenExpired();
-            return;
-        }
+        // the same clock skew as the token check (and as HTTP): a token HTTP accepts opens a connection, which lasts
+        // until its expiry plus that skew
+        var expiry = ExpiryOf(outcome.Principal!) + Services.Tokens.ClockSkew;
         // The operations' scopes read the tenant from this request's HttpContext (RequestTenant.Of), as over HTTP.
         _http.User = outcome.Principal!;
         _http.Features.Set<RequestTenant>(outcome.Tenant);

@@ -6,12 +6,14 @@ namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
 internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
-    TokenAuthenticator authenticator, TransportLimits limits, IHostApplicationLifetime lifetime, ILogger<GraphQLWsConnection> logger)
+    TokenAuthenticator authenticator, TokenSettings tokens, TransportLimits limits, IHostApplicationLifetime lifetime,
+    ILogger<GraphQLWsConnection> logger)
 {
     public GraphQLExecution Execution => execution;
     public IServiceScopeFactory ScopeFactory => scopeFactory;
     public IGraphQLTextSerializer Serializer => serializer;
     public TokenAuthenticator Authenticator => authenticator;
+    public TokenSettings Tokens => tokens;
     public TransportLimits Limits => limits;
     public IHostApplicationLifetime Lifetime => lifetime;
     public ILogger Logger => logger;
