@@ -17,4 +17,11 @@ public sealed class TransportLimits
 
     /// <summary>Messages waiting to be sent on one WebSocket; a client that lets more pile up is cut off (1013).</summary>
     public int SubscriptionSendBuffer { get; set; } = 1000;
+
+    /// <summary>Bytes waiting to be sent on one WebSocket; a client that lets more pile up is cut off (1013).</summary>
+    public long SubscriptionSendBufferBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Bytes waiting to be sent on all of one organisation's WebSockets on this instance; above it the connection
+    /// holding the most is cut off (1013).</summary>
+    public long SubscriptionOrganisationBufferBytes { get; set; } = 64 * 1024 * 1024;
 }

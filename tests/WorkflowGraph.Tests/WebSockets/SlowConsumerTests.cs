@@ -90,7 +90,7 @@ public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstracti
     }
 
     /// <summary>Connections whose socket takes 4 kB at a time: the kernel does not grow a buffer set explicitly.</summary>
-    private static HttpMessageInvoker SmallReceiveBuffer() => new(new SocketsHttpHandler
+    internal static HttpMessageInvoker SmallReceiveBuffer() => new(new SocketsHttpHandler
     {
         ConnectCallback = async (context, cancellationToken) =>
         {

@@ -19,11 +19,14 @@ public sealed class FramedSocket
     private readonly TaskCompletionSource<CloseReason> _closeRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _closing;
 
-    public FramedSocket(WebSocket socket, long maxMessageBytes, int sendBuffer)
+    public FramedSocket(WebSocket socket, long maxMessageBytes, int sendBuffer, long sendBufferBytes = long.MaxValue)
     {
         (_socket, _maxMessageBytes) = (socket, maxMessageBytes);
-        _queue = new SendQueue(sendBuffer);
+        _queue = new SendQueue(sendBuffer, sendBufferBytes) { Overflowed = CloseOrganisationOverflow };
     }
+
+    /// <summary>What is queued from now on counts against the organisation's budget too.</summary>
+    public void JoinBudget(OrganisationSendBudget organisation) => _queue.Join(organisation);
 
     /// <summary>A close was requested or has begun: nothing sent from now on goes out.</summary>
     public bool IsClosing => _closing;
@@ -78,6 +81,9 @@ public sealed class FramedSocket
     private void CloseMessageTooBig() => Close(new(CloseReason.MessageTooBigCode, "Message too big"));
 
     private void CloseSlowConsumer() => Close(new(CloseReason.TryAgainLaterCode, "Slow consumer: send buffer full"));
+
+    private void CloseOrganisationOverflow() =>
+        Close(new(CloseReason.TryAgainLaterCode, "Slow consumer: the organisation's send buffer is full"));
 
     private async Task ReceiveAllAsync(IFramedSocketHandler handler)
     {

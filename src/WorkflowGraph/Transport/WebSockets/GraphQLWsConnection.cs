@@ -26,7 +26,8 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     public GraphQLWsConnection(WebSocket socket, HttpContext http, GraphQLWsServices services)
     {
         (_http, Services) = (http, services);
-        _socket = new FramedSocket(socket, services.Limits.MaxRequestBytes, services.Limits.SubscriptionSendBuffer);
+        _socket = new FramedSocket(socket, services.Limits.MaxRequestBytes, services.Limits.SubscriptionSendBuffer,
+            services.Limits.SubscriptionSendBufferBytes);
     }
 
     public GraphQLWsServices Services { get; }
@@ -117,6 +118,8 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         // The operations' scopes read the tenant from this request's HttpContext (RequestTenant.Of), as over HTTP.
         _http.User = outcome.Principal!;
         _http.Features.Set<RequestTenant>(outcome.Tenant);
+        if (outcome.Tenant!.OrgId is { } orgId)
+            _socket.JoinBudget(Services.SendBudgets.For(orgId));
         Send(new OperationMessage { Type = ConnectionAck });
         _acknowledged = true;
         Services.Logger.LogDebug("WebSocket {Connection} acknowledged for org {Org}, user {User} ({Role})",

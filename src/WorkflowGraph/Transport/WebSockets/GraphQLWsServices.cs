@@ -6,8 +6,8 @@ namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
 internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
-    TokenAuthenticator authenticator, TokenSettings tokens, TransportLimits limits, IHostApplicationLifetime lifetime,
-    ILogger<GraphQLWsConnection> logger)
+    TokenAuthenticator authenticator, TokenSettings tokens, TransportLimits limits, OrganisationSendBudgets sendBudgets,
+    IHostApplicationLifetime lifetime, ILogger<GraphQLWsConnection> logger)
 {
     public GraphQLExecution Execution => execution;
     public IServiceScopeFactory ScopeFactory => scopeFactory;
@@ -15,6 +15,7 @@ internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScop
     public TokenAuthenticator Authenticator => authenticator;
     public TokenSettings Tokens => tokens;
     public TransportLimits Limits => limits;
+    public OrganisationSendBudgets SendBudgets => sendBudgets;
     public IHostApplicationLifetime Lifetime => lifetime;
     public ILogger Logger => logger;
 }
