@@ -14,6 +14,15 @@ public sealed class EmbeddedDatabaseHost(IHostEnvironment environment, ILoggerFa
         logger.LogInformation("ConnectionStrings:{Key} is not set; using the embedded cluster in {Folder}",
             DatabaseConnections.AppKey, folder);
         var cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(folder), logger, cancellationToken);
-        return new EmbeddedDatabase(cluster, logger);
+        try
+        {
+            var password = await ServiceLogin.EnsureAsync(cluster.ConnectionString, cluster.RootDirectory, cancellationToken);
+            return new EmbeddedDatabase(cluster, password, logger);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
 }

@@ -77,7 +77,8 @@ public class GraphApiFixture : IAsyncLifetime
         await using (var conn = await Database.DataSource.OpenConnectionAsync())
             await conn.ExecAsync(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Api", "graph-data.sql")));
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", Database.OwnerConnectionString)
+            .UseSetting("ConnectionStrings:WorkflowGraph", Database.ServiceConnectionString)
+            .UseSetting("ConnectionStrings:WorkflowGraphOwner", Database.OwnerConnectionString)
             .UseTestSigningKey()
             .ConfigureTestServices(services => services.AddSingleton<IStatementObserver>(Statements))
             .UseSettings(ConfigureHost));

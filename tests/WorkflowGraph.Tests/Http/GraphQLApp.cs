@@ -37,7 +37,8 @@ public sealed class GraphQLApp : IAsyncLifetime
     {
         await _database.InitializeAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", _database.OwnerConnectionString)
+            .UseSetting("ConnectionStrings:WorkflowGraph", _database.ServiceConnectionString)
+            .UseSetting("ConnectionStrings:WorkflowGraphOwner", _database.OwnerConnectionString)
             .UseTestSigningKey());
     }
 

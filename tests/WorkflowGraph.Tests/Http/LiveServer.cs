@@ -39,7 +39,8 @@ public class LiveServer : IAsyncLifetime
         await _database.InitializeAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
-            host.UseSetting("ConnectionStrings:WorkflowGraph", _database.OwnerConnectionString);
+            host.UseSetting("ConnectionStrings:WorkflowGraph", _database.ServiceConnectionString)
+            .UseSetting("ConnectionStrings:WorkflowGraphOwner", _database.OwnerConnectionString);
             Configure(host);
         });
         _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));

@@ -15,6 +15,9 @@ public sealed class DatabaseFixture : IAsyncLifetime
     /// <summary>The owner (superuser) of this database; not subject to RLS unless a session switches role.</summary>
     public string OwnerConnectionString { get; private set; } = "";
 
+    /// <summary>The service's login to this database: a member of workflowgraph_app, no superuser, owns nothing.</summary>
+    public string ServiceConnectionString { get; private set; } = "";
+
     /// <summary>Pooled owner connections to this database.</summary>
     public NpgsqlDataSource DataSource => _dataSource ?? throw new InvalidOperationException("Fixture not initialised.");
 
@@ -23,6 +26,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
         var connectionString = await TestCluster.CreateDatabaseAsync(DatabaseName);
         OwnerConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 20 }.ConnectionString;
         _dataSource = NpgsqlDataSource.Create(OwnerConnectionString);
+        ServiceConnectionString = await TestCluster.ServiceConnectionStringAsync(DatabaseName);
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ public static class TestCluster
 
     private static readonly Lazy<Task<EmbeddedPostgres>> Instance = new(StartAsync);
     private static NpgsqlDataSource? _admin;
+    private static string? _servicePassword;
 
     public static Task<EmbeddedPostgres> GetAsync() => Instance.Value;
 
@@ -34,6 +35,14 @@ public static class TestCluster
         await using var revoke = _admin.CreateCommand($"REVOKE TEMPORARY ON DATABASE {EmbeddedPostgres.QuoteIdentifier(name)} FROM PUBLIC");
         await revoke.ExecuteNonQueryAsync();
         return cluster.GetConnectionString(name);
+    }
+
+    /// <summary>The service's login (<see cref="ServiceLogin"/>: a member of workflowgraph_app, no superuser, owns
+    /// nothing) to <paramref name="database"/>, as the embedded development cluster gives it.</summary>
+    public static async Task<string> ServiceConnectionStringAsync(string database)
+    {
+        var cluster = await GetAsync();
+        return ServiceLogin.ConnectionString(cluster.GetConnectionString(database), _servicePassword!);
     }
 
     /// <summary>An empty database (from template0) for tests that build a schema themselves.</summary>
@@ -65,6 +74,8 @@ public static class TestCluster
             await create.ExecuteNonQueryAsync();
         }
         await new MigrationRunner(cluster.GetConnectionString(TemplateDatabase), MigrationScript.Embedded).MigrateAsync();
+        _servicePassword = await ServiceLogin.EnsureAsync(cluster.GetConnectionString("postgres"), cluster.RootDirectory, default);
+        await ServiceLogin.GrantAppRoleAsync(cluster.GetConnectionString("postgres"), default);
         // Nobody may connect to the template: CREATE DATABASE ... TEMPLATE fails while anyone is.
         await using (var seal = _admin.CreateCommand(
             $"ALTER DATABASE {TemplateDatabase} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true"))

@@ -35,7 +35,8 @@ public sealed class SubscriptionHost : IAsyncLifetime
     public async Task<WebApplicationFactory<Program>> StartInstanceAsync()
     {
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", Database.OwnerConnectionString)
+            .UseSetting("ConnectionStrings:WorkflowGraph", Database.ServiceConnectionString)
+            .UseSetting("ConnectionStrings:WorkflowGraphOwner", Database.OwnerConnectionString)
             .UseSetting("GraphQL:SubscriptionPollSeconds", "30")
             // small batches: replays and catch-ups take several reads, so cursors inside a batch and the replay-to-live
             // switch are exercised by ordinary traffic

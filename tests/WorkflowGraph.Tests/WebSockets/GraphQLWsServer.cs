@@ -124,7 +124,8 @@ public class GraphQLWsServer : IAsyncLifetime
             await connection.ExecAsync(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Api", "graph-data.sql")));
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
-            host.UseSetting("ConnectionStrings:WorkflowGraph", Database.OwnerConnectionString).UseTestSigningKey();
+            host.UseSetting("ConnectionStrings:WorkflowGraph", Database.ServiceConnectionString)
+            .UseSetting("ConnectionStrings:WorkflowGraphOwner", Database.OwnerConnectionString).UseTestSigningKey();
             foreach (var (key, value) in Settings)
                 host.UseSetting(key, value);
             ConfigureHost(host);
