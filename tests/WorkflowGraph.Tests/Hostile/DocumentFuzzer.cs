@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Hostile;
 
@@ -154,7 +155,10 @@ public sealed class DocumentFuzzer(JsonElement schema, Random random)
             "UUID" => Pick(["\"aaaaaaaa-2222-4000-8000-000000000001\"", $"\"{RandomGuid()}\"", "\"not-a-uuid\""]),
             "DateTime" => Pick(["\"2026-01-10T00:00:00Z\"", "\"2026-01-10T05:00:00+02:00\"", "\"yesterday\""]),
             "JSON" => JsonLiteral(2),
-            "ID" => Pick(["\"1\"", "\"VHJhY2U6MQ==\"", "\"x\""]),
+            "ID" => Pick([
+                "\"1\"", "\"x\"", $"\"{Ids.Trace(3)}\"", $"\"{Ids.Trace(13)}\"", $"\"{Ids.Trace(45)}\"", $"\"{Ids.Step(1)}\"",
+                $"\"{Ids.Workflow(Guid.Parse("aaaaaaaa-2222-4000-8000-000000000001"))}\"", $"\"{Ids.Node(101)}\"",
+            ]),
             _ => JsonSerializer.Serialize(Pick(Strings)),
         };
     }

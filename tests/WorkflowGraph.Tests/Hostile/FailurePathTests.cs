@@ -74,7 +74,8 @@ public sealed class FailurePathTests(LimitedApiFixture api) : IClassFixture<Limi
             var json = "1";
             for (var i = 0; i < 300; i++)
                 json = $"{{ a: {json} }}";
-            query = $"mutation {{ setWorkflowContext(input: {{ traceId: 3, key: \"deep\", value: {json} }}) {{ entry {{ key }} }} }}";
+            query = $"mutation {{ setWorkflowContext(input: {{ traceId: {HostileIds.TraceLiteral(3)}, key: \"deep\", value: {json} }}) " +
+                    "{ entry { key } } }";
         }
         var response = await api.PostAsync(query);
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
@@ -86,7 +87,7 @@ public sealed class FailurePathTests(LimitedApiFixture api) : IClassFixture<Limi
     [Fact]
     public async Task A_nul_character_is_refused_by_validation_before_any_sql()
     {
-        var literal = await api.PostAsync("{ workflowContext(traceId: 18, key: \"\\u0000\") { key } }");
+        var literal = await api.PostAsync($"{{ workflowContext(traceId: {HostileIds.TraceLiteral(18)}, key: \"\\u0000\") {{ key }} }}");
         Assert.Equal(HttpStatusCode.BadRequest, literal.Status);
         Assert.Equal(["ARGUMENTS_OF_CORRECT_TYPE"], literal.ErrorCodes);
         Assert.Empty(literal.Statements);
@@ -108,7 +109,8 @@ public sealed class FailurePathTests(LimitedApiFixture api) : IClassFixture<Limi
         var longString = await SetContextAsync(3, "long-string", new string('x', 70_000));
         var longNumber = await api.PostAsync(
             SetContext.Replace("$value: JSON", "$value: JSON", StringComparison.Ordinal),
-            JsonDocument.Parse($"{{\"trace\": 3, \"key\": \"long-number\", \"value\": 1{new string('0', 70_000)}}}").RootElement);
+            JsonDocument.Parse($"{{\"trace\": \"{HostileIds.Trace(3)}\", \"key\": \"long-number\", \"value\": 1{new string('0', 70_000)}}}")
+                .RootElement);
         foreach (var response in new[] { longString, longNumber })
         {
             var payload = response.Data.GetProperty("setWorkflowContext");
