@@ -15,7 +15,8 @@ public sealed class DocumentFuzzer(JsonElement schema, Random random)
     private static readonly string[] StrayTokens =
         ["{", "}", "(", ")", "...", "$x", "@skip(if: true)", "\"", "\\u0000", ":", "[", "]", "fragment", "on", "__typename", "!", "=", "#"];
 
-    private static readonly string[] Strings = ["", "a", "EXT-001", "x\u0000y", "%", "é€😀", "' OR 1=1 --", "\\", new string('z', 3000)];
+    private static readonly string[] Strings =
+        ["", "a", "EXT-001", "x\u0000y", "%", "é€😀", "' OR 1=1 --", "\\", new string('z', 3000)];
 
     private readonly Dictionary<string, JsonElement> _types = schema.GetProperty("types").EnumerateArray()
         .ToDictionary(type => type.GetProperty("name").GetString()!, type => type);
@@ -180,7 +181,8 @@ public sealed class DocumentFuzzer(JsonElement schema, Random random)
         2 => null,
         3 => true,
         4 => Enumerable.Range(0, random.Next(3)).Select(_ => JsonValue(depth - 1)).ToList(),
-        _ => Enumerable.Range(0, random.Next(3)).ToDictionary(i => "k" + i.ToString(CultureInfo.InvariantCulture), _ => JsonValue(depth - 1)),
+        _ => Enumerable.Range(0, random.Next(3))
+            .ToDictionary(i => "k" + i.ToString(CultureInfo.InvariantCulture), _ => JsonValue(depth - 1)),
     };
 
     private string Mutate(string document)

@@ -49,7 +49,11 @@ public sealed class FuzzTests(FuzzServer server, Xunit.Abstractions.ITestOutputH
     [Fact]
     public async Task Generated_and_mutated_documents_never_fail_the_server()
     {
-        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(FuzzServer.TimeoutSeconds + 20) };
+        using var http = new HttpClient
+        {
+            BaseAddress = new Uri(server.BaseUrl),
+            Timeout = TimeSpan.FromSeconds(FuzzServer.TimeoutSeconds + 20),
+        };
         http.DefaultRequestHeaders.Authorization = AuthenticationHeaderValue.Parse(GraphQLWsServer.Bearer());
         var schema = (await server.PostAsync(Introspection)).GetProperty("data").GetProperty("__schema");
         var fuzzer = new DocumentFuzzer(schema, new Random(Seed));
@@ -113,7 +117,8 @@ public sealed class FuzzTests(FuzzServer server, Xunit.Abstractions.ITestOutputH
         }
         catch (JsonException)
         {
-            return (body, response.StatusCode, null, elapsed, $"not JSON ({(int)response.StatusCode}): {text[..Math.Min(text.Length, 200)]}");
+            var start = text[..Math.Min(text.Length, 200)];
+            return (body, response.StatusCode, null, elapsed, $"not JSON ({(int)response.StatusCode}): {start}");
         }
     }
 
