@@ -108,12 +108,15 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
     /// <summary>Sends an object as JSON.</summary>
     public Task SendAsync(object message) => SendTextAsync(JsonSerializer.Serialize(message));
 
-    public async Task SendTextAsync(string text)
+    public Task SendTextAsync(string text) => SendBytesAsync(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>A text frame of exactly these bytes (which need not be UTF-8).</summary>
+    public async Task SendBytesAsync(byte[] bytes)
     {
         await _sendLock.WaitAsync();
         try
         {
-            await _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         }
         finally
         {

@@ -26,6 +26,17 @@ internal static class CloseHandshake
     {
         if (socket.State == WebSocketState.CloseReceived && await CompletesWithinAsync(sending))
             await WithinAsync(token => socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", token));
+        // the WebSocket layer itself closed for a frame it refused (1007 for text that is not UTF-8): let the client
+        // read that close and answer it, rather than dropping the connection under it
+        else if (socket.State == WebSocketState.CloseSent)
+            await WithinAsync(async token =>
+            {
+                var buffer = new byte[256];
+                while (socket.State == WebSocketState.CloseSent
+                       && (await socket.ReceiveAsync(buffer, token)).MessageType != WebSocketMessageType.Close)
+                {
+                }
+            });
     }
 
     private static async Task<bool> CompletesWithinAsync(Task task)
