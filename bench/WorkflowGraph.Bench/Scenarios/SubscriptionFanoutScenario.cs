@@ -16,7 +16,9 @@ namespace WorkflowGraph.Bench.Scenarios;
 /// Live fan-out: WebSocket subscribers (graphql-transport-ws), two per run over runs of two organisations, follow
 /// <c>workflowEvents(traceId:)</c> while writers commit events at a fixed rate. Latency runs from the moment a
 /// writer sends the statement that commits an event (so it includes that round trip) to the moment a client has
-/// the event's message; every delivery is counted against what the writes promised.
+/// the event's message; every delivery is counted against what the writes promised. With <c>--slow-subscribers N</c>,
+/// N more sockets of the first organisation subscribe to every event of it with its run's context (about 180 kB a
+/// message) and never read: the byte bounds cut them, and the others' latency shows whether they were slowed.
 /// </summary>
 public sealed class SubscriptionFanoutScenario : IScenario
 {
@@ -59,6 +61,21 @@ public sealed class SubscriptionFanoutScenario : IScenario
         var tokens = orgs.ToDictionary(org => org, org => "Bearer " + DevelopmentTokens.Create(TokenSettings.KeyFrom(bench.SigningKey), org,
             Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromHours(2)));
 
+        var slow = new List<ClientWebSocket>();
+        if (bench.Options.SlowSubscribers > 0)
+        {
+            // a 60 kB context value on each run of the first organisation, which every slow subscription asks for three times
+            await using (var large = owner.CreateCommand(
+                "SELECT set_workflow_context(t, 'large', to_jsonb(repeat('x', 60000))) FROM unnest($1::bigint[]) t"))
+            {
+                large.Parameters.AddWithValue(traces.Where(t => t.Org == orgs[0]).Select(t => t.TraceId).ToArray());
+                await large.ExecuteNonQueryAsync();
+            }
+            for (var i = 0; i < bench.Options.SlowSubscribers; i++)
+                slow.Add(await FanoutClient.ConnectSilentAsync(wsUri, tokens[orgs[0]],
+                    "subscription { workflowEvents { id trace { a: context { value } b: context { value } c: context { value } } } }"));
+            bench.Log.WriteLine($"  {slow.Count} slow sockets subscribed to ~180 kB messages and do not read");
+        }
         bench.Log.WriteLine($"  opening {subscribers} WebSocket subscriptions over {runs} runs of 2 organisations...");
         for (var i = 0; i < subscribers; i++)
         {
@@ -141,6 +158,11 @@ public sealed class SubscriptionFanoutScenario : IScenario
         var closed = clients.Count(c => c.Closed);
         foreach (var client in clients)
             await client.DisposeAsync();
+        foreach (var socket in slow)
+        {
+            socket.Abort();
+            socket.Dispose();
+        }
 
         var sorted = latencies.Order().ToArray();
         double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
@@ -158,7 +180,10 @@ public sealed class SubscriptionFanoutScenario : IScenario
                             $"{closed} connections closed by the server; " +
                             $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {max:0.0} ms; " +
                             $"service memory {memoryLine}, peak {peak:0} MB");
-        var result = new LoadResult($"{Name} ({subscribers} subscribers, {eventsPerSecond} events/s)", subscribers, writeSeconds,
+        var label = slow.Count > 0
+            ? $"{Name} ({subscribers} subscribers, {eventsPerSecond} events/s, {slow.Count} slow)"
+            : $"{Name} ({subscribers} subscribers, {eventsPerSecond} events/s)";
+        var result = new LoadResult(label, subscribers, writeSeconds,
             Interlocked.Read(ref received), Math.Max(0, lost) + duplicates, Percentile(0.5), Percentile(0.99))
         {
             Server = Server.WorkflowGraph,
@@ -199,6 +224,20 @@ public sealed class SubscriptionFanoutScenario : IScenario
             await client.SendAsync(new { id = "1", type = "subscribe", payload = new { query } });
             client._receiving = Task.Run(() => client.ReceiveLoopAsync(onEvent));
             return client;
+        }
+
+        /// <summary>A socket that subscribes and then never reads again (what the server sends piles up).</summary>
+        public static async Task<ClientWebSocket> ConnectSilentAsync(Uri uri, string authorization, string query)
+        {
+            var client = new FanoutClient();
+            client._socket.Options.AddSubProtocol("graphql-transport-ws");
+            await client._socket.ConnectAsync(uri, CancellationToken.None);
+            await client.SendAsync(new { type = "connection_init", payload = new { Authorization = authorization } });
+            using (var ack = await client.ReceiveAsync())
+                if (ack?.RootElement.GetProperty("type").GetString() != "connection_ack")
+                    throw new InvalidOperationException("the server did not acknowledge the connection");
+            await client.SendAsync(new { id = "1", type = "subscribe", payload = new { query } });
+            return client._socket;
         }
 
         private async Task ReceiveLoopAsync(Action<string> onEvent)
