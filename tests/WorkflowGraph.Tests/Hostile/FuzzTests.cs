@@ -8,11 +8,11 @@ using WorkflowGraph.Tests.WebSockets;
 
 namespace WorkflowGraph.Tests.Hostile;
 
-/// <summary>Runs alone, after the parallel tests, so that its timings and memory are its own.</summary>
+/// <summary>Tests that measure time or memory run alone, after the parallel tests, so that what they measure is their own.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class FuzzCollection
+public sealed class AloneCollection
 {
-    public const string Name = "fuzz";
+    public const string Name = "alone";
 }
 
 /// <summary>The service on a loopback port with a 10 s execution timeout, for the fuzz test.</summary>
@@ -32,7 +32,7 @@ public sealed class FuzzServer : GraphQLWsServer
 /// for at most about 30 s: none may be answered with a 5xx or an INTERNAL_ERROR, each is answered within the timeout,
 /// and the service's managed memory is as flat afterwards as after the first few hundred.
 /// </summary>
-[Collection(FuzzCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class FuzzTests(FuzzServer server, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<FuzzServer>
 {
     private const int Requests = 3000, Warmup = 300, Concurrency = 4, Seed = 1313;

@@ -30,7 +30,8 @@ public sealed class ByteBoundedServer : GraphQLWsServer
 }
 
 /// <summary>Slow sockets with heavy selections are cut by the byte bounds, and an ordinary subscriber of the same
-/// organisation is not delayed by them.</summary>
+/// organisation is not delayed by them (measured alone, after the parallel tests).</summary>
+[Collection(AloneCollection.Name)]
 public sealed class SubscriptionIsolationTests(ByteBoundedServer server, Xunit.Abstractions.ITestOutputHelper output)
     : IClassFixture<ByteBoundedServer>
 {
