@@ -31,7 +31,8 @@ public sealed class TransportInputTests(GraphQLWsServer server) : IClassFixture<
     public async Task A_subscription_whose_selection_costs_too_much_per_event_is_refused()
     {
         await using var client = await server.ConnectAsync();
-        await client.SubscribeAsync("costly", "subscription { workflowEvents { id trace { steps(first: 100) { events(first: 100) { id } } } } }");
+        await client.SubscribeAsync("costly",
+            "subscription { workflowEvents { id trace { steps(first: 100) { events(first: 100) { id } } } } }");
         var errors = await client.ErrorAsync("costly");
         Assert.Contains("MAX_COMPLEXITY_EXCEEDED", GraphQLErrors.Codes(errors));
         await client.SubscribeAsync("cheap", "subscription { workflowEvents { id eventType trace { status } } }");
