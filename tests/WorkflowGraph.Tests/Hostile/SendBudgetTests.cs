@@ -1,3 +1,4 @@
+using WorkflowGraph.Transport;
 using WorkflowGraph.Transport.WebSockets;
 
 namespace WorkflowGraph.Tests.Hostile;
@@ -40,6 +41,23 @@ public sealed class SendBudgetTests
         Assert.Equal(["slow"], cut);
         Assert.Equal(500, budget.QueuedBytes);
         Assert.False(slow.TryEnqueue(new byte[1]));
+    }
+
+    [Fact]
+    public void One_organisations_backlog_leaves_another_organisations_budget_alone()
+    {
+        var budgets = new OrganisationSendBudgets(new TransportLimits { SubscriptionOrganisationBufferBytes = 1000 });
+        var orgA = budgets.For(Guid.NewGuid());
+        var orgB = budgets.For(Guid.NewGuid());
+        Assert.NotSame(orgA, orgB);
+        var slowA = new SendQueue(100) { Overflowed = () => Assert.Fail("nothing of organisation A is over its own budget") };
+        var readerB = new SendQueue(100);
+        slowA.Join(orgA);
+        readerB.Join(orgB);
+        Assert.True(slowA.TryEnqueue(new byte[900]));
+        Assert.True(readerB.TryEnqueue(new byte[900]));
+        Assert.Equal(900, orgA.QueuedBytes);
+        Assert.Equal(900, orgB.QueuedBytes);
     }
 
     [Fact]
