@@ -20,6 +20,8 @@ public static class DatabaseServices
             var app = provider.GetRequiredService<DatabaseConnections>().App;
             var builder = new NpgsqlDataSourceBuilder(app) { ConnectionStringBuilder = { IncludeErrorDetail = true } };
             UsePreparedStatements(app, builder.ConnectionStringBuilder);
+            // the pool's name in metrics (db.client.connection.pool.name) instead of its connection string
+            builder.Name = "workflowgraph";
             return builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>()).Build();
         });
         services.AddHostedService<DatabaseStartup>();

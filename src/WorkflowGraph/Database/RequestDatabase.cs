@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using WorkflowGraph.Tenancy;
 
@@ -102,8 +103,11 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         _transaction = await _connection.BeginTransactionAsync(cancellationToken);
         var batch = new NpgsqlBatch(_connection, _transaction);
         // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
-        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId,
-                     ("statement_timeout", $"{(int)statementTimeout.TotalMilliseconds}ms"), ("TimeZone", "UTC")))
+        List<(string, string)> settings = [("statement_timeout", $"{(int)statementTimeout.TotalMilliseconds}ms"), ("TimeZone", "UTC")];
+        // a traced request's context: a run it starts records it (db/migrations/023)
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } traced)
+            settings.Add(("app.traceparent", traced.Id!));
+        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId, [.. settings]))
             batch.BatchCommands.Add(command);
         return batch;
     }

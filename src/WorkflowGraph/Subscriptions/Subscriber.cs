@@ -1,4 +1,5 @@
 using WorkflowGraph.Querying;
+using WorkflowGraph.Telemetry;
 
 namespace WorkflowGraph.Subscriptions;
 
@@ -27,6 +28,8 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
 
     public async Task StartAsync(EventPosition? after)
     {
+        // counted down once, by whichever of Fail and Dispose ends it first
+        ServiceTelemetry.ActiveSubscriptions.Add(1);
         try
         {
             if (after is not null)
@@ -68,7 +71,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                     return;
                 foreach (var row in batch.Rows)
                     if (row.Shapes[0] is { } json)
-                        observer.OnNext(json);
+                        Send(json);
             }
             position = batch.Next;
         } while (batch.More);
@@ -79,7 +82,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                 return;
             // the replay ended where the live batches begin
             foreach (var json in _waiting!)
-                observer.OnNext(json);
+                Send(json);
             _waiting = null;
         }
     }
@@ -108,10 +111,16 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                 }
                 else
                 {
-                    observer.OnNext(json);
+                    Send(json);
                 }
             }
         }
+    }
+
+    private void Send(RawJson json)
+    {
+        observer.OnNext(json);
+        ServiceTelemetry.EventsDelivered.Add(1);
     }
 
     /// <summary>Ends this subscription after an unexpected failure while delivering to it (logged, not shown).</summary>
@@ -130,6 +139,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             _done = true;
             _waiting = null;
         }
+        ServiceTelemetry.ActiveSubscriptions.Add(-1);
         _feed?.Leave(this);
         observer.OnError(error);
     }
@@ -143,6 +153,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             _done = true;
             _waiting = null;
         }
+        ServiceTelemetry.ActiveSubscriptions.Add(-1);
         _cancellation.Cancel();
         _feed?.Leave(this);
     }
