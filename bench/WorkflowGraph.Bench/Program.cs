@@ -22,6 +22,7 @@ IScenario[] scenarios =
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),
     new SubscriptionFanoutScenario(),
+    new TelemetryCostScenario(),
 ];
 
 await using var cluster = await EmbeddedPostgres.StartAsync(
