@@ -19,12 +19,15 @@ builder.Services.AddLiveSubscriptions(builder.Configuration);
 builder.Services.AddGraphQLHttp(builder.Configuration);
 builder.Services.AddGraphQLWebSockets(builder.Configuration);
 builder.Services.AddWorkflowGraphTelemetry(builder.Configuration);
+builder.Services.AddShutdownDrain();
+builder.Services.AddProbes();
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
 
 var app = builder.Build();
 app.UseGraphQLWebSockets();
 app.MapHealthEndpoint();
+app.MapProbes();
 app.MapMetricsEndpoint();
 app.MapGraphQLEndpoint();
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Subscriptions;
 
@@ -8,7 +9,7 @@ namespace WorkflowGraph.Subscriptions;
 /// organisation's feed (made at the first join, dropped when it closes), and the listener wakes them.
 /// </summary>
 public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions options, ILoggerFactory loggers,
-    IHostApplicationLifetime lifetime)
+    ShutdownDrain shutdown)
 {
     private readonly ConcurrentDictionary<Guid, OrganisationFeed> _feeds = new();
     private readonly Lock _feedsGate = new();
@@ -35,7 +36,7 @@ public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions opti
             OrganisationFeed feed;
             lock (_feedsGate)
                 feed = _feeds.GetOrAdd(subscriber.OrgId,
-                    org => new OrganisationFeed(org, reader, options, _feedLogger, OnClosed, lifetime.ApplicationStopping));
+                    org => new OrganisationFeed(org, reader, options, _feedLogger, OnClosed, shutdown.Closing));
             if (await feed.JoinAsync(subscriber, atLeast) is { } position)
                 return (feed, position);
             // the feed closed (its last subscriber left) between lookup and join: take a fresh one

@@ -36,7 +36,8 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     /// <returns>How the connection ended: the server's close reason, or the client's close status.</returns>
     public async Task<string> RunAsync()
     {
-        using var stopping = Services.Lifetime.ApplicationStopping.Register(CloseGoingAway);
+        // at the end of the drain window when the service stops (see ShutdownDrain)
+        using var stopping = Services.Shutdown.Closing.Register(CloseGoingAway);
         var running = _socket.RunAsync(this);
         _ = ConnectionTimers.AfterAsync(Limits.ConnectionInitTimeoutSeconds, CloseUnlessInitialised, _lifetime.Token);
         return await running;

@@ -1,18 +1,19 @@
 using GraphQL;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Execution;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
 internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
-    TokenAuthenticator authenticator, TransportLimits limits, IHostApplicationLifetime lifetime, ILogger<GraphQLWsConnection> logger)
+    TokenAuthenticator authenticator, TransportLimits limits, ShutdownDrain shutdown, ILogger<GraphQLWsConnection> logger)
 {
     public GraphQLExecution Execution => execution;
     public IServiceScopeFactory ScopeFactory => scopeFactory;
     public IGraphQLTextSerializer Serializer => serializer;
     public TokenAuthenticator Authenticator => authenticator;
     public TransportLimits Limits => limits;
-    public IHostApplicationLifetime Lifetime => lifetime;
+    public ShutdownDrain Shutdown => shutdown;
     public ILogger Logger => logger;
 }
