@@ -5,6 +5,7 @@ using WorkflowGraph.Development;
 using WorkflowGraph.Execution;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
+using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Subscriptions;
 using WorkflowGraph.Telemetry;
 using WorkflowGraph.Transport.Http;
@@ -21,6 +22,7 @@ builder.Services.AddGraphQLWebSockets(builder.Configuration);
 builder.Services.AddWorkflowGraphTelemetry(builder.Configuration);
 builder.Services.AddShutdownDrain();
 builder.Services.AddProbes();
+builder.Services.AddOrganisationLimits(builder.Configuration);
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
 

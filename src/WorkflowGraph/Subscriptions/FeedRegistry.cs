@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using WorkflowGraph.Hosting;
+using WorkflowGraph.RateLimiting;
 
 namespace WorkflowGraph.Subscriptions;
 
@@ -9,7 +10,7 @@ namespace WorkflowGraph.Subscriptions;
 /// organisation's feed (made at the first join, dropped when it closes), and the listener wakes them.
 /// </summary>
 public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions options, ILoggerFactory loggers,
-    ShutdownDrain shutdown)
+    ShutdownDrain shutdown, OrganisationLimiter limiter)
 {
     private readonly ConcurrentDictionary<Guid, OrganisationFeed> _feeds = new();
     private readonly Lock _feedsGate = new();
@@ -25,7 +26,8 @@ public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions opti
         EventPosition? after)
     {
         var request = new SubscriptionRequest(orgId, shape, filter, traceStatuses);
-        return new SubscriptionStream(observer => new Subscriber(request, observer, this, reader, options, _subscriberLogger), after);
+        return new SubscriptionStream(
+            observer => new Subscriber(request, observer, this, reader, options, limiter, _subscriberLogger), after);
     }
 
     /// <returns>The feed joined and its position at that moment: the subscriber receives every batch read after it.</returns>

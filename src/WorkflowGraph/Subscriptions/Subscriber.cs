@@ -1,4 +1,5 @@
 using WorkflowGraph.Querying;
+using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Telemetry;
 
 namespace WorkflowGraph.Subscriptions;
@@ -11,12 +12,14 @@ namespace WorkflowGraph.Subscriptions;
 /// the observer (the transport) queues them.
 /// </summary>
 internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?> observer, FeedRegistry feeds, EventLogReader reader,
-    SubscriptionOptions options, ILogger logger) : IDisposable
+    SubscriptionOptions options, OrganisationLimiter limiter, ILogger logger) : IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Lock _gate = new();
     private List<RawJson>? _waiting;
     private OrganisationFeed? _feed;
+    // this subscription's place among its organisation's open ones (RateLimits:SubscriptionsPerOrganisation)
+    private IDisposable? _place;
     private bool _done;
 
     public Guid OrgId => request.OrgId;
@@ -28,6 +31,13 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
 
     public async Task StartAsync(EventPosition? after)
     {
+        if (limiter.TryOpenSubscription(OrgId, out _place) is { } refusal)
+        {
+            // never started: nothing to leave or count down
+            lock (_gate) _done = true;
+            observer.OnError(new RateLimitedException(refusal));
+            return;
+        }
         // counted down once, by whichever of Fail and Dispose ends it first
         ServiceTelemetry.ActiveSubscriptions.Add(1);
         try
@@ -140,6 +150,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             _waiting = null;
         }
         ServiceTelemetry.ActiveSubscriptions.Add(-1);
+        _place?.Dispose();
         _feed?.Leave(this);
         observer.OnError(error);
     }
@@ -154,6 +165,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             _waiting = null;
         }
         ServiceTelemetry.ActiveSubscriptions.Add(-1);
+        _place?.Dispose();
         _cancellation.Cancel();
         _feed?.Leave(this);
     }

@@ -43,4 +43,7 @@ public static class ServiceTelemetry
     public static readonly Histogram<double> FeedLag = Meter.CreateHistogram(
         "workflowgraph.feed.lag", "s", "Live events: from the writing transaction's start to the feed's read",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+
+    public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>(
+        "workflowgraph.rate_limit.rejections", "{request}", "Requests and subscriptions refused by a per-organisation limit, by limit");
 }

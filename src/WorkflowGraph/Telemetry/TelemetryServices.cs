@@ -8,7 +8,7 @@ namespace WorkflowGraph.Telemetry;
 /// <summary>
 /// OpenTelemetry, configured by the standard <c>OTEL_*</c> variables: traces (HTTP server span → the GraphQL operation →
 /// Npgsql's client span of each statement, continuing a caller's W3C <c>traceparent</c>) and metrics (the service's
-/// own, ASP.NET Core's, Kestrel's, the rate limiter's and Npgsql's connection pool), scraped by Prometheus on
+/// own, ASP.NET Core's, Kestrel's and Npgsql's connection pool), scraped by Prometheus on
 /// <c>/metrics</c> and pushed over OTLP when an OTLP endpoint is set. <c>OTEL_SDK_DISABLED=true</c> leaves all of it out.
 /// </summary>
 public static class TelemetryServices
@@ -40,7 +40,7 @@ public static class TelemetryServices
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation()
-                    .AddMeter(ServiceTelemetry.Name, "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
+                    .AddMeter(ServiceTelemetry.Name, "Microsoft.AspNetCore.Server.Kestrel")
                     .AddNpgsqlInstrumentation()
                     .AddPrometheusExporter();
                 if (otlp && configuration["OTEL_METRICS_EXPORTER"] != "none")

@@ -2,12 +2,14 @@ using GraphQL;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Execution;
 using WorkflowGraph.Hosting;
+using WorkflowGraph.RateLimiting;
 
 namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
 internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
-    TokenAuthenticator authenticator, TransportLimits limits, ShutdownDrain shutdown, ILogger<GraphQLWsConnection> logger)
+    TokenAuthenticator authenticator, TransportLimits limits, ShutdownDrain shutdown, OrganisationLimiter limiter,
+    ILogger<GraphQLWsConnection> logger)
 {
     public GraphQLExecution Execution => execution;
     public IServiceScopeFactory ScopeFactory => scopeFactory;
@@ -15,5 +17,6 @@ internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScop
     public TokenAuthenticator Authenticator => authenticator;
     public TransportLimits Limits => limits;
     public ShutdownDrain Shutdown => shutdown;
+    public OrganisationLimiter Limiter => limiter;
     public ILogger Logger => logger;
 }
