@@ -4,10 +4,15 @@ namespace WorkflowGraph.Database;
 /// Where the service's data lives: the configured connection strings, or a local database started because none
 /// was configured (disposing this stops it).
 /// </summary>
-public sealed class DatabaseConnections(string app, string owner, ILocalDatabase? local) : IAsyncDisposable, IDisposable
+public sealed class DatabaseConnections(string app, string owner, ILocalDatabase? local, string? readReplica = null)
+    : IAsyncDisposable, IDisposable
 {
     public const string AppKey = "WorkflowGraph";
     public const string OwnerKey = "WorkflowGraphOwner";
+    public const string ReadReplicaKey = "WorkflowGraphReadReplica";
+
+    /// <summary>A streaming standby for queries (same login rules as <see cref="App"/>), if one is configured.</summary>
+    public string? ReadReplica { get; } = readReplica;
 
     /// <summary>The service's login; every request still runs as workflowgraph_app (see TenantTransaction).</summary>
     public string App { get; } = app;
@@ -26,7 +31,9 @@ public sealed class DatabaseConnections(string app, string owner, ILocalDatabase
         if (!string.IsNullOrWhiteSpace(app))
         {
             var owner = configuration.GetConnectionString(OwnerKey);
-            return new DatabaseConnections(app, string.IsNullOrWhiteSpace(owner) ? app : owner, null);
+            var replica = configuration.GetConnectionString(ReadReplicaKey);
+            return new DatabaseConnections(app, string.IsNullOrWhiteSpace(owner) ? app : owner, null,
+                string.IsNullOrWhiteSpace(replica) ? null : replica);
         }
         if (localHost is null)
             throw new InvalidOperationException($"ConnectionStrings:{AppKey} is not set; configure the database the service uses.");

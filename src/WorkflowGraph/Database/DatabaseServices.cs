@@ -24,6 +24,19 @@ public static class DatabaseServices
             builder.Name = "workflowgraph";
             return builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>()).Build();
         });
+        services.AddSingleton(provider =>
+        {
+            var connections = provider.GetRequiredService<DatabaseConnections>();
+            var configuration = provider.GetRequiredService<IConfiguration>();
+            var maxLag = TimeSpan.FromSeconds(configuration.GetValue("Database:MaxReplicaLagSeconds", 10.0));
+            if (connections.ReadReplica is not { } replica)
+                return new ReadReplica(null, maxLag);
+            var builder = new NpgsqlDataSourceBuilder(replica) { ConnectionStringBuilder = { IncludeErrorDetail = true } };
+            UsePreparedStatements(replica, builder.ConnectionStringBuilder);
+            builder.Name = "workflowgraph-replica";
+            return new ReadReplica(builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>()).Build(), maxLag);
+        });
+        services.AddHostedService<ReplicaLagMonitor>();
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<EventPartitionMaintenance>();
         return services;

@@ -64,6 +64,7 @@ public sealed class GraphQLExecution
             ValidationRules = rules,
             CachedDocumentValidationRules = perRequestRules,
             UnhandledExceptionDelegate = HideDetails,
+            Listeners = { ReplicaRouting.Instance },
         });
         if (result.Executed && result.Operation?.Operation == OperationType.Mutation && result.Errors is null or { Count: 0 })
             await requestServices.GetRequiredService<RequestDatabase>().CommitAsync(cancellationToken);

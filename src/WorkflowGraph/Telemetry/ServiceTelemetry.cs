@@ -46,4 +46,15 @@ public static class ServiceTelemetry
 
     public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>(
         "workflowgraph.rate_limit.rejections", "{request}", "Requests and subscriptions refused by a per-organisation limit, by limit");
+
+    // the last lag measured by this process (NaN: no replica), for the gauge below
+    private static double _replicaLag = double.NaN;
+
+    public static readonly ObservableGauge<double> ReplicaLag = Meter.CreateObservableGauge(
+        "workflowgraph.replica.lag", ReplicaLagMeasurements, "s", "The read replica's replay lag as last measured (0: caught up)");
+
+    public static void ReportReplicaLag(double seconds) => Volatile.Write(ref _replicaLag, seconds);
+
+    private static IEnumerable<Measurement<double>> ReplicaLagMeasurements() =>
+        double.IsNaN(Volatile.Read(ref _replicaLag)) ? [] : [new Measurement<double>(Volatile.Read(ref _replicaLag))];
 }
