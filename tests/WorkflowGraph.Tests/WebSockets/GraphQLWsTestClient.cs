@@ -138,7 +138,7 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
     }
 
     /// <summary>The payload of the next <c>next</c> of <paramref name="id"/>, or null when none arrives within
-    /// <paramref name="wait"/>.</summary>
+    /// <paramref name="wait"/> or the socket closes (<see cref="IsClosed"/> tells which).</summary>
     public async Task<JsonElement?> NextOrNothingAsync(string id, TimeSpan wait)
     {
         StartReading();
@@ -148,7 +148,7 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
         {
             message = await Messages(id).Reader.ReadAsync(deadline.Token);
         }
-        catch (OperationCanceledException)
+        catch (Exception error) when (error is OperationCanceledException or ChannelClosedException)
         {
             return null;
         }
