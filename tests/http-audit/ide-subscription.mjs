@@ -49,13 +49,13 @@ try {
   if (!authorization) throw new Error(`bcp-config.json has no Authorization header: ${JSON.stringify(config).slice(0, 300)}`);
   step(`bcp-config.json: subscriptionProtocol ${config.subscriptionProtocol}, an Authorization header`);
 
-  const started = await post(authorization, `mutation ($workflowId: UUID!) {
+  const started = await post(authorization, `mutation ($workflowId: ID!) {
       startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { id } errors { __typename ... on Error { message } } }
     }`, { workflowId });
   const traceId = started.startWorkflowExecution.trace?.id;
   if (traceId == null) throw new Error(`startWorkflowExecution failed: ${JSON.stringify(started)}`);
   step(`started run ${traceId} over HTTP`);
-  const subscription = `subscription { workflowEvents(traceId: ${traceId}) { id traceId eventType } }`;
+  const subscription = `subscription { workflowEvents(traceId: "${traceId}") { id traceId eventType } }`;
 
   ide = await openIde(base, executablePath);
   const { page, pageErrors } = ide;
@@ -96,7 +96,7 @@ try {
   step(`clicked Run Operation on ${subscription}`);
 
   const subscribe = await until('the IDE sent no subscribe message for workflowEvents on a WebSocket', 15_000,
-    () => find('>', 'subscribe', (m) => m.message.payload?.query?.includes(`workflowEvents(traceId: ${traceId})`)));
+    () => find('>', 'subscribe', (m) => m.message.payload?.query?.includes(`workflowEvents(traceId: "${traceId}")`)));
   const init = find('>', 'connection_init', (m) => m.socket === subscribe.socket);
   const ack = find('<', 'connection_ack', (m) => m.socket === subscribe.socket);
   if (!init || !ack) throw new Error(`the socket that subscribed had no connection_init / connection_ack before it`);
@@ -112,7 +112,7 @@ try {
   const deadline = Date.now() + 10_000;
   while (!find('<', 'next', isNext) && !find('<', 'error', isNext)) {
     if (Date.now() > deadline) throw new Error(`no next message within 10 s after ${produced} context change(s) of run ${traceId}`);
-    const set = await post(authorization, `mutation ($traceId: Long!, $key: String!) {
+    const set = await post(authorization, `mutation ($traceId: ID!, $key: String!) {
         setWorkflowContext(input: { traceId: $traceId, key: $key, value: 1 }) { entry { key } errors { __typename } }
       }`, { traceId, key: `bcp-${++produced}` });
     if (set.setWorkflowContext.errors) throw new Error(`setWorkflowContext failed: ${JSON.stringify(set)}`);

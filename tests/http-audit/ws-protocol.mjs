@@ -83,20 +83,20 @@ async function http(query, variables) {
 
 async function startRun() {
   const data = await http(
-    'mutation ($w: UUID!) { startWorkflowExecution(input: { workflowId: $w, channel: WEB }) { trace { id } errors { __typename } } }',
+    'mutation ($w: ID!) { startWorkflowExecution(input: { workflowId: $w, channel: WEB }) { trace { id } errors { __typename } } }',
     { w: workflowId });
   return data.startWorkflowExecution.trace.id;
 }
 
 const setContext = (traceId, key) => http(
-  'mutation ($t: Long!, $k: String!) { setWorkflowContext(input: { traceId: $t, key: $k, value: 1 }) { errors { __typename } } }',
+  'mutation ($t: ID!, $k: String!) { setWorkflowContext(input: { traceId: $t, key: $k, value: 1 }) { errors { __typename } } }',
   { t: traceId, k: key });
 
 const startStep = (traceId, stepNumber) => http(
-  'mutation ($t: Long!, $n: Int!, $s: Int!) { startWorkflowStep(input: { traceId: $t, nodeId: $n, stepNumber: $s, inputData: { member_id: "M1" } }) { step { id } errors { __typename } } }',
-  { t: traceId, n: Number(nodeId), s: stepNumber });
+  'mutation ($t: ID!, $n: ID!, $s: Int!) { startWorkflowStep(input: { traceId: $t, nodeId: $n, stepNumber: $s, inputData: { member_id: "M1" } }) { step { id } errors { __typename } } }',
+  { t: traceId, n: nodeId, s: stepNumber });
 
-const eventsOf = 'subscription ($t: Long!, $after: String) { workflowEvents(traceId: $t, after: $after) { id eventType cursor } }';
+const eventsOf = 'subscription ($t: ID!, $after: String) { workflowEvents(traceId: $t, after: $after) { id rowId eventType cursor } }';
 
 const checks = {
   async 'connection_init is acknowledged'() {
@@ -154,7 +154,7 @@ const checks = {
 
   async 'events of mutations over HTTP arrive in order on workflowEvents'() {
     const traceId = await startRun();
-    const { trace } = await http('query ($id: Long!) { trace(id: $id) { events(first: 1) { cursor } } }', { id: traceId });
+    const { trace } = await http('query ($id: ID!) { trace(id: $id) { events(first: 1) { cursor } } }', { id: traceId });
     const c = client();
     try {
       const seen = collector();
@@ -164,7 +164,7 @@ const checks = {
       await seen.waitFor(() => seen.results.length >= 2, 'two events');
       const types = seen.results.map((r) => r.data.workflowEvents.eventType);
       if (types.join() !== 'step_started,context_set') throw new Error(`got ${types.join()}`);
-      const ids = seen.results.map((r) => Number(r.data.workflowEvents.id));
+      const ids = seen.results.map((r) => Number(r.data.workflowEvents.rowId));
       if (!(ids[0] < ids[1])) throw new Error(`out of order: ${ids.join()}`);
     } finally {
       await c.dispose();
@@ -192,7 +192,7 @@ const checks = {
 
   async 'after the client completes, the server sends nothing more for that id'() {
     const traceId = await startRun();
-    const { trace } = await http('query ($id: Long!) { trace(id: $id) { events(first: 1) { cursor } } }', { id: traceId });
+    const { trace } = await http('query ($id: ID!) { trace(id: $id) { events(first: 1) { cursor } } }', { id: traceId });
     const after = [];
     let completedAt = null;
     const c = client({
@@ -225,7 +225,7 @@ const checks = {
     const c = client({ keepAlive: 200, on: { pong: (received) => { if (received) pongs++; } } });
     try {
       const seen = collector();
-      c.subscribe({ query: eventsOf, variables: { t: 1 } }, seen.sink); // keeps the socket open
+      c.subscribe({ query: eventsOf, variables: { t: Buffer.from('WorkflowTrace:1').toString('base64url') } }, seen.sink); // keeps the socket open
       await within((async () => { while (pongs < 2) await delay(50); })(), 'two pongs');
     } finally {
       await c.dispose();
@@ -237,7 +237,7 @@ const checks = {
     const c = client({ on: { ping: (received) => { if (received) pings++; } } });
     try {
       const seen = collector();
-      c.subscribe({ query: eventsOf, variables: { t: 1 } }, seen.sink);
+      c.subscribe({ query: eventsOf, variables: { t: Buffer.from('WorkflowTrace:1').toString('base64url') } }, seen.sink);
       await within((async () => { while (pings < 1) await delay(50); })(), 'a server ping', 5_000);
       if (seen.error) throw new Error(describe(seen.error));
     } finally {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using WorkflowGraph.Querying.Model;
 
 namespace WorkflowGraph.Bench.Scenarios;
 
@@ -12,12 +13,12 @@ namespace WorkflowGraph.Bench.Scenarios;
 public sealed class StepLifecycleScenario : IScenario
 {
     private const string StartStep = """
-        mutation ($t: Long!, $n: Int!, $s: Int!) {
+        mutation ($t: ID!, $n: ID!, $s: Int!) {
             startWorkflowStep(input: { traceId: $t, nodeId: $n, stepNumber: $s, inputData: { attempt: 1 } }) {
                 step { id } errors { __typename } } }
         """;
     private const string CompleteStep = """
-        mutation ($id: Long!) {
+        mutation ($id: ID!) {
             completeWorkflowStep(input: { stepId: $id, status: COMPLETED, outputData: { ok: true } }) {
                 step { id status } errors { __typename } } }
         """;
@@ -39,6 +40,7 @@ public sealed class StepLifecycleScenario : IScenario
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
         var (workflowId, nodeId) = await FirstNodeAsync(bench);
+        var globalNodeId = GlobalId.Encode("WorkflowNode", nodeId.ToString(CultureInfo.InvariantCulture));
         async Task<long> NewRunAsync()
         {
             await using var conn = await bench.Database.OpenConnectionAsync();
@@ -72,8 +74,9 @@ public sealed class StepLifecycleScenario : IScenario
             await bench.MeasureAsync(Name, Server.WorkflowGraph, OnOwnRun(async (traceId, stepNumber, ct) =>
             {
                 var started = Payload(await BenchContext.PostForDataAsync(bench.ServiceHttp, bench.OperatorToken, StartStep,
-                    new { t = traceId, n = nodeId, s = stepNumber }, ct));
-                var stepId = started.GetProperty("step").GetProperty("id").GetInt64();
+                    new { t = GlobalId.Encode("WorkflowTrace", traceId.ToString(CultureInfo.InvariantCulture)), n = globalNodeId,
+                        s = stepNumber }, ct));
+                var stepId = started.GetProperty("step").GetProperty("id").GetString();
                 Payload(await BenchContext.PostForDataAsync(bench.ServiceHttp, bench.OperatorToken, CompleteStep, new { id = stepId }, ct));
             })),
             await bench.MeasureAsync(Name, Server.DirectSql, OnOwnRun(async (traceId, stepNumber, ct) =>

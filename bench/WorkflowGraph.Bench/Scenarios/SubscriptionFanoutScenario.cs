@@ -1,11 +1,13 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Npgsql;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Development;
+using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Bench.Scenarios;
@@ -90,8 +92,9 @@ public sealed class SubscriptionFanoutScenario : IScenario
         {
             var (traceId, org) = traces[i / SubscribersPerRun];
             var index = i;
+            var runId = GlobalId.Encode("WorkflowTrace", traceId.ToString(CultureInfo.InvariantCulture));
             var client = await FanoutClient.ConnectAsync(wsUris[i % wsUris.Length], tokens[org],
-                $"subscription {{ workflowEvents(traceId: {traceId}) {{ id eventType eventData }} }}",
+                $"subscription {{ workflowEvents(traceId: \"{runId}\") {{ id eventType eventData }} }}",
                 key =>
                 {
                     var now = Stopwatch.GetTimestamp();

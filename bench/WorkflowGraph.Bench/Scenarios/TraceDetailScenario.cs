@@ -1,4 +1,6 @@
+using System.Globalization;
 using Npgsql;
+using WorkflowGraph.Querying.Model;
 
 namespace WorkflowGraph.Bench.Scenarios;
 
@@ -9,7 +11,7 @@ namespace WorkflowGraph.Bench.Scenarios;
 public sealed class TraceDetailScenario : IScenario
 {
     private const string Query = """
-        query ($id: Long!) { trace(id: $id) {
+        query ($id: ID!) { trace(id: $id) {
             id status channel externalId startTime endTime durationMs errorMessage workflow { name }
             steps { id stepNumber status retryCount durationMs errorMessage startTime endTime }
             events { id stepId eventType eventData createdAt }
@@ -32,7 +34,9 @@ public sealed class TraceDetailScenario : IScenario
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
         var ids = await RecentTracesAsync(bench);
-        var (sql, parameters) = await bench.CaptureStatementAsync(Query, $$"""{"id": {{ids[0]}}}""");
+        // clients send the runs' global ids, encoded before the clock starts
+        var globalIds = ids.ToDictionary(id => id, id => GlobalId.Encode("WorkflowTrace", id.ToString(CultureInfo.InvariantCulture)));
+        var (sql, parameters) = await bench.CaptureStatementAsync(Query, $$"""{"id": "{{globalIds[ids[0]]}}"}""");
         var idParameter = parameters.Select((p, i) => (p, i)).Single(x => x.p.Value is long id && id == ids[0]).i;
         bench.Log.WriteLine($"  trace detail SQL ({parameters.Count} parameters): {sql}");
 
@@ -46,7 +50,7 @@ public sealed class TraceDetailScenario : IScenario
         var results = new List<LoadResult>
         {
             await bench.MeasureAsync(Name, Server.WorkflowGraph, Walk((id, ct) =>
-                BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id }, ct))),
+                BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id = globalIds[id] }, ct))),
             await bench.MeasureAsync(Name, Server.DirectSql, Walk(async (id, ct) =>
             {
                 var values = parameters.Select((p, i) =>

@@ -21,6 +21,7 @@ public sealed class AnalyticsFeature : IGraphFeature
             TypeName = "ExecutionSummary",
             Relation = "v_workflow_execution_summary",
             Key = ["trace_id"],
+            References = new Dictionary<string, string> { ["workflowId"] = "Workflow" },
             DefaultOrder = [new("start_time", Descending: true)],
             Relations = [new("trace", "WorkflowTrace", RelationKind.One, [("trace_id", "id")])],
         };
@@ -37,6 +38,7 @@ public sealed class AnalyticsFeature : IGraphFeature
             TypeName = "NodeExecutionStats",
             Relation = "v_node_execution_stats",
             Key = ["node_id"],
+            References = new Dictionary<string, string> { ["workflowId"] = "Workflow" },
             DefaultOrder = [new("workflow_name", Descending: false)],
             Relations = [new("node", "WorkflowNode", RelationKind.One, [("node_id", "id")])],
         };
@@ -45,6 +47,14 @@ public sealed class AnalyticsFeature : IGraphFeature
             TypeName = "ExecutionTimelineEntry",
             Relation = "v_workflow_execution_timeline",
             Key = ["event_id"],
+            References = new Dictionary<string, string>
+            {
+                ["eventId"] = "WorkflowEvent",
+                ["traceId"] = "WorkflowTrace",
+                ["workflowId"] = "Workflow",
+                ["stepId"] = "WorkflowStep",
+                ["nodeId"] = "WorkflowNode",
+            },
             DefaultOrder = [new("event_id", Descending: false)],
         };
         var failedStep = new EntityMap
@@ -52,6 +62,12 @@ public sealed class AnalyticsFeature : IGraphFeature
             TypeName = "FailedStep",
             Relation = "v_failed_steps_analysis",
             Key = ["step_id"],
+            References = new Dictionary<string, string>
+            {
+                ["traceId"] = "WorkflowTrace",
+                ["workflowId"] = "Workflow",
+                ["nodeId"] = "WorkflowNode"
+            },
             DefaultOrder = [new("step_id", Descending: true)],
             Relations = [new("step", "WorkflowStep", RelationKind.One, [("step_id", "id")])],
         };

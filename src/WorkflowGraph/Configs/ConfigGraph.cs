@@ -62,6 +62,7 @@ public static class ConfigGraph
             DefaultOrder = [new("id", Descending: true)],
         };
 
+        var workflow = model.Catalog.Get("Workflow");
         model.Entities(workflowConfig, channelConfig, workflowChannelConfig, ioRequirement, binding, status)
             .Connection("workflowConfigs", workflowConfig)
             .Connection("channelConfigs", channelConfig)
@@ -70,7 +71,8 @@ public static class ConfigGraph
             .Connection("workflowDataBindings", binding)
             .Connection("configStatuses", status)
             .Function("activeWorkflowConfig", workflowConfig, (field, scope) =>
-                Sql.Of($"get_active_workflow_config({scope.Parameter(field.Argument("workflowId"), NpgsqlDbType.Uuid)}, " +
+                Sql.Of($"get_active_workflow_config(" +
+                       $"{scope.Parameter(GlobalId.Decode(field.Argument("workflowId"), workflow), NpgsqlDbType.Uuid)}, " +
                        $"{scope.EnumParameter(field.Argument("channel"))}::workflow_channel)"),
                 list: false);
     }

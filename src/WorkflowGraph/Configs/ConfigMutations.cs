@@ -13,6 +13,13 @@ public static class ConfigMutations
     public static void Register(GraphModel model)
     {
         var byUuid = MutationSpec.KeyFromWrite("id", "uuid");
+        var workflow = model.Catalog.Get("Workflow");
+        var node = model.Catalog.Get("WorkflowNode");
+        var workflowConfig = model.Catalog.Get("WorkflowConfig");
+        var channelConfig = model.Catalog.Get("ChannelConfig");
+        var channelSettings = model.Catalog.Get("WorkflowChannelConfig");
+        var ioRequirement = model.Catalog.Get("NodeIoRequirement");
+        var binding = model.Catalog.Get("WorkflowDataBinding");
 
         model.Mutation(new MutationSpec("createWorkflowConfig", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreKey(Sql.Of(
@@ -23,11 +30,11 @@ public static class ConfigMutations
                     $"{scope.Parameter(input.Get("description"), NpgsqlDbType.Text)}, " +
                     $"{scope.JsonParameter(input.Get("config"))}, " +
                     $"{scope.Parameter(input.Get("activate") ?? false, NpgsqlDbType.Boolean)})")),
-                "workflowConfig", model.Catalog.Get("WorkflowConfig"), byUuid))
+                "workflowConfig", workflowConfig, byUuid).WithIds(("workflowId", workflow)))
             .Mutation(new MutationSpec("activateWorkflowConfig", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreKey(
                     Sql.Of($"SELECT a.id FROM activate_workflow_config({scope.Parameter(input["configId"], NpgsqlDbType.Uuid)}) a")),
-                "workflowConfig", model.Catalog.Get("WorkflowConfig"), byUuid))
+                "workflowConfig", workflowConfig, byUuid).WithIds(("configId", workflowConfig)))
             .Mutation(new MutationSpec("upsertChannelConfig", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(Sql.Of(
                     $"INSERT INTO channel_configs (channel, name, config, is_active) " +
@@ -36,7 +43,7 @@ public static class ConfigMutations
                     $"{scope.Parameter(input.Get("isActive") ?? true, NpgsqlDbType.Boolean)}) " +
                     $"ON CONFLICT (org_id, channel) DO UPDATE SET name = EXCLUDED.name, config = EXCLUDED.config, " +
                     $"is_active = EXCLUDED.is_active")),
-                "channelConfig", model.Catalog.Get("ChannelConfig"), byUuid))
+                "channelConfig", channelConfig, byUuid))
             .Mutation(new MutationSpec("setWorkflowChannelConfig", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(Sql.Of(
                     $"INSERT INTO workflow_channel_configs (workflow_id, channel, is_enabled, priority, webhook_url, settings) " +
@@ -47,7 +54,7 @@ public static class ConfigMutations
                     $"coalesce({scope.JsonParameter(input.Get("settings"))}, '{{}}')) " +
                     $"ON CONFLICT (workflow_id, channel) DO UPDATE SET is_enabled = EXCLUDED.is_enabled, priority = EXCLUDED.priority, " +
                     $"webhook_url = EXCLUDED.webhook_url, settings = EXCLUDED.settings")),
-                "workflowChannelConfig", model.Catalog.Get("WorkflowChannelConfig"), byUuid))
+                "workflowChannelConfig", channelSettings, byUuid).WithIds(("workflowId", workflow)))
             .Mutation(new MutationSpec("upsertNodeIoRequirement", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(Sql.Of(
                     $"INSERT INTO node_io_requirements (node_id, direction, field_name, field_type, is_required, default_value, " +
@@ -63,10 +70,11 @@ public static class ConfigMutations
                     $"ON CONFLICT (node_id, direction, field_name) DO UPDATE SET field_type = EXCLUDED.field_type, " +
                     $"is_required = EXCLUDED.is_required, default_value = EXCLUDED.default_value, " +
                     $"validation_rules = EXCLUDED.validation_rules, description = EXCLUDED.description")),
-                "nodeIoRequirement", model.Catalog.Get("NodeIoRequirement"), byUuid))
+                "nodeIoRequirement", ioRequirement, byUuid).WithIds(("nodeId", node)))
             .Mutation(new MutationSpec("deleteNodeIoRequirement", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(
-                    Sql.Of($"DELETE FROM node_io_requirements WHERE id = {scope.Parameter(input["id"], NpgsqlDbType.Uuid)}"))))
+                    Sql.Of($"DELETE FROM node_io_requirements WHERE id = {scope.Parameter(input["id"], NpgsqlDbType.Uuid)}")))
+                .Deleting(ioRequirement))
             .Mutation(new MutationSpec("createWorkflowDataBinding", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(Sql.Of(
                     $"INSERT INTO workflow_data_bindings (workflow_id, source_node_id, source_field, target_node_id, target_field, " +
@@ -78,9 +86,10 @@ public static class ConfigMutations
                     $"{scope.Parameter(input["targetField"], NpgsqlDbType.Text)}, " +
                     $"{scope.Parameter(input.Get("bindingType") ?? "direct", NpgsqlDbType.Text)}, " +
                     $"coalesce({scope.JsonParameter(input.Get("transformConfig"))}, '{{}}'))")),
-                "workflowDataBinding", model.Catalog.Get("WorkflowDataBinding"), byUuid))
+                "workflowDataBinding", binding, byUuid).WithIds(("workflowId", workflow), ("sourceNodeId", node), ("targetNodeId", node)))
             .Mutation(new MutationSpec("deleteWorkflowDataBinding", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(
-                    Sql.Of($"DELETE FROM workflow_data_bindings WHERE id = {scope.Parameter(input["id"], NpgsqlDbType.Uuid)}"))));
+                    Sql.Of($"DELETE FROM workflow_data_bindings WHERE id = {scope.Parameter(input["id"], NpgsqlDbType.Uuid)}")))
+                .Deleting(binding));
     }
 }

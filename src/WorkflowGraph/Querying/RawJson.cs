@@ -9,9 +9,12 @@ namespace WorkflowGraph.Querying;
 /// pure overhead.
 /// </summary>
 [JsonConverter(typeof(RawJsonConverter))]
-public sealed class RawJson(string text)
+public sealed class RawJson(string text, string? typeName = null)
 {
     public string Text { get; } = text;
+
+    /// <summary>The object type of an object of an abstract field (<c>node</c>), for the engine's result checks.</summary>
+    public string? TypeName { get; } = typeName;
 
     public override string ToString() => Text;
 }

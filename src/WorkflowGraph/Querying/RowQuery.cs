@@ -16,7 +16,8 @@ namespace WorkflowGraph.Querying;
 public sealed class RowQuery(ShapePlanner shapes)
 {
     /// <summary>
-    /// The row of <paramref name="map"/> whose <paramref name="keyColumn"/> equals the argument <paramref name="argument"/>.
+    /// The row of <paramref name="map"/> whose <paramref name="keyColumn"/> holds the key of the global id in the argument
+    /// <paramref name="argument"/> (an id of another type is an INVALID_ID error).
     /// </summary>
     public async Task<object?> ByKeyAsync(IResolveFieldContext context, EntityMap map, string keyColumn, string argument,
         RequestDatabase database)
@@ -26,7 +27,7 @@ public sealed class RowQuery(ShapePlanner shapes)
         var scope = new StatementScope();
         var alias = scope.Alias();
         var column = map.KeyColumn(keyColumn);
-        var key = scope.Parameter(DbValues.ToDbValue(field.Argument(argument), column.Kind), DbValues.TypeOf(column.Kind));
+        var key = scope.Parameter(GlobalId.Decode(field.Argument(argument), map.TypeName, column.Kind), DbValues.TypeOf(column.Kind));
         var statement = Sql.Of(
             $"SELECT {ObjectSql.Build(shape, alias, scope)} FROM {Sql.Raw(map.Relation)} {alias} " +
             $"WHERE {column.ValueOf(alias)} = {key}");

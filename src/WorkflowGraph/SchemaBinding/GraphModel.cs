@@ -20,6 +20,7 @@ public sealed class GraphModel
         Connections = new ConnectionQuery(new ConnectionPlanner(shapes, limits));
         Rows = new RowQuery(shapes);
         Mutator = new MutationRunner(shapes, limits);
+        Nodes = new NodeQuery(Catalog, shapes, limits);
     }
 
     /// <summary>A model with what <paramref name="features"/> register, in their order.</summary>
@@ -28,6 +29,8 @@ public sealed class GraphModel
         var model = new GraphModel(limits);
         foreach (var feature in features)
             feature.Register(model);
+        model.QueryFields.Add("node", (context, database) => model.Nodes.NodeAsync(context, database));
+        model.QueryFields.Add("nodes", (context, database) => model.Nodes.NodesAsync(context, database));
         return model;
     }
 
@@ -38,6 +41,8 @@ public sealed class GraphModel
     public ConnectionQuery Connections { get; }
     public RowQuery Rows { get; }
     public MutationRunner Mutator { get; }
+    /// <summary>Objects of any Node type by global id (<c>node</c>, <c>nodes</c>).</summary>
+    public NodeQuery Nodes { get; }
     public Dictionary<string, RootResolver> QueryFields { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, MutationSpec> MutationFields { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, StreamResolver> SubscriptionFields { get; } = new(StringComparer.Ordinal);

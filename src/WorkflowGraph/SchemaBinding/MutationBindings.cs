@@ -18,6 +18,7 @@ public static class MutationBindings
             var name = field.Name.StringValue;
             if (!model.MutationFields.TryGetValue(name, out var spec))
                 continue; // reported as unbound by FieldBindings.Verify
+            VerifyIdInputs(name, spec, field, sdl);
             var payloadType = sdl.Objects[SdlTypes.NamedType(field.Type)];
             var errorsField = SdlTypes.FieldsOf(payloadType).FirstOrDefault(f => f.Name.StringValue == "errors");
             var allowed = errorsField is null ? [] : sdl.Unions.GetValueOrDefault(SdlTypes.NamedType(errorsField.Type)) ?? [];
@@ -43,21 +44,35 @@ public static class MutationBindings
         }
     }
 
+    /// <summary>An input field of type ID the mutation does not decode would reach SQL as the id's text: refuse to start.</summary>
+    private static void VerifyIdInputs(string mutation, MutationSpec spec, GraphQLParser.AST.GraphQLFieldDefinition field, SdlTypes sdl)
+    {
+        var inputArgument = field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == "input");
+        if (inputArgument is null || !sdl.Inputs.TryGetValue(SdlTypes.NamedType(inputArgument.Type), out var input))
+            return;
+        var ids = (input.Fields?.Items ?? []).Where(f => SdlTypes.NamedType(f.Type) == "ID").Select(f => f.Name.StringValue);
+        var undeclared = ids.Where(id => !spec.Ids.ContainsKey(id)).ToList();
+        if (undeclared.Count > 0)
+            throw new InvalidOperationException(
+                $"{mutation}: input fields of type ID without a type to decode: {string.Join(", ", undeclared)}");
+    }
+
     private static IFieldResolver PayloadResolver(MutationSpec spec, string field) => field switch
     {
         "errors" => new FuncFieldResolver<object?>(c => ((MutationPayload)c.Source!).Errors),
         _ when field == spec.PayloadField => new RawJsonResolver(new FuncFieldResolver<object?>(c =>
             ((MutationPayload)c.Source!).Entities.GetValueOrDefault(FieldBindings.ResponseKey(c)))),
-        _ => new FuncFieldResolver<object?>(c => PayloadResult((MutationPayload)c.Source!, field)),
+        _ => new FuncFieldResolver<object?>(c => PayloadResult((MutationPayload)c.Source!, field, spec.Deletes)),
     };
 
     /// <summary>A payload figure: the key a delete reported, or a column of the row a function returned.</summary>
-    private static object? PayloadResult(MutationPayload payload, string field)
+    private static object? PayloadResult(MutationPayload payload, string field, EntityMap? deletes)
     {
         if (payload.Errors is not null || payload.Result is null)
             return null;
         if (field == "deletedId")
-            return payload.Result;
+            return GlobalId.Encode((deletes ?? throw new InvalidOperationException("deletedId without a deleted type")).TypeName,
+                payload.Result);
         using var document = JsonDocument.Parse(payload.Result);
         if (!document.RootElement.TryGetProperty(EntityMap.ColumnNameFor(field), out var value))
             return null;

@@ -1,6 +1,7 @@
 using GraphQL.Resolvers;
 using GraphQL.Types;
 using WorkflowGraph.Database;
+using WorkflowGraph.Querying;
 using WorkflowGraph.SchemaBinding.Scalars;
 
 namespace WorkflowGraph.SchemaBinding;
@@ -17,9 +18,11 @@ public static class SchemaBinder
         var sdl = new SdlTypes(sdlText);
         EntityColumns.Map(model.Catalog, sdl);
         model.Catalog.Link();
+        VerifyNodes(model, sdl);
 
         FieldBindings fields = null!;
-        var schema = Schema.For(sdlText, builder =>
+        ISchema schema = null!;
+        schema = Schema.For(sdlText, builder =>
         {
             fields = new FieldBindings(builder);
             BindQueries(model, fields, sdl);
@@ -27,11 +30,31 @@ public static class SchemaBinder
             ConnectionBindings.Bind(fields, sdl);
             MutationBindings.Bind(model, fields, sdl);
             BindSubscriptions(model, fields);
+            // a Node is finished JSON, written as it is; the engine still checks its type, which the resolver named
+            if (sdl.Interfaces.Contains(NodeInterface))
+                builder.Types.For(NodeInterface).ResolveType = value =>
+                    (value as RawJson)?.TypeName is { } name && schema.AllTypes[name] is IObjectGraphType type ? type
+                        : throw new InvalidOperationException("a Node value without its type name");
         });
         CustomScalars.Register(schema, sdl);
         fields.Verify(sdl);
         schema.Initialize();
         return schema;
+    }
+
+    private const string NodeInterface = "Node";
+
+    /// <summary>The types implementing Node are exactly those with a single-column global id, which node(id:) can fetch.</summary>
+    private static void VerifyNodes(GraphModel model, SdlTypes sdl)
+    {
+        foreach (var map in model.Catalog.Maps)
+        {
+            var declared = sdl.Objects[map.TypeName].Interfaces?.Items.Any(i => i.Name.StringValue == NodeInterface) ?? false;
+            if (declared != map.IdColumn is not null)
+                throw new InvalidOperationException(declared
+                    ? $"{map.TypeName} implements Node but has no single-column global id"
+                    : $"{map.TypeName} has a single-column global id but does not implement Node");
+        }
     }
 
     private static void BindQueries(GraphModel model, FieldBindings fields, SdlTypes sdl)
@@ -42,7 +65,8 @@ public static class SchemaBinder
             IFieldResolver resolver = new FuncFieldResolver<object?>(context =>
                 new ValueTask<object?>(resolve(context, context.RequestServices!.GetRequiredService<RequestDatabase>())));
             // a field returning entities gets them as finished JSON from its statement
-            if (queryFields.TryGetValue(name, out var field) && model.Catalog.Find(SdlTypes.NamedType(field.Type)) is not null)
+            if (queryFields.TryGetValue(name, out var field)
+                && (model.Catalog.Find(SdlTypes.NamedType(field.Type)) is not null || SdlTypes.NamedType(field.Type) == NodeInterface))
                 resolver = new RawJsonResolver(resolver);
             fields.Bind("Query", name, resolver);
         }

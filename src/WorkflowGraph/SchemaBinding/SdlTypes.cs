@@ -10,6 +10,8 @@ public sealed class SdlTypes
     {
         Document = Parser.Parse(sdl);
         Objects = Document.Definitions.OfType<GraphQLObjectTypeDefinition>().ToDictionary(t => t.Name.StringValue);
+        Interfaces = Document.Definitions.OfType<GraphQLInterfaceTypeDefinition>().Select(i => i.Name.StringValue).ToHashSet();
+        Inputs = Document.Definitions.OfType<GraphQLInputObjectTypeDefinition>().ToDictionary(t => t.Name.StringValue);
         Enums = Document.Definitions.OfType<GraphQLEnumTypeDefinition>().Select(e => e.Name.StringValue).ToHashSet();
         Unions = Document.Definitions.OfType<GraphQLUnionTypeDefinition>().ToDictionary(u => u.Name.StringValue,
             u => (IReadOnlyCollection<string>)(u.Types?.Items.Select(t => t.Name.StringValue).ToList() ?? []));
@@ -18,6 +20,8 @@ public sealed class SdlTypes
     public GraphQLDocument Document { get; }
     public IReadOnlyDictionary<string, GraphQLObjectTypeDefinition> Objects { get; }
     public IReadOnlySet<string> Enums { get; }
+    public IReadOnlySet<string> Interfaces { get; }
+    public IReadOnlyDictionary<string, GraphQLInputObjectTypeDefinition> Inputs { get; }
 
     /// <summary>Each union and its member types.</summary>
     public IReadOnlyDictionary<string, IReadOnlyCollection<string>> Unions { get; }

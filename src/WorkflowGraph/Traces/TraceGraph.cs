@@ -56,6 +56,7 @@ public static class TraceGraph
             TypeName = "WorkflowContextEntry",
             Relation = "workflow_trace_context",
             Key = ["key"],
+            IdentifiedBy = ["trace_id", "key"],
             DefaultOrder = [new("key", Descending: false)],
         };
 
@@ -66,8 +67,11 @@ public static class TraceGraph
             .ByKey("trace", trace, "id")
             .ByKey("step", step, "id")
             .Function("workflowContext", context, (field, scope) =>
-                Sql.Of($"get_workflow_context({scope.Parameter(field.Argument("traceId"), NpgsqlDbType.Bigint)}, " +
-                       $"{scope.Parameter(field.Argument("key"), NpgsqlDbType.Text)})"),
-                list: true);
+            {
+                // the function's rows lack their run, which their global ids are made of
+                var traceId = scope.Parameter(GlobalId.Decode(field.Argument("traceId"), trace), NpgsqlDbType.Bigint);
+                return Sql.Of($"(SELECT {traceId}::bigint AS trace_id, c.* FROM get_workflow_context({traceId}, " +
+                              $"{scope.Parameter(field.Argument("key"), NpgsqlDbType.Text)}) c)");
+            }, list: true);
     }
 }

@@ -1,5 +1,6 @@
 using GraphQL;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Selection;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Subscriptions;
@@ -12,6 +13,8 @@ public static class TraceSubscriptions
 {
     public static void Register(GraphModel model)
     {
+        var trace = model.Catalog.Get("WorkflowTrace");
+        var workflow = model.Catalog.Get("Workflow");
         model.Subscription("workflowEvents", context =>
         {
             var (feeds, reader, orgId) = Services(context);
@@ -19,7 +22,8 @@ public static class TraceSubscriptions
             EventPosition? after = null;
             if (field.Argument("after") is string cursor && !EventPosition.TryDecode(cursor, out after))
                 throw QueryErrors.InvalidCursor("after is not a cursor of a WorkflowEvent");
-            var filter = new EventFilter(field.Argument("traceId") as long?, field.Argument("workflowId") as Guid?,
+            var filter = new EventFilter((long?)GlobalId.Decode(field.Argument("traceId"), trace),
+                (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow),
                 (field.Argument("eventTypes") as IEnumerable<object?>)?.Cast<string>().ToList());
             return feeds.Stream(orgId, reader.Shape(ShapeKind.Event, field.Children), filter, null, after);
         });
@@ -29,7 +33,7 @@ public static class TraceSubscriptions
             var (feeds, reader, orgId) = Services(context);
             var field = SelectionReader.Read(context);
             var statuses = (field.Argument("statuses") as IEnumerable<object?>)?.Select(s => s!.ToString()!.ToLowerInvariant()).ToList();
-            var filter = new EventFilter(null, field.Argument("workflowId") as Guid?, null);
+            var filter = new EventFilter(null, (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow), null);
             return feeds.Stream(orgId, reader.Shape(ShapeKind.Trace, field.Children), filter, statuses, null);
         });
     }

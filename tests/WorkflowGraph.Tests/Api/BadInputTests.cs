@@ -10,11 +10,10 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
         { "{ traces(first: 1) { nodes { id } }", "SYNTAX_ERROR" },
         { "{ traces { nodes { id nonsense } } }", "FIELDS_ON_CORRECT_TYPE" },
         { "{ traces(where: { status: { eq: DONE } }) { nodes { id } } }", "ARGUMENTS_OF_CORRECT_TYPE" },
-        { "{ trace(id: \"seven\") { id } }", "ARGUMENTS_OF_CORRECT_TYPE" },
-        { "{ workflow(id: \"not-a-uuid\") { id } }", "ARGUMENTS_OF_CORRECT_TYPE" },
+        { "{ trace(id: { run: 7 }) { id } }", "ARGUMENTS_OF_CORRECT_TYPE" },
         { "{ traces(where: { startTime: { gt: \"yesterday\" } }) { nodes { id } } }", "ARGUMENTS_OF_CORRECT_TYPE" },
         {
-            "{ traces { nodes { steps { trace { steps { trace { steps { trace { steps { trace { steps { trace { id " +
+            "{ traces { nodes { steps { trace { steps { trace { steps { trace { steps { trace { steps { trace { id rowId " +
             "} } } } } } } } } } } } }",
             "MAX_DEPTH_EXCEEDED"
         },
@@ -47,14 +46,14 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
     [Fact]
     public async Task A_variable_of_the_wrong_type_is_refused()
     {
-        var response = await api.PostAsync("query ($id: Long!) { trace(id: $id) { id } }", new { id = "seven" });
+        var response = await api.PostAsync("query ($n: Int) { traces(first: $n) { totalCount } }", new { n = "seven" });
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
         Assert.Contains("INVALID_VALUE", response.ErrorCodes);
         Assert.Empty(response.Statements);
 
-        var uuid = await api.PostAsync("query ($id: UUID!) { workflow(id: $id) { id } }", new { id = "not-a-uuid" });
-        Assert.Equal(HttpStatusCode.BadRequest, uuid.Status);
-        Assert.Empty(uuid.Statements);
+        var id = await api.PostAsync("query ($id: ID!) { trace(id: $id) { id } }", new { id = new { run = 7 } });
+        Assert.Equal(HttpStatusCode.BadRequest, id.Status);
+        Assert.Empty(id.Statements);
     }
 
     [Fact]
@@ -62,7 +61,8 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
     {
         // PostgreSQL rejects NUL in text; sent to it, the error would abort the request's transaction for every field
         var response = await api.PostAsync(
-            "query ($v: String) { a: traces(where: { externalId: { eq: $v } }) { totalCount } b: trace(id: 1) { id } }",
+            "query ($v: String) { a: traces(where: { externalId: { eq: $v } }) { totalCount } " +
+            "b: trace(id: \"V29ya2Zsb3dUcmFjZTox\") { id } }",
             new { v = "x\u0000y" });
         Assert.Equal(["INVALID_FILTER"], response.ErrorCodes);
         Assert.DoesNotContain(response.Statements, s => s.Contains("external_id", StringComparison.Ordinal));
@@ -84,7 +84,7 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
     [Fact]
     public async Task Errors_carry_codes_and_no_sql_or_stack()
     {
-        var response = await api.PostAsync("{ workflowContext(traceId: 99999) { key } }");
+        var response = await api.PostAsync("{ workflowContext(traceId: \"V29ya2Zsb3dUcmFjZTo5OTk5OQ\") { key } }");
         Assert.Contains("NOT_FOUND", response.ErrorCodes);
         var text = response.Body.GetRawText();
         Assert.DoesNotContain("SELECT", text);
@@ -98,8 +98,8 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
         // activeWorkflowConfig is nullable, so its error stays local; the transaction stays usable for the rest
         var response = await api.PostAsync("""
             {
-              bad: activeWorkflowConfig(workflowId: "00000000-0000-4000-8000-000000000000") { id }
-              good: workflowContext(traceId: 18) { key }
+              bad: activeWorkflowConfig(workflowId: "V29ya2Zsb3c6MDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAw") { id }
+              good: workflowContext(traceId: "V29ya2Zsb3dUcmFjZToxOA") { key }
               traces(first: 1) { totalCount }
             }
             """);
@@ -112,7 +112,8 @@ public sealed class BadInputTests(GraphApiFixture api) : IClassFixture<GraphApiF
     [Fact]
     public async Task An_error_in_a_non_null_root_field_nulls_the_data_as_the_spec_says()
     {
-        var response = await api.PostAsync("{ workflowContext(traceId: 99999) { key } traces(first: 1) { totalCount } }");
+        var response = await api.PostAsync(
+            "{ workflowContext(traceId: \"V29ya2Zsb3dUcmFjZTo5OTk5OQ\") { key } traces(first: 1) { totalCount } }");
         Assert.Contains("NOT_FOUND", response.ErrorCodes);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, response.Body.GetProperty("data").ValueKind);
     }

@@ -1,4 +1,6 @@
 using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Infrastructure;
+
 namespace WorkflowGraph.Tests.Api;
 
 /// <summary>
@@ -7,6 +9,8 @@ namespace WorkflowGraph.Tests.Api;
 /// </summary>
 public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApiFixture>
 {
+    private static readonly Guid Workflow2 = Guid.Parse("aaaaaaaa-2222-4000-8000-000000000002");
+
     public static readonly TheoryData<string, string> TraceFilters = new()
     {
         // String
@@ -31,25 +35,29 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
         // LIKE wildcards in the value match literally
         { "{ errorMessage: { contains: \"_1%\" } }", "error_message LIKE '%\\_1\\%%'" },
         { "{ errorMessage: { contains: \"%\" } }", "error_message LIKE '%\\%%'" },
-        // Long and Int
-        { "{ id: { eq: 7 } }", "id = 7" },
-        { "{ id: { in: [1, 2, 3, 45] } }", "id IN (1, 2, 3)" },
-        { "{ id: { nin: [1, 2, 3] } }", "id NOT IN (1, 2, 3)" },
-        { "{ id: { gt: 30 } }", "id > 30" },
-        { "{ id: { gte: 30 } }", "id >= 30" },
-        { "{ id: { lt: 5 } }", "id < 5" },
-        { "{ id: { lte: 5 } }", "id <= 5" },
-        { "{ id: { ngt: 30 } }", "NOT (id > 30)" },
-        { "{ id: { ngte: 30 } }", "NOT (id >= 30)" },
-        { "{ id: { nlt: 5 } }", "NOT (id < 5)" },
-        { "{ id: { nlte: 5 } }", "NOT (id <= 5)" },
+        // Long and Int (the database key)
+        { "{ rowId: { eq: 7 } }", "id = 7" },
+        { "{ rowId: { in: [1, 2, 3, 45] } }", "id IN (1, 2, 3)" },
+        { "{ rowId: { nin: [1, 2, 3] } }", "id NOT IN (1, 2, 3)" },
+        { "{ rowId: { gt: 30 } }", "id > 30" },
+        { "{ rowId: { gte: 30 } }", "id >= 30" },
+        { "{ rowId: { lt: 5 } }", "id < 5" },
+        { "{ rowId: { lte: 5 } }", "id <= 5" },
+        { "{ rowId: { ngt: 30 } }", "NOT (id > 30)" },
+        { "{ rowId: { ngte: 30 } }", "NOT (id >= 30)" },
+        { "{ rowId: { nlt: 5 } }", "NOT (id < 5)" },
+        { "{ rowId: { nlte: 5 } }", "NOT (id <= 5)" },
         { "{ durationMs: { gte: 20000, lt: 30000 } }", "duration_ms >= 20000 AND duration_ms < 30000" },
         { "{ durationMs: { eq: null } }", "duration_ms IS NULL" },
-        // UUID
-        { "{ workflowId: { eq: \"aaaaaaaa-2222-4000-8000-000000000002\" } }", "workflow_id = 'aaaaaaaa-2222-4000-8000-000000000002'" },
-        { "{ workflowId: { neq: \"aaaaaaaa-2222-4000-8000-000000000002\" } }", "workflow_id <> 'aaaaaaaa-2222-4000-8000-000000000002'" },
-        { "{ workflowId: { in: [\"aaaaaaaa-2222-4000-8000-000000000002\"] } }", "workflow_id = 'aaaaaaaa-2222-4000-8000-000000000002'" },
-        { "{ workflowId: { nin: [\"aaaaaaaa-2222-4000-8000-000000000002\"] } }", "workflow_id <> 'aaaaaaaa-2222-4000-8000-000000000002'" },
+        // global ids: the row's own and those that refer to another row (an id of another type is refused, see BadInputTests)
+        { $"{{ id: {{ eq: \"{Ids.Trace(7)}\" }} }}", "id = 7" },
+        { $"{{ id: {{ in: [\"{Ids.Trace(1)}\", \"{Ids.Trace(2)}\", \"{Ids.Trace(45)}\"] }} }}", "id IN (1, 2)" },
+        { $"{{ id: {{ nin: [\"{Ids.Trace(1)}\", \"{Ids.Trace(2)}\"] }} }}", "id NOT IN (1, 2)" },
+        { $"{{ id: {{ neq: \"{Ids.Trace(7)}\" }} }}", "id <> 7" },
+        { $"{{ workflowId: {{ eq: \"{Ids.Workflow(Workflow2)}\" }} }}", $"workflow_id = '{Workflow2}'" },
+        { $"{{ workflowId: {{ neq: \"{Ids.Workflow(Workflow2)}\" }} }}", $"workflow_id <> '{Workflow2}'" },
+        { $"{{ workflowId: {{ in: [\"{Ids.Workflow(Workflow2)}\"] }} }}", $"workflow_id = '{Workflow2}'" },
+        { $"{{ workflowId: {{ nin: [\"{Ids.Workflow(Workflow2)}\"] }} }}", $"workflow_id <> '{Workflow2}'" },
         // DateTime
         { "{ startTime: { eq: \"2026-01-10T05:00:00Z\" } }", "start_time = '2026-01-10T05:00:00Z'" },
         { "{ startTime: { gt: \"2026-01-10T10:00:00+00:00\" } }", "start_time > '2026-01-10T10:00:00Z'" },
@@ -72,10 +80,10 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
         { "{ status: { eq: COMPLETED }, channel: { eq: WEB } }", "status = 'completed' AND channel = 'web'" },
         // and / or, also inside an operation
         { "{ or: [{ status: { eq: FAILED } }, { channel: { eq: EFAX } }] }", "status = 'failed' OR channel = 'efax'" },
-        { "{ and: [{ id: { gt: 5 } }, { id: { lt: 9 } }] }", "id > 5 AND id < 9" },
+        { "{ and: [{ rowId: { gt: 5 } }, { rowId: { lt: 9 } }] }", "id > 5 AND id < 9" },
         { "{ or: [] }", "TRUE" },
         { "{ externalId: { or: [{ eq: \"EXT-001\" }, { endsWith: \"39\" }] } }", "external_id IN ('EXT-001', 'EXT-039')" },
-        { "{ or: [{ and: [{ status: { eq: FAILED } }, { channel: { eq: WEB } }] }, { id: { eq: 1 } }] }",
+        { "{ or: [{ and: [{ status: { eq: FAILED } }, { channel: { eq: WEB } }] }, { rowId: { eq: 1 } }] }",
           "(status = 'failed' AND channel = 'web') OR id = 1" },
         // nested object (to-one) filter
         { "{ workflow: { name: { eq: \"Claim Status\" } } }", "workflow_id = 'aaaaaaaa-2222-4000-8000-000000000002'" },
@@ -101,10 +109,10 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
     [MemberData(nameof(TraceFilters))]
     public async Task Trace_filter_matches_the_same_question_in_sql(string where, string sqlCondition)
     {
-        var response = await api.PostAsync($"{{ traces(first: 100, where: {where}) {{ nodes {{ id }} }} }}");
+        var response = await api.PostAsync($"{{ traces(first: 100, where: {where}) {{ nodes {{ rowId }} }} }}");
         Assert.False(response.Body.TryGetProperty("errors", out var errors), errors.ToString());
         var actual = response.Data.GetProperty("traces").GetProperty("nodes").EnumerateArray()
-            .Select(n => n.GetProperty("id").GetInt64()).Order().ToList();
+            .Select(n => n.GetProperty("rowId").GetInt64()).Order().ToList();
 
         await using var conn = await api.Database.DataSource.OpenConnectionAsync();
         var expected = (await conn.RowsAsync(
@@ -149,7 +157,8 @@ public sealed class FilteringTests(GraphApiFixture api) : IClassFixture<GraphApi
     public async Task Nested_lists_filter_and_sort_inside_the_same_statement()
     {
         var response = await api.PostAsync("""
-            { trace(id: 19) { id steps(where: { status: { neq: FAILED } }, order: [{ stepNumber: DESC }]) { stepNumber status } } }
+            { trace(id: "V29ya2Zsb3dUcmFjZToxOQ") { id steps(where: { status: { neq: FAILED } }, order: [{ stepNumber: DESC }]) {
+              stepNumber status } } }
             """);
         Assert.False(response.Body.TryGetProperty("errors", out var errors), errors.ToString());
         var steps = response.Data.GetProperty("trace").GetProperty("steps").EnumerateArray()

@@ -31,7 +31,7 @@ public sealed class PagingTests(GraphApiFixture api) : IClassFixture<GraphApiFix
     {
         var response = await api.PostAsync($$"""
             { traces({{arguments}}) {
-                totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } } } }
+                totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { rowId } } } }
             """);
         Assert.False(response.Body.TryGetProperty("errors", out var errors), errors.ToString());
         Assert.Single(response.Statements);
@@ -43,7 +43,7 @@ public sealed class PagingTests(GraphApiFixture api) : IClassFixture<GraphApiFix
             Assert.Equal(edges[0].GetProperty("cursor").GetString(), pageInfo.GetProperty("startCursor").GetString());
             Assert.Equal(edges[^1].GetProperty("cursor").GetString(), pageInfo.GetProperty("endCursor").GetString());
         }
-        return (edges.Select(e => e.GetProperty("node").GetProperty("id").GetInt64()).ToList(), pageInfo);
+        return (edges.Select(e => e.GetProperty("node").GetProperty("rowId").GetInt64()).ToList(), pageInfo);
     }
 
     [Theory]
@@ -103,7 +103,7 @@ public sealed class PagingTests(GraphApiFixture api) : IClassFixture<GraphApiFix
     public async Task An_empty_page_still_reports_the_total_and_no_cursors()
     {
         var response = await api.PostAsync("""
-            { traces(where: { id: { gt: 1000 } }) {
+            { traces(where: { rowId: { gt: 1000 } }) {
                 totalCount nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
             """);
         var traces = response.Data.GetProperty("traces");

@@ -42,10 +42,39 @@ public sealed class SchemaTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
     public void Startup_fails_when_an_sdl_field_has_no_resolver()
     {
         var sdl = SchemaDocument.Text.Replace(
-            "type WorkflowTrace {", "type WorkflowTrace {\n  ghost: String!\n  phantom(x: Int): [WorkflowStep!]!");
+            "type WorkflowTrace implements Node {",
+                "type WorkflowTrace implements Node {\n  ghost: String!\n  phantom(x: Int): [WorkflowStep!]!");
         var error = Assert.Throws<InvalidOperationException>(() => Build(sdl));
         Assert.Contains("WorkflowTrace.phantom", error.Message);
         Assert.Contains("no relation is mapped", error.Message);
+    }
+
+    [Fact]
+    public void Startup_fails_when_a_mutation_input_id_has_no_type_to_decode()
+    {
+        var sdl = SchemaDocument.Text.Replace(
+            "input RetryWorkflowStepInput {\n  stepId: ID!", "input RetryWorkflowStepInput {\n  stepId: ID!\n  otherStepId: ID");
+        var error = Assert.Throws<InvalidOperationException>(() => Build(sdl));
+        Assert.Contains("retryWorkflowStep", error.Message);
+        Assert.Contains("otherStepId", error.Message);
+    }
+
+    [Theory]
+    [InlineData("type ConfigStatus implements Node {", "type ConfigStatus {", "does not implement Node")]
+    [InlineData("type ChannelPerformance {", "type ChannelPerformance implements Node {", "implements Node but")]
+    public void Startup_fails_when_the_node_types_are_not_those_with_a_single_column_id(string from, string to, string reason)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Build(SchemaDocument.Text.Replace(from, to)));
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
+    public void Startup_fails_when_an_id_field_says_nothing_of_its_type()
+    {
+        var sdl = SchemaDocument.Text.Replace("type WorkflowTrace implements Node {",
+            "type WorkflowTrace implements Node {\n  ownerId: ID");
+        var error = Assert.Throws<InvalidOperationException>(() => Build(sdl));
+        Assert.Contains("WorkflowTrace.ownerId", error.Message);
     }
 
     [Fact]

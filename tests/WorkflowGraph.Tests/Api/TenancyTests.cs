@@ -1,4 +1,6 @@
 using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Infrastructure;
+
 namespace WorkflowGraph.Tests.Api;
 
 /// <summary>The same operation for two organisations returns only each one's rows, views included.</summary>
@@ -49,12 +51,15 @@ public sealed class TenancyTests(GraphApiFixture api) : IClassFixture<GraphApiFi
     [Fact]
     public async Task Single_objects_and_functions_of_another_organisation_are_not_found()
     {
-        var response = await api.PostAsync("""
+        var workflowB = Ids.Workflow(Guid.Parse("bbbbbbbb-2222-4000-8000-000000000001"));
+        var response = await api.PostAsync($$"""
             {
-              trace(id: 41) { id }
-              step(id: 1413) { id }
-              workflow(id: "bbbbbbbb-2222-4000-8000-000000000001") { id }
-              activeWorkflowConfig(workflowId: "bbbbbbbb-2222-4000-8000-000000000001") { id }
+              trace(id: "{{Ids.Trace(41)}}") { id }
+              step(id: "{{Ids.Step(1413)}}") { id }
+              workflow(id: "{{workflowB}}") { id }
+              activeWorkflowConfig(workflowId: "{{workflowB}}") { id }
+              node(id: "{{Ids.Trace(41)}}") { id }
+              nodes(ids: ["{{Ids.Step(1413)}}", "{{workflowB}}"]) { id }
             }
             """, org: GraphApiFixture.OrgA);
         var data = response.Data;
@@ -62,12 +67,18 @@ public sealed class TenancyTests(GraphApiFixture api) : IClassFixture<GraphApiFi
         Assert.Equal(System.Text.Json.JsonValueKind.Null, data.GetProperty("step").ValueKind);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, data.GetProperty("workflow").ValueKind);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, data.GetProperty("activeWorkflowConfig").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, data.GetProperty("node").ValueKind);
+        Assert.Equal(["Null", "Null"], data.GetProperty("nodes").EnumerateArray().Select(n => n.ValueKind.ToString()));
         Assert.Equal(["NOT_FOUND"], response.ErrorCodes);
-        var context = await api.PostAsync("{ workflowContext(traceId: 42) { key } }", org: GraphApiFixture.OrgA);
+        var context = await api.PostAsync($"{{ workflowContext(traceId: \"{Ids.Trace(42)}\") {{ key }} }}", org: GraphApiFixture.OrgA);
         Assert.Equal(["NOT_FOUND"], context.ErrorCodes);
 
-        var own = await api.PostAsync("{ trace(id: 41) { id } workflowContext(traceId: 42) { key } }", org: GraphApiFixture.OrgB);
-        Assert.Equal(41, own.Data.GetProperty("trace").GetProperty("id").GetInt64());
+        var own = await api.PostAsync(
+            $"{{ trace(id: \"{Ids.Trace(41)}\") {{ rowId }} workflowContext(traceId: \"{Ids.Trace(42)}\") {{ key }} " +
+            $"node(id: \"{Ids.Trace(41)}\") {{ id }} }}",
+            org: GraphApiFixture.OrgB);
+        Assert.Equal(41, own.Data.GetProperty("trace").GetProperty("rowId").GetInt64());
+        Assert.Equal(Ids.Trace(41), own.Data.GetProperty("node").GetProperty("id").GetString());
         Assert.Equal(2, own.Data.GetProperty("workflowContext").GetArrayLength());
     }
 }

@@ -10,7 +10,7 @@ public sealed class TimeZoneTests(GraphApiFixture api) : IClassFixture<GraphApiF
         await using (var conn = await api.Database.DataSource.OpenConnectionAsync())
             await conn.ExecAsync($"ALTER DATABASE \"{api.Database.DatabaseName}\" SET TimeZone = 'America/New_York'");
 
-        var response = await api.PostAsync("{ trace(id: 1) { startTime } }");
+        var response = await api.PostAsync("{ trace(id: \"V29ya2Zsb3dUcmFjZTox\") { startTime } }");
 
         Assert.Equal("2026-01-10T01:00:00+00:00", response.Data.GetProperty("trace").GetProperty("startTime").GetString());
     }

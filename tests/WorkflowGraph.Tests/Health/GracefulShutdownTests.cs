@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
 using WorkflowGraph.Tenancy;
+using WorkflowGraph.Tests.Infrastructure;
 using WorkflowGraph.Tests.WebSockets;
 
 namespace WorkflowGraph.Tests.Health;
@@ -35,8 +36,8 @@ public sealed class GracefulShutdownTests
         {
             var (traceId, cursor) = await server.StartRunAsync();
             await using var subscriber = await server.ConnectAsync();
-            await subscriber.SubscribeAsync("events", "subscription ($traceId: Long!, $after: String) " +
-                "{ workflowEvents(traceId: $traceId, after: $after) { eventType } }", new { traceId, after = cursor });
+            await subscriber.SubscribeAsync("events", "subscription ($traceId: ID!, $after: String) " +
+                "{ workflowEvents(traceId: $traceId, after: $after) { eventType } }", new { traceId = Ids.Trace(traceId), after = cursor });
             await server.SetContextAsync(traceId, "payer");
             await subscriber.NextAsync("events");
 
@@ -48,10 +49,10 @@ public sealed class GracefulShutdownTests
             await lockRun.ExecuteNonQueryAsync();
             using var writer = new HttpClient();
             var inFlight = PostAsync(writer, server, """
-                mutation ($traceId: Long!) {
+                mutation ($traceId: ID!) {
                   completeWorkflowExecution(input: { traceId: $traceId, status: COMPLETED }) { trace { status } errors { __typename } }
                 }
-                """, new { traceId });
+                """, new { traceId = Ids.Trace(traceId) });
             await WaitUntilBlockedAsync(server);
 
             var clock = Stopwatch.StartNew();

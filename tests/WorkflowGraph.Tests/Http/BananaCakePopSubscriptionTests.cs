@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using WorkflowGraph.Development;
 using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace WorkflowGraph.Tests.Http;
@@ -26,7 +27,7 @@ public sealed class BananaCakePopSubscriptionTests(DevelopmentLiveServerWithWork
         var screenshot = Path.Combine(Path.GetTempPath(), $"bcp-subscription-{Guid.NewGuid():N}.png");
 
         var run = await NodeScript.RunAsync("ide-subscription.mjs",
-            [server.BaseUrl, DevelopmentLiveServerWithWorkflow.WorkflowId.ToString(), chromium, screenshot], TimeSpan.FromSeconds(90));
+            [server.BaseUrl, Ids.Workflow(DevelopmentLiveServerWithWorkflow.WorkflowId), chromium, screenshot], TimeSpan.FromSeconds(90));
 
         Assert.True(run.ExitCode == 0, $"ide-subscription.mjs exited with {run.ExitCode}:\n{run.StandardError}");
         var report = JsonSerializer.Deserialize<SubscriptionReport>(run.StandardOutput, JsonSerializerOptions.Web)!;

@@ -20,7 +20,7 @@ public sealed class MultiInstanceTests(DatabaseFixture db) : IClassFixture<Datab
     private const int RestartAfter = 8;
 
     private const string Events = """
-        subscription ($traceId: Long!, $after: String) { workflowEvents(traceId: $traceId, after: $after) { id cursor } }
+        subscription ($traceId: ID!, $after: String) { workflowEvents(traceId: $traceId, after: $after) { rowId cursor } }
         """;
 
     [Fact]
@@ -86,13 +86,14 @@ public sealed class MultiInstanceTests(DatabaseFixture db) : IClassFixture<Datab
     private static async Task<(long TraceId, string Cursor)> StartRunAsync(HttpClient http, ServiceInstance instance)
     {
         var started = await PostAsync(http, instance, """
-            mutation ($workflowId: UUID!) {
-              startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { id } errors { __typename } }
+            mutation ($workflowId: ID!) {
+              startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { rowId } errors { __typename } }
             }
-            """, new { workflowId = GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA).WorkflowId });
-        var traceId = started.GetProperty("data").GetProperty("startWorkflowExecution").GetProperty("trace").GetProperty("id").GetInt64();
-        var events = await PostAsync(http, instance, "query ($id: Long!) { trace(id: $id) { events(first: 1) { cursor } } }",
-            new { id = traceId });
+            """, new { workflowId = Ids.Workflow(GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA).WorkflowId) });
+        var traceId = started.GetProperty("data").GetProperty("startWorkflowExecution").GetProperty("trace").GetProperty("rowId")
+            .GetInt64();
+        var events = await PostAsync(http, instance, "query ($id: ID!) { trace(id: $id) { events(first: 1) { cursor } } }",
+            new { id = Ids.Trace(traceId) });
         return (traceId, events.GetProperty("data").GetProperty("trace").GetProperty("events")[0].GetProperty("cursor").GetString()!);
     }
 
@@ -104,10 +105,10 @@ public sealed class MultiInstanceTests(DatabaseFixture db) : IClassFixture<Datab
             try
             {
                 var body = await PostAsync(http, instances[(turn + attempt) % instances.Length], """
-                    mutation ($traceId: Long!, $key: String!) {
+                    mutation ($traceId: ID!, $key: String!) {
                       setWorkflowContext(input: { traceId: $traceId, key: $key, value: 1 }) { entry { key } errors { __typename } }
                     }
-                    """, new { traceId, key });
+                    """, new { traceId = Ids.Trace(traceId), key });
                 Assert.Equal(key, body.GetProperty("data").GetProperty("setWorkflowContext").GetProperty("entry").GetProperty("key")
                     .GetString());
                 return;
@@ -160,7 +161,7 @@ public sealed class MultiInstanceTests(DatabaseFixture db) : IClassFixture<Datab
                 }
                 await using (client)
                 {
-                    await client.SubscribeAsync("s", Events, new { traceId, after });
+                    await client.SubscribeAsync("s", Events, new { traceId = Ids.Trace(traceId), after });
                     while (ids.Count < expected)
                     {
                         if (await client.NextOrNothingAsync("s", TimeSpan.FromSeconds(1)) is not { } payload)
@@ -170,7 +171,7 @@ public sealed class MultiInstanceTests(DatabaseFixture db) : IClassFixture<Datab
                             continue;
                         }
                         var delivered = payload.GetProperty("data").GetProperty("workflowEvents");
-                        ids.Add(delivered.GetProperty("id").GetInt64());
+                        ids.Add(delivered.GetProperty("rowId").GetInt64());
                         after = delivered.GetProperty("cursor").GetString()!;
                     }
                 }

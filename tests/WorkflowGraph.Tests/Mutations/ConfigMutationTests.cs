@@ -2,6 +2,7 @@ using System.Text.Json;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Infrastructure;
 using static WorkflowGraph.Tests.Mutations.PayloadErrors;
 
 namespace WorkflowGraph.Tests.Mutations;
@@ -21,11 +22,11 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
         (await AdminAsync(query, variables, org)).GetProperty(field);
 
     private const string Create = """
-        mutation ($workflowId: UUID, $channel: WorkflowChannel, $type: ConfigType!, $config: JSON!, $activate: Boolean) {
+        mutation ($workflowId: ID, $channel: WorkflowChannel, $type: ConfigType!, $config: JSON!, $activate: Boolean) {
           createWorkflowConfig(
             input: { workflowId: $workflowId, channel: $channel, configType: $type, name: "v", config: $config, activate: $activate }
           ) {
-            workflowConfig { id version isActive configType config workflow { id } }
+            workflowConfig { id rowId version isActive configType config workflow { id } }
             errors { __typename ... on Error { message } ... on ValidationError { fields { field } } }
           }
         }
@@ -36,10 +37,11 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
     {
         var workflow = await FreshWorkflow.CreateAsync(api);
         var v1 = (await AdminPayloadAsync(Create,
-            new { workflowId = workflow.Id, type = "WORKFLOW", config = new { retry = 1 }, activate = true }, "createWorkflowConfig"))
+            new { workflowId = Ids.Workflow(workflow.Id), type = "WORKFLOW", config = new { retry = 1 }, activate = true },
+                "createWorkflowConfig"))
             .GetProperty("workflowConfig");
         var v2 = (await AdminPayloadAsync(Create,
-            new { workflowId = workflow.Id, type = "WORKFLOW", config = new { retry = 2 } }, "createWorkflowConfig"))
+            new { workflowId = Ids.Workflow(workflow.Id), type = "WORKFLOW", config = new { retry = 2 } }, "createWorkflowConfig"))
             .GetProperty("workflowConfig");
         Assert.Equal(1, v1.GetProperty("version").GetInt32());
         Assert.True(v1.GetProperty("isActive").GetBoolean());
@@ -47,17 +49,17 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
         Assert.False(v2.GetProperty("isActive").GetBoolean());
 
         var activated = await AdminPayloadAsync("""
-            mutation ($id: UUID!) {
+            mutation ($id: ID!) {
               activateWorkflowConfig(input: { configId: $id }) { workflowConfig { id isActive version } errors { __typename } }
             }
-            """, new { id = v2.GetProperty("id").GetGuid() }, "activateWorkflowConfig");
+            """, new { id = v2.GetProperty("id").GetString() }, "activateWorkflowConfig");
         Assert.True(activated.GetProperty("workflowConfig").GetProperty("isActive").GetBoolean());
 
         var state = await AdminAsync($$"""
             {
-              activeWorkflowConfig(workflowId: "{{workflow.Id}}", channel: WEB) { version }
+              activeWorkflowConfig(workflowId: "{{Ids.Workflow(workflow.Id)}}", channel: WEB) { version }
               configStatuses(
-                where: { entityId: { in: ["{{v1.GetProperty("id").GetGuid()}}", "{{v2.GetProperty("id").GetGuid()}}"] } },
+                where: { entityId: { in: ["{{v1.GetProperty("rowId").GetGuid()}}", "{{v2.GetProperty("rowId").GetGuid()}}"] } },
                 order: [{ isActive: ASC }]
               ) {
                 nodes { isActive activatedBy deactivatedBy }
@@ -77,19 +79,22 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
     {
         var workflow = await FreshWorkflow.CreateAsync(api);
         var mismatch = await AdminPayloadAsync(Create,
-            new { workflowId = workflow.Id, type = "GLOBAL", config = new { } }, "createWorkflowConfig");
+            new { workflowId = Ids.Workflow(workflow.Id), type = "GLOBAL", config = new { } }, "createWorkflowConfig");
         Assert.Equal("ValidationError", ErrorType(mismatch));
         Assert.Equal("scopeMatchesType", ErrorField(mismatch));
         var notObject = await AdminPayloadAsync(Create, new { type = "GLOBAL", config = new[] { 1, 2 } }, "createWorkflowConfig");
         Assert.Equal("config", ErrorField(notObject));
         var unknown = await AdminPayloadAsync(Create,
-            new { workflowId = Guid.NewGuid(), type = "WORKFLOW", config = new { } }, "createWorkflowConfig");
+            new { workflowId = Ids.Workflow(Guid.NewGuid()), type = "WORKFLOW", config = new { } }, "createWorkflowConfig");
         Assert.Equal("NotFoundError", ErrorType(unknown));
         var otherOrg = await AdminPayloadAsync(Create,
-            new { workflowId = workflow.Id, type = "WORKFLOW", config = new { } }, "createWorkflowConfig", GraphApiFixture.OrgB);
+            new { workflowId = Ids.Workflow(workflow.Id), type = "WORKFLOW", config = new { } }, "createWorkflowConfig",
+                GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError", ErrorType(otherOrg));
         var activateUnknown = await AdminPayloadAsync(
-            "mutation { activateWorkflowConfig(input: { configId: \"aaaaaaaa-3333-4000-8000-000000000002\" }) { errors { __typename } } }",
+            $"mutation {{ activateWorkflowConfig(input: {{ " +
+            $"configId: \"{Ids.Config(Guid.Parse("aaaaaaaa-3333-4000-8000-000000000002"))}\" }}) " +
+            "{ errors { __typename } } }",
             null, "activateWorkflowConfig", GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError", ErrorType(activateUnknown));
         await using var conn = await FreshWorkflow.OwnerAsync(api);
@@ -107,38 +112,38 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
             """;
         var first = (await AdminPayloadAsync(upsert, new { name = "calls" }, "upsertChannelConfig")).GetProperty("channelConfig");
         var second = (await AdminPayloadAsync(upsert, new { name = "phone" }, "upsertChannelConfig")).GetProperty("channelConfig");
-        Assert.Equal(first.GetProperty("id").GetGuid(), second.GetProperty("id").GetGuid());
+        Assert.Equal(first.GetProperty("id").GetString(), second.GetProperty("id").GetString());
         Assert.Equal("phone", second.GetProperty("name").GetString());
 
         var set = await AdminPayloadAsync("""
-            mutation ($w: UUID!) {
+            mutation ($w: ID!) {
               setWorkflowChannelConfig(
                 input: { workflowId: $w, channel: EFAX, isEnabled: false, priority: 5, webhookUrl: "https://hooks.example.org/x" }
               ) { workflowChannelConfig { channel isEnabled priority } errors { __typename } }
             }
-            """, new { w = workflow.Id }, "setWorkflowChannelConfig");
+            """, new { w = Ids.Workflow(workflow.Id) }, "setWorkflowChannelConfig");
         Assert.False(set.GetProperty("workflowChannelConfig").GetProperty("isEnabled").GetBoolean());
         var refused = await AdminPayloadAsync("""
-            mutation ($w: UUID!) {
+            mutation ($w: ID!) {
               startWorkflowExecution(input: { workflowId: $w, channel: EFAX }) {
-                trace { id } errors { __typename ... on Error { message } }
+                trace { id rowId } errors { __typename ... on Error { message } }
               }
             }
-            """, new { w = workflow.Id }, "startWorkflowExecution");
+            """, new { w = Ids.Workflow(workflow.Id) }, "startWorkflowExecution");
         Assert.Equal("InvalidStateError", ErrorType(refused));
         var badUrl = await AdminPayloadAsync("""
-            mutation ($w: UUID!) {
+            mutation ($w: ID!) {
               setWorkflowChannelConfig(input: { workflowId: $w, channel: WEB, isEnabled: true, webhookUrl: "ftp://x" }) {
                 errors { __typename ... on ValidationError { fields { field } } }
               }
             }
-            """, new { w = workflow.Id }, "setWorkflowChannelConfig");
+            """, new { w = Ids.Workflow(workflow.Id) }, "setWorkflowChannelConfig");
         Assert.Equal("webhookUrl", ErrorField(badUrl));
         var otherOrg = await AdminPayloadAsync("""
-            mutation ($w: UUID!) {
+            mutation ($w: ID!) {
               setWorkflowChannelConfig(input: { workflowId: $w, channel: WEB, isEnabled: true }) { errors { __typename } }
             }
-            """, new { w = workflow.Id }, "setWorkflowChannelConfig", GraphApiFixture.OrgB);
+            """, new { w = Ids.Workflow(workflow.Id) }, "setWorkflowChannelConfig", GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError", ErrorType(otherOrg));
     }
 
@@ -147,7 +152,7 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
     {
         var workflow = await FreshWorkflow.CreateAsync(api);
         const string upsert = """
-            mutation ($node: Int!, $required: Boolean) {
+            mutation ($node: ID!, $required: Boolean) {
               upsertNodeIoRequirement(input: {
                 nodeId: $node, direction: "input", fieldName: "member_id", fieldType: "string", isRequired: $required,
                 validationRules: { minLength: 3 }
@@ -156,62 +161,68 @@ public sealed class ConfigMutationTests(GraphApiFixture api) : IClassFixture<Gra
               }
             }
             """;
-        var created = (await AdminPayloadAsync(upsert, new { node = workflow.Nodes[0], required = false }, "upsertNodeIoRequirement"))
+        var created = (await AdminPayloadAsync(upsert, new { node = Ids.Node(workflow.Nodes[0]), required = false },
+            "upsertNodeIoRequirement"))
             .GetProperty("nodeIoRequirement");
-        var updated = (await AdminPayloadAsync(upsert, new { node = workflow.Nodes[0], required = true }, "upsertNodeIoRequirement"))
+        var updated = (await AdminPayloadAsync(upsert, new { node = Ids.Node(workflow.Nodes[0]), required = true },
+            "upsertNodeIoRequirement"))
             .GetProperty("nodeIoRequirement");
-        Assert.Equal(created.GetProperty("id").GetGuid(), updated.GetProperty("id").GetGuid());
+        Assert.Equal(created.GetProperty("id").GetString(), updated.GetProperty("id").GetString());
         Assert.True(updated.GetProperty("isRequired").GetBoolean());
         var badType = await AdminPayloadAsync("""
-            mutation ($n: Int!) {
+            mutation ($n: ID!) {
               upsertNodeIoRequirement(input: { nodeId: $n, direction: "sideways", fieldName: "f", fieldType: "string" }) {
                 errors { __typename ... on ValidationError { fields { field } } }
               }
             }
-            """, new { n = workflow.Nodes[0] }, "upsertNodeIoRequirement");
+            """, new { n = Ids.Node(workflow.Nodes[0]) }, "upsertNodeIoRequirement");
         Assert.Equal("direction", ErrorField(badType));
-        var otherOrgNode = await AdminPayloadAsync(upsert, new { node = workflow.Nodes[0], required = true }, "upsertNodeIoRequirement",
+        var otherOrgNode = await AdminPayloadAsync(upsert, new { node = Ids.Node(workflow.Nodes[0]), required = true },
+            "upsertNodeIoRequirement",
             GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError", ErrorType(otherOrgNode));
 
-        const string delete = "mutation ($id: UUID!) { deleteNodeIoRequirement(input: { id: $id }) { deletedId errors { __typename } } }";
-        var id = created.GetProperty("id").GetGuid();
+        const string delete = "mutation ($id: ID!) { deleteNodeIoRequirement(input: { id: $id }) { deletedId errors { __typename } } }";
+        var id = created.GetProperty("id").GetString();
         Assert.Equal("NotFoundError",
             ErrorType(await AdminPayloadAsync(delete, new { id }, "deleteNodeIoRequirement", GraphApiFixture.OrgB)));
-        Assert.Equal(id, (await AdminPayloadAsync(delete, new { id }, "deleteNodeIoRequirement")).GetProperty("deletedId").GetGuid());
+        Assert.Equal(id, (await AdminPayloadAsync(delete, new { id }, "deleteNodeIoRequirement")).GetProperty("deletedId").GetString());
         Assert.Equal("NotFoundError", ErrorType(await AdminPayloadAsync(delete, new { id }, "deleteNodeIoRequirement")));
 
         const string bind = """
-            mutation ($w: UUID!, $s: Int, $t: Int!, $type: String) {
+            mutation ($w: ID!, $s: ID, $t: ID!, $type: String) {
               createWorkflowDataBinding(input: {
                 workflowId: $w, sourceNodeId: $s, sourceField: "out", targetNodeId: $t, targetField: "in", bindingType: $type
               }) {
-                workflowDataBinding { id bindingType sourceNode { id } targetNode { id } } errors { __typename }
+                workflowDataBinding { id bindingType sourceNode { id } targetNode { rowId } } errors { __typename }
               }
             }
             """;
+        static object Bind(Guid workflowId, int source, int target) =>
+            new { w = Ids.Workflow(workflowId), s = Ids.Node(source), t = Ids.Node(target) };
         async Task<string?> BindErrorAsync(object variables, Guid? org = null) =>
             ErrorType(await AdminPayloadAsync(bind, variables, "createWorkflowDataBinding", org));
-        var binding = await AdminPayloadAsync(bind, new { w = workflow.Id, s = workflow.Nodes[0], t = workflow.Nodes[1] },
+        var binding = await AdminPayloadAsync(bind, Bind(workflow.Id, workflow.Nodes[0], workflow.Nodes[1]),
             "createWorkflowDataBinding");
-        Assert.Equal(workflow.Nodes[1], binding.GetProperty("workflowDataBinding").GetProperty("targetNode").GetProperty("id").GetInt32());
-        Assert.Equal("DuplicateError", await BindErrorAsync(new { w = workflow.Id, s = workflow.Nodes[2], t = workflow.Nodes[1] }));
-        Assert.Equal("ValidationError", await BindErrorAsync(new { w = workflow.Id, s = workflow.Nodes[1], t = workflow.Nodes[1] }));
-        var bindingId = binding.GetProperty("workflowDataBinding").GetProperty("id").GetGuid();
+        Assert.Equal(workflow.Nodes[1],
+            binding.GetProperty("workflowDataBinding").GetProperty("targetNode").GetProperty("rowId").GetInt32());
+        Assert.Equal("DuplicateError", await BindErrorAsync(Bind(workflow.Id, workflow.Nodes[2], workflow.Nodes[1])));
+        Assert.Equal("ValidationError", await BindErrorAsync(Bind(workflow.Id, workflow.Nodes[1], workflow.Nodes[1])));
+        var bindingId = binding.GetProperty("workflowDataBinding").GetProperty("id").GetString();
         // another organisation can neither bind this workflow's nodes nor delete its binding, and cannot tell
         // a bound field from an unbound one (both are simply not found)
         var otherWorkflow = await FreshWorkflow.CreateAsync(api, GraphApiFixture.OrgB);
         Assert.Equal("NotFoundError",
-            await BindErrorAsync(new { w = otherWorkflow.Id, s = otherWorkflow.Nodes[0], t = workflow.Nodes[1] }, GraphApiFixture.OrgB));
+            await BindErrorAsync(Bind(otherWorkflow.Id, otherWorkflow.Nodes[0], workflow.Nodes[1]), GraphApiFixture.OrgB));
         Assert.Equal("NotFoundError",
-            await BindErrorAsync(new { w = workflow.Id, s = workflow.Nodes[0], t = workflow.Nodes[2] }, GraphApiFixture.OrgB));
+            await BindErrorAsync(Bind(workflow.Id, workflow.Nodes[0], workflow.Nodes[2]), GraphApiFixture.OrgB));
         Assert.Equal("NotFoundError", ErrorType(await AdminPayloadAsync(
-            "mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId errors { __typename } } }",
+            "mutation ($id: ID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId errors { __typename } } }",
             new { id = bindingId }, "deleteWorkflowDataBinding", GraphApiFixture.OrgB)));
         Assert.Equal(bindingId, (await AdminPayloadAsync(
-                "mutation ($id: UUID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId } }",
+                "mutation ($id: ID!) { deleteWorkflowDataBinding(input: { id: $id }) { deletedId } }",
                 new { id = bindingId }, "deleteWorkflowDataBinding"))
-            .GetProperty("deletedId").GetGuid());
+            .GetProperty("deletedId").GetString());
     }
 
     [Fact]

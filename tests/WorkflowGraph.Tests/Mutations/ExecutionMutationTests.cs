@@ -3,6 +3,7 @@ using System.Text.Json;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Infrastructure;
 using static WorkflowGraph.Tests.Mutations.PayloadErrors;
 
 namespace WorkflowGraph.Tests.Mutations;
@@ -11,38 +12,41 @@ namespace WorkflowGraph.Tests.Mutations;
 public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<GraphApiFixture>
 {
     private const string Start = """
-        mutation ($workflowId: UUID!, $channel: WorkflowChannel!, $externalId: String, $snapshot: JSON) {
+        mutation ($workflowId: ID!, $channel: WorkflowChannel!, $externalId: String, $snapshot: JSON) {
           startWorkflowExecution(
             input: { workflowId: $workflowId, channel: $channel, externalId: $externalId, configSnapshot: $snapshot }
           ) {
-            trace { id status channel externalId configSnapshot createdBy }
+            trace { id rowId status channel externalId configSnapshot createdBy }
             errors { __typename ... on Error { message } }
           }
         }
         """;
     private const string StartStep = """
-        mutation ($traceId: Long!, $nodeId: Int!, $n: Int!, $input: JSON) {
+        mutation ($traceId: ID!, $nodeId: ID!, $n: Int!, $input: JSON) {
           startWorkflowStep(input: { traceId: $traceId, nodeId: $nodeId, stepNumber: $n, inputData: $input }) {
-            step { id status stepNumber inputData }
+            step { id rowId status stepNumber inputData }
             errors { __typename ... on Error { message } ... on ValidationError { fields { field message } } }
           }
         }
         """;
     private const string CompleteStep = """
-        mutation ($stepId: Long!, $status: StepStatus!, $output: JSON, $error: String) {
+        mutation ($stepId: ID!, $status: StepStatus!, $output: JSON, $error: String) {
           completeWorkflowStep(input: { stepId: $stepId, status: $status, outputData: $output, errorMessage: $error }) {
-            step { id status outputData errorMessage retryCount durationMs }
+            step { id rowId status outputData errorMessage retryCount durationMs }
             errors { __typename ... on Error { message } ... on ValidationError { fields { field message } } }
           }
         }
         """;
     private const string Retry = """
-        mutation ($stepId: Long!) {
-          retryWorkflowStep(input: { stepId: $stepId }) { step { id status retryCount } errors { __typename ... on Error { message } } }
+        mutation ($stepId: ID!) {
+          retryWorkflowStep(input: { stepId: $stepId }) {
+            step { id rowId status retryCount }
+            errors { __typename ... on Error { message } }
+          }
         }
         """;
     private const string SetContext = """
-        mutation ($traceId: Long!, $key: String!, $value: JSON) {
+        mutation ($traceId: ID!, $key: String!, $value: JSON) {
           setWorkflowContext(input: { traceId: $traceId, key: $key, value: $value }) {
             entry { key value }
             errors { __typename ... on Error { message } ... on ValidationError { fields { field message } } }
@@ -50,9 +54,9 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         }
         """;
     private const string Complete = """
-        mutation ($traceId: Long!, $status: TraceStatus!, $error: String) {
+        mutation ($traceId: ID!, $status: TraceStatus!, $error: String) {
           completeWorkflowExecution(input: { traceId: $traceId, status: $status, errorMessage: $error }) {
-            trace { id status errorMessage durationMs steps { stepNumber status } }
+            trace { id rowId status errorMessage durationMs steps { stepNumber status } }
             errors { __typename ... on Error { message } ... on ValidationError { fields { field message } } }
           }
         }
@@ -70,17 +74,17 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
 
     private async Task<long> StartRunAsync(FreshWorkflow workflow, string? externalId = null, TenantRole role = TenantRole.Operator)
     {
-        var variables = new { workflowId = workflow.Id, channel = "WEB", externalId };
+        var variables = new { workflowId = Ids.Workflow(workflow.Id), channel = "WEB", externalId };
         var payload = Payload(await api.PostAsync(Start, variables, workflow.OrgId, role: role), "startWorkflowExecution");
-        return payload.GetProperty("trace").GetProperty("id").GetInt64();
+        return payload.GetProperty("trace").GetProperty("rowId").GetInt64();
     }
 
     private async Task<long> StartStepAsync(FreshWorkflow workflow, long traceId, int n, object? input = null)
     {
-        var variables = new { traceId, nodeId = workflow.Nodes[n - 1], n, input };
+        var variables = new { traceId = Ids.Trace(traceId), nodeId = Ids.Node(workflow.Nodes[n - 1]), n, input };
         var payload = await OperatorAsync(workflow, StartStep, variables, "startWorkflowStep");
         Assert.Null(ErrorType(payload));
-        return payload.GetProperty("step").GetProperty("id").GetInt64();
+        return payload.GetProperty("step").GetProperty("rowId").GetInt64();
     }
 
     [Fact]
@@ -89,37 +93,38 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var workflow = await FreshWorkflow.CreateAsync(api);
         var traceId = await StartRunAsync(workflow, "RUN-E2E");
         var context = await OperatorAsync(workflow, SetContext,
-            new { traceId, key = "payer", value = new { name = "Aetna" } }, "setWorkflowContext");
+            new { traceId = Ids.Trace(traceId), key = "payer", value = new { name = "Aetna" } }, "setWorkflowContext");
         Assert.Equal("Aetna", context.GetProperty("entry").GetProperty("value").GetProperty("name").GetString());
 
         var first = await StartStepAsync(workflow, traceId, 1, new { member = "M1" });
         await OperatorAsync(workflow, CompleteStep,
-            new { stepId = first, status = "COMPLETED", output = new { ok = true } }, "completeWorkflowStep");
+            new { stepId = Ids.Step(first), status = "COMPLETED", output = new { ok = true } }, "completeWorkflowStep");
         var second = await StartStepAsync(workflow, traceId, 2);
         var failed = await OperatorAsync(workflow, CompleteStep,
-            new { stepId = second, status = "FAILED", error = "portal 503" }, "completeWorkflowStep");
+            new { stepId = Ids.Step(second), status = "FAILED", error = "portal 503" }, "completeWorkflowStep");
         Assert.Equal("FAILED", failed.GetProperty("step").GetProperty("status").GetString());
-        var retried = await OperatorAsync(workflow, Retry, new { stepId = second }, "retryWorkflowStep");
+        var retried = await OperatorAsync(workflow, Retry, new { stepId = Ids.Step(second) }, "retryWorkflowStep");
         Assert.Equal(1, retried.GetProperty("step").GetProperty("retryCount").GetInt32());
         Assert.Equal("RUNNING", retried.GetProperty("step").GetProperty("status").GetString());
         await OperatorAsync(workflow, CompleteStep,
-            new { stepId = second, status = "COMPLETED", output = new { ok = true } }, "completeWorkflowStep");
-        var done = await OperatorAsync(workflow, Complete, new { traceId, status = "COMPLETED" }, "completeWorkflowExecution");
+            new { stepId = Ids.Step(second), status = "COMPLETED", output = new { ok = true } }, "completeWorkflowStep");
+        var done = await OperatorAsync(workflow, Complete, new { traceId = Ids.Trace(traceId), status = "COMPLETED" },
+            "completeWorkflowExecution");
         Assert.Equal("COMPLETED", done.GetProperty("trace").GetProperty("status").GetString());
         Assert.Equal(2, done.GetProperty("trace").GetProperty("steps").GetArrayLength());
 
         var views = await api.PostAsync($$"""
             {
-              executionSummaries(where: { traceId: { eq: {{traceId}} } }) {
+              executionSummaries(where: { traceId: { eq: "{{Ids.Trace(traceId)}}" } }) {
                 nodes { status totalSteps completedSteps failedSteps totalRetries }
               }
-              channelPerformance(where: { workflowId: { eq: "{{workflow.Id}}" } }) {
+              channelPerformance(where: { workflowId: { eq: "{{Ids.Workflow(workflow.Id)}}" } }) {
                 nodes { channel totalExecutions completedExecutions successRate }
               }
-              nodeExecutionStats(where: { workflowId: { eq: "{{workflow.Id}}" } }, order: [{ nodeName: ASC }]) {
+              nodeExecutionStats(where: { workflowId: { eq: "{{Ids.Workflow(workflow.Id)}}" } }, order: [{ nodeName: ASC }]) {
                 nodes { nodeName totalExecutions totalRetries }
               }
-              executionTimeline(first: 50, where: { traceId: { eq: {{traceId}} } }) { nodes { eventType } }
+              executionTimeline(first: 50, where: { traceId: { eq: "{{Ids.Trace(traceId)}}" } }) { nodes { eventType } }
             }
             """, org: workflow.OrgId, role: TenantRole.Viewer);
         var summary = views.Data.GetProperty("executionSummaries").GetProperty("nodes")[0];
@@ -158,38 +163,53 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var workflow = await FreshWorkflow.CreateAsync(api);
         var traceId = await StartRunAsync(workflow);
         var stepId = await StartStepAsync(workflow, traceId, 1);
-        await OperatorAsync(workflow, CompleteStep, new { stepId, status = "COMPLETED" }, "completeWorkflowStep");
+        await OperatorAsync(workflow, CompleteStep, new { stepId = Ids.Step(stepId), status = "COMPLETED" }, "completeWorkflowStep");
         await using var conn = await FreshWorkflow.OwnerAsync(api);
         var eventsBefore = await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1", traceId);
 
         Task<JsonElement> Run(string query, object variables, string field) => OperatorAsync(workflow, query, variables, field);
         async Task<string?> ErrorOf(string query, object variables, string field) => ErrorType(await Run(query, variables, field));
 
-        var again = await Run(CompleteStep, new { stepId, status = "COMPLETED" }, "completeWorkflowStep");
+        var again = await Run(CompleteStep, new { stepId = Ids.Step(stepId), status = "COMPLETED" }, "completeWorkflowStep");
         Assert.Equal("InvalidStateError", ErrorType(again));
         Assert.Contains("already completed", again.GetProperty("errors")[0].GetProperty("message").GetString());
         Assert.Equal(JsonValueKind.Null, again.GetProperty("step").ValueKind);
-        Assert.Equal("InvalidStateError", await ErrorOf(Retry, new { stepId }, "retryWorkflowStep"));
-        Assert.Equal("DuplicateError", await ErrorOf(StartStep, new { traceId, nodeId = workflow.Nodes[1], n = 1 }, "startWorkflowStep"));
-        Assert.Equal("ValidationError", await ErrorOf(Complete, new { traceId, status = "ACTIVE" }, "completeWorkflowExecution"));
-        Assert.Equal("NotFoundError", await ErrorOf(Start, new { workflowId = Guid.NewGuid(), channel = "WEB" }, "startWorkflowExecution"));
-        Assert.Equal("NotFoundError", await ErrorOf(Complete, new { traceId = -1L, status = "FAILED" }, "completeWorkflowExecution"));
+        Assert.Equal("InvalidStateError", await ErrorOf(Retry, new { stepId = Ids.Step(stepId) }, "retryWorkflowStep"));
+        Assert.Equal("DuplicateError", await ErrorOf(StartStep, new
+        {
+            traceId = Ids.Trace(traceId),
+            nodeId = Ids.Node(workflow.Nodes[1]),
+            n = 1
+        }, "startWorkflowStep"));
+        Assert.Equal("ValidationError", await ErrorOf(Complete, new { traceId = Ids.Trace(traceId), status = "ACTIVE" },
+            "completeWorkflowExecution"));
+        Assert.Equal("NotFoundError", await ErrorOf(Start, new { workflowId = Ids.Workflow(Guid.NewGuid()), channel = "WEB" },
+            "startWorkflowExecution"));
+        Assert.Equal("NotFoundError", await ErrorOf(Complete, new { traceId = Ids.Trace(-1L), status = "FAILED" },
+            "completeWorkflowExecution"));
         Assert.Equal("NotFoundError",
-            await ErrorOf(StartStep, new { traceId = -1L, nodeId = workflow.Nodes[0], n = 9 }, "startWorkflowStep"));
-        Assert.Equal("NotFoundError", await ErrorOf(StartStep, new { traceId, nodeId = 999999, n = 9 }, "startWorkflowStep"));
-        Assert.Equal("NotFoundError", await ErrorOf(CompleteStep, new { stepId = -1L, status = "COMPLETED" }, "completeWorkflowStep"));
-        Assert.Equal("NotFoundError", await ErrorOf(Retry, new { stepId = -1L }, "retryWorkflowStep"));
-        Assert.Equal("NotFoundError", await ErrorOf(SetContext, new { traceId = -1L, key = "k", value = 1 }, "setWorkflowContext"));
-        Assert.Equal("ValidationError", await ErrorOf(SetContext, new { traceId, key = "", value = 1 }, "setWorkflowContext"));
+            await ErrorOf(StartStep, new { traceId = Ids.Trace(-1L), nodeId = Ids.Node(workflow.Nodes[0]), n = 9 }, "startWorkflowStep"));
+        Assert.Equal("NotFoundError", await ErrorOf(StartStep, new { traceId = Ids.Trace(traceId), nodeId = Ids.Node(999999), n = 9 },
+            "startWorkflowStep"));
+        Assert.Equal("NotFoundError", await ErrorOf(CompleteStep, new { stepId = Ids.Step(-1L), status = "COMPLETED" },
+            "completeWorkflowStep"));
+        Assert.Equal("NotFoundError", await ErrorOf(Retry, new { stepId = Ids.Step(-1L) }, "retryWorkflowStep"));
+        Assert.Equal("NotFoundError", await ErrorOf(SetContext, new { traceId = Ids.Trace(-1L), key = "k", value = 1 },
+            "setWorkflowContext"));
+        Assert.Equal("ValidationError", await ErrorOf(SetContext, new { traceId = Ids.Trace(traceId), key = "", value = 1 },
+            "setWorkflowContext"));
 
         Assert.Equal(eventsBefore, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1", traceId));
         Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_steps WHERE trace_id = $1", traceId));
 
-        var ended = await Run(Complete, new { traceId, status = "CANCELLED", error = "stopped" }, "completeWorkflowExecution");
+        var ended = await Run(Complete, new { traceId = Ids.Trace(traceId), status = "CANCELLED", error = "stopped" },
+            "completeWorkflowExecution");
         Assert.Equal("CANCELLED", ended.GetProperty("trace").GetProperty("status").GetString());
         Assert.Equal("InvalidStateError",
-            await ErrorOf(StartStep, new { traceId, nodeId = workflow.Nodes[1], n = 2 }, "startWorkflowStep"));
-        Assert.Equal("InvalidStateError", await ErrorOf(SetContext, new { traceId, key = "k", value = 1 }, "setWorkflowContext"));
+            await ErrorOf(StartStep, new { traceId = Ids.Trace(traceId), nodeId = Ids.Node(workflow.Nodes[1]), n = 2 },
+                "startWorkflowStep"));
+        Assert.Equal("InvalidStateError", await ErrorOf(SetContext, new { traceId = Ids.Trace(traceId), key = "k", value = 1 },
+            "setWorkflowContext"));
     }
 
     [Fact]
@@ -208,7 +228,17 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var traceId = await StartRunAsync(workflow);
 
         var refused = await OperatorAsync(workflow, StartStep,
-            new { traceId, nodeId = workflow.Nodes[0], n = 1, input = new { member_id = "x", retries = 9 } }, "startWorkflowStep");
+            new
+            {
+                traceId = Ids.Trace(traceId),
+                nodeId = Ids.Node(workflow.Nodes[0]),
+                n = 1,
+                input = new
+                {
+                    member_id = "x",
+                    retries = 9
+                }
+            }, "startWorkflowStep");
         Assert.Equal("ValidationError", ErrorType(refused));
         var fields = refused.GetProperty("errors")[0].GetProperty("fields").EnumerateArray()
             .Select(f => f.GetProperty("field").GetString()).Order();
@@ -218,17 +248,28 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
             await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events WHERE trace_id = $1 AND step_id IS NOT NULL", traceId));
 
         var started = await OperatorAsync(workflow, StartStep,
-            new { traceId, nodeId = workflow.Nodes[0], n = 1, input = new { member_id = "ABC123", dob = "1980-02-29" } },
+            new
+            {
+                traceId = Ids.Trace(traceId),
+                nodeId = Ids.Node(workflow.Nodes[0]),
+                n = 1,
+                input = new
+                {
+                    member_id = "ABC123",
+                    dob = "1980-02-29"
+                }
+            },
             "startWorkflowStep");
         Assert.Equal(2, started.GetProperty("step").GetProperty("inputData").GetProperty("retries").GetInt32());
-        var stepId = started.GetProperty("step").GetProperty("id").GetInt64();
+        var stepId = started.GetProperty("step").GetProperty("rowId").GetInt64();
 
         var badOutput = await OperatorAsync(workflow, CompleteStep,
-            new { stepId, status = "COMPLETED", output = new { status = "weird" } }, "completeWorkflowStep");
+            new { stepId = Ids.Step(stepId), status = "COMPLETED", output = new { status = "weird" } }, "completeWorkflowStep");
         Assert.Equal("status", ErrorField(badOutput));
         Assert.Equal("running", await conn.ScalarAsync<string>("SELECT status FROM workflow_steps WHERE id = $1", stepId));
         // a failed step's output is not checked
-        var failed = await OperatorAsync(workflow, CompleteStep, new { stepId, status = "FAILED", error = "boom" }, "completeWorkflowStep");
+        var failed = await OperatorAsync(workflow, CompleteStep, new { stepId = Ids.Step(stepId), status = "FAILED", error = "boom" },
+            "completeWorkflowStep");
         Assert.Equal("FAILED", failed.GetProperty("step").GetProperty("status").GetString());
     }
 
@@ -236,7 +277,8 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
     public async Task Roles_limit_who_may_write_and_refusals_run_no_sql()
     {
         var workflow = await FreshWorkflow.CreateAsync(api);
-        var viewer = await api.PostAsync(Start, new { workflowId = workflow.Id, channel = "WEB" }, workflow.OrgId, role: TenantRole.Viewer);
+        var viewer = await api.PostAsync(Start, new { workflowId = Ids.Workflow(workflow.Id), channel = "WEB" }, workflow.OrgId,
+            role: TenantRole.Viewer);
         Assert.Contains("FORBIDDEN", viewer.ErrorCodes);
         Assert.Empty(viewer.Statements);
         var operatorCleanup = await api.PostAsync("mutation { cleanupOldExecutionData(input: { retentionDays: 30 }) { tracesDeleted } }",
@@ -262,12 +304,21 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         async Task<string?> AsB(string query, object variables, string field) =>
             ErrorType(Payload(await api.PostAsync(query, variables, b, role: TenantRole.Admin), field));
 
-        Assert.Equal("NotFoundError", await AsB(Start, new { workflowId = workflowA.Id, channel = "WEB" }, "startWorkflowExecution"));
-        Assert.Equal("NotFoundError", await AsB(Complete, new { traceId, status = "FAILED" }, "completeWorkflowExecution"));
-        Assert.Equal("NotFoundError", await AsB(StartStep, new { traceId, nodeId = workflowA.Nodes[1], n = 2 }, "startWorkflowStep"));
-        Assert.Equal("NotFoundError", await AsB(CompleteStep, new { stepId, status = "COMPLETED" }, "completeWorkflowStep"));
-        Assert.Equal("NotFoundError", await AsB(Retry, new { stepId }, "retryWorkflowStep"));
-        Assert.Equal("NotFoundError", await AsB(SetContext, new { traceId, key = "k", value = "stolen" }, "setWorkflowContext"));
+        Assert.Equal("NotFoundError", await AsB(Start, new { workflowId = Ids.Workflow(workflowA.Id), channel = "WEB" },
+            "startWorkflowExecution"));
+        Assert.Equal("NotFoundError", await AsB(Complete, new { traceId = Ids.Trace(traceId), status = "FAILED" },
+            "completeWorkflowExecution"));
+        Assert.Equal("NotFoundError", await AsB(StartStep, new
+        {
+            traceId = Ids.Trace(traceId),
+            nodeId = Ids.Node(workflowA.Nodes[1]),
+            n = 2
+        }, "startWorkflowStep"));
+        Assert.Equal("NotFoundError", await AsB(CompleteStep, new { stepId = Ids.Step(stepId), status = "COMPLETED" },
+            "completeWorkflowStep"));
+        Assert.Equal("NotFoundError", await AsB(Retry, new { stepId = Ids.Step(stepId) }, "retryWorkflowStep"));
+        Assert.Equal("NotFoundError", await AsB(SetContext, new { traceId = Ids.Trace(traceId), key = "k", value = "stolen" },
+            "setWorkflowContext"));
 
         await using var conn = await FreshWorkflow.OwnerAsync(api);
         Assert.Equal("active", await conn.ScalarAsync<string>("SELECT status FROM workflow_trace WHERE id = $1", traceId));
@@ -281,21 +332,27 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var workflow = await FreshWorkflow.CreateAsync(api);
         var traceId = await StartRunAsync(workflow);
         var big = new string('x', 70 * 1024);
-        var oversized = await OperatorAsync(workflow, SetContext, new { traceId, key = "blob", value = new { big } }, "setWorkflowContext");
+        var oversized = await OperatorAsync(workflow, SetContext, new { traceId = Ids.Trace(traceId), key = "blob", value = new { big } },
+            "setWorkflowContext");
         Assert.Equal("ValidationError", ErrorType(oversized));
         Assert.Equal("value", ErrorField(oversized));
 
         var badEnum = await api.PostAsync(
-            $"mutation {{ completeWorkflowExecution(input: {{ traceId: {traceId}, status: DONE }}) {{ trace {{ id }} }} }}",
+            $"mutation {{ completeWorkflowExecution(input: {{ traceId: \"{Ids.Trace(traceId)}\", status: DONE }}) {{ trace {{ id }} }} }}",
             org: workflow.OrgId, role: TenantRole.Operator);
         Assert.Equal(HttpStatusCode.BadRequest, badEnum.Status);
-        var missing = await api.PostAsync("mutation { startWorkflowExecution(input: { channel: WEB }) { trace { id } } }",
+        var missing = await api.PostAsync("mutation { startWorkflowExecution(input: { channel: WEB }) { trace { id rowId } } }",
             org: workflow.OrgId, role: TenantRole.Operator);
         Assert.Equal(HttpStatusCode.BadRequest, missing.Status);
         var malformed = await api.PostAsync(Start, new { workflowId = "not-a-uuid", channel = "WEB" }, workflow.OrgId,
             role: TenantRole.Operator);
-        Assert.Equal(HttpStatusCode.BadRequest, malformed.Status);
+        Assert.Equal(["INVALID_ID"], malformed.ErrorCodes);
         Assert.Empty(malformed.Statements);
+        // an id of another type where a workflow's is expected: the same error, nothing run
+        var wrongType = await api.PostAsync(Start, new { workflowId = Ids.Node(workflow.Nodes[0]), channel = "WEB" }, workflow.OrgId,
+            role: TenantRole.Operator);
+        Assert.Equal(["INVALID_ID"], wrongType.ErrorCodes);
+        Assert.Empty(wrongType.Statements);
     }
 
     [Fact]
@@ -306,7 +363,7 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var stepId = await StartStepAsync(workflow, traceId, 1);
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(worker =>
-            api.PostAsync(CompleteStep, new { stepId, status = "COMPLETED", output = new { worker } }, workflow.OrgId,
+            api.PostAsync(CompleteStep, new { stepId = Ids.Step(stepId), status = "COMPLETED", output = new { worker } }, workflow.OrgId,
                 role: TenantRole.Operator)));
 
         var errors = outcomes.Select(o => ErrorType(Payload(o, "completeWorkflowStep"))).ToList();
@@ -332,10 +389,11 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
                 {
                     var stepId = await StartStepAsync(workflow, traceId, n);
                     await OperatorAsync(workflow, CompleteStep,
-                        new { stepId, status = n == 2 && run % 10 == 0 ? "FAILED" : "COMPLETED" }, "completeWorkflowStep");
+                        new { stepId = Ids.Step(stepId), status = n == 2 && run % 10 == 0 ? "FAILED" : "COMPLETED" },
+                            "completeWorkflowStep");
                 }
                 await OperatorAsync(workflow, Complete,
-                    new { traceId, status = run % 10 == 0 ? "FAILED" : "COMPLETED" }, "completeWorkflowExecution");
+                    new { traceId = Ids.Trace(traceId), status = run % 10 == 0 ? "FAILED" : "COMPLETED" }, "completeWorkflowExecution");
             }
             finally
             {
@@ -345,16 +403,16 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
 
         var views = await api.PostAsync($$"""
             {
-              traces(where: { workflowId: { eq: "{{workflow.Id}}" } }) { totalCount }
-              executionSummaries(where: { workflowId: { eq: "{{workflow.Id}}" }, totalSteps: { eq: 2 } }) { totalCount }
-              channelPerformance(where: { workflowId: { eq: "{{workflow.Id}}" } }) {
+              traces(where: { workflowId: { eq: "{{Ids.Workflow(workflow.Id)}}" } }) { totalCount }
+              executionSummaries(where: { workflowId: { eq: "{{Ids.Workflow(workflow.Id)}}" }, totalSteps: { eq: 2 } }) { totalCount }
+              channelPerformance(where: { workflowId: { eq: "{{Ids.Workflow(workflow.Id)}}" } }) {
                 nodes { totalExecutions completedExecutions failedExecutions successRate }
               }
-              nodeExecutionStats(where: { workflowId: { eq: "{{workflow.Id}}" } }, order: [{ nodeName: ASC }]) {
+              nodeExecutionStats(where: { workflowId: { eq: "{{Ids.Workflow(workflow.Id)}}" } }, order: [{ nodeName: ASC }]) {
                 nodes { totalExecutions completedExecutions failedExecutions }
               }
-              failedSteps(where: { workflowId: { eq: "{{workflow.Id}}" } }) { totalCount }
-              executionTimeline(where: { workflowId: { eq: "{{workflow.Id}}" } }) { totalCount }
+              failedSteps(where: { workflowId: { eq: "{{Ids.Workflow(workflow.Id)}}" } }) { totalCount }
+              executionTimeline(where: { workflowId: { eq: "{{Ids.Workflow(workflow.Id)}}" } }) { totalCount }
             }
             """, org: workflow.OrgId, role: TenantRole.Viewer);
         var data = views.Data;

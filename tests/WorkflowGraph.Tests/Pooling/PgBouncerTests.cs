@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WorkflowGraph.Database;
+using WorkflowGraph.Tests.Infrastructure;
 using WorkflowGraph.Tests.WebSockets;
 
 namespace WorkflowGraph.Tests.Pooling;
@@ -45,8 +46,8 @@ public sealed class PgBouncerTests(BouncedServer server) : IClassFixture<Bounced
         // writes (a savepoint per mutation inside the request's transaction) and a replay then a live event
         var (traceId, cursor) = await server.StartRunAsync();
         await using var client = await server.ConnectAsync();
-        await client.SubscribeAsync("events", "subscription ($traceId: Long!, $after: String) " +
-            "{ workflowEvents(traceId: $traceId, after: $after) { eventType } }", new { traceId, after = cursor });
+        await client.SubscribeAsync("events", "subscription ($traceId: ID!, $after: String) " +
+            "{ workflowEvents(traceId: $traceId, after: $after) { eventType } }", new { traceId = Ids.Trace(traceId), after = cursor });
         await server.StartStepAsync(traceId, 1);
         await server.SetContextAsync(traceId, "payer");
         Assert.Equal("step_started", EventType(await client.NextAsync("events")));
@@ -55,13 +56,13 @@ public sealed class PgBouncerTests(BouncedServer server) : IClassFixture<Bounced
         // more requests at once than PgBouncer has server connections: each transaction takes one in turn, and the
         // tenant settings (transaction-local) never leak from one request to another
         var answers = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => server.PostAsync(
-            "query ($id: Long!) { trace(id: $id) { id steps { stepNumber } } }", new { id = traceId },
+            "query ($id: ID!) { trace(id: $id) { rowId steps { stepNumber } } }", new { id = Ids.Trace(traceId) },
             org: i % 2 == 0 ? Api.GraphApiFixture.OrgA : Api.GraphApiFixture.OrgB)));
         for (var i = 0; i < answers.Length; i++)
         {
             var trace = answers[i].GetProperty("data").GetProperty("trace");
             if (i % 2 == 0)
-                Assert.Equal(traceId, trace.GetProperty("id").GetInt64());
+                Assert.Equal(traceId, trace.GetProperty("rowId").GetInt64());
             else
                 Assert.Equal(JsonValueKind.Null, trace.ValueKind);
         }

@@ -86,14 +86,14 @@ public sealed class OrganisationLimitTests(LimitedServer server) : IClassFixture
 
         // two requests of org B wait for the run's row: the organisation's two places are taken
         var complete = """
-            mutation ($traceId: Long!) {
+            mutation ($traceId: ID!) {
               completeWorkflowExecution(input: { traceId: $traceId, status: COMPLETED }) { trace { status } errors { __typename } }
             }
             """;
         var waiting = new[]
         {
-            SendAsync(http, GraphApiFixture.OrgB, TenantRole.Operator, complete, new { traceId }),
-            SendAsync(http, GraphApiFixture.OrgB, TenantRole.Operator, complete, new { traceId }),
+            SendAsync(http, GraphApiFixture.OrgB, TenantRole.Operator, complete, new { traceId = Ids.Trace(traceId) }),
+            SendAsync(http, GraphApiFixture.OrgB, TenantRole.Operator, complete, new { traceId = Ids.Trace(traceId) }),
         };
         await WaitForLockWaitersAsync(2);
         var third = await SendAsync(http, GraphApiFixture.OrgB, TenantRole.Admin);

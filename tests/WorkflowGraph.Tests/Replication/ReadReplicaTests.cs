@@ -9,6 +9,7 @@ using WorkflowGraph.Database;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Auth;
+using WorkflowGraph.Tests.Infrastructure;
 using WorkflowGraph.Tests.WebSockets;
 
 namespace WorkflowGraph.Tests.Replication;
@@ -19,7 +20,7 @@ namespace WorkflowGraph.Tests.Replication;
 /// </summary>
 public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<StreamingReplica>
 {
-    private const string TraceById = "query ($id: Long!) { trace(id: $id) { id status } }";
+    private const string TraceById = "query ($id: ID!) { trace(id: $id) { rowId status } }";
 
     [Fact]
     public async Task Queries_read_the_replica_while_writes_and_asked_for_reads_go_to_the_primary_and_a_lagging_replica_is_left()
@@ -35,17 +36,17 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
 
             // the replica has not replayed the run: a query there does not find it, one asking for the primary does
             Assert.Equal(JsonValueKind.Null, (await patient.TraceAsync(traceId, primary: false)).ValueKind);
-            Assert.Equal(traceId, (await patient.TraceAsync(traceId, primary: true)).GetProperty("id").GetInt64());
+            Assert.Equal(traceId, (await patient.TraceAsync(traceId, primary: true)).GetProperty("rowId").GetInt64());
 
             // the lag shows; past Database:MaxReplicaLagSeconds the queries go to the primary
             await patient.WaitForLagAsync(lag => lag > 0);
             await strict.WaitForLagAsync(lag => lag > 0.5);
-            Assert.Equal(traceId, (await strict.TraceAsync(traceId, primary: false)).GetProperty("id").GetInt64());
+            Assert.Equal(traceId, (await strict.TraceAsync(traceId, primary: false)).GetProperty("rowId").GetInt64());
             Assert.Equal(JsonValueKind.Null, (await patient.TraceAsync(traceId, primary: false)).ValueKind);
 
             await replica.PauseReplayAsync(false);
             await patient.WaitForLagAsync(lag => lag == 0);
-            Assert.Equal(traceId, (await patient.TraceAsync(traceId, primary: false)).GetProperty("id").GetInt64());
+            Assert.Equal(traceId, (await patient.TraceAsync(traceId, primary: false)).GetProperty("rowId").GetInt64());
         }
         finally
         {
@@ -59,8 +60,8 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
         await using var app = await App.StartAsync(replica, maxLagSeconds: 3600);
         var traceId = await app.StartRunAsync();
         await using var client = await GraphQLWsTestClient.ConnectAndInitAsync(app.WebSocketUri, GraphQLWsServer.Bearer());
-        await client.SubscribeAsync("events", "subscription ($traceId: Long!) { workflowEvents(traceId: $traceId) { eventType } }",
-            new { traceId });
+        await client.SubscribeAsync("events", "subscription ($traceId: ID!) { workflowEvents(traceId: $traceId) { eventType } }",
+            new { traceId = Ids.Trace(traceId) });
         try
         {
             await replica.PauseReplayAsync(true);
@@ -125,25 +126,25 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
         public async Task<long> StartRunAsync()
         {
             var body = await PostAsync("""
-                mutation ($workflowId: UUID!) {
-                  startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { id } errors { __typename } }
+                mutation ($workflowId: ID!) {
+                  startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { rowId } errors { __typename } }
                 }
-                """, new { workflowId = GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA).WorkflowId }, primary: false);
-            return body.GetProperty("data").GetProperty("startWorkflowExecution").GetProperty("trace").GetProperty("id").GetInt64();
+                """, new { workflowId = Ids.Workflow(GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA).WorkflowId) }, primary: false);
+            return body.GetProperty("data").GetProperty("startWorkflowExecution").GetProperty("trace").GetProperty("rowId").GetInt64();
         }
 
         public Task SetContextAsync(long traceId, string key) => PostAsync("""
-            mutation ($traceId: Long!, $key: String!) {
+            mutation ($traceId: ID!, $key: String!) {
               setWorkflowContext(input: { traceId: $traceId, key: $key, value: 1 }) { entry { key } errors { __typename } }
             }
-            """, new { traceId, key }, primary: false);
+            """, new { traceId = Ids.Trace(traceId), key }, primary: false);
 
         public async Task<string[]> ContextKeysAsync(long traceId, bool primary) =>
-            (await PostAsync("query ($id: Long!) { workflowContext(traceId: $id) { key } }", new { id = traceId }, primary))
+            (await PostAsync("query ($id: ID!) { workflowContext(traceId: $id) { key } }", new { id = Ids.Trace(traceId) }, primary))
             .GetProperty("data").GetProperty("workflowContext").EnumerateArray().Select(e => e.GetProperty("key").GetString()!).ToArray();
 
         public async Task<JsonElement> TraceAsync(long traceId, bool primary) =>
-            (await PostAsync(TraceById, new { id = traceId }, primary)).GetProperty("data").GetProperty("trace");
+            (await PostAsync(TraceById, new { id = Ids.Trace(traceId) }, primary)).GetProperty("data").GetProperty("trace");
 
         private async Task<JsonElement> PostAsync(string query, object variables, bool primary)
         {

@@ -56,11 +56,31 @@ public sealed class StreamingReplica : IAsyncLifetime
     }
 
     /// <summary>Stops (true) or resumes (false) the standby's replay of the WAL it receives: a replica falling behind.</summary>
+    /// <remarks>A pause is only requested by <c>pg_wal_replay_pause()</c>; this waits until replay has stopped (a WAL
+    /// record written on the primary makes the standby's startup process see the request), so that what the primary
+    /// writes next is surely not replayed.</remarks>
     public async Task PauseReplayAsync(bool pause)
     {
         await using var connection = new NpgsqlConnection(StandbyConnectionString);
         await connection.OpenAsync();
-        await connection.ExecAsync(pause ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()");
+        if (!pause)
+        {
+            await connection.ExecAsync("SELECT pg_wal_replay_resume()");
+            return;
+        }
+        await connection.ExecAsync("SELECT pg_wal_replay_pause()");
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (await connection.ScalarAsync<string>("SELECT pg_get_wal_replay_pause_state()") != "paused")
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new InvalidOperationException("the standby did not pause its replay");
+            await using (var primary = new NpgsqlConnection(PrimaryConnectionString))
+            {
+                await primary.OpenAsync();
+                await primary.ExecAsync("SELECT pg_logical_emit_message(false, 'workflowgraph-tests', 'pause')");
+            }
+            await Task.Delay(50);
+        }
     }
 
     private async Task WaitUntilStreamingAsync()

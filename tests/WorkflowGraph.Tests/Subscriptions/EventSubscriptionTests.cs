@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using WorkflowGraph.Subscriptions;
 using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Subscriptions;
 
@@ -26,7 +27,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
     private static JsonElement Event(JsonElement result) => result.GetProperty("data").GetProperty("workflowEvents");
 
     /// <summary>Subscribes live and waits until the stream demonstrably delivers (a marker event on a run of its own).</summary>
-    private async Task<TestSubscription> LiveAsync(TenantWorld world, string arguments, string selection = "id traceId eventType cursor")
+    private async Task<TestSubscription> LiveAsync(TenantWorld world, string arguments,
+        string selection = "id rowId traceId eventType cursor")
     {
         var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
             $"subscription {{ workflowEvents{arguments} {{ {selection} }} }}");
@@ -40,18 +42,19 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
     {
         var world = await WorldAsync("Live");
         var traceId = await WithConnection(c => world.StartRunAsync(c));
-        await using var subscription = await LiveAsync(world, $"(traceId: {traceId})", "id eventType eventData trace { id status } cursor");
+        await using var subscription = await LiveAsync(world, $"(traceId: \"{Ids.Trace(traceId)}\")",
+            "id rowId eventType eventData trace { id rowId status } cursor");
 
         var stepId = await WithConnection(c => world.StartStepAsync(c, traceId, 1));
         await WithConnection(async c => { await TenantWorld.CompleteStepAsync(c, stepId, "completed"); return 0; });
 
         var started = Event(await subscription.NextAsync());
         Assert.Equal("step_started", started.GetProperty("eventType").GetString());
-        Assert.Equal(traceId, started.GetProperty("trace").GetProperty("id").GetInt64());
-        Assert.Equal(["id", "eventType", "eventData", "trace", "cursor"], started.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(traceId, started.GetProperty("trace").GetProperty("rowId").GetInt64());
+        Assert.Equal(["id", "rowId", "eventType", "eventData", "trace", "cursor"], started.EnumerateObject().Select(p => p.Name));
         var completed = Event(await subscription.NextAsync());
         Assert.Equal("step_completed", completed.GetProperty("eventType").GetString());
-        Assert.True(completed.GetProperty("id").GetInt64() > started.GetProperty("id").GetInt64());
+        Assert.True(completed.GetProperty("rowId").GetInt64() > started.GetProperty("rowId").GetInt64());
         Assert.False(await subscription.AnyWithinAsync(Quiet));
     }
 
@@ -69,11 +72,11 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         // the queried cursor of the run's first event
         var cursor = await QueryCursorAsync(world, traceId);
         await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
-            $"subscription {{ workflowEvents(traceId: {traceId}, after: \"{cursor}\") {{ id }} }}");
+            $"subscription {{ workflowEvents(traceId: \"{Ids.Trace(traceId)}\", after: \"{cursor}\") {{ id rowId }} }}");
         Assert.Null(subscription.Errors);
         var received = new List<long>();
         for (var i = 1; i < expected.Count; i++)
-            received.Add(Event(await subscription.NextAsync()).GetProperty("id").GetInt64());
+            received.Add(Event(await subscription.NextAsync()).GetProperty("rowId").GetInt64());
         Assert.Equal(expected.Skip(1).Select(r => (long)r["id"]!), received);
 
         // then live
@@ -83,7 +86,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
 
         async Task<string> TypeOfAsync(JsonElement e) =>
             await WithConnection(c =>
-                c.ScalarAsync<string>("SELECT event_type FROM workflow_events WHERE id = $1", e.GetProperty("id").GetInt64()));
+                c.ScalarAsync<string>("SELECT event_type FROM workflow_events WHERE id = $1", e.GetProperty("rowId").GetInt64()));
     }
 
     [Fact]
@@ -96,35 +99,35 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var bSubscriptions = new List<TestSubscription>();
         foreach (var query in new[]
                  {
-                     "workflowEvents { id }",
-                     $"workflowEvents(traceId: {traceA}) {{ id }}",
-                     $"workflowEvents(workflowId: \"{a.WorkflowId}\") {{ id }}",
-                     "workflowEvents(eventTypes: [\"step_started\", \"workflow_completed\"]) { id }",
-                     $"workflowEvents(traceId: {traceA}, after: \"{cursorA}\") {{ id }}",
-                     "traceUpdated { id }",
-                     $"traceUpdated(workflowId: \"{a.WorkflowId}\") {{ id }}",
+                     "workflowEvents { id rowId }",
+                     $"workflowEvents(traceId: \"{Ids.Trace(traceA)}\") {{ id rowId }}",
+                     $"workflowEvents(workflowId: \"{Ids.Workflow(a.WorkflowId)}\") {{ id rowId }}",
+                     "workflowEvents(eventTypes: [\"step_started\", \"workflow_completed\"]) { id rowId }",
+                     $"workflowEvents(traceId: \"{Ids.Trace(traceA)}\", after: \"{cursorA}\") {{ id rowId }}",
+                     "traceUpdated { id rowId }",
+                     $"traceUpdated(workflowId: \"{Ids.Workflow(a.WorkflowId)}\") {{ id rowId }}",
                  })
         {
             var subscription = await TestSubscription.StartAsync(host.Services, b.OrgId, $"subscription {{ {query} }}");
             Assert.Null(subscription.Errors);
             bSubscriptions.Add(subscription);
         }
-        await using var aSubscription = await LiveAsync(a, $"(traceId: {traceA})");
+        await using var aSubscription = await LiveAsync(a, $"(traceId: \"{Ids.Trace(traceA)}\")");
         await Task.Delay(200);
 
         var stepA = await WithConnection(c => a.StartStepAsync(c, traceA, 1));
         await WithConnection(async c => { await TenantWorld.CompleteStepAsync(c, stepA, "completed"); return 0; });
         await WithConnection(c => c.ExecAsync("SELECT complete_workflow_execution($1, 'completed', NULL)", traceA));
         for (var i = 0; i < 3; i++)
-            Assert.Equal(traceA, Event(await aSubscription.NextAsync()).GetProperty("traceId").GetInt64());
+            Assert.Equal(traceA, Ids.TraceKey(Event(await aSubscription.NextAsync()).GetProperty("traceId")));
 
         // B's own run reaches B's unfiltered subscribers: proof that they were live while A's events passed
         var traceB = await WithConnection(c => b.StartRunAsync(c));
         var bOwn = Event(await bSubscriptions[0].NextAsync());
         Assert.Equal(await WithConnection(c => c.ScalarAsync<long>("SELECT min(id) FROM workflow_events WHERE trace_id = $1", traceB)),
-            bOwn.GetProperty("id").GetInt64());
+            bOwn.GetProperty("rowId").GetInt64());
         var updated = (await bSubscriptions[5].NextAsync()).GetProperty("data").GetProperty("traceUpdated");
-        Assert.Equal(traceB, updated.GetProperty("id").GetInt64());
+        Assert.Equal(traceB, updated.GetProperty("rowId").GetInt64());
         foreach (var subscription in bSubscriptions)
         {
             Assert.False(await subscription.AnyWithinAsync(TimeSpan.FromMilliseconds(300)));
@@ -164,7 +167,8 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var received = new List<(long Id, long TraceId)>();
         var cursor = start;
         string Query(string after) =>
-            $"subscription {{ workflowEvents(workflowId: \"{world.WorkflowId}\", after: \"{after}\") {{ id traceId cursor }} }}";
+            $"subscription {{ workflowEvents(workflowId: \"{Ids.Workflow(world.WorkflowId)}\", after: \"{after}\") " +
+            "{ id rowId traceId cursor } }";
         for (var connection = 0; connection < 8; connection++)
         {
             await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
@@ -175,7 +179,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
             while (DateTime.UtcNow < until)
             {
                 var e = Event(await subscription.NextAsync());
-                received.Add((e.GetProperty("id").GetInt64(), e.GetProperty("traceId").GetInt64()));
+                received.Add((e.GetProperty("rowId").GetInt64(), Ids.TraceKey(e.GetProperty("traceId"))));
                 cursor = e.GetProperty("cursor").GetString()!;
             }
             await Task.Delay(50); // disconnected while the writers go on
@@ -187,7 +191,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
             while (await last.AnyWithinAsync(TimeSpan.FromSeconds(1)))
             {
                 var e = Event(await last.NextAsync());
-                received.Add((e.GetProperty("id").GetInt64(), e.GetProperty("traceId").GetInt64()));
+                received.Add((e.GetProperty("rowId").GetInt64(), Ids.TraceKey(e.GetProperty("traceId"))));
             }
 
         var expected = (await WithConnection(c => c.RowsAsync(
@@ -209,7 +213,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
     {
         var world = await WorldAsync("Fault");
         var traceId = await WithConnection(c => world.StartRunAsync(c));
-        await using var subscription = await LiveAsync(world, $"(traceId: {traceId})", "id");
+        await using var subscription = await LiveAsync(world, $"(traceId: \"{Ids.Trace(traceId)}\")", "id rowId");
 
         // the LISTEN connections of every instance on this database (each holds one)
         const string listeners = "FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN workflow_events'";
@@ -238,7 +242,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var expected = (await WithConnection(c => c.RowsAsync(stepStarts, traceId)))
             .Select(r => (long)r["id"]!).ToList();
         foreach (var _ in expected)
-            ids.Add(Event(await subscription.NextAsync()).GetProperty("id").GetInt64());
+            ids.Add(Event(await subscription.NextAsync()).GetProperty("rowId").GetInt64());
         Assert.Equal(expected, ids);
         Assert.False(await subscription.AnyWithinAsync(Quiet));
     }
@@ -250,19 +254,20 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var other = await host.StartInstanceAsync();
         var traceId = await WithConnection(c => world.StartRunAsync(c));
         await using var subscription = await TestSubscription.StartAsync(other.Services, world.OrgId,
-            $"subscription {{ workflowEvents(traceId: {traceId}) {{ id eventType eventData }} }}");
+            $"subscription {{ workflowEvents(traceId: \"{Ids.Trace(traceId)}\") {{ id rowId eventType eventData }} }}");
         Assert.Null(subscription.Errors);
         await Task.Delay(200);
 
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
-            $"mutation {{ startWorkflowStep(input: {{ traceId: {traceId}, nodeId: {world.NodeIds[0]}, stepNumber: 1, " +
-            "inputData: { input: 1 } }) { step { id } errors { __typename } } }",
+            $"mutation {{ startWorkflowStep(input: {{ traceId: \"{Ids.Trace(traceId)}\", " +
+            $"nodeId: \"{Ids.Node(world.NodeIds[0])}\", stepNumber: 1, " +
+            "inputData: { input: 1 } }) { step { id rowId } errors { __typename } } }",
             WorkflowGraph.Tenancy.TenantRole.Operator);
-        var stepId = result.GetProperty("data").GetProperty("startWorkflowStep").GetProperty("step").GetProperty("id").GetInt64();
+        var stepId = result.GetProperty("data").GetProperty("startWorkflowStep").GetProperty("step").GetProperty("rowId").GetInt64();
         var e = Event(await subscription.NextAsync());
         Assert.Equal("step_started", e.GetProperty("eventType").GetString());
         Assert.Equal(stepId, await WithConnection(c =>
-            c.ScalarAsync<long>("SELECT step_id FROM workflow_events WHERE id = $1", e.GetProperty("id").GetInt64())));
+            c.ScalarAsync<long>("SELECT step_id FROM workflow_events WHERE id = $1", e.GetProperty("rowId").GetInt64())));
     }
 
     [Fact]
@@ -272,13 +277,13 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         await using var finished = await TestSubscription.StartAsync(host.Services, world.OrgId,
             "subscription { traceUpdated(statuses: [COMPLETED, FAILED]) { id status durationMs steps { status } } }");
         await using var all = await TestSubscription.StartAsync(host.Services, world.OrgId,
-            $"subscription {{ traceUpdated(workflowId: \"{world.WorkflowId}\") {{ id status }} }}");
+            $"subscription {{ traceUpdated(workflowId: \"{Ids.Workflow(world.WorkflowId)}\") {{ id rowId status }} }}");
         Assert.Null(finished.Errors);
         await Task.Delay(200);
 
         var traceId = await WithConnection(c => world.StartRunAsync(c));
         var run = (await all.NextAsync()).GetProperty("data").GetProperty("traceUpdated");
-        Assert.Equal(traceId, run.GetProperty("id").GetInt64());
+        Assert.Equal(traceId, run.GetProperty("rowId").GetInt64());
         Assert.False(await finished.AnyWithinAsync(TimeSpan.FromMilliseconds(300)));
 
         await WithConnection(async c =>
@@ -308,7 +313,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
     {
         var world = await WorldAsync("Cursor");
         await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
-            $"subscription {{ workflowEvents(after: \"{cursor}\") {{ id }} }}");
+            $"subscription {{ workflowEvents(after: \"{cursor}\") {{ id rowId }} }}");
         Assert.Equal("INVALID_CURSOR", Assert.Single(subscription.Errors!).GetProperty("extensions").GetProperty("code").GetString());
     }
 
@@ -318,13 +323,14 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var world = await WorldAsync("Payload");
         var traceId = await WithConnection(c => world.StartRunAsync(c));
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
-            $"mutation {{ startWorkflowStep(input: {{ traceId: {traceId}, nodeId: {world.NodeIds[0]}, stepNumber: 1 }}) " +
-            "{ step { id events { id eventType cursor } } errors { __typename } } }", WorkflowGraph.Tenancy.TenantRole.Operator);
+            $"mutation {{ startWorkflowStep(input: {{ traceId: \"{Ids.Trace(traceId)}\", " +
+            $"nodeId: \"{Ids.Node(world.NodeIds[0])}\", stepNumber: 1 }}) " +
+            "{ step { id rowId events { id eventType cursor } } errors { __typename } } }", WorkflowGraph.Tenancy.TenantRole.Operator);
         var started = result.GetProperty("data").GetProperty("startWorkflowStep").GetProperty("step").GetProperty("events")[0];
         Assert.Equal("step_started", started.GetProperty("eventType").GetString());
 
         await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
-            $"subscription {{ workflowEvents(traceId: {traceId}, after: \"{started.GetProperty("cursor").GetString()}\") " +
+            $"subscription {{ workflowEvents(traceId: \"{Ids.Trace(traceId)}\", after: \"{started.GetProperty("cursor").GetString()}\") " +
             "{ id eventType } }");
         Assert.False(await subscription.AnyWithinAsync(Quiet)); // not its own event again
         await WithConnection(c => c.ExecAsync("SELECT set_workflow_context($1, 'k', '1'::jsonb)", traceId));
@@ -337,7 +343,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
         var world = await WorldAsync("Beyond");
         var beyond = new EventPosition(EventPosition.Nothing, PgSnapshot.Parse("1:99999999999:"), 0).Encode();
         await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
-            $"subscription {{ workflowEvents(after: \"{beyond}\") {{ id }} }}");
+            $"subscription {{ workflowEvents(after: \"{beyond}\") {{ id rowId }} }}");
         var ended = await subscription.NextAsync();
         Assert.Equal("SUBSCRIPTION_ENDED", ended.GetProperty("errors")[0].GetProperty("extensions").GetProperty("code").GetString());
         var feeds = host.Services.GetRequiredService<FeedRegistry>();
@@ -352,7 +358,7 @@ public sealed class EventSubscriptionTests(SubscriptionHost host) : IClassFixtur
     private async Task<string> QueryCursorAsync(TenantWorld world, long traceId)
     {
         var result = await TestSubscription.QueryAsync(host.Services, world.OrgId,
-            $"{{ trace(id: {traceId}) {{ events(first: 1) {{ cursor }} }} }}");
+            $"{{ trace(id: \"{Ids.Trace(traceId)}\") {{ events(first: 1) {{ cursor }} }} }}");
         return result.GetProperty("data").GetProperty("trace").GetProperty("events")[0].GetProperty("cursor").GetString()!;
     }
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
 using WorkflowGraph.Tests.Api;
+using WorkflowGraph.Tests.Infrastructure;
 using WorkflowGraph.Tests.WebSockets;
 
 namespace WorkflowGraph.Tests.Telemetry;
@@ -58,11 +59,11 @@ public sealed partial class TelemetryTests(TracedServer server) : IClassFixture<
     {
         var (traceparent, traceId, _) = TracedServer.CallerContext();
         var (_, body) = await server.PostTracedAsync("""
-            mutation ($workflowId: UUID!) {
-              startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { id } errors { __typename } }
+            mutation ($workflowId: ID!) {
+              startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { rowId } errors { __typename } }
             }
-            """, new { workflowId = GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA).WorkflowId }, traceparent);
-        var runId = body.GetProperty("data").GetProperty("startWorkflowExecution").GetProperty("trace").GetProperty("id").GetInt64();
+            """, new { workflowId = Ids.Workflow(GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA).WorkflowId) }, traceparent);
+        var runId = body.GetProperty("data").GetProperty("startWorkflowExecution").GetProperty("trace").GetProperty("rowId").GetInt64();
 
         var spans = await server.Spans.OfTraceAsync(traceId, s => s.Any(IsOperation));
         var operation = Assert.Single(spans, IsOperation);
@@ -106,8 +107,8 @@ public sealed partial class TelemetryTests(TracedServer server) : IClassFixture<
         await server.PostTracedAsync("query TelemetryScrapeInvalid { traces(first: 1) { noSuchField } }", null, null);
         var (traceId, cursor) = await server.StartRunAsync();
         await using var client = await server.ConnectAsync();
-        await client.SubscribeAsync("events", "subscription ($traceId: Long!, $after: String) " +
-            "{ workflowEvents(traceId: $traceId, after: $after) { eventType } }", new { traceId, after = cursor });
+        await client.SubscribeAsync("events", "subscription ($traceId: ID!, $after: String) " +
+            "{ workflowEvents(traceId: $traceId, after: $after) { eventType } }", new { traceId = Ids.Trace(traceId), after = cursor });
         await server.StartStepAsync(traceId, 1);
         await client.NextAsync("events");
         // replayed or live, the first was delivered, so the subscriber has joined the live feed: this one is read live

@@ -2,6 +2,7 @@ using System.Text.Json;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Http;
+using WorkflowGraph.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace WorkflowGraph.Tests.WebSockets;
@@ -21,7 +22,7 @@ public sealed class GraphQLWsClientTests(ProtocolServer server, ITestOutputHelpe
         var (workflowId, nodeId) = GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA);
         var authorization = GraphQLWsServer.Bearer(GraphApiFixture.OrgA, TenantRole.Operator);
         var run = await NodeScript.RunAsync("ws-protocol.mjs",
-            [server.BaseUrl + "/graphql", authorization, workflowId.ToString(), nodeId.ToString()], TimeSpan.FromSeconds(60));
+            [server.BaseUrl + "/graphql", authorization, Ids.Workflow(workflowId), Ids.Node(nodeId)], TimeSpan.FromSeconds(60));
         Assert.True(run.ExitCode == 0, $"ws-protocol.mjs exited with {run.ExitCode}:\n{run.StandardError}");
         var report = JsonSerializer.Deserialize<Report>(run.StandardOutput, JsonSerializerOptions.Web)!;
         foreach (var result in report.Results)

@@ -79,13 +79,14 @@ public class GraphQLWsServer : IAsyncLifetime
     public async Task<(long TraceId, string FirstCursor)> StartRunAsync(Guid? org = null)
     {
         var started = await MutateAsync("""
-            mutation ($workflowId: UUID!) {
-              startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { id } errors { __typename } }
+            mutation ($workflowId: ID!) {
+              startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { id rowId } errors { __typename } }
             }
-            """, new { workflowId = WorkflowOf(org ?? GraphApiFixture.OrgA).WorkflowId }, org, "startWorkflowExecution");
-        var traceId = started.GetProperty("trace").GetProperty("id").GetInt64();
+            """, new { workflowId = Ids.Workflow(WorkflowOf(org ?? GraphApiFixture.OrgA).WorkflowId) }, org, "startWorkflowExecution");
+        var traceId = started.GetProperty("trace").GetProperty("rowId").GetInt64();
         // read once the run committed: a cursor read inside the writing transaction does not yet lie past its own event
-        var body = await PostAsync("query ($id: Long!) { trace(id: $id) { events(first: 1) { cursor } } }", new { id = traceId }, org);
+        var body = await PostAsync("query ($id: ID!) { trace(id: $id) { events(first: 1) { cursor } } }", new { id = Ids.Trace(traceId) },
+            org);
         return (traceId, body.GetProperty("data").GetProperty("trace").GetProperty("events")[0].GetProperty("cursor").GetString()!);
     }
 
@@ -93,21 +94,22 @@ public class GraphQLWsServer : IAsyncLifetime
     public async Task<long> StartStepAsync(long traceId, int stepNumber, Guid? org = null)
     {
         var started = await MutateAsync("""
-            mutation ($traceId: Long!, $nodeId: Int!, $stepNumber: Int!) {
+            mutation ($traceId: ID!, $nodeId: ID!, $stepNumber: Int!) {
               startWorkflowStep(input: { traceId: $traceId, nodeId: $nodeId, stepNumber: $stepNumber, inputData: { member_id: "M1" } }) {
-                step { id } errors { __typename ... on Error { message } }
+                step { id rowId } errors { __typename ... on Error { message } }
               }
             }
-            """, new { traceId, nodeId = WorkflowOf(org ?? GraphApiFixture.OrgA).FirstNodeId, stepNumber }, org, "startWorkflowStep");
-        return started.GetProperty("step").GetProperty("id").GetInt64();
+            """, new { traceId = Ids.Trace(traceId), nodeId = Ids.Node(WorkflowOf(org ?? GraphApiFixture.OrgA).FirstNodeId), stepNumber },
+            org, "startWorkflowStep");
+        return started.GetProperty("step").GetProperty("rowId").GetInt64();
     }
 
     /// <summary>Sets a context value of a run over HTTP (one <c>context_set</c> event).</summary>
     public Task SetContextAsync(long traceId, string key, Guid? org = null) => MutateAsync("""
-        mutation ($traceId: Long!, $key: String!) {
+        mutation ($traceId: ID!, $key: String!) {
           setWorkflowContext(input: { traceId: $traceId, key: $key, value: 1 }) { entry { key } errors { __typename } }
         }
-        """, new { traceId, key }, org, "setWorkflowContext");
+        """, new { traceId = Ids.Trace(traceId), key }, org, "setWorkflowContext");
 
     private async Task<JsonElement> MutateAsync(string mutation, object variables, Guid? org, string field)
     {

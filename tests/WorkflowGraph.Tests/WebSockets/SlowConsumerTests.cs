@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.WebSockets;
 
@@ -39,9 +40,9 @@ public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstracti
 
     /// <summary>About 1.5 kB per event: the event data eight times over.</summary>
     private const string WideEvents = """
-        subscription ($traceId: Long!, $after: String) {
+        subscription ($traceId: ID!, $after: String) {
           workflowEvents(traceId: $traceId, after: $after) {
-            id eventType cursor
+            id rowId eventType cursor
             a: eventData b: eventData c: eventData d: eventData e: eventData f: eventData g: eventData h: eventData
           }
         }
@@ -55,8 +56,8 @@ public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstracti
         await using var slow = await GraphQLWsTestClient.ConnectAsync(
             server.WebSocketUri, startReading: false, invoker: SmallReceiveBuffer());
         await slow.InitAsync(new { Authorization = GraphQLWsServer.Bearer() });
-        await slow.SubscribeAsync("s", WideEvents, new { traceId, after = cursor });
-        await fast.SubscribeAsync("s", WideEvents, new { traceId, after = cursor });
+        await slow.SubscribeAsync("s", WideEvents, new { traceId = Ids.Trace(traceId), after = cursor });
+        await fast.SubscribeAsync("s", WideEvents, new { traceId = Ids.Trace(traceId), after = cursor });
 
         // bursts smaller than the send queue, each one committed after the reading client has the previous one
         var slowest = TimeSpan.Zero;
@@ -70,7 +71,7 @@ public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstracti
                     traceId, batch * BatchSize + 1, (batch + 1) * BatchSize);
             for (var i = 0; i < BatchSize; i++)
             {
-                var id = (await fast.NextAsync("s")).GetProperty("data").GetProperty("workflowEvents").GetProperty("id").GetInt64();
+                var id = (await fast.NextAsync("s")).GetProperty("data").GetProperty("workflowEvents").GetProperty("rowId").GetInt64();
                 Assert.True(id > previous, $"event {id} after {previous}");
                 previous = id;
             }

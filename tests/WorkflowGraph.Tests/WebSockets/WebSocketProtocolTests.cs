@@ -194,7 +194,7 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         await using var orgA = await server.ConnectAsync(GraphApiFixture.OrgA, TenantRole.Viewer);
         await using var orgB = await server.ConnectAsync(GraphApiFixture.OrgB, TenantRole.Viewer);
         await orgA.SubscribeAsync("q", """
-            query Count($status: TraceStatus!) { traces(where: { status: { eq: $status } }) { totalCount nodes { id } } }
+            query Count($status: TraceStatus!) { traces(where: { status: { eq: $status } }) { totalCount nodes { rowId } } }
             """, new { status = "FAILED" });
         await orgB.SubscribeAsync("q", TraceCount);
 
@@ -204,7 +204,7 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         await orgB.CompletedAsync("q");
 
         Assert.Equal(8, a.GetProperty("totalCount").GetInt32());
-        Assert.All(a.GetProperty("nodes").EnumerateArray(), trace => Assert.InRange(trace.GetProperty("id").GetInt64(), 1, 40));
+        Assert.All(a.GetProperty("nodes").EnumerateArray(), trace => Assert.InRange(trace.GetProperty("rowId").GetInt64(), 1, 40));
         Assert.Equal(12, b.GetProperty("totalCount").GetInt32());
     }
 
@@ -226,18 +226,19 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         await using var client = await server.ConnectAsync();
         var ids = Enumerable.Range(1, 10).Select(i => $"op{i}").ToList();
         foreach (var id in ids)
-            await client.SubscribeAsync(id, "query ($id: Long!) { trace(id: $id) { id } }", new { id = int.Parse(id[2..]) });
+            await client.SubscribeAsync(id, "query ($id: ID!) { trace(id: $id) { rowId } }",
+                new { id = Ids.Trace(int.Parse(id[2..])) });
         foreach (var id in ids)
         {
             Assert.Equal(int.Parse(id[2..]),
-                (await client.NextAsync(id)).GetProperty("data").GetProperty("trace").GetProperty("id").GetInt32());
+                (await client.NextAsync(id)).GetProperty("data").GetProperty("trace").GetProperty("rowId").GetInt32());
             await client.CompletedAsync(id);
         }
     }
 
     private const string SetContext = """
         mutation ($value: JSON) {
-          setWorkflowContext(input: { traceId: 3, key: "ws-test", value: $value }) {
+          setWorkflowContext(input: { traceId: "V29ya2Zsb3dUcmFjZToz", key: "ws-test", value: $value }) {
             entry { key value }
             errors { __typename ... on Error { message } }
           }
@@ -265,7 +266,7 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
 
         // committed: another connection reads it
         await using var reader = await server.ConnectAsync(role: TenantRole.Viewer);
-        await reader.SubscribeAsync("r", """{ workflowContext(traceId: 3, key: "ws-test") { value } }""");
+        await reader.SubscribeAsync("r", """{ workflowContext(traceId: "V29ya2Zsb3dUcmFjZToz", key: "ws-test") { value } }""");
         var entries = (await reader.NextAsync("r")).GetProperty("data").GetProperty("workflowContext");
         Assert.Equal("operator", entries[0].GetProperty("value").GetProperty("by").GetString());
     }

@@ -21,8 +21,8 @@ public sealed class SubscriptionServer : GraphQLWsServer
 public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : IClassFixture<SubscriptionServer>
 {
     private const string Events = """
-        subscription ($traceId: Long!, $after: String) {
-          workflowEvents(traceId: $traceId, after: $after) { id traceId eventType cursor }
+        subscription ($traceId: ID!, $after: String) {
+          workflowEvents(traceId: $traceId, after: $after) { id rowId traceId eventType cursor }
         }
         """;
 
@@ -35,16 +35,16 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
     {
         var (traceId, cursor) = await server.StartRunAsync();
         await using var client = await server.ConnectAsync();
-        await client.SubscribeAsync("events", Events, new { traceId, after = cursor });
+        await client.SubscribeAsync("events", Events, new { traceId = Ids.Trace(traceId), after = cursor });
 
         await server.StartStepAsync(traceId, 1);
         await server.SetContextAsync(traceId, "payer");
         var first = Event(await client.NextAsync("events"));
         var second = Event(await client.NextAsync("events"));
 
-        Assert.Equal(("step_started", traceId), (first.GetProperty("eventType").GetString(), first.GetProperty("traceId").GetInt64()));
+        Assert.Equal(("step_started", traceId), (first.GetProperty("eventType").GetString(), Ids.TraceKey(first.GetProperty("traceId"))));
         Assert.Equal("context_set", second.GetProperty("eventType").GetString());
-        Assert.True(second.GetProperty("id").GetInt64() > first.GetProperty("id").GetInt64());
+        Assert.True(second.GetProperty("rowId").GetInt64() > first.GetProperty("rowId").GetInt64());
         await client.NothingForAsync("events", Quiet);
     }
 
@@ -53,7 +53,7 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
     {
         var (traceId, cursor) = await server.StartRunAsync();
         await using var client = await server.ConnectAsync();
-        await client.SubscribeAsync("s", Events, new { traceId, after = cursor });
+        await client.SubscribeAsync("s", Events, new { traceId = Ids.Trace(traceId), after = cursor });
         await server.SetContextAsync(traceId, "one");
         var one = Event(await client.NextAsync("s"));
 
@@ -62,7 +62,7 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
         await client.NothingForAsync("s", Quiet);
 
         // the id is free again: resuming from the last cursor picks up what was missed
-        await client.SubscribeAsync("s", Events, new { traceId, after = one.GetProperty("cursor").GetString() });
+        await client.SubscribeAsync("s", Events, new { traceId = Ids.Trace(traceId), after = one.GetProperty("cursor").GetString() });
         Assert.Equal("context_set", Event(await client.NextAsync("s")).GetProperty("eventType").GetString());
     }
 
@@ -71,10 +71,10 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
     {
         var (traceId, cursor) = await server.StartRunAsync();
         await using var client = await server.ConnectAsync();
-        await client.SubscribeAsync("dup", Events, new { traceId, after = cursor });
+        await client.SubscribeAsync("dup", Events, new { traceId = Ids.Trace(traceId), after = cursor });
         await server.SetContextAsync(traceId, "k");
         await client.NextAsync("dup");
-        await client.SubscribeAsync("dup", Events, new { traceId, after = cursor });
+        await client.SubscribeAsync("dup", Events, new { traceId = Ids.Trace(traceId), after = cursor });
         Assert.Equal("Subscriber for dup already exists", await client.ExpectCloseAsync(4409));
     }
 
@@ -84,8 +84,8 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
         var (traceId, cursor) = await server.StartRunAsync();
         await using var client = await server.ConnectAsync();
         for (var i = 1; i <= SubscriptionServer.MaxSubscriptions; i++)
-            await client.SubscribeAsync($"s{i}", Events, new { traceId, after = cursor });
-        await client.SubscribeAsync("over", Events, new { traceId, after = cursor });
+            await client.SubscribeAsync($"s{i}", Events, new { traceId = Ids.Trace(traceId), after = cursor });
+        await client.SubscribeAsync("over", Events, new { traceId = Ids.Trace(traceId), after = cursor });
         Assert.Equal(["TOO_MANY_SUBSCRIPTIONS"], GraphQLErrors.Codes(await client.ErrorAsync("over")));
 
         // the others still deliver; completing one makes room
@@ -93,7 +93,7 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
         for (var i = 1; i <= SubscriptionServer.MaxSubscriptions; i++)
             await client.NextAsync($"s{i}");
         await client.CompleteAsync("s1");
-        await client.SubscribeAsync("over", Events, new { traceId, after = cursor });
+        await client.SubscribeAsync("over", Events, new { traceId = Ids.Trace(traceId), after = cursor });
         Assert.Equal("context_set", Event(await client.NextAsync("over")).GetProperty("eventType").GetString());
         Assert.False(client.IsClosed);
     }
@@ -105,6 +105,20 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
         await client.SubscribeAsync("bad", "subscription { workflowEvents(noSuchArgument: 1) { id } }");
         Assert.Contains("KNOWN_ARGUMENT_NAMES", GraphQLErrors.Codes(await client.ErrorAsync("bad")));
         await client.NothingForAsync("bad", TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task A_subscription_argument_that_is_not_a_runs_id_answers_INVALID_ID_and_the_connection_stays_open()
+    {
+        await using var client = await server.ConnectAsync();
+        // the stream cannot start: a result with the error, then complete (as for any error of the source stream)
+        await client.SubscribeAsync("step", Events, new { traceId = Ids.Step(1) });
+        Assert.Equal(["INVALID_ID"], GraphQLErrors.Codes(await client.NextAsync("step")));
+        await client.CompletedAsync("step");
+        await client.SubscribeAsync("junk", "subscription ($w: ID) { traceUpdated(workflowId: $w) { id } }", new { w = "not-an-id" });
+        Assert.Equal(["INVALID_ID"], GraphQLErrors.Codes(await client.NextAsync("junk")));
+        await client.CompletedAsync("junk");
+        Assert.False(client.IsClosed);
     }
 
     [Fact]
@@ -122,8 +136,8 @@ public sealed class WebSocketSubscriptionTests(SubscriptionServer server) : ICla
         var (traceId, cursor) = await server.StartRunAsync(GraphApiFixture.OrgA);
         await using var orgB = await server.ConnectAsync(GraphApiFixture.OrgB);
         await using var orgA = await server.ConnectAsync(GraphApiFixture.OrgA);
-        await orgB.SubscribeAsync("s", Events, new { traceId, after = cursor });
-        await orgA.SubscribeAsync("s", Events, new { traceId, after = cursor });
+        await orgB.SubscribeAsync("s", Events, new { traceId = Ids.Trace(traceId), after = cursor });
+        await orgA.SubscribeAsync("s", Events, new { traceId = Ids.Trace(traceId), after = cursor });
         await server.SetContextAsync(traceId, "k");
         await orgA.NextAsync("s");
         var foreign = await orgB.MessageAsync("s", Quiet)

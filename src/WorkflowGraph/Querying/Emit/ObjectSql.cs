@@ -40,13 +40,18 @@ public static class ObjectSql
 
     /// <summary>
     /// Values as GraphQL writes them: enums by their GraphQL names, Float as a double (numeric would keep
-    /// trailing zeros); the rest as PostgreSQL renders it in JSON (ISO-8601 timestamps, numbers, jsonb as is).
+    /// trailing zeros), keys of rows as their global ids; the rest as PostgreSQL renders it in JSON (ISO-8601
+    /// timestamps, numbers, jsonb as is).
     /// </summary>
-    public static Sql Value(ColumnMap column, SqlAlias alias) => column.Kind switch
+    public static Sql Value(ColumnMap column, SqlAlias alias) => column switch
     {
-        ScalarKind.Enum => Sql.Of($"upper({column.ValueOf(alias)})"),
-        ScalarKind.Float => Sql.Of($"{column.ValueOf(alias)}::float8"),
-        _ => column.ValueOf(alias),
+        { GlobalType: { } type, Expression: null } => GlobalId.Expression(type, [column.ValueOf(alias)]),
+        _ => column.Kind switch
+        {
+            ScalarKind.Enum => Sql.Of($"upper({column.ValueOf(alias)})"),
+            ScalarKind.Float => Sql.Of($"{column.ValueOf(alias)}::float8"),
+            _ => column.ValueOf(alias),
+        },
     };
 
     private static Sql Related(RelationField field, SqlAlias alias, StatementScope scope)

@@ -8,6 +8,12 @@ public sealed record ColumnMap(string Field, string Column, ScalarKind Kind, boo
     /// <summary>SQL over the row instead of a column; fields computed this way are selectable, not filterable or sortable.</summary>
     public Func<SqlAlias, Sql>? Expression { get; init; }
 
+    /// <summary>
+    /// Set when the column holds the key of a row of this type and GraphQL sees that row's global id (<c>id</c>, and
+    /// fields that refer to another object such as <c>traceId</c>); <see cref="Kind"/> stays the key's own kind.
+    /// </summary>
+    public string? GlobalType { get; init; }
+
     /// <summary>This field's value in the row aliased <paramref name="alias"/>.</summary>
     public Sql ValueOf(SqlAlias alias) => Expression?.Invoke(alias) ?? alias.Column(Column);
 }

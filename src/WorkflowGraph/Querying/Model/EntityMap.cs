@@ -17,6 +17,21 @@ public sealed class EntityMap
     /// <summary>Columns that identify a row: they close every sort order so keyset paging is exact.</summary>
     public required IReadOnlyList<string> Key { get; init; }
 
+    /// <summary>
+    /// The columns a global id is made of, when they are not <see cref="Key"/> (a run's context entry is identified by
+    /// its run and key). A single column makes the type a <c>Node</c>, which <c>node(id:)</c> can fetch.
+    /// </summary>
+    public IReadOnlyList<string>? IdentifiedBy { get; init; }
+
+    public IReadOnlyList<string> IdColumns => IdentifiedBy ?? Key;
+
+    /// <summary>Fields of type ID that refer to another type's rows without a navigation field of their own.</summary>
+    public IReadOnlyDictionary<string, string> References { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The <c>id</c> field when it is a single-column global id (the type implements <c>Node</c>).</summary>
+    public ColumnMap? IdColumn =>
+        Columns.TryGetValue("id", out var id) && id.GlobalType == TypeName && id.Expression is null ? id : null;
+
     /// <summary>The order of an unsorted list; the key is appended where missing.</summary>
     public IReadOnlyList<OrderKey> DefaultOrder { get; init; } = [];
 
@@ -32,7 +47,7 @@ public sealed class EntityMap
 
     /// <summary>The SQL type of a key column, for typed cursor parameters.</summary>
     public ColumnMap KeyColumn(string column) =>
-        Columns.Values.FirstOrDefault(c => c.Column == column)
+        Columns.Values.FirstOrDefault(c => c.Column == column && c.Expression is null)
         ?? throw new InvalidOperationException($"{TypeName}: key column {column} is not exposed as a field");
 
     public static string ColumnNameFor(string field) =>

@@ -5,6 +5,7 @@ using Npgsql;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying.Emit;
 using WorkflowGraph.Querying.Fragments;
+using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Plans;
 using WorkflowGraph.Querying.Selection;
 
@@ -23,7 +24,7 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
             throw new ExecutionError($"{spec.Field} needs the {spec.Role.ToString().ToLowerInvariant()} role") { Code = "FORBIDDEN" };
 
         var field = SelectionReader.Read(context);
-        var input = (IDictionary<string, object?>)field.Argument("input")!;
+        var input = DecodeIds((IDictionary<string, object?>)field.Argument("input")!, spec.Ids);
         var payload = new MutationPayload();
         var oversized = OversizedJson(input);
         if (oversized.Count > 0)
@@ -86,6 +87,16 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
         if (spec.PayloadField is null && payload.Errors is null && payload.Result == "")
             payload.Errors = [MutationErrors.Allowed(new MutationError(MutationError.NotFound, "the object was not found"), allowedErrors)];
         return payload;
+    }
+
+    /// <summary>The input with each global id replaced by its database key.</summary>
+    private static Dictionary<string, object?> DecodeIds(IDictionary<string, object?> input, IReadOnlyDictionary<string, EntityMap> ids)
+    {
+        var decoded = new Dictionary<string, object?>(input, StringComparer.Ordinal);
+        foreach (var (name, map) in ids)
+            if (decoded.TryGetValue(name, out var value))
+                decoded[name] = GlobalId.Decode(value, map);
+        return decoded;
     }
 
     /// <summary>JSON inputs above <see cref="QueryLimits.MaxJsonInputBytes"/>, named by field.</summary>

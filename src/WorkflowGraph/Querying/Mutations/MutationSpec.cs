@@ -18,6 +18,22 @@ public sealed record MutationSpec(
     EntityMap? Entity = null,
     Func<IDictionary<string, object?>, SqlAlias, StatementScope, Sql>? Lookup = null)
 {
+    /// <summary>
+    /// Input fields that take a global id, with the type whose id each takes: the runner hands <see cref="Write"/> and
+    /// <see cref="Lookup"/> the database keys instead (an id of another type is an INVALID_ID error, nothing run).
+    /// </summary>
+    public IReadOnlyDictionary<string, EntityMap> Ids { get; init; } = new Dictionary<string, EntityMap>();
+
+    /// <summary>For a delete: the type whose global id the payload's <c>deletedId</c> is.</summary>
+    public EntityMap? Deletes { get; init; }
+
+    /// <summary>This mutation with input fields that take the global ids of these types (see <see cref="Ids"/>).</summary>
+    public MutationSpec WithIds(params (string Field, EntityMap Type)[] ids) =>
+        this with { Ids = ids.ToDictionary(i => i.Field, i => i.Type, StringComparer.Ordinal) };
+
+    /// <summary>This delete, whose <c>input.id</c> and <c>deletedId</c> are global ids of <paramref name="type"/>.</summary>
+    public MutationSpec Deleting(EntityMap type) => WithIds(("id", type)) with { Deletes = type };
+
     /// <summary>A lookup by the key the write statement stored, cast to <paramref name="sqlType"/>.</summary>
     public static Func<IDictionary<string, object?>, SqlAlias, StatementScope, Sql> KeyFromWrite(string column, string sqlType) =>
         (_, alias, _) => Sql.Of($"{alias.Column(column)} = nullif(current_setting('wg.mutation_key'), '')::{Sql.Raw(sqlType)}");

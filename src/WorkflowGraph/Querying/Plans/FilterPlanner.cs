@@ -110,7 +110,9 @@ public static class FilterPlanner
         return new AllOf(parts);
     }
 
-    private static object? Value(object? value, ColumnMap column) => DbValues.ToDbValue(Checked(value), column.Kind);
+    private static object? Value(object? value, ColumnMap column) => column.GlobalType is { } type
+        ? GlobalId.Decode(value, type, column.Kind)
+        : DbValues.ToDbValue(Checked(value), column.Kind);
 
     /// <summary>
     /// <c>in</c>/<c>nin</c> with null among the values: SQL's <c>x = ANY('{a,NULL}')</c> is never true for a null x
@@ -119,7 +121,7 @@ public static class FilterPlanner
     private static Membership Membership(ColumnMap column, object value, bool negate)
     {
         var items = ((IEnumerable)value).Cast<object?>().ToList();
-        var values = items.Where(i => i is not null).Select(v => DbValues.ToDbValue(Checked(v), column.Kind)).ToList();
+        var values = items.Where(i => i is not null).Select(v => Value(v, column)).ToList();
         Array array = column.Kind switch
         {
             ScalarKind.String or ScalarKind.Enum => values.Cast<string?>().ToArray(),

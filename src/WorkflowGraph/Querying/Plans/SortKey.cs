@@ -9,8 +9,13 @@ public sealed record SortPath(IReadOnlyList<RelationMap> Relations, ColumnMap Co
 {
     public static SortPath Of(ColumnMap column) => new([], column);
 
-    /// <summary>The same column of the row itself (a value through a relation is looked up anew each time it is asked for).</summary>
-    public bool SameColumnAs(SortPath other) => Relations.Count == 0 && other.Relations.Count == 0 && Column == other.Column;
+    /// <summary>
+    /// The same column of the row itself, under any field (<c>id</c> and <c>rowId</c> read one key); a value through a
+    /// relation is looked up anew each time it is asked for.
+    /// </summary>
+    public bool SameColumnAs(SortPath other) =>
+        Relations.Count == 0 && other.Relations.Count == 0
+        && (Column == other.Column || Column.Expression is null && other.Column.Expression is null && Column.Column == other.Column.Column);
 }
 
 /// <summary>One key of an ORDER BY: what it sorts, its type and direction. <see cref="Name"/> names it in cursors.</summary>

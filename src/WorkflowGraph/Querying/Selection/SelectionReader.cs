@@ -12,19 +12,23 @@ namespace WorkflowGraph.Querying.Selection;
 /// </summary>
 public static class SelectionReader
 {
-    /// <summary>The current field of <paramref name="context"/> with its whole subtree.</summary>
-    public static FieldSelection Read(IResolveFieldContext context)
+    /// <summary>
+    /// The current field of <paramref name="context"/> with its whole subtree; a field of an interface type
+    /// (<c>node</c>) is read as the object type <paramref name="concrete"/>, with the fragments that apply to it.
+    /// </summary>
+    public static FieldSelection Read(IResolveFieldContext context, IObjectGraphType? concrete = null)
     {
         var root = new FieldSelection(context.FieldAst.Alias?.Name.StringValue ?? context.FieldDefinition.Name,
             context.FieldDefinition, context.Arguments);
         root.Nodes.Add(context.FieldAst);
-        root.Children = ReadChildren(context.ExecutionContext, context.Document, root);
+        root.Children = ReadChildren(context.ExecutionContext, context.Document, root, concrete);
         return root;
     }
 
-    private static List<FieldSelection> ReadChildren(IExecutionContext execution, GraphQLDocument document, FieldSelection parent)
+    private static List<FieldSelection> ReadChildren(IExecutionContext execution, GraphQLDocument document, FieldSelection parent,
+        IComplexGraphType? concrete = null)
     {
-        if (parent.Definition?.ResolvedType?.GetNamedType() is not IComplexGraphType type)
+        if ((concrete ?? parent.Definition?.ResolvedType?.GetNamedType()) is not IComplexGraphType type)
             return [];
         var byKey = new Dictionary<string, FieldSelection>();
         var order = new List<FieldSelection>();
@@ -61,20 +65,28 @@ public static class SelectionReader
                     }
                     existing.Nodes.Add(field);
                     break;
-                case GraphQLInlineFragment inline when AppliesTo(inline.TypeCondition, type):
+                case GraphQLInlineFragment inline when AppliesTo(execution, inline.TypeCondition, type):
                     Collect(execution, document, type, inline.SelectionSet, byKey, order);
                     break;
                 case GraphQLFragmentSpread spread:
                     var fragment = document.FindFragmentDefinition(spread.FragmentName.Name);
-                    if (fragment is not null && AppliesTo(fragment.TypeCondition, type))
+                    if (fragment is not null && AppliesTo(execution, fragment.TypeCondition, type))
                         Collect(execution, document, type, fragment.SelectionSet, byKey, order);
                     break;
             }
         }
     }
 
-    private static bool AppliesTo(GraphQLTypeCondition? condition, IComplexGraphType type) =>
-        condition is null || condition.Type.Name.StringValue == type.Name;
+    /// <summary>A fragment on the type itself, on an interface it implements or on a union it belongs to.</summary>
+    private static bool AppliesTo(IExecutionContext execution, GraphQLTypeCondition? condition, IComplexGraphType type)
+    {
+        if (condition is null)
+            return true;
+        var name = condition.Type.Name.StringValue;
+        return name == type.Name
+            || type is IObjectGraphType obj && (obj.ResolvedInterfaces.Any(i => i.Name == name)
+                || execution.Schema.AllTypes[name] is UnionGraphType union && union.PossibleTypes.Contains(obj));
+    }
 
     private static bool Included(IExecutionContext execution, ASTNode node)
     {
