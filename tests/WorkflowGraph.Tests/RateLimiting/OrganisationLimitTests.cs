@@ -55,6 +55,9 @@ public sealed class OrganisationLimitTests(LimitedServer server) : IClassFixture
         Assert.Contains(refused, a => a.Body.GetProperty("errors")[0].GetProperty("message").GetString()!.Contains("per second"));
         Assert.Equal(HttpStatusCode.OK, served.Status);
         Assert.Equal(0, served.Body.GetProperty("data").GetProperty("traces").GetProperty("totalCount").GetInt32());
+        // and the refusals are counted by limit for alerting
+        var scrape = await http.GetStringAsync(server.BaseUrl + "/metrics");
+        Assert.Matches("(?m)^workflowgraph_rate_limit_rejections_total\\{[^}]*limit=\"organisation_rate\"[^}]*\\} [1-9]", scrape);
     }
 
     [Fact]

@@ -38,8 +38,9 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
             Assert.Equal(JsonValueKind.Null, (await patient.TraceAsync(traceId, primary: false)).ValueKind);
             Assert.Equal(traceId, (await patient.TraceAsync(traceId, primary: true)).GetProperty("rowId").GetInt64());
 
-            // the lag shows; past Database:MaxReplicaLagSeconds the queries go to the primary
+            // the lag shows, also to a scrape; past Database:MaxReplicaLagSeconds the queries go to the primary
             await patient.WaitForLagAsync(lag => lag > 0);
+            Assert.Matches("(?m)^workflowgraph_replica_lag_seconds\\{[^}]*\\} [0-9]", await patient.ScrapeAsync());
             await strict.WaitForLagAsync(lag => lag > 0.5);
             Assert.Equal(traceId, (await strict.TraceAsync(traceId, primary: false)).GetProperty("rowId").GetInt64());
             Assert.Equal(JsonValueKind.Null, (await patient.TraceAsync(traceId, primary: false)).ValueKind);
@@ -122,6 +123,8 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
                 await Task.Delay(50);
             }
         }
+
+        public Task<string> ScrapeAsync() => _http.GetStringAsync(BaseUrl + "/metrics");
 
         public async Task<long> StartRunAsync()
         {
