@@ -5,7 +5,9 @@ using WorkflowGraph.Development;
 using WorkflowGraph.Execution;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
+using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Subscriptions;
+using WorkflowGraph.Telemetry;
 using WorkflowGraph.Transport.Http;
 using WorkflowGraph.Transport.WebSockets;
 
@@ -17,12 +19,18 @@ builder.Services.AddGraphQLApi(builder.Configuration, Features.All);
 builder.Services.AddLiveSubscriptions(builder.Configuration);
 builder.Services.AddGraphQLHttp(builder.Configuration);
 builder.Services.AddGraphQLWebSockets(builder.Configuration);
+builder.Services.AddWorkflowGraphTelemetry(builder.Configuration);
+builder.Services.AddShutdownDrain();
+builder.Services.AddProbes();
+builder.Services.AddOrganisationLimits(builder.Configuration);
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
 
 var app = builder.Build();
 app.UseGraphQLWebSockets();
 app.MapHealthEndpoint();
+app.MapProbes();
+app.MapMetricsEndpoint();
 app.MapGraphQLEndpoint();
 
 // RunAsync disposes the host on Ctrl-C, and with it the embedded cluster this process started.

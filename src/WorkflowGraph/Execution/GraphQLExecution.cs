@@ -8,6 +8,8 @@ using GraphQLParser.Exceptions;
 using Npgsql;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Telemetry;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Execution;
 
@@ -50,7 +52,17 @@ public sealed class GraphQLExecution
     public async Task<ExecutionResult> ExecuteAsync(GraphQLRequest request, IServiceProvider requestServices, GraphQLTransport transport,
         CancellationToken cancellationToken)
     {
-        // parsing, validation and execution all run within the timeout, and stop when the client goes away
+        using var telemetry = OperationTelemetry.Start(request, requestServices.GetRequiredService<RequestTenant>());
+        var result = await ExecuteWithinLimitsAsync(request, requestServices, transport, cancellationToken);
+        telemetry.Finish(result);
+        return result;
+    }
+
+    /// <summary>Parsing, validation and execution within the timeout (and stopped when the client goes away), the response
+    /// size checked, then the commit.</summary>
+    private async Task<ExecutionResult> ExecuteWithinLimitsAsync(GraphQLRequest request, IServiceProvider requestServices,
+        GraphQLTransport transport, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_limits.ExecutionTimeoutSeconds));
         ExecutionResult result;
@@ -128,6 +140,7 @@ public sealed class GraphQLExecution
             ValidationRules = rules,
             CachedDocumentValidationRules = perRequestRules,
             UnhandledExceptionDelegate = HideDetails,
+            Listeners = { ReplicaRouting.Instance },
         });
     }
 

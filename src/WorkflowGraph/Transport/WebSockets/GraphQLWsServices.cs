@@ -1,13 +1,15 @@
 using GraphQL;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Execution;
+using WorkflowGraph.Hosting;
+using WorkflowGraph.RateLimiting;
 
 namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
 internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
     TokenAuthenticator authenticator, TokenSettings tokens, TransportLimits limits, OrganisationSendBudgets sendBudgets,
-    IHostApplicationLifetime lifetime, ILogger<GraphQLWsConnection> logger)
+    ShutdownDrain shutdown, OrganisationLimiter limiter, ILogger<GraphQLWsConnection> logger)
 {
     public GraphQLExecution Execution => execution;
     public IServiceScopeFactory ScopeFactory => scopeFactory;
@@ -16,6 +18,7 @@ internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScop
     public TokenSettings Tokens => tokens;
     public TransportLimits Limits => limits;
     public OrganisationSendBudgets SendBudgets => sendBudgets;
-    public IHostApplicationLifetime Lifetime => lifetime;
+    public ShutdownDrain Shutdown => shutdown;
+    public OrganisationLimiter Limiter => limiter;
     public ILogger Logger => logger;
 }
