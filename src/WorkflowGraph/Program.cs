@@ -6,6 +6,7 @@ using WorkflowGraph.Execution;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
 using WorkflowGraph.Subscriptions;
+using WorkflowGraph.Transport.Cors;
 using WorkflowGraph.Transport.Http;
 using WorkflowGraph.Transport.WebSockets;
 
@@ -17,10 +18,12 @@ builder.Services.AddGraphQLApi(builder.Configuration, Features.All);
 builder.Services.AddLiveSubscriptions(builder.Configuration);
 builder.Services.AddGraphQLHttp(builder.Configuration);
 builder.Services.AddGraphQLWebSockets(builder.Configuration);
+builder.Services.AddGraphQLCors(builder.Configuration, builder.Environment);
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
 
 var app = builder.Build();
+app.UseGraphQLCors();
 app.UseGraphQLWebSockets();
 app.MapHealthEndpoint();
 app.MapGraphQLEndpoint();

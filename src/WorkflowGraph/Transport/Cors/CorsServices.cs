@@ -1,0 +1,32 @@
+using WorkflowGraph.Auth;
+
+namespace WorkflowGraph.Transport.Cors;
+
+public static class CorsServices
+{
+    public const string PolicyName = "graphql";
+
+    /// <summary>
+    /// ASP.NET Core's CORS policy for <c>/graphql</c> (GET and POST with Authorization and Content-Type, preflights
+    /// cached for <see cref="CorsOptions.PreflightMaxAgeSeconds"/>) over <see cref="AllowedOrigins"/>. Development is
+    /// the host's Development environment or the service's own development mode (no signing key, no authority).
+    /// </summary>
+    public static IServiceCollection AddGraphQLCors(this IServiceCollection services, IConfiguration configuration,
+        IHostEnvironment environment)
+    {
+        var options = configuration.GetSection(CorsOptions.Section).Get<CorsOptions>() ?? new CorsOptions();
+        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        var origins = AllowedOrigins.From(options, environment.IsDevelopment() || !(auth.HasSigningKey || auth.HasAuthority));
+        services.AddSingleton(origins);
+        services.AddCors(cors => cors.AddPolicy(PolicyName, policy => policy
+            .SetIsOriginAllowed(origins.IsListed)
+            .WithMethods(HttpMethods.Get, HttpMethods.Post)
+            .WithHeaders("Authorization", "Content-Type")
+            .SetPreflightMaxAge(TimeSpan.FromSeconds(options.PreflightMaxAgeSeconds))));
+        return services;
+    }
+
+    /// <summary>The origin check, then CORS (which answers preflights itself); both before the WebSocket and HTTP transports.</summary>
+    public static IApplicationBuilder UseGraphQLCors(this IApplicationBuilder app) =>
+        app.UseMiddleware<OriginGuard>().UseCors(PolicyName);
+}
