@@ -18,7 +18,9 @@ public sealed class ServiceProcess : IDisposable
 
     public Uri Address { get; }
 
-    public static ServiceProcess Start(string connectionString, string signingKey, TextWriter log)
+    /// <param name="settings">More configuration, as environment variables (<c>GraphQL__TrustedDocumentsPath</c>).</param>
+    public static ServiceProcess Start(string connectionString, string signingKey, TextWriter log,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreeTcpPort.Next();
         var dll = Path.Combine(AppContext.BaseDirectory, "WorkflowGraph.dll");
@@ -32,6 +34,8 @@ public sealed class ServiceProcess : IDisposable
         start.Environment["Auth__SigningKey"] = signingKey;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the service");
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine("  service: " + e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine("  service: " + e.Data); };

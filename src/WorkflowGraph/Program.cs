@@ -8,6 +8,7 @@ using WorkflowGraph.Hosting;
 using WorkflowGraph.Subscriptions;
 using WorkflowGraph.Transport.Cors;
 using WorkflowGraph.Transport.Http;
+using WorkflowGraph.Transport.Persisted;
 using WorkflowGraph.Transport.WebSockets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,6 +20,7 @@ builder.Services.AddLiveSubscriptions(builder.Configuration);
 builder.Services.AddGraphQLHttp(builder.Configuration);
 builder.Services.AddGraphQLWebSockets(builder.Configuration);
 builder.Services.AddGraphQLCors(builder.Configuration, builder.Environment);
+builder.Services.AddPersistedDocuments(builder.Configuration, builder.Environment);
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
 

@@ -91,7 +91,7 @@ public sealed class CorsTests(CorsServer server) : IClassFixture<CorsServer>
     {
         var marker = $"cors-{Guid.NewGuid():N}";
         var mutation =
-            $$"""mutation { setWorkflowContext(input: { traceId: "{{Ids.Trace(1)}}", key: "{{marker}}", value: 1 }) { entry { key } } }""";
+            $$"""mutation { setWorkflowContext(input: { traceId: "{{Ids.Trace(3)}}", key: "{{marker}}", value: 1 }) { entry { key } } }""";
         using var preflight = await _http.SendAsync(Preflight(origin));
         using var post = await _http.SendAsync(Post(origin, mutation));
 

@@ -25,8 +25,14 @@ public sealed class AllowedOrigins
     public bool IsListed(string origin) => Normalize(origin) is { } normalized && _origins.Contains(normalized);
 
     /// <summary>An <c>Origin</c> header this service accepts: listed, or its own (same-origin requests need no CORS).</summary>
-    public bool Accepts(HttpContext http, string origin) =>
-        IsListed(origin) || Normalize(origin) == Normalize($"{http.Request.Scheme}://{http.Request.Host}");
+    public bool Accepts(HttpContext http, string origin) => IsListed(origin) || IsOwn(http, origin);
+
+    /// <summary>The origin of this service itself (a page it served, like the IDE).</summary>
+    public static bool IsOwn(HttpContext http, string origin) =>
+        Normalize(origin) is { } normalized && normalized == Normalize($"{http.Request.Scheme}://{http.Request.Host}");
+
+    /// <summary>The request names this service's own origin: browsers send <c>Origin</c> on every POST and WebSocket.</summary>
+    public static bool FromOwnPage(HttpContext http) => http.Request.Headers.Origin is [{ } origin] && IsOwn(http, origin);
 
     /// <summary>scheme://host[:port] in lower case without a default port or trailing slash; null for what is not an origin.</summary>
     public static string? Normalize(string origin) =>

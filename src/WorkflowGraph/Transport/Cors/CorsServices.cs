@@ -1,4 +1,4 @@
-using WorkflowGraph.Auth;
+using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Transport.Cors;
 
@@ -8,15 +8,14 @@ public static class CorsServices
 
     /// <summary>
     /// ASP.NET Core's CORS policy for <c>/graphql</c> (GET and POST with Authorization and Content-Type, preflights
-    /// cached for <see cref="CorsOptions.PreflightMaxAgeSeconds"/>) over <see cref="AllowedOrigins"/>. Development is
-    /// the host's Development environment or the service's own development mode (no signing key, no authority).
+    /// cached for <see cref="CorsOptions.PreflightMaxAgeSeconds"/>) over <see cref="AllowedOrigins"/>. Development:
+    /// <see cref="DevelopmentMode"/>.
     /// </summary>
     public static IServiceCollection AddGraphQLCors(this IServiceCollection services, IConfiguration configuration,
         IHostEnvironment environment)
     {
         var options = configuration.GetSection(CorsOptions.Section).Get<CorsOptions>() ?? new CorsOptions();
-        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        var origins = AllowedOrigins.From(options, environment.IsDevelopment() || !(auth.HasSigningKey || auth.HasAuthority));
+        var origins = AllowedOrigins.From(options, DevelopmentMode.Is(configuration, environment));
         services.AddSingleton(origins);
         services.AddCors(cors => cors.AddPolicy(PolicyName, policy => policy
             .SetIsOriginAllowed(origins.IsListed)

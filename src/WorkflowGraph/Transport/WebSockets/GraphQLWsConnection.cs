@@ -4,6 +4,7 @@ using System.Text;
 using GraphQL;
 using GraphQL.Transport;
 using WorkflowGraph.Tenancy;
+using WorkflowGraph.Transport.Cors;
 using static WorkflowGraph.Transport.WebSockets.GraphQLWsProtocol;
 
 namespace WorkflowGraph.Transport.WebSockets;
@@ -160,6 +161,17 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         if (_operations.Count >= Limits.MaxSubscriptionsPerConnection)
         {
             RefuseOverLimit(id);
+            return;
+        }
+        // a persisted document (documentId, or an APQ hash) is resolved as over HTTP; a refusal ends this operation only
+        if (Services.Persisted.Resolve(request, AllowedOrigins.FromOwnPage(_http)) is { } refused)
+        {
+            Send(new OperationMessage
+            {
+                Id = id,
+                Type = Error,
+                Payload = new[] { new ExecutionError(refused.Message) { Code = refused.Code } },
+            });
             return;
         }
         var operation = new GraphQLWsOperation(id, this);
