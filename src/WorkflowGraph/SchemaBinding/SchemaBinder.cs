@@ -38,6 +38,9 @@ public static class SchemaBinder
         });
         CustomScalars.Register(schema, sdl);
         fields.Verify(sdl);
+        // what graphql-js's introspection query asks for with its current options (isRepeatable, deprecated input values)
+        schema.Features.RepeatableDirectives = true;
+        schema.Features.DeprecationOfInputValues = true;
         schema.Initialize();
         return schema;
     }
