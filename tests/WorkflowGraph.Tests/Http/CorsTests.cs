@@ -154,3 +154,42 @@ public sealed class CorsTests(CorsServer server) : IClassFixture<CorsServer>
         Assert.Equal(["http://x.test"], AllowedOrigins.From(new CorsOptions { AllowedOrigins = ["http://x.test"] }, true).Listed);
     }
 }
+
+/// <summary>A server that lists one loopback page origin, for the browser check.</summary>
+public sealed class BrowserCorsServer : GraphQLWsServer
+{
+    public static readonly int AllowedPagePort = WorkflowGraph.Hosting.FreeTcpPort.Next();
+    public static readonly int OtherPagePort = WorkflowGraph.Hosting.FreeTcpPort.Next();
+
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Cors:AllowedOrigins:0"] = $"http://127.0.0.1:{AllowedPagePort}",
+    };
+}
+
+/// <summary>
+/// Headless Chromium (tests/http-audit/cors-browser.mjs): a page served from the allowed loopback origin runs a query
+/// and receives a subscription; the same page from an origin not on the list gets neither.
+/// </summary>
+public sealed class BrowserCorsTests(BrowserCorsServer server) : IClassFixture<BrowserCorsServer>
+{
+    private sealed record Outcome(string? Query, bool Subscribed, string? Event, string? Socket);
+    private sealed record Report(Outcome Allowed, Outcome Refused);
+
+    [Fact]
+    public async Task A_page_on_the_allowed_origin_queries_and_subscribes_and_one_on_another_origin_cannot()
+    {
+        var chromium = Chromium.ExecutableOrFail();
+        var run = await NodeScript.RunAsync("cors-browser.mjs",
+            [server.BaseUrl, GraphQLWsServer.Bearer(), $"{BrowserCorsServer.AllowedPagePort}", $"{BrowserCorsServer.OtherPagePort}",
+                Ids.Trace(3), chromium],
+            TimeSpan.FromSeconds(60));
+        Assert.True(run.ExitCode == 0, $"cors-browser.mjs exited with {run.ExitCode}:\n{run.StandardError}");
+        var report = JsonSerializer.Deserialize<Report>(run.StandardOutput, JsonSerializerOptions.Web)!;
+
+        Assert.Equal(("WorkflowTrace", true, "context_set", null), (report.Allowed.Query, report.Allowed.Subscribed,
+            report.Allowed.Event, report.Allowed.Socket));
+        Assert.StartsWith("refused", report.Refused.Query);
+        Assert.Equal(("refused", false, null), (report.Refused.Socket, report.Refused.Subscribed, report.Refused.Event));
+    }
+}
