@@ -11,7 +11,8 @@ public sealed class FrontendClientServer : GraphQLWsServer;
 /// The clients front-end teams use, from npm, against the service as the README sets them up (tests/frontend-clients,
 /// clients.mjs): Apollo Client pages a connection with relayStylePagination and normalises runs by global id, its
 /// persisted-queries link goes not found → registered → by hash over GET, it receives a subscription over graphql-ws,
-/// and urql runs a GET query.
+/// urql runs a GET query; relay-compiler compiles refetchable and pagination fragments on runs and steps against the
+/// served SDL and relay-runtime normalises the results with its default store (relay.mjs).
 /// </summary>
 public sealed class FrontendClientTests(FrontendClientServer server) : IClassFixture<FrontendClientServer>
 {
@@ -27,7 +28,21 @@ public sealed class FrontendClientTests(FrontendClientServer server) : IClassFix
         Assert.True(run.ExitCode == 0, $"clients.mjs exited with {run.ExitCode}:\n{run.StandardError}");
         var report = JsonSerializer.Deserialize<Report>(run.StandardOutput, JsonSerializerOptions.Web)!;
 
-        Assert.Equal(4, report.Results.Count);
+        AllPassed(report, 4);
+    }
+
+    [Fact]
+    public async Task Relay_compiles_refetchable_and_pagination_fragments_and_normalises_with_its_default_store()
+    {
+        var run = await NodeScript.RunAsync("relay.mjs", [server.BaseUrl, GraphQLWsServer.Bearer()], TimeSpan.FromSeconds(90),
+            "frontend-clients");
+        Assert.True(run.ExitCode == 0, $"relay.mjs exited with {run.ExitCode}:\n{run.StandardError}");
+        AllPassed(JsonSerializer.Deserialize<Report>(run.StandardOutput, JsonSerializerOptions.Web)!, 2);
+    }
+
+    private static void AllPassed(Report report, int checks)
+    {
+        Assert.Equal(checks, report.Results.Count);
         var failures = report.Results.Where(check => check.Status != "ok").ToList();
         Assert.True(failures.Count == 0,
             "front-end client checks failed:\n" + string.Join("\n", failures.Select(f => $"  {f.Name}: {f.Reason}")));
