@@ -12,7 +12,8 @@ public sealed class FrontendClientServer : GraphQLWsServer;
 /// clients.mjs): Apollo Client pages a connection with relayStylePagination and normalises runs by global id, its
 /// persisted-queries link goes not found → registered → by hash over GET, it receives a subscription over graphql-ws,
 /// urql runs a GET query; relay-compiler compiles refetchable and pagination fragments on runs and steps against the
-/// served SDL and relay-runtime normalises the results with its default store (relay.mjs).
+/// served SDL and relay-runtime normalises the results with its default store (relay.mjs); graphql-codegen with the
+/// .graphqlrc.json settings (strictScalars) generates types for the test operations that tsc --strict accepts (codegen.mjs).
 /// </summary>
 public sealed class FrontendClientTests(FrontendClientServer server) : IClassFixture<FrontendClientServer>
 {
@@ -37,6 +38,14 @@ public sealed class FrontendClientTests(FrontendClientServer server) : IClassFix
         var run = await NodeScript.RunAsync("relay.mjs", [server.BaseUrl, GraphQLWsServer.Bearer()], TimeSpan.FromSeconds(90),
             "frontend-clients");
         Assert.True(run.ExitCode == 0, $"relay.mjs exited with {run.ExitCode}:\n{run.StandardError}");
+        AllPassed(JsonSerializer.Deserialize<Report>(run.StandardOutput, JsonSerializerOptions.Web)!, 2);
+    }
+
+    [Fact]
+    public async Task Codegen_with_strict_scalars_and_the_readme_mappings_compiles_under_tsc_strict()
+    {
+        var run = await NodeScript.RunAsync("codegen.mjs", [], TimeSpan.FromSeconds(120), "frontend-clients");
+        Assert.True(run.ExitCode == 0, $"codegen.mjs exited with {run.ExitCode}:\n{run.StandardError}");
         AllPassed(JsonSerializer.Deserialize<Report>(run.StandardOutput, JsonSerializerOptions.Web)!, 2);
     }
 
