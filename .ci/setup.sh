@@ -30,6 +30,17 @@ if ! have_postgres; then
   have_postgres || { echo "PostgreSQL installation did not provide initdb" >&2; exit 1; }
 fi
 
+# PgBouncer (Debian's package, 1.18): the tests run the service through one in transaction pooling mode. Only the
+# binary is used; the package's own service is not started here (the tests start theirs on a free loopback port).
+if ! command -v pgbouncer >/dev/null 2>&1 && [[ ! -x /usr/sbin/pgbouncer ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "PgBouncer is missing; the PgBouncer test will fail. Install it, e.g.: sudo apt-get install pgbouncer" >&2
+  else
+    echo "Installing PgBouncer..."
+    apt_install pgbouncer
+  fi
+fi
+
 # Node runs Banana Cake Pop's package install and the HTTP transport's external checks (tests/http-audit).
 if ! command -v npm >/dev/null 2>&1; then
   if [[ $(id -u) -ne 0 ]]; then

@@ -52,17 +52,18 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         "Bearer " + DevelopmentTokens.Create(TokenSettings.KeyFrom(signingKey), Org, user,
             user == Operator ? TenantRole.Operator : TenantRole.Viewer, TimeSpan.FromHours(6));
 
-    private static HttpClient Client(Uri address, int clients) =>
+    public static HttpClient Client(Uri address, int clients) =>
         new(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = address };
 
     /// <summary>
     /// Runs one operation at <see cref="BenchOptions.Clients"/> clients against one server; CPU and peak memory are the
     /// serving process's.
     /// </summary>
+    /// <param name="serving">The serving process when it is not the one <paramref name="server"/> names (another instance).</param>
     public async Task<LoadResult> MeasureAsync(string scenario, Server server,
-        Func<int, Task<Func<CancellationToken, Task>>> createClient, int? clients = null)
+        Func<int, Task<Func<CancellationToken, Task>>> createClient, int? clients = null, ServiceProcess? serving = null)
     {
-        var process = server switch
+        var process = serving?.Process ?? server switch
         {
             Server.WorkflowGraph => service.Process,
             Server.PostGraphile => peer?.Process ?? throw new InvalidOperationException("the peer is not running"),
@@ -88,6 +89,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     {
         Server.WorkflowGraph => "WorkflowGraph",
         Server.DirectSql => "direct SQL (Npgsql)",
+        Server.WorkflowGraphTelemetryOff => "WorkflowGraph, OTel off",
         _ => PeerProcess.Label,
     };
 

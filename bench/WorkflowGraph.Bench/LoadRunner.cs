@@ -8,6 +8,8 @@ public enum Server
     WorkflowGraph,
     DirectSql,
     PostGraphile,
+    /// <summary>The same service with OpenTelemetry off (<c>OTEL_SDK_DISABLED=true</c>).</summary>
+    WorkflowGraphTelemetryOff,
 }
 
 /// <summary>Throughput and latency of one operation run by N concurrent clients for a fixed time.</summary>

@@ -23,6 +23,7 @@ IScenario[] scenarios =
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),
     new SubscriptionFanoutScenario(),
+    new TelemetryCostScenario(),
 ];
 
 await using var cluster = await EmbeddedPostgres.StartAsync(
@@ -84,7 +85,7 @@ return runs.SelectMany(r => r.Item2).Any(r => r.Failures > 0) ? 1 : 0;
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
 public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Quick, bool Peer, bool GenerateOnly,
-    IReadOnlyList<string> Only, int AutoPrepare = 0)
+    IReadOnlyList<string> Only, int AutoPrepare = 0, int Instances = 1)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -106,6 +107,7 @@ public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Qui
             Peer: args.Contains("--peer") || (!quick && !args.Contains("--no-peer")),
             GenerateOnly: args.Contains("--generate-only"),
             Only: only,
-            AutoPrepare: Value("--auto-prepare", 64));
+            AutoPrepare: Value("--auto-prepare", 64),
+            Instances: Math.Max(1, Value("--instances", 1)));
     }
 }

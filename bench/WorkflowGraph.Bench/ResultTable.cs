@@ -54,6 +54,10 @@ public static class ResultTable
                 else
                     checks.Add("PostGraphile not measured");
             }
+            if (scenario.Goals.MinOfTelemetryOff is { } ofOff
+                && results.FirstOrDefault(x => x.Server == Server.WorkflowGraphTelemetryOff) is { } off)
+                Check(ours.PerSecond / off.PerSecond >= ofOff,
+                    $"telemetry on: {F(ours.PerSecond / off.PerSecond, "0.00")}x of off (goal ≥ {ofOff:0.00}x)");
             if (scenario.Goals.MaxP99Ms is { } maxP99)
                 foreach (var r in results.Where(x => x.Server == Server.WorkflowGraph))
                     Check(r.P99Ms <= maxP99,

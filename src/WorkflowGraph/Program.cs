@@ -5,7 +5,9 @@ using WorkflowGraph.Development;
 using WorkflowGraph.Execution;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
+using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Subscriptions;
+using WorkflowGraph.Telemetry;
 using WorkflowGraph.Transport.Cors;
 using WorkflowGraph.Transport.Http;
 using WorkflowGraph.Transport.Persisted;
@@ -21,6 +23,10 @@ builder.Services.AddGraphQLHttp(builder.Configuration);
 builder.Services.AddGraphQLWebSockets(builder.Configuration);
 builder.Services.AddGraphQLCors(builder.Configuration, builder.Environment);
 builder.Services.AddPersistedDocuments(builder.Configuration, builder.Environment);
+builder.Services.AddWorkflowGraphTelemetry(builder.Configuration);
+builder.Services.AddShutdownDrain();
+builder.Services.AddProbes();
+builder.Services.AddOrganisationLimits(builder.Configuration);
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
 
@@ -28,6 +34,8 @@ var app = builder.Build();
 app.UseGraphQLCors();
 app.UseGraphQLWebSockets();
 app.MapHealthEndpoint();
+app.MapProbes();
+app.MapMetricsEndpoint();
 app.MapGraphQLEndpoint();
 
 // RunAsync disposes the host on Ctrl-C, and with it the embedded cluster this process started.

@@ -6,7 +6,7 @@ namespace WorkflowGraph.Bench.Scenarios;
 /// </summary>
 public sealed class DashboardScenario : IScenario
 {
-    internal const string Query = """
+    public const string Query = """
         { traces(first: 50, where: { status: { eq: COMPLETED }, channel: { eq: WEB } }) {
             nodes { id status channel startTime steps { id status durationMs } } } }
         """;

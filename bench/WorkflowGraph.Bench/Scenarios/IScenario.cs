@@ -16,7 +16,8 @@ public interface IScenario
 }
 
 /// <summary>
-/// What the scenario must reach: WorkflowGraph's throughput relative to direct SQL (at least) and to PostGraphile
-/// (at least), and its p99 latency (at most). Null: no such goal.
+/// What the scenario must reach: WorkflowGraph's throughput relative to direct SQL (at least), to PostGraphile (at
+/// least) and to itself with telemetry off (at least), and its p99 latency (at most). Null: no such goal.
 /// </summary>
-public sealed record ScenarioGoals(double? MinOfDirect = null, double? MinTimesPeer = null, double? MaxP99Ms = null);
+public sealed record ScenarioGoals(double? MinOfDirect = null, double? MinTimesPeer = null, double? MaxP99Ms = null,
+    double? MinOfTelemetryOff = null);

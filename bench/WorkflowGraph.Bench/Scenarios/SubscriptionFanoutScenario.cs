@@ -26,7 +26,34 @@ public sealed class SubscriptionFanoutScenario : IScenario
 
     private const int SubscribersPerRun = 2;
 
+    /// <summary>With <c>--instances N</c>, N service processes on the one database take the subscribers in turn (the
+    /// writers commit straight to the database, as before).</summary>
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
+    {
+        var extra = new List<ServiceProcess>();
+        try
+        {
+            for (var i = 1; i < bench.Options.Instances; i++)
+                extra.Add(ServiceProcess.Start(bench.OwnerConnection, bench.SigningKey, bench.Log));
+            foreach (var instance in extra)
+                await instance.WaitReadyAsync();
+            return await RunOnAsync(bench, [bench.Service, .. extra]);
+        }
+        finally
+        {
+            foreach (var instance in extra)
+                instance.Dispose();
+        }
+    }
+
+    /// <summary>CPU of every instance together (the load generator and PostgreSQL are the same for all).</summary>
+    private static CpuSample CpuOf(IReadOnlyList<ServiceProcess> services)
+    {
+        var samples = services.Select(s => CpuSample.Take(s.Process)).ToArray();
+        return samples[0] with { Service = samples.Aggregate(TimeSpan.Zero, (sum, sample) => sum + sample.Service) };
+    }
+
+    private async Task<IReadOnlyList<LoadResult>> RunOnAsync(BenchContext bench, IReadOnlyList<ServiceProcess> services)
     {
         var quick = bench.Options.Quick;
         var subscribers = quick ? 200 : 1000;
@@ -55,17 +82,18 @@ public sealed class SubscriptionFanoutScenario : IScenario
         var seen = new ConcurrentDictionary<(int Client, string Key), bool>();
         var measuring = false;
         var clients = new List<FanoutClient>();
-        var wsUri = new UriBuilder(new Uri(bench.Service.Address, "/graphql")) { Scheme = "ws" }.Uri;
+        var wsUris = services.Select(service => new UriBuilder(new Uri(service.Address, "/graphql")) { Scheme = "ws" }.Uri).ToArray();
         var tokens = orgs.ToDictionary(org => org, org => "Bearer " + DevelopmentTokens.Create(TokenSettings.KeyFrom(bench.SigningKey), org,
             Guid.NewGuid(), TenantRole.Viewer, TimeSpan.FromHours(2)));
 
-        bench.Log.WriteLine($"  opening {subscribers} WebSocket subscriptions over {runs} runs of 2 organisations...");
+        bench.Log.WriteLine($"  opening {subscribers} WebSocket subscriptions over {runs} runs of 2 organisations" +
+                            (services.Count > 1 ? $", spread over {services.Count} service instances..." : "..."));
         for (var i = 0; i < subscribers; i++)
         {
             var (traceId, org) = traces[i / SubscribersPerRun];
             var index = i;
             var runId = GlobalId.Encode("WorkflowTrace", traceId.ToString(CultureInfo.InvariantCulture));
-            var client = await FanoutClient.ConnectAsync(wsUri, tokens[org],
+            var client = await FanoutClient.ConnectAsync(wsUris[i % wsUris.Length], tokens[org],
                 $"subscription {{ workflowEvents(traceId: \"{runId}\") {{ id eventType eventData }} }}",
                 key =>
                 {
@@ -98,7 +126,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
         Volatile.Write(ref measuring, true);
         ProcessMemory.ResetPeak(bench.Service.Process.Id);
         var memoryAtStart = ProcessMemory.ResidentMb(bench.Service.Process.Id);
-        var cpuBefore = CpuSample.Take(bench.Service.Process);
+        var cpuBefore = CpuOf(services);
         var started = Stopwatch.GetTimestamp();
 
         // writers: a fixed schedule of eventsPerSecond commits, round robin over the runs
@@ -134,7 +162,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
         deadline = DateTime.UtcNow.AddSeconds(10);
         while (Interlocked.Read(ref received) < expected && DateTime.UtcNow < deadline)
             await Task.Delay(50);
-        var cpu = CpuSample.Take(bench.Service.Process).Minus(cpuBefore);
+        var cpu = CpuOf(services).Minus(cpuBefore);
         await sampling.CancelAsync();
         await sampler;
         var peak = ProcessMemory.PeakMb(bench.Service.Process.Id);
@@ -158,7 +186,8 @@ public sealed class SubscriptionFanoutScenario : IScenario
                             $"{closed} connections closed by the server; " +
                             $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {max:0.0} ms; " +
                             $"service memory {memoryLine}, peak {peak:0} MB");
-        var result = new LoadResult($"{Name} ({subscribers} subscribers, {eventsPerSecond} events/s)", subscribers, writeSeconds,
+        var spread = services.Count > 1 ? $", {services.Count} instances" : "";
+        var result = new LoadResult($"{Name} ({subscribers} subscribers, {eventsPerSecond} events/s{spread})", subscribers, writeSeconds,
             Interlocked.Read(ref received), Math.Max(0, lost) + duplicates, Percentile(0.5), Percentile(0.99))
         {
             Server = Server.WorkflowGraph,

@@ -20,8 +20,23 @@ public static class DatabaseServices
             var app = provider.GetRequiredService<DatabaseConnections>().App;
             var builder = new NpgsqlDataSourceBuilder(app) { ConnectionStringBuilder = { IncludeErrorDetail = true } };
             UsePreparedStatements(app, builder.ConnectionStringBuilder);
+            // the pool's name in metrics (db.client.connection.pool.name) instead of its connection string
+            builder.Name = "workflowgraph";
             return builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>()).Build();
         });
+        services.AddSingleton(provider =>
+        {
+            var connections = provider.GetRequiredService<DatabaseConnections>();
+            var configuration = provider.GetRequiredService<IConfiguration>();
+            var maxLag = TimeSpan.FromSeconds(configuration.GetValue("Database:MaxReplicaLagSeconds", 10.0));
+            if (connections.ReadReplica is not { } replica)
+                return new ReadReplica(null, maxLag);
+            var builder = new NpgsqlDataSourceBuilder(replica) { ConnectionStringBuilder = { IncludeErrorDetail = true } };
+            UsePreparedStatements(replica, builder.ConnectionStringBuilder);
+            builder.Name = "workflowgraph-replica";
+            return new ReadReplica(builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>()).Build(), maxLag);
+        });
+        services.AddHostedService<ReplicaLagMonitor>();
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<EventPartitionMaintenance>();
         return services;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using WorkflowGraph.Tenancy;
 
@@ -9,14 +10,26 @@ namespace WorkflowGraph.Database;
 /// parallel, so statements take turns on the connection.
 /// </summary>
 public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant tenant, TimeSpan statementTimeout,
-    IEnumerable<IStatementObserver> observers) : IAsyncDisposable
+    IEnumerable<IStatementObserver> observers, ReadReplica? replica = null, bool primaryRequested = false) : IAsyncDisposable
 {
+    /// <summary>The request header that keeps a query on the primary (to read what the caller just wrote).</summary>
+    public const string ReadFromHeader = "WorkflowGraph-Read-From";
+
     private readonly SemaphoreSlim _turn = new(1, 1);
     private NpgsqlConnection? _connection;
     private NpgsqlTransaction? _transaction;
     private bool _savepointOpen;
 
     public RequestTenant Tenant => tenant;
+
+    /// <summary>
+    /// Set before the first statement when the operation only reads (a query): it then runs on the read replica, if one
+    /// is configured and close enough behind, unless the request asked for the primary (<see cref="ReadFromHeader"/>).
+    /// </summary>
+    public bool ReadsOnly { get; set; }
+
+    /// <summary>Whether this request's transaction is on the read replica (known once the first statement ran).</summary>
+    public bool OnReplica { get; private set; }
 
     /// <summary>Runs one statement and reads its rows. With <paramref name="isolate"/>, a failure (e.g. an error raised by
     /// a SQL function) leaves the request's transaction usable for the other root fields.</summary>
@@ -98,12 +111,17 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
     {
         if (_connection is not null)
             return new NpgsqlBatch(_connection, _transaction);
-        _connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var source = ReadsOnly && !primaryRequested && replica?.ForReads is { } standby ? standby : dataSource;
+        OnReplica = source != dataSource;
+        _connection = await source.OpenConnectionAsync(cancellationToken);
         _transaction = await _connection.BeginTransactionAsync(cancellationToken);
         var batch = new NpgsqlBatch(_connection, _transaction);
         // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
-        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId,
-                     ("statement_timeout", $"{(int)statementTimeout.TotalMilliseconds}ms"), ("TimeZone", "UTC")))
+        List<(string, string)> settings = [("statement_timeout", $"{(int)statementTimeout.TotalMilliseconds}ms"), ("TimeZone", "UTC")];
+        // a traced request's context: a run it starts records it (db/migrations/023)
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } traced)
+            settings.Add(("app.traceparent", traced.Id!));
+        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId, [.. settings]))
             batch.BatchCommands.Add(command);
         return batch;
     }

@@ -7,6 +7,8 @@ using GraphQLParser.AST;
 using Npgsql;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Telemetry;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Execution;
 
@@ -49,6 +51,7 @@ public sealed class GraphQLExecution
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_limits.ExecutionTimeoutSeconds));
         var (rules, perRequestRules) = _rules[transport];
+        using var telemetry = OperationTelemetry.Start(request, requestServices.GetRequiredService<RequestTenant>());
         var result = await _executer.ExecuteAsync(new ExecutionOptions
         {
             Schema = _schema,
@@ -61,9 +64,11 @@ public sealed class GraphQLExecution
             ValidationRules = rules,
             CachedDocumentValidationRules = perRequestRules,
             UnhandledExceptionDelegate = HideDetails,
+            Listeners = { ReplicaRouting.Instance },
         });
         if (result.Executed && result.Operation?.Operation == OperationType.Mutation && result.Errors is null or { Count: 0 })
             await requestServices.GetRequiredService<RequestDatabase>().CommitAsync(cancellationToken);
+        telemetry.Finish(result);
         return result;
     }
 

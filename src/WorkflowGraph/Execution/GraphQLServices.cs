@@ -38,9 +38,12 @@ public static class GraphQLServices
         // outside an authenticated request it is nobody, and RLS returns no rows.
         services.AddScoped(provider => RequestTenant.Of(provider.GetRequiredService<IHttpContextAccessor>().HttpContext));
         // the request's transaction; its statement_timeout is the execution timeout
+        // (queries on the read replica when there is one; see ReplicaRouting)
         services.AddScoped(provider => new RequestDatabase(provider.GetRequiredService<NpgsqlDataSource>(),
             provider.GetRequiredService<RequestTenant>(), TimeSpan.FromSeconds(limits.ExecutionTimeoutSeconds),
-            provider.GetServices<IStatementObserver>()));
+            provider.GetServices<IStatementObserver>(), provider.GetService<ReadReplica>(),
+            string.Equals(provider.GetRequiredService<IHttpContextAccessor>().HttpContext?.Request.Headers[RequestDatabase.ReadFromHeader],
+                "primary", StringComparison.OrdinalIgnoreCase)));
         return services;
     }
 }

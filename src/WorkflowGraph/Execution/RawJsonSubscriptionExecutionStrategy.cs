@@ -39,17 +39,25 @@ public sealed class RawJsonSubscriptionExecutionStrategy : SubscriptionExecution
         }, exception => new ExecutionResult
         {
             Executed = true,
-            // only a stream's own reasons (an ExecutionError) reach the client; a database failure is logged where it happened
-            Errors =
-            [
-                new ExecutionError(exception is ExecutionError ended ? ended.Message
-                    : "The subscription ended unexpectedly; subscribe again with the last cursor received.")
-                {
-                    Code = "SUBSCRIPTION_ENDED",
-                    Path = node.ResponsePath,
-                },
-            ],
+            // only a stream's own reasons (an ExecutionError) reach the client, with their code when they have one (a
+            // limit's RATE_LIMITED); a database failure is logged where it happened
+            Errors = [StreamError(exception, node)],
         });
+    }
+
+    private static ExecutionError StreamError(Exception exception, ExecutionNode node)
+    {
+        if (exception is ExecutionError { Code: not null } coded)
+        {
+            coded.Path = node.ResponsePath;
+            return coded;
+        }
+        return new ExecutionError(exception is ExecutionError ended ? ended.Message
+            : "The subscription ended unexpectedly; subscribe again with the last cursor received.")
+        {
+            Code = "SUBSCRIPTION_ENDED",
+            Path = node.ResponsePath,
+        };
     }
 
     private sealed class ResultStream(

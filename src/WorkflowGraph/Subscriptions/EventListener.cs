@@ -26,7 +26,7 @@ public sealed class EventListener(FeedRegistry feeds, DatabaseConnections connec
         {
             try
             {
-                var builder = new NpgsqlConnectionStringBuilder(connections.App) { KeepAlive = 10, Pooling = false };
+                var builder = new NpgsqlConnectionStringBuilder(connections.Listener) { KeepAlive = 10, Pooling = false };
                 await using var connection = new NpgsqlConnection(builder.ConnectionString);
                 connection.Notification += (_, e) => OnNotification(e.Payload);
                 await connection.OpenAsync(stoppingToken);

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using WorkflowGraph.Hosting;
+using WorkflowGraph.RateLimiting;
 
 namespace WorkflowGraph.Subscriptions;
 
@@ -8,7 +10,7 @@ namespace WorkflowGraph.Subscriptions;
 /// organisation's feed (made at the first join, dropped when it closes), and the listener wakes them.
 /// </summary>
 public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions options, ILoggerFactory loggers,
-    IHostApplicationLifetime lifetime)
+    ShutdownDrain shutdown, OrganisationLimiter limiter)
 {
     private readonly ConcurrentDictionary<Guid, OrganisationFeed> _feeds = new();
     private readonly Lock _feedsGate = new();
@@ -24,7 +26,8 @@ public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions opti
         EventPosition? after)
     {
         var request = new SubscriptionRequest(orgId, shape, filter, traceStatuses);
-        return new SubscriptionStream(observer => new Subscriber(request, observer, this, reader, options, _subscriberLogger), after);
+        return new SubscriptionStream(
+            observer => new Subscriber(request, observer, this, reader, options, limiter, _subscriberLogger), after);
     }
 
     /// <returns>The feed joined and its position at that moment: the subscriber receives every batch read after it.</returns>
@@ -35,7 +38,7 @@ public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions opti
             OrganisationFeed feed;
             lock (_feedsGate)
                 feed = _feeds.GetOrAdd(subscriber.OrgId,
-                    org => new OrganisationFeed(org, reader, options, _feedLogger, OnClosed, lifetime.ApplicationStopping));
+                    org => new OrganisationFeed(org, reader, options, _feedLogger, OnClosed, shutdown.Closing));
             if (await feed.JoinAsync(subscriber, atLeast) is { } position)
                 return (feed, position);
             // the feed closed (its last subscriber left) between lookup and join: take a fresh one

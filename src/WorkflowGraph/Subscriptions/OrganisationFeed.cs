@@ -1,3 +1,5 @@
+using WorkflowGraph.Telemetry;
+
 namespace WorkflowGraph.Subscriptions;
 
 /// <summary>
@@ -206,9 +208,21 @@ internal sealed class OrganisationFeed
             }
             batch = await _reader.ReadAsync(OrgId, _position!, EventFilter.All, shapes, _batchSize, cancellationToken);
             if (batch.Rows.Count > 0)
+            {
+                RecordLag(batch.Rows);
                 Distribute(batch.Rows, shapes, subscribers);
+            }
             _position = batch.Next;
         } while (batch.More);
+    }
+
+    private static void RecordLag(IReadOnlyList<EventLogRow> rows)
+    {
+        if (!ServiceTelemetry.FeedLag.Enabled)
+            return;
+        var now = DateTime.UtcNow;
+        foreach (var row in rows)
+            ServiceTelemetry.FeedLag.Record(Math.Max(0, (now - row.WrittenAt).TotalSeconds));
     }
 
     /// <summary>

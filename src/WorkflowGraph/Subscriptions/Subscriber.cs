@@ -1,4 +1,6 @@
 using WorkflowGraph.Querying;
+using WorkflowGraph.RateLimiting;
+using WorkflowGraph.Telemetry;
 
 namespace WorkflowGraph.Subscriptions;
 
@@ -10,12 +12,14 @@ namespace WorkflowGraph.Subscriptions;
 /// the observer (the transport) queues them.
 /// </summary>
 internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?> observer, FeedRegistry feeds, EventLogReader reader,
-    SubscriptionOptions options, ILogger logger) : IDisposable
+    SubscriptionOptions options, OrganisationLimiter limiter, ILogger logger) : IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Lock _gate = new();
     private List<RawJson>? _waiting;
     private OrganisationFeed? _feed;
+    // this subscription's place among its organisation's open ones (RateLimits:SubscriptionsPerOrganisation)
+    private IDisposable? _place;
     private bool _done;
 
     public Guid OrgId => request.OrgId;
@@ -27,6 +31,15 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
 
     public async Task StartAsync(EventPosition? after)
     {
+        if (limiter.TryOpenSubscription(OrgId, out _place) is { } refusal)
+        {
+            // never started: nothing to leave or count down
+            lock (_gate) _done = true;
+            observer.OnError(new RateLimitedException(refusal));
+            return;
+        }
+        // counted down once, by whichever of Fail and Dispose ends it first
+        ServiceTelemetry.ActiveSubscriptions.Add(1);
         try
         {
             if (after is not null)
@@ -68,7 +81,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                     return;
                 foreach (var row in batch.Rows)
                     if (row.Shapes[0] is { } json)
-                        observer.OnNext(json);
+                        Send(json);
             }
             position = batch.Next;
         } while (batch.More);
@@ -79,7 +92,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                 return;
             // the replay ended where the live batches begin
             foreach (var json in _waiting!)
-                observer.OnNext(json);
+                Send(json);
             _waiting = null;
         }
     }
@@ -108,10 +121,16 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                 }
                 else
                 {
-                    observer.OnNext(json);
+                    Send(json);
                 }
             }
         }
+    }
+
+    private void Send(RawJson json)
+    {
+        observer.OnNext(json);
+        ServiceTelemetry.EventsDelivered.Add(1);
     }
 
     /// <summary>Ends this subscription after an unexpected failure while delivering to it (logged, not shown).</summary>
@@ -130,6 +149,8 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             _done = true;
             _waiting = null;
         }
+        ServiceTelemetry.ActiveSubscriptions.Add(-1);
+        _place?.Dispose();
         _feed?.Leave(this);
         observer.OnError(error);
     }
@@ -143,6 +164,8 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             _done = true;
             _waiting = null;
         }
+        ServiceTelemetry.ActiveSubscriptions.Add(-1);
+        _place?.Dispose();
         _cancellation.Cancel();
         _feed?.Leave(this);
     }

@@ -38,6 +38,9 @@ public class GraphQLWsServer : IAsyncLifetime
     /// <summary>Configuration keys (<c>GraphQL:KeepAliveSeconds</c>) and values for this server.</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>Runs once the database is ready, before the service starts (e.g. to start what sits in front of it).</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
     /// <summary>More of the host, e.g. its Kestrel transport.</summary>
     protected virtual void ConfigureHost(IWebHostBuilder host)
     {
@@ -124,6 +127,7 @@ public class GraphQLWsServer : IAsyncLifetime
         await Database.InitializeAsync();
         await using (var connection = await Database.DataSource.OpenConnectionAsync())
             await connection.ExecAsync(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Api", "graph-data.sql")));
+        await BeforeStartAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
             host.UseSetting("ConnectionStrings:WorkflowGraph", Database.OwnerConnectionString).UseTestSigningKey();

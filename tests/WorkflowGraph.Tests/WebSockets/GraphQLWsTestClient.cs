@@ -137,6 +137,25 @@ public sealed class GraphQLWsTestClient : IAsyncDisposable
         return message.GetProperty("payload");
     }
 
+    /// <summary>The payload of the next <c>next</c> of <paramref name="id"/>, or null when none arrives within
+    /// <paramref name="wait"/> or the socket closes (<see cref="IsClosed"/> tells which).</summary>
+    public async Task<JsonElement?> NextOrNothingAsync(string id, TimeSpan wait)
+    {
+        StartReading();
+        using var deadline = new CancellationTokenSource(wait);
+        JsonElement message;
+        try
+        {
+            message = await Messages(id).Reader.ReadAsync(deadline.Token);
+        }
+        catch (Exception error) when (error is OperationCanceledException or ChannelClosedException)
+        {
+            return null;
+        }
+        Assert.True(Type(message) == "next", $"expected next for {id}, got {message}");
+        return message.GetProperty("payload");
+    }
+
     /// <summary>The <c>error</c> payload (an array of GraphQL errors) of <paramref name="id"/>.</summary>
     public async Task<JsonElement> ErrorAsync(string id, TimeSpan? timeout = null)
     {

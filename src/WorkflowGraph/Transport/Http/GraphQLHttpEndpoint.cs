@@ -1,6 +1,7 @@
 using GraphQL.Transport;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Execution;
+using WorkflowGraph.RateLimiting;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Transport.Cors;
@@ -41,15 +42,40 @@ public static class GraphQLHttpEndpoint
         await ExecuteAsync(http, responder, mediaType, request, problem, GraphQLTransport.HttpPost);
     }
 
-    /// <summary>The token and the Accept header, checked before the request is read; null once a refusal was written.</summary>
+    /// <summary>
+    /// The token, the organisation's limits and the Accept header, checked before the request is read; null once a
+    /// refusal was written. The place among the organisation's requests in progress is held until the response ends.
+    /// </summary>
     private static async Task<string?> AdmitAsync(HttpContext http, GraphQLHttpResponder responder)
     {
         if (!await AuthenticateAsync(http, responder))
+            return null;
+        if (!await LimitAsync(http, responder))
             return null;
         if (ResponseMediaType.Negotiate(http.Request.Headers.Accept) is { } mediaType)
             return mediaType;
         await responder.WriteProblemAsync(http, HttpProblem.NotAcceptable(), null);
         return null;
+    }
+
+    /// <summary>Answers 429 with <c>Retry-After</c> and a <c>RATE_LIMITED</c> error when the organisation is over a limit.</summary>
+    private static async Task<bool> LimitAsync(HttpContext http, GraphQLHttpResponder responder)
+    {
+        var limiter = http.RequestServices.GetRequiredService<OrganisationLimiter>();
+        var tenant = RequestTenant.Of(http);
+        var refusal = limiter.TryTakeRate(tenant);
+        if (refusal is null)
+        {
+            refusal = limiter.TryEnter(tenant, out var held);
+            if (held is not null)
+                http.Response.RegisterForDispose(held);
+        }
+        if (refusal is null)
+            return true;
+        http.Response.Headers.RetryAfter = refusal.RetryAfterHeader;
+        await responder.WriteProblemAsync(http, HttpProblem.TooManyRequests(refusal.Message),
+            ResponseMediaType.Negotiate(http.Request.Headers.Accept));
+        return false;
     }
 
     private static async Task GetAsync(HttpContext http)

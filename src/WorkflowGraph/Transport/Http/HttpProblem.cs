@@ -24,6 +24,9 @@ public sealed record HttpProblem(int Status, string Code, string Message)
     /// <summary>No valid bearer token: nothing runs. The endpoint adds <c>WWW-Authenticate</c>.</summary>
     public static HttpProblem Unauthenticated(string message) => new(StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", message);
 
+    /// <summary>The organisation is over one of its limits (RateLimits:*); the endpoint adds <c>Retry-After</c>.</summary>
+    public static HttpProblem TooManyRequests(string message) => new(StatusCodes.Status429TooManyRequests, "RATE_LIMITED", message);
+
     public static HttpProblem MethodNotAllowed(string method) => new(StatusCodes.Status405MethodNotAllowed, "METHOD_NOT_ALLOWED",
         $"{method} is not supported here; use GET for queries or POST.");
 }

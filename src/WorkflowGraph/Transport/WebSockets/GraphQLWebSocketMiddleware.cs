@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using WorkflowGraph.Telemetry;
 using WorkflowGraph.Transport.Http;
 
 namespace WorkflowGraph.Transport.WebSockets;
@@ -36,7 +37,16 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
                 http.TraceIdentifier, GraphQLWsProtocol.SubProtocol);
             return;
         }
-        var ending = await new GraphQLWsConnection(socket, http, services).RunAsync();
+        string ending;
+        ServiceTelemetry.OpenWebSockets.Add(1);
+        try
+        {
+            ending = await new GraphQLWsConnection(socket, http, services).RunAsync();
+        }
+        finally
+        {
+            ServiceTelemetry.OpenWebSockets.Add(-1);
+        }
         logger.LogInformation("WebSocket {Connection} {Ending}", http.TraceIdentifier, ending);
     }
 

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using GraphQL;
 using GraphQL.Transport;
+using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Transport.Cors;
 using static WorkflowGraph.Transport.WebSockets.GraphQLWsProtocol;
@@ -37,7 +38,8 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     /// <returns>How the connection ended: the server's close reason, or the client's close status.</returns>
     public async Task<string> RunAsync()
     {
-        using var stopping = Services.Lifetime.ApplicationStopping.Register(CloseGoingAway);
+        // at the end of the drain window when the service stops (see ShutdownDrain)
+        using var stopping = Services.Shutdown.Closing.Register(CloseGoingAway);
         var running = _socket.RunAsync(this);
         _ = ConnectionTimers.AfterAsync(Limits.ConnectionInitTimeoutSeconds, CloseUnlessInitialised, _lifetime.Token);
         return await running;
@@ -163,6 +165,11 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
             RefuseOverLimit(id);
             return;
         }
+        if (Services.Limiter.TryTakeRate(RequestTenant.Of(_http)) is { } refusal)
+        {
+            RefuseRateLimited(id, refusal);
+            return;
+        }
         // a persisted document (documentId, or an APQ hash) is resolved as over HTTP; a refusal ends this operation only
         if (Services.Persisted.Resolve(request, AllowedOrigins.FromOwnPage(_http)) is { } refused)
         {
@@ -197,6 +204,10 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
                                "complete one first or open another connection.") { Code = TooManySubscriptions },
         },
     });
+
+    /// <summary>The organisation is over its request rate: an <c>error</c> for this operation only.</summary>
+    private void RefuseRateLimited(string id, RateLimitRefusal refusal) =>
+        Send(new OperationMessage { Id = id, Type = Error, Payload = new[] { new RateLimitedException(refusal) } });
 
     private void CloseUnlessInitialised()
     {

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace WorkflowGraph.Telemetry;
+
+/// <summary>
+/// The service's own spans and instruments (one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named
+/// <see cref="Name"/>). They cost next to nothing until an OpenTelemetry provider listens (see
+/// <see cref="TelemetryServices"/>). No tag carries variables, row data or a token: operation names and types, error
+/// codes, outcomes, and on spans the organisation id.
+/// </summary>
+public static class ServiceTelemetry
+{
+    public const string Name = "WorkflowGraph";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private static readonly Meter Meter = new(Name);
+
+    // 1 ms to 30 s: the default buckets (0 to 10,000) are for milliseconds
+    private static readonly double[] SecondsBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    /// <summary>One GraphQL request (HTTP or WebSocket, subscriptions until they are set up): by operation and outcome.</summary>
+    public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram(
+        "graphql.server.request.duration", "s", "GraphQL requests by operation name, operation type and outcome",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+
+    /// <summary>GraphQL errors by their <c>extensions.code</c>.</summary>
+    public static readonly Counter<long> Errors = Meter.CreateCounter<long>(
+        "graphql.server.errors", "{error}", "GraphQL errors in responses, by code");
+
+    public static readonly UpDownCounter<long> OpenWebSockets = Meter.CreateUpDownCounter<long>(
+        "workflowgraph.websocket.connections", "{connection}", "graphql-transport-ws connections open now");
+
+    public static readonly UpDownCounter<long> ActiveSubscriptions = Meter.CreateUpDownCounter<long>(
+        "workflowgraph.subscriptions.active", "{subscription}", "Subscriptions running now (all transports)");
+
+    public static readonly Counter<long> EventsDelivered = Meter.CreateCounter<long>(
+        "workflowgraph.events.delivered", "{event}", "Subscription messages handed to their transport (live and replayed)");
+
+    /// <summary>From the writing transaction's start (the event's <c>created_at</c>, at most that much before its commit) to
+    /// the live feed's read of it: what a subscriber waits at least, commit to delivery.</summary>
+    public static readonly Histogram<double> FeedLag = Meter.CreateHistogram(
+        "workflowgraph.feed.lag", "s", "Live events: from the writing transaction's start to the feed's read",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+
+    public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>(
+        "workflowgraph.rate_limit.rejections", "{request}", "Requests and subscriptions refused by a per-organisation limit, by limit");
+
+    // the last lag measured by this process (NaN: no replica), for the gauge below
+    private static double _replicaLag = double.NaN;
+
+    public static readonly ObservableGauge<double> ReplicaLag = Meter.CreateObservableGauge(
+        "workflowgraph.replica.lag", ReplicaLagMeasurements, "s", "The read replica's replay lag as last measured (0: caught up)");
+
+    public static void ReportReplicaLag(double seconds) => Volatile.Write(ref _replicaLag, seconds);
+
+    private static IEnumerable<Measurement<double>> ReplicaLagMeasurements() =>
+        double.IsNaN(Volatile.Read(ref _replicaLag)) ? [] : [new Measurement<double>(Volatile.Read(ref _replicaLag))];
+}

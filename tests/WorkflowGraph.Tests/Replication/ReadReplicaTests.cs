@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using WorkflowGraph.Database;
+using WorkflowGraph.Tenancy;
+using WorkflowGraph.Tests.Api;
+using WorkflowGraph.Tests.Auth;
+using WorkflowGraph.Tests.Infrastructure;
+using WorkflowGraph.Tests.WebSockets;
+
+namespace WorkflowGraph.Tests.Replication;
+
+/// <summary>
+/// Queries on a real streaming standby, mutations and asked-for reads on the primary, a lagging replica left for the
+/// primary, and the event feed on the primary whatever the replica does.
+/// </summary>
+public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<StreamingReplica>
+{
+    private const string TraceById = "query ($id: ID!) { trace(id: $id) { rowId status } }";
+
+    [Fact]
+    public async Task Queries_read_the_replica_while_writes_and_asked_for_reads_go_to_the_primary_and_a_lagging_replica_is_left()
+    {
+        await using var patient = await App.StartAsync(replica, maxLagSeconds: 3600);
+        await using var strict = await App.StartAsync(replica, maxLagSeconds: 0.5);
+        await patient.WaitForLagAsync(lag => lag == 0);
+        await strict.WaitForLagAsync(lag => lag == 0);
+        try
+        {
+            await replica.PauseReplayAsync(true);
+            var traceId = await patient.StartRunAsync();
+
+            // the replica has not replayed the run: a query there does not find it, one asking for the primary does
+            Assert.Equal(JsonValueKind.Null, (await patient.TraceAsync(traceId, primary: false)).ValueKind);
+            Assert.Equal(traceId, (await patient.TraceAsync(traceId, primary: true)).GetProperty("rowId").GetInt64());
+
+            // the lag shows, also to a scrape; past Database:MaxReplicaLagSeconds the queries go to the primary
+            await patient.WaitForLagAsync(lag => lag > 0);
+            Assert.Matches("(?m)^workflowgraph_replica_lag_seconds\\{[^}]*\\} [0-9]", await patient.ScrapeAsync());
+            await strict.WaitForLagAsync(lag => lag > 0.5);
+            Assert.Equal(traceId, (await strict.TraceAsync(traceId, primary: false)).GetProperty("rowId").GetInt64());
+            Assert.Equal(JsonValueKind.Null, (await patient.TraceAsync(traceId, primary: false)).ValueKind);
+
+            await replica.PauseReplayAsync(false);
+            await patient.WaitForLagAsync(lag => lag == 0);
+            Assert.Equal(traceId, (await patient.TraceAsync(traceId, primary: false)).GetProperty("rowId").GetInt64());
+        }
+        finally
+        {
+            await replica.PauseReplayAsync(false);
+        }
+    }
+
+    [Fact]
+    public async Task The_event_feed_reads_the_primary_while_the_replica_stands_still()
+    {
+        await using var app = await App.StartAsync(replica, maxLagSeconds: 3600);
+        var traceId = await app.StartRunAsync();
+        await using var client = await GraphQLWsTestClient.ConnectAndInitAsync(app.WebSocketUri, GraphQLWsServer.Bearer());
+        await client.SubscribeAsync("events", "subscription ($traceId: ID!) { workflowEvents(traceId: $traceId) { eventType } }",
+            new { traceId = Ids.Trace(traceId) });
+        try
+        {
+            await replica.PauseReplayAsync(true);
+            // live only: the subscriber joins asynchronously, so write until an event arrives (a few tries at most)
+            JsonElement? delivered = null;
+            for (var attempt = 0; attempt < 5 && delivered is null; attempt++)
+            {
+                await app.SetContextAsync(traceId, $"key{attempt}");
+                delivered = await client.NextOrNothingAsync("events", TimeSpan.FromSeconds(2));
+            }
+
+            Assert.NotNull(delivered);
+            var eventType = delivered.Value.GetProperty("data").GetProperty("workflowEvents").GetProperty("eventType");
+            Assert.Equal("context_set", eventType.GetString());
+            // what the subscriber got is not on the replica yet
+            Assert.Empty(await app.ContextKeysAsync(traceId, primary: false));
+            Assert.NotEmpty(await app.ContextKeysAsync(traceId, primary: true));
+        }
+        finally
+        {
+            await replica.PauseReplayAsync(false);
+        }
+    }
+
+    /// <summary>The service on a loopback port over the pair: the primary, and the standby as its read replica.</summary>
+    private sealed class App : IAsyncDisposable
+    {
+        private readonly WebApplicationFactory<Program> _factory;
+        private readonly HttpClient _http = new();
+
+        private App(WebApplicationFactory<Program> factory, string baseUrl) => (_factory, BaseUrl) = (factory, baseUrl);
+
+        public string BaseUrl { get; }
+
+        public Uri WebSocketUri => new(BaseUrl.Replace("http://", "ws://") + "/graphql");
+
+        public static Task<App> StartAsync(StreamingReplica pair, double maxLagSeconds)
+        {
+            var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+                .UseSetting("ConnectionStrings:WorkflowGraph", pair.PrimaryConnectionString)
+                .UseSetting("ConnectionStrings:WorkflowGraphReadReplica", pair.StandbyConnectionString)
+                .UseSetting("Database:MaxReplicaLagSeconds", maxLagSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .UseSetting("Database:ReplicaLagCheckSeconds", "0.1")
+                .UseTestSigningKey());
+            factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+            factory.StartServer();
+            var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return Task.FromResult(new App(factory, address.TrimEnd('/')));
+        }
+
+        public async Task WaitForLagAsync(Func<double, bool> condition)
+        {
+            var replica = _factory.Services.GetRequiredService<ReadReplica>();
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (!condition(replica.LagSeconds))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"replica lag stayed at {replica.LagSeconds} s");
+                await Task.Delay(50);
+            }
+        }
+
+        public Task<string> ScrapeAsync() => _http.GetStringAsync(BaseUrl + "/metrics");
+
+        public async Task<long> StartRunAsync()
+        {
+            var body = await PostAsync("""
+                mutation ($workflowId: ID!) {
+                  startWorkflowExecution(input: { workflowId: $workflowId, channel: WEB }) { trace { rowId } errors { __typename } }
+                }
+                """, new { workflowId = Ids.Workflow(GraphQLWsServer.WorkflowOf(GraphApiFixture.OrgA).WorkflowId) }, primary: false);
+            return body.GetProperty("data").GetProperty("startWorkflowExecution").GetProperty("trace").GetProperty("rowId").GetInt64();
+        }
+
+        public Task SetContextAsync(long traceId, string key) => PostAsync("""
+            mutation ($traceId: ID!, $key: String!) {
+              setWorkflowContext(input: { traceId: $traceId, key: $key, value: 1 }) { entry { key } errors { __typename } }
+            }
+            """, new { traceId = Ids.Trace(traceId), key }, primary: false);
+
+        public async Task<string[]> ContextKeysAsync(long traceId, bool primary) =>
+            (await PostAsync("query ($id: ID!) { workflowContext(traceId: $id) { key } }", new { id = Ids.Trace(traceId) }, primary))
+            .GetProperty("data").GetProperty("workflowContext").EnumerateArray().Select(e => e.GetProperty("key").GetString()!).ToArray();
+
+        public async Task<JsonElement> TraceAsync(long traceId, bool primary) =>
+            (await PostAsync(TraceById, new { id = Ids.Trace(traceId) }, primary)).GetProperty("data").GetProperty("trace");
+
+        private async Task<JsonElement> PostAsync(string query, object variables, bool primary)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, BaseUrl + "/graphql")
+            {
+                Content = JsonContent.Create(new { query, variables }),
+            };
+            request.Headers.TryAddWithoutValidation("Authorization", GraphQLWsServer.Bearer(role: TenantRole.Operator));
+            if (primary)
+                request.Headers.TryAddWithoutValidation(RequestDatabase.ReadFromHeader, "primary");
+            using var response = await _http.SendAsync(request);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(response.StatusCode == HttpStatusCode.OK && !body.TryGetProperty("errors", out _), body.ToString());
+            return body;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _http.Dispose();
+            await _factory.DisposeAsync();
+        }
+    }
+}
