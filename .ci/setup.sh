@@ -53,7 +53,7 @@ fi
 
 # npm packages the repo pins (package-lock.json) but does not commit: the IDE served at /graphql and the test tools.
 # npm ci again only when the lock file is newer than the last install.
-for project in src/WorkflowGraph/Transport/Ide tests/http-audit; do
+for project in src/WorkflowGraph/Transport/Ide tests/http-audit tests/frontend-clients; do
   if [[ ! $project/node_modules/.package-lock.json -nt $project/package-lock.json ]]; then
     echo "Installing npm packages in $project..."
     npm ci --prefix "$project" --no-audit --no-fund --loglevel=error >/dev/null

@@ -142,6 +142,21 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         return body;
     }
 
+    /// <summary>GETs <c>/graphql?documentId=</c> (a trusted document); fails like <see cref="PostAsync"/>. Returns the body.</summary>
+    public static async Task<byte[]> GetDocumentAsync(HttpClient http, string authorization, string documentId, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/graphql?documentId=" + Uri.EscapeDataString(documentId));
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        using var response = await http.SendAsync(request, ct);
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        if (!response.IsSuccessStatusCode || body.AsSpan().IndexOf("\"errors\""u8) is >= 0 and < 16)
+        {
+            var start = System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(300, body.Length)));
+            throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {start}");
+        }
+        return body;
+    }
+
     public static async Task<JsonElement> PostForDataAsync(HttpClient http, string authorization, string query, object? variables,
         CancellationToken ct)
     {

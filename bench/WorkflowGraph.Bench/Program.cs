@@ -17,6 +17,7 @@ log.WriteLine($"WorkflowGraph benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} U
 IScenario[] scenarios =
 [
     new DashboardScenario(),
+    new DashboardTrustedDocumentScenario(),
     new TraceDetailScenario(),
     AnalyticsScenario.ChannelPerformance,
     AnalyticsScenario.NodeExecutionStats,
@@ -40,7 +41,9 @@ log.WriteLine(options.AutoPrepare > 0
 
 // The service and the peer accept tokens signed with a key made for this run.
 var signingKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-using var service = ServiceProcess.Start(ownerConnection, signingKey, log);
+// The bench's own "front-end build" publishes its documents as a trusted documents manifest, as a real one would.
+using var service = ServiceProcess.Start(ownerConnection, signingKey, log,
+    new Dictionary<string, string> { ["GraphQL__TrustedDocumentsPath"] = TrustedManifest.Write() });
 PeerProcess? peer = null;
 // Ctrl-C: stop what this run started (the cluster only if this run started it) before the process ends.
 Console.CancelKeyPress += (_, _) =>

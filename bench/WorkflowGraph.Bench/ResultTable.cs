@@ -62,7 +62,8 @@ public static class ResultTable
                 foreach (var r in results.Where(x => x.Server == Server.WorkflowGraph))
                     Check(r.P99Ms <= maxP99,
                         $"p99 {F(r.P99Ms, "0.0")} ms at {r.Clients} client{(r.Clients == 1 ? "" : "s")} (goal ≤ {maxP99:0} ms)");
-            log.WriteLine($"- {scenario.Name}: {string.Join("; ", checks)}");
+            if (checks.Count > 0)
+                log.WriteLine($"- {scenario.Name}: {string.Join("; ", checks)}");
         }
         return allMet;
     }

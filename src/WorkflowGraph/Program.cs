@@ -8,7 +8,9 @@ using WorkflowGraph.Hosting;
 using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Subscriptions;
 using WorkflowGraph.Telemetry;
+using WorkflowGraph.Transport.Cors;
 using WorkflowGraph.Transport.Http;
+using WorkflowGraph.Transport.Persisted;
 using WorkflowGraph.Transport.WebSockets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,6 +21,8 @@ builder.Services.AddGraphQLApi(builder.Configuration, Features.All);
 builder.Services.AddLiveSubscriptions(builder.Configuration);
 builder.Services.AddGraphQLHttp(builder.Configuration);
 builder.Services.AddGraphQLWebSockets(builder.Configuration);
+builder.Services.AddGraphQLCors(builder.Configuration, builder.Environment);
+builder.Services.AddPersistedDocuments(builder.Configuration, builder.Environment);
 builder.Services.AddWorkflowGraphTelemetry(builder.Configuration);
 builder.Services.AddShutdownDrain();
 builder.Services.AddProbes();
@@ -27,6 +31,7 @@ builder.Services.AddOrganisationLimits(builder.Configuration);
 builder.Services.AddDevelopmentFallbacks();
 
 var app = builder.Build();
+app.UseGraphQLCors();
 app.UseGraphQLWebSockets();
 app.MapHealthEndpoint();
 app.MapProbes();

@@ -60,7 +60,7 @@ public static class MutationBindings
     private static IFieldResolver PayloadResolver(MutationSpec spec, string field) => field switch
     {
         "errors" => new FuncFieldResolver<object?>(c => ((MutationPayload)c.Source!).Errors),
-        _ when field == spec.PayloadField => new RawJsonResolver(new FuncFieldResolver<object?>(c =>
+        _ when field == spec.PayloadField || spec.Also.Any(o => o.Field == field) => new RawJsonResolver(new FuncFieldResolver<object?>(c =>
             ((MutationPayload)c.Source!).Entities.GetValueOrDefault(FieldBindings.ResponseKey(c)))),
         _ => new FuncFieldResolver<object?>(c => PayloadResult((MutationPayload)c.Source!, field, spec.Deletes)),
     };

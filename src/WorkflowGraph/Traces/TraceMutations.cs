@@ -61,7 +61,9 @@ public static class TraceMutations
                 "entry", context,
                 (input, alias, scope) => Sql.Of($"{alias.Column("trace_id")} = {scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)} " +
                                                 $"AND {alias.Column("key")} = {scope.Parameter(input["key"], NpgsqlDbType.Text)}"))
-                .WithIds(("traceId", trace)))
+                .WithIds(("traceId", trace))
+                .Returning(new PayloadObject("trace", trace, (input, alias, scope) =>
+                    Sql.Of($"{alias.Column("id")} = {scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)}"))))
             .Mutation(new MutationSpec("cleanupOldExecutionData", TenantRole.Admin,
                 (input, scope) => Sql.Of($"SELECT row_to_json(c) FROM cleanup_old_execution_data(make_interval(days => " +
                                          $"{scope.Parameter(input["retentionDays"], NpgsqlDbType.Integer)})) c")));

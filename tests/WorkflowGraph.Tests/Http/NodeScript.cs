@@ -4,26 +4,30 @@ using WorkflowGraph.Hosting;
 namespace WorkflowGraph.Tests.Http;
 
 /// <summary>
-/// Runs a script of tests/http-audit (an npm project that .ci/setup.sh installs) with node, bounded in time, and
-/// fails with a message that says what to do when node or the packages are missing.
+/// Runs a script of tests/http-audit (or another npm project under tests/ that .ci/setup.sh installs) with node,
+/// bounded in time, and fails with a message that says what to do when node or the packages are missing.
 /// </summary>
 internal static class NodeScript
 {
     public sealed record Output(int ExitCode, string StandardOutput, string StandardError);
 
-    public static string Folder =>
+    public static string Folder => ProjectFolder("http-audit");
+
+    public static string ProjectFolder(string project) =>
         Path.Combine(
             RepoRoot.Find(AppContext.BaseDirectory)
                 ?? throw new InvalidOperationException("WorkflowGraph.sln not found above the test binaries."),
-            "tests", "http-audit");
+            "tests", project);
 
-    public static async Task<Output> RunAsync(string script, IEnumerable<string> arguments, TimeSpan timeout)
+    /// <param name="project">The npm project under tests/ the script belongs to.</param>
+    public static async Task<Output> RunAsync(string script, IEnumerable<string> arguments, TimeSpan timeout, string project = "http-audit")
     {
-        if (!Directory.Exists(Path.Combine(Folder, "node_modules")))
-            Assert.Fail($"{Folder}/node_modules is missing: run .ci/setup.sh (it runs npm ci there).");
+        var folder = ProjectFolder(project);
+        if (!Directory.Exists(Path.Combine(folder, "node_modules")))
+            Assert.Fail($"{folder}/node_modules is missing: run .ci/setup.sh (it runs npm ci there).");
         var startInfo = new ProcessStartInfo("node")
         {
-            WorkingDirectory = Folder,
+            WorkingDirectory = folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

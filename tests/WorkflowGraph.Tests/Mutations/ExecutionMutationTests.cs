@@ -48,7 +48,8 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
     private const string SetContext = """
         mutation ($traceId: ID!, $key: String!, $value: JSON) {
           setWorkflowContext(input: { traceId: $traceId, key: $key, value: $value }) {
-            entry { key value }
+            trace { id context { key } }
+            entry { id key value }
             errors { __typename ... on Error { message } ... on ValidationError { fields { field message } } }
           }
         }
@@ -95,6 +96,11 @@ public sealed class ExecutionMutationTests(GraphApiFixture api) : IClassFixture<
         var context = await OperatorAsync(workflow, SetContext,
             new { traceId = Ids.Trace(traceId), key = "payer", value = new { name = "Aetna" } }, "setWorkflowContext");
         Assert.Equal("Aetna", context.GetProperty("entry").GetProperty("value").GetProperty("name").GetString());
+        // the payload returns the run it changed (as it is now) beside the entry, both normalisable by id
+        Assert.Equal(Ids.Trace(traceId), context.GetProperty("trace").GetProperty("id").GetString());
+        Assert.Equal(["payer"],
+            context.GetProperty("trace").GetProperty("context").EnumerateArray().Select(e => e.GetProperty("key").GetString()));
+        Assert.Equal(Ids.Of("WorkflowContextEntry", $"{traceId}:payer"), context.GetProperty("entry").GetProperty("id").GetString());
 
         var first = await StartStepAsync(workflow, traceId, 1, new { member = "M1" });
         await OperatorAsync(workflow, CompleteStep,

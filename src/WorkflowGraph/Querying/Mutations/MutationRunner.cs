@@ -35,23 +35,29 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
 
         var write = new StatementScope();
         var statements = new List<Statement> { new(spec.Write(input, write).ToString(), write.Parameters) };
-        var entityKeys = new List<string>();
-        if (spec.PayloadField is not null)
+        // the payload's own object first (its row must exist), then any others it also returns
+        var objects = spec.PayloadField is null
+            ? new List<PayloadObject>()
+            : [new PayloadObject(spec.PayloadField, spec.Entity!, spec.Lookup!), .. spec.Also];
+        var entityKeys = new List<List<string>>();
+        foreach (var payloadObject in objects)
         {
             var read = new StatementScope();
             var alias = read.Alias();
             var columns = new List<Sql>();
-            foreach (var child in field.ChildrenNamed(spec.PayloadField))
+            var keys = new List<string>();
+            foreach (var child in field.ChildrenNamed(payloadObject.Field))
             {
-                columns.Add(ObjectSql.Build(shapes.Plan(spec.Entity!, child.Children), alias, read));
-                entityKeys.Add(child.ResponseKey);
+                columns.Add(ObjectSql.Build(shapes.Plan(payloadObject.Entity, child.Children), alias, read));
+                keys.Add(child.ResponseKey);
             }
             if (columns.Count == 0)
                 columns.Add(Sql.Raw("NULL::json"));
-            var lookup = spec.Lookup!(input, alias, read);
+            var lookup = payloadObject.Lookup(input, alias, read);
             statements.Add(new Statement(
-                Sql.Of($"SELECT {Sql.Join(", ", columns)} FROM {Sql.Raw(spec.Entity!.Relation)} {alias} WHERE {lookup}").ToString(),
+                Sql.Of($"SELECT {Sql.Join(", ", columns)} FROM {Sql.Raw(payloadObject.Entity.Relation)} {alias} WHERE {lookup}").ToString(),
                 read.Parameters));
+            entityKeys.Add(keys);
         }
 
         try
@@ -61,15 +67,16 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
                 // a helper returning void (complete_workflow_step) leaves nothing to read
                 if (await reader.ReadAsync(ct) && reader.FieldCount > 0 && reader.GetDataTypeName(0) != "void" && !reader.IsDBNull(0))
                     payload.Result = reader.GetValue(0).ToString();
-                if (spec.PayloadField is null)
-                    return 0;
-                await reader.NextResultAsync(ct);
-                var found = await reader.ReadAsync(ct);
-                for (var i = 0; i < entityKeys.Count; i++)
-                    payload.Entities[entityKeys[i]] = found && !reader.IsDBNull(i) ? new RawJson(reader.GetString(i)) : null;
-                // the writes in this round trip never leave their target unreadable; no row means nothing matched
-                if (!found)
-                    throw new MutationTargetMissingException();
+                for (var o = 0; o < entityKeys.Count; o++)
+                {
+                    await reader.NextResultAsync(ct);
+                    var found = await reader.ReadAsync(ct);
+                    for (var i = 0; i < entityKeys[o].Count; i++)
+                        payload.Entities[entityKeys[o][i]] = found && !reader.IsDBNull(i) ? new RawJson(reader.GetString(i)) : null;
+                    // the writes in this round trip never leave their target unreadable; no row means nothing matched
+                    if (!found && o == 0)
+                        throw new MutationTargetMissingException();
+                }
                 return 0;
             }, context.CancellationToken, isolate: true);
         }

@@ -24,6 +24,15 @@ public sealed record MutationSpec(
     /// </summary>
     public IReadOnlyDictionary<string, EntityMap> Ids { get; init; } = new Dictionary<string, EntityMap>();
 
+    /// <summary>
+    /// More objects the payload returns beside its own (<c>setWorkflowContext</c>: the run as well as the entry), each
+    /// read by its own statement in the same round trip, after the write; null when its lookup finds nothing.
+    /// </summary>
+    public IReadOnlyList<PayloadObject> Also { get; init; } = [];
+
+    /// <summary>This mutation with <paramref name="more"/> objects in its payload (see <see cref="Also"/>).</summary>
+    public MutationSpec Returning(params PayloadObject[] more) => this with { Also = [.. Also, .. more] };
+
     /// <summary>For a delete: the type whose global id the payload's <c>deletedId</c> is.</summary>
     public EntityMap? Deletes { get; init; }
 
@@ -50,3 +59,7 @@ public sealed record MutationSpec(
         Sql.Of($"WITH changed AS ({statement} RETURNING id) " +
                $"SELECT set_config('wg.mutation_key', coalesce((SELECT id::text FROM changed), ''), true)");
 }
+
+/// <summary>An object of a mutation's payload: its field, its entity and how to find the changed row.</summary>
+public sealed record PayloadObject(
+    string Field, EntityMap Entity, Func<IDictionary<string, object?>, SqlAlias, StatementScope, Sql> Lookup);

@@ -4,7 +4,9 @@ using WorkflowGraph.Execution;
 using WorkflowGraph.RateLimiting;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Tenancy;
+using WorkflowGraph.Transport.Cors;
 using WorkflowGraph.Transport.Ide;
+using WorkflowGraph.Transport.Persisted;
 
 namespace WorkflowGraph.Transport.Http;
 
@@ -101,6 +103,8 @@ public static class GraphQLHttpEndpoint
     private static async Task ExecuteAsync(HttpContext http, GraphQLHttpResponder responder, string mediaType,
         GraphQLRequest? request, HttpProblem? problem, GraphQLTransport transport)
     {
+        // a request that names a persisted document gets it here, before anything runs
+        problem ??= http.RequestServices.GetRequiredService<PersistedDocuments>().Resolve(request!, AllowedOrigins.FromOwnPage(http));
         if (problem is not null)
         {
             await responder.WriteProblemAsync(http, problem, mediaType);

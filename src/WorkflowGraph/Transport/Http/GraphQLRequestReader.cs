@@ -47,14 +47,21 @@ public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, Tran
     /// <summary>GET: <c>query</c> and <c>operationName</c> as they are, <c>variables</c> and <c>extensions</c> as JSON text.</summary>
     public (GraphQLRequest? Request, HttpProblem? Problem) ReadGet(IQueryCollection parameters)
     {
-        string[] names = ["query", "operationName", "variables", "extensions"];
+        string[] names = ["query", "operationName", "variables", "extensions", "documentId"];
         if (names.FirstOrDefault(name => parameters[name].Count > 1) is { } repeated)
             return Invalid("INVALID_PARAMETER", $"The {repeated} parameter is given more than once.");
-        var query = parameters["query"].ToString();
-        if (query.Length == 0)
-            return Invalid("MISSING_QUERY", "The query parameter is missing; send ?query=<GraphQL document>.");
+        var query = NullIfEmpty(parameters["query"].ToString());
+        var documentId = NullIfEmpty(parameters["documentId"].ToString());
+        // a persisted document (documentId, or a hash in extensions) stands in for the query
+        if (query is null && documentId is null && parameters["extensions"].ToString().Length == 0)
+            return Invalid("MISSING_QUERY", "The query parameter is missing; send ?query=<GraphQL document> or ?documentId=<id>.");
 
-        var request = new GraphQLRequest { Query = query, OperationName = NullIfEmpty(parameters["operationName"].ToString()) };
+        var request = new GraphQLRequest
+        {
+            Query = query,
+            DocumentId = documentId,
+            OperationName = NullIfEmpty(parameters["operationName"].ToString()),
+        };
         if (ParseMap(parameters["variables"].ToString(), "variables", out var variables) is { } badVariables)
             return (null, badVariables);
         if (ParseMap(parameters["extensions"].ToString(), "extensions", out var extensions) is { } badExtensions)
@@ -66,12 +73,21 @@ public sealed class GraphQLRequestReader(IGraphQLTextSerializer serializer, Tran
 
     private (GraphQLRequest?, HttpProblem?) FromJson(JsonElement body)
     {
-        if (!body.TryGetProperty("query", out var query) || query.ValueKind == JsonValueKind.Null)
-            return Invalid("MISSING_QUERY", "The request has no \"query\"; send {\"query\": \"...\"}.");
-        if (query.ValueKind != JsonValueKind.String)
+        var hasQuery = body.TryGetProperty("query", out var query) && query.ValueKind != JsonValueKind.Null;
+        var hasDocumentId = body.TryGetProperty("documentId", out var documentId) && documentId.ValueKind != JsonValueKind.Null;
+        // a persisted document (documentId, or a hash in extensions) stands in for the query
+        if (!hasQuery && !hasDocumentId && !(body.TryGetProperty("extensions", out var named) && named.ValueKind == JsonValueKind.Object))
+            return Invalid("MISSING_QUERY", "The request has no \"query\"; send {\"query\": \"...\"} or {\"documentId\": \"...\"}.");
+        if (hasQuery && query.ValueKind != JsonValueKind.String)
             return (null, WrongType("query", "a string"));
+        if (hasDocumentId && documentId.ValueKind != JsonValueKind.String)
+            return (null, WrongType("documentId", "a string"));
 
-        var request = new GraphQLRequest { Query = query.GetString() };
+        var request = new GraphQLRequest
+        {
+            Query = hasQuery ? query.GetString() : null,
+            DocumentId = hasDocumentId ? documentId.GetString() : null,
+        };
         if (body.TryGetProperty("operationName", out var operationName) && operationName.ValueKind != JsonValueKind.Null)
         {
             if (operationName.ValueKind != JsonValueKind.String) return (null, WrongType("operationName", "a string or null"));

@@ -68,7 +68,11 @@ public sealed record ClientMessage(string Type, string? Id, JsonElement Payload)
     {
         if (payload.ValueKind != JsonValueKind.Object)
             throw new ProtocolViolationException("Invalid message received: 'subscribe' needs an object 'payload'");
-        if (!payload.TryGetProperty("query", out var query) || query.ValueKind != JsonValueKind.String)
+        // a persisted document (documentId, or an APQ hash in extensions) stands in for the query
+        var named = payload.TryGetProperty("documentId", out var documentId) && documentId.ValueKind == JsonValueKind.String
+                    || payload.TryGetProperty("extensions", out var extensions) && extensions.ValueKind == JsonValueKind.Object;
+        var hasQuery = payload.TryGetProperty("query", out var query) && query.ValueKind != JsonValueKind.Null;
+        if (hasQuery ? query.ValueKind != JsonValueKind.String : !named)
             throw new ProtocolViolationException("Invalid message received: the 'subscribe' payload needs a string 'query'");
         if (payload.TryGetProperty("operationName", out var name) && name.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
             throw new ProtocolViolationException("Invalid message received: 'operationName' must be a string or null");

@@ -5,6 +5,7 @@ using GraphQL;
 using GraphQL.Transport;
 using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Tenancy;
+using WorkflowGraph.Transport.Cors;
 using static WorkflowGraph.Transport.WebSockets.GraphQLWsProtocol;
 
 namespace WorkflowGraph.Transport.WebSockets;
@@ -166,6 +167,17 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         if (Services.Limiter.TryTakeRate(RequestTenant.Of(_http)) is { } refusal)
         {
             RefuseRateLimited(id, refusal);
+            return;
+        }
+        // a persisted document (documentId, or an APQ hash) is resolved as over HTTP; a refusal ends this operation only
+        if (Services.Persisted.Resolve(request, AllowedOrigins.FromOwnPage(_http)) is { } refused)
+        {
+            Send(new OperationMessage
+            {
+                Id = id,
+                Type = Error,
+                Payload = new[] { new ExecutionError(refused.Message) { Code = refused.Code } },
+            });
             return;
         }
         var operation = new GraphQLWsOperation(id, this);

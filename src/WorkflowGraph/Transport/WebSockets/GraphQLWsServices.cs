@@ -3,13 +3,14 @@ using WorkflowGraph.Auth;
 using WorkflowGraph.Execution;
 using WorkflowGraph.Hosting;
 using WorkflowGraph.RateLimiting;
+using WorkflowGraph.Transport.Persisted;
 
 namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
 internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
     TokenAuthenticator authenticator, TokenSettings tokens, TransportLimits limits, OrganisationSendBudgets sendBudgets,
-    ShutdownDrain shutdown, OrganisationLimiter limiter, ILogger<GraphQLWsConnection> logger)
+    ShutdownDrain shutdown, OrganisationLimiter limiter, PersistedDocuments persisted, ILogger<GraphQLWsConnection> logger)
 {
     public GraphQLExecution Execution => execution;
     public IServiceScopeFactory ScopeFactory => scopeFactory;
@@ -20,5 +21,6 @@ internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScop
     public OrganisationSendBudgets SendBudgets => sendBudgets;
     public ShutdownDrain Shutdown => shutdown;
     public OrganisationLimiter Limiter => limiter;
+    public PersistedDocuments Persisted => persisted;
     public ILogger Logger => logger;
 }

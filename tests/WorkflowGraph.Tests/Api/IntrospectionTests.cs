@@ -1,0 +1,55 @@
+namespace WorkflowGraph.Tests.Api;
+
+/// <summary>
+/// The introspection query graphql-js 16 writes with descriptions, directiveIsRepeatable and schemaDescription: what
+/// Apollo, urql, Relay's and graphql-codegen's tooling send by default. GraphQL.NET 8.8.5 has no
+/// <c>__Type.specifiedByURL</c> and no <c>includeDeprecated</c> on directive arguments, so the specifiedByUrl and
+/// inputValueDeprecation options are not served yet.
+/// </summary>
+public sealed class IntrospectionTests(GraphApiFixture api) : IClassFixture<GraphApiFixture>
+{
+    private const string Query = """
+        query IntrospectionQuery {
+          __schema {
+            description
+            queryType { name } mutationType { name } subscriptionType { name }
+            types { ...FullType }
+            directives { name description isRepeatable locations args { ...InputValue } }
+          }
+        }
+        fragment FullType on __Type {
+          kind name description
+          fields(includeDeprecated: true) {
+            name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+          }
+          inputFields { ...InputValue }
+          interfaces { ...TypeRef }
+          enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+          possibleTypes { ...TypeRef }
+        }
+        fragment InputValue on __InputValue {
+          name description type { ...TypeRef } defaultValue
+        }
+        fragment TypeRef on __Type {
+          kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+            ofType { kind name ofType { kind name } } } } } } }
+        }
+        """;
+
+    [Fact]
+    public async Task Graphql_js_full_introspection_answers_every_field_it_asks_for()
+    {
+        var response = await api.PostAsync(Query);
+
+        Assert.False(response.Body.TryGetProperty("errors", out var errors), errors.ToString());
+        var schema = response.Data.GetProperty("__schema");
+        var node = schema.GetProperty("types").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "Node");
+        Assert.Equal("INTERFACE", node.GetProperty("kind").GetString());
+        Assert.Contains(node.GetProperty("possibleTypes").EnumerateArray(), t => t.GetProperty("name").GetString() == "WorkflowTrace");
+        var skip = schema.GetProperty("directives").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "skip");
+        Assert.False(skip.GetProperty("isRepeatable").GetBoolean());
+        var where = schema.GetProperty("types").EnumerateArray()
+            .Single(t => t.GetProperty("name").GetString() == "WorkflowTraceFilterInput").GetProperty("inputFields");
+        Assert.Contains(where.EnumerateArray(), f => f.GetProperty("name").GetString() == "rowId");
+    }
+}
