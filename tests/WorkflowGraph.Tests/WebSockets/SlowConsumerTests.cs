@@ -85,7 +85,9 @@ public sealed class SlowConsumerTests(SlowConsumerServer server, Xunit.Abstracti
         var delivered = slow.TakeReceived("s");
         output.WriteLine(
             $"slowest burst {slowest.TotalMilliseconds:0} ms; the slow client got {delivered.Count} of {EventCount} events before the cut");
-        Assert.InRange(delivered.Count, 1, EventCount - SlowConsumerServer.SendBuffer);
+        // How many events reached the kernel's buffers before the cut depends on when the sender ran: none, on a
+        // loaded machine. What holds is that the queue was not drained into the slow client, and what came is whole.
+        Assert.InRange(delivered.Count, 0, EventCount - SlowConsumerServer.SendBuffer);
         Assert.All(delivered, message => Assert.Equal("next", GraphQLWsTestClient.Type(message)));
         Assert.False(fast.IsClosed);
     }
