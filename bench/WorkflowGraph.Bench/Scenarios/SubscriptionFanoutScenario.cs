@@ -242,20 +242,13 @@ public sealed class SubscriptionFanoutScenario : IScenario
 
         public static async Task<FanoutClient> ConnectAsync(Uri uri, string authorization, string query, Action<string> onEvent)
         {
-            var client = new FanoutClient();
-            client._socket.Options.AddSubProtocol("graphql-transport-ws");
-            await client._socket.ConnectAsync(uri, CancellationToken.None);
-            await client.SendAsync(new { type = "connection_init", payload = new { Authorization = authorization } });
-            using (var ack = await client.ReceiveAsync())
-                if (ack?.RootElement.GetProperty("type").GetString() != "connection_ack")
-                    throw new InvalidOperationException("the server did not acknowledge the connection");
-            await client.SendAsync(new { id = "1", type = "subscribe", payload = new { query } });
+            var client = await SubscribeAsync(uri, authorization, query);
             client._receiving = Task.Run(() => client.ReceiveLoopAsync(onEvent));
             return client;
         }
 
-        /// <summary>A socket that subscribes and then never reads again (what the server sends piles up).</summary>
-        public static async Task<ClientWebSocket> ConnectSilentAsync(Uri uri, string authorization, string query)
+        /// <summary>Connects, completes the graphql-transport-ws handshake and sends one subscribe.</summary>
+        private static async Task<FanoutClient> SubscribeAsync(Uri uri, string authorization, string query)
         {
             var client = new FanoutClient();
             client._socket.Options.AddSubProtocol("graphql-transport-ws");
@@ -265,6 +258,13 @@ public sealed class SubscriptionFanoutScenario : IScenario
                 if (ack?.RootElement.GetProperty("type").GetString() != "connection_ack")
                     throw new InvalidOperationException("the server did not acknowledge the connection");
             await client.SendAsync(new { id = "1", type = "subscribe", payload = new { query } });
+            return client;
+        }
+
+        /// <summary>A socket that subscribes and then never reads again (what the server sends piles up).</summary>
+        public static async Task<ClientWebSocket> ConnectSilentAsync(Uri uri, string authorization, string query)
+        {
+            var client = await SubscribeAsync(uri, authorization, query);
             return client._socket;
         }
 
