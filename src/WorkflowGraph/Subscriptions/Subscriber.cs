@@ -21,6 +21,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
     // this subscription's place among its organisation's open ones (RateLimits:SubscriptionsPerOrganisation)
     private IDisposable? _place;
     private bool _done;
+    private bool _counted;
 
     public Guid OrgId => request.OrgId;
     public FeedShape Shape => request.Shape;
@@ -38,8 +39,16 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             observer.OnError(new RateLimitedException(refusal));
             return;
         }
-        // counted down once, by whichever of Fail and Dispose ends it first
-        ServiceTelemetry.ActiveSubscriptions.Add(1);
+        // counted down once, by whichever of Fail and Dispose ends it first, and only if counted up here (a
+        // Dispose that came first leaves it uncounted)
+        lock (_gate)
+        {
+            if (!_done)
+            {
+                _counted = true;
+                ServiceTelemetry.SubscriptionStarted();
+            }
+        }
         try
         {
             if (after is not null)
@@ -148,8 +157,9 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                 return;
             _done = true;
             _waiting = null;
+            if (_counted)
+                ServiceTelemetry.SubscriptionEnded();
         }
-        ServiceTelemetry.ActiveSubscriptions.Add(-1);
         _place?.Dispose();
         _feed?.Leave(this);
         observer.OnError(error);
@@ -163,8 +173,9 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                 return;
             _done = true;
             _waiting = null;
+            if (_counted)
+                ServiceTelemetry.SubscriptionEnded();
         }
-        ServiceTelemetry.ActiveSubscriptions.Add(-1);
         _place?.Dispose();
         _cancellation.Cancel();
         _feed?.Leave(this);

@@ -29,11 +29,27 @@ public static class ServiceTelemetry
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>(
         "graphql.server.errors", "{error}", "GraphQL errors in responses, by code");
 
-    public static readonly UpDownCounter<long> OpenWebSockets = Meter.CreateUpDownCounter<long>(
-        "workflowgraph.websocket.connections", "{connection}", "graphql-transport-ws connections open now");
+    // Open sockets and running subscriptions are kept as absolute counts and observed, not added to an up-down
+    // counter: a listener that starts while some are open (a second exporter, a restarted scrape) still reads the
+    // true number, never a negative one.
+    private static long _openWebSockets;
+    private static long _activeSubscriptions;
 
-    public static readonly UpDownCounter<long> ActiveSubscriptions = Meter.CreateUpDownCounter<long>(
-        "workflowgraph.subscriptions.active", "{subscription}", "Subscriptions running now (all transports)");
+    public static readonly ObservableUpDownCounter<long> OpenWebSockets = Meter.CreateObservableUpDownCounter(
+        "workflowgraph.websocket.connections", () => Interlocked.Read(ref _openWebSockets), "{connection}",
+        "graphql-transport-ws connections open now");
+
+    public static readonly ObservableUpDownCounter<long> ActiveSubscriptions = Meter.CreateObservableUpDownCounter(
+        "workflowgraph.subscriptions.active", () => Interlocked.Read(ref _activeSubscriptions), "{subscription}",
+        "Subscriptions running now (all transports)");
+
+    public static void WebSocketOpened() => Interlocked.Increment(ref _openWebSockets);
+
+    public static void WebSocketClosed() => Interlocked.Decrement(ref _openWebSockets);
+
+    public static void SubscriptionStarted() => Interlocked.Increment(ref _activeSubscriptions);
+
+    public static void SubscriptionEnded() => Interlocked.Decrement(ref _activeSubscriptions);
 
     public static readonly Counter<long> EventsDelivered = Meter.CreateCounter<long>(
         "workflowgraph.events.delivered", "{event}", "Subscription messages handed to their transport (live and replayed)");

@@ -38,14 +38,14 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
             return;
         }
         string ending;
-        ServiceTelemetry.OpenWebSockets.Add(1);
+        ServiceTelemetry.WebSocketOpened();
         try
         {
             ending = await new GraphQLWsConnection(socket, http, services).RunAsync();
         }
         finally
         {
-            ServiceTelemetry.OpenWebSockets.Add(-1);
+            ServiceTelemetry.WebSocketClosed();
         }
         logger.LogInformation("WebSocket {Connection} {Ending}", http.TraceIdentifier, ending);
     }
