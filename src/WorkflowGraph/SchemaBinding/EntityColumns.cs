@@ -82,12 +82,13 @@ public static class EntityColumns
         ?? throw new InvalidOperationException(
             $"{map.TypeName}.{field} is an ID but neither a to-one navigation field over {column} nor a reference says of what");
 
-    /// <summary>The kind of the key a global id over <paramref name="column"/> holds: the column's own, or its type's row id.</summary>
+    /// <summary>The kind of the key a global id over <paramref name="column"/> holds: the column's own, or its type's row id
+    /// (its own type's too: a run's parentTraceId).</summary>
     private static ScalarKind KeyKind(EntityCatalog catalog, EntityMap map, string column, string type)
     {
         if (map.Columns.Values.FirstOrDefault(c => c.Column == column && c.Expression is null) is { } known)
             return known.Kind;
-        if (type != map.TypeName && catalog.Get(type).Columns.TryGetValue(RowId, out var rowId))
+        if (catalog.Get(type).Columns.TryGetValue(RowId, out var rowId))
             return rowId.Kind;
         throw new InvalidOperationException($"{map.TypeName}: the kind of the key in {column} is unknown (no {RowId} to read it from)");
     }

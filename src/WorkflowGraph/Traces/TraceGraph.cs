@@ -17,9 +17,12 @@ public static class TraceGraph
             Relation = "workflow_trace",
             Key = ["id"],
             DefaultOrder = [new("start_time", Descending: true)],
+            References = new Dictionary<string, string> { ["rootTraceId"] = "WorkflowTrace" },
             Relations =
             [
                 new("workflow", "Workflow", RelationKind.One, [("workflow_id", "id")]),
+                new("parent", "WorkflowTrace", RelationKind.Optional, [("parent_trace_id", "id")]),
+                new("reruns", "WorkflowTrace", RelationKind.Many, [("id", "parent_trace_id")], [new("id", false)]),
                 new("steps", "WorkflowStep", RelationKind.Many, [("id", "trace_id")], [new("step_number", false)]),
                 new("events", "WorkflowEvent", RelationKind.Many, [("id", "trace_id")]),
                 new("context", "WorkflowContextEntry", RelationKind.Many, [("id", "trace_id")]),
