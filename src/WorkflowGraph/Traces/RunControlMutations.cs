@@ -8,8 +8,8 @@ using WorkflowGraph.Tenancy;
 namespace WorkflowGraph.Traces;
 
 /// <summary>
-/// Run control: the queue (enqueue, claim, heartbeat) and cancellation. Each mutation calls its SQL function in
-/// db/migrations/025_run_control.sql, where the state machine and its events live.
+/// Run control: the queue (enqueue, claim, heartbeat), cancellation and re-runs. Each mutation calls its SQL function in
+/// db/migrations/025_run_control.sql (027 for re-runs), where the state machine and its events live.
 /// </summary>
 public static class RunControlMutations
 {
@@ -49,6 +49,12 @@ public static class RunControlMutations
                 (input, scope) => MutationSpec.StoreKey(Sql.Of(
                     $"cancel_workflow_execution({scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)}, " +
                     $"{scope.Parameter(input["reason"], NpgsqlDbType.Text)}, {scope.EnumParameter(input.Get("mode"))})")),
+                "trace", trace, byId).WithIds(("traceId", trace)))
+            .Mutation(new MutationSpec("rerunWorkflowExecution", TenantRole.Operator,
+                (input, scope) => MutationSpec.StoreKey(Sql.Of(
+                    $"rerun_workflow_execution({scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)}, " +
+                    $"{scope.EnumParameter(input["strategy"])}, {scope.EnumParameter(input.Get("channel"))}::workflow_channel, " +
+                    $"{scope.Parameter(input["reason"], NpgsqlDbType.Text)})")),
                 "trace", trace, byId).WithIds(("traceId", trace)));
     }
 

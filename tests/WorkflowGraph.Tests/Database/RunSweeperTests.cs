@@ -160,4 +160,38 @@ public sealed class RunSweeperTests(DatabaseFixture db) : IClassFixture<Database
         await conn.ExecAsync("ROLLBACK");
     }
 
+    [Fact]
+    public async Task A_timed_out_run_is_re_enqueued_from_its_failure_while_the_retry_policy_has_attempts_left()
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await conn.ExecAsync("BEGIN");
+        var w = await TenantWorld.CreateAsync(conn, "Retry");
+        await conn.ExecAsync(
+            "INSERT INTO workflow_configs (org_id, config_type, version, config, is_active) VALUES ($1, 'global', 1, " +
+            "'{\"runControl\": {\"retryMaxAttempts\": 2, \"retryBackoffSeconds\": 30}}', true)", w.OrgId);
+        await conn.BecomeTenantAsync(w.OrgId, w.UserId);
+        var run = await conn.ScalarAsync<long>("SELECT enqueue_workflow_execution($1, 'web')", w.WorkflowId);
+        await conn.ExecAsync("SELECT claim_workflow_execution('{web}', NULL, 'w1', 60)");
+        await TenantWorld.CompleteStepAsync(conn, await w.StartStepAsync(conn, run, 1), "completed");
+        await w.StartStepAsync(conn, run, 2, 1);
+        await conn.ExecAsync("RESET ROLE");
+        await ExpireLeaseAsync(conn, run);
+
+        Assert.Equal("timeout", Assert.Single(await conn.RowsAsync(Sweep, w.OrgId))["outcome"]);
+        var retry = (await conn.RowsAsync(
+            "SELECT id, status, attempt, parent_trace_id, root_trace_id, resume_from_step_number, " +
+            "not_before > clock_timestamp() + interval '25 seconds' AS backed_off " +
+            "FROM workflow_trace WHERE parent_trace_id = $1", run)).Single();
+        Assert.Equal(("pending", 2, run, run, 2, true), ((string)retry["status"]!, (int)retry["attempt"]!, (long)retry["parent_trace_id"]!,
+            (long)retry["root_trace_id"]!, (int)retry["resume_from_step_number"]!, (bool)retry["backed_off"]!));
+
+        // the second attempt fails too: no attempts are left, nothing more is queued
+        await conn.ExecAsync("UPDATE workflow_trace SET not_before = NULL WHERE id = $1", (long)retry["id"]!);
+        await conn.BecomeTenantAsync(w.OrgId, w.UserId);
+        Assert.Equal((long)retry["id"]!, await conn.ScalarAsync<long>("SELECT claim_workflow_execution('{web}', NULL, 'w2', 60)"));
+        await conn.ExecAsync("SELECT complete_workflow_execution($1, 'failed', 'still down')", (long)retry["id"]!);
+        Assert.Equal(0L,
+            await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_trace WHERE parent_trace_id = $1", (long)retry["id"]!));
+        await conn.ExecAsync("ROLLBACK");
+    }
 }
