@@ -28,7 +28,8 @@ namespace WorkflowGraph.Subscriptions;
 /// </summary>
 public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
 {
-    private static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status", "created_at"];
+    private static readonly string[] FixedColumns =
+        ["position", "id", "trace_id", "workflow_id", "event_type", "status", "created_at", "channel"];
 
     private EntityMap Events => model.Catalog.Get("WorkflowEvent");
     private EntityMap Traces => model.Catalog.Get("WorkflowTrace");
@@ -95,7 +96,7 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
                     json[i] = reader.IsDBNull(column) ? null : new RawJson(reader.GetString(column));
                 }
                 rows.Add(new EventLogRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4),
-                    reader.GetString(5), reader.GetFieldValue<DateTime>(6), json));
+                    reader.GetString(5), reader.GetFieldValue<DateTime>(6), json, reader.GetString(7)));
             }
         }
 
@@ -167,7 +168,7 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
 
         var columns = new List<Sql>
         {
-            Sql.Raw("s.position::text, e.id, e.trace_id, t.workflow_id, e.event_type, t.status::text, e.created_at"),
+            Sql.Raw("s.position::text, e.id, e.trace_id, t.workflow_id, e.event_type, t.status::text, e.created_at, t.channel::text"),
         };
         // each row's cursor (WorkflowEvent.cursor) is the position this read leaves it at
         var replaced = new Dictionary<string, Sql> { ["cursor"] = cursor };

@@ -36,6 +36,20 @@ public static class TraceSubscriptions
             var filter = new EventFilter(null, (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow), null);
             return feeds.Stream(orgId, reader.Shape(ShapeKind.Trace, field.Children), filter, statuses, null);
         });
+
+        // a run that became claimable: queued (enqueue, re-run, retry) and still PENDING when its event is read
+        model.Subscription("workAvailable", context =>
+        {
+            var (feeds, reader, orgId) = Services(context);
+            var field = SelectionReader.Read(context);
+            var channels = ((IEnumerable<object?>)field.Argument("channels")!).Select(c => c!.ToString()!.ToLowerInvariant()).ToList();
+            var workflowIds = (field.Argument("workflowIds") as IEnumerable<object?>)
+                ?.Select(id => (Guid)GlobalId.Decode(id, workflow)!).ToList();
+            if (channels.Count is 0 or > 3 || workflowIds?.Count > 100)
+                throw new ExecutionError("workAvailable takes 1 to 3 channels and at most 100 workflowIds") { Code = "INVALID_ARGUMENT" };
+            var filter = new EventFilter(null, null, ["workflow_enqueued"], workflowIds, channels);
+            return feeds.Stream(orgId, reader.Shape(ShapeKind.Trace, field.Children), filter, ["pending"], null);
+        });
     }
 
     private static (FeedRegistry Feeds, EventLogReader Reader, Guid OrgId) Services(IResolveFieldContext context)
