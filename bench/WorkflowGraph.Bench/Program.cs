@@ -22,6 +22,8 @@ IScenario[] scenarios =
     AnalyticsScenario.ChannelPerformance,
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),
+    new QueueCycleScenario(),
+    new QueueClaimScenario(),
     new SubscriptionFanoutScenario(),
     new TelemetryCostScenario(),
 ];
