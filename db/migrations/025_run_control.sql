@@ -66,6 +66,10 @@ INSERT INTO workflow_trace_transitions (from_status, to_status, actor, via, even
   ('active',  'cancelled', 'worker',   'completeWorkflowExecution',  'workflow_cancelled'),
   ('active',  'timeout',   'worker',   'completeWorkflowExecution',  'workflow_timeout'),
   ('active',  'cancelled', 'operator', 'cancelWorkflowExecution',    'workflow_cancelled');
+-- reference data, the same for every organisation: row level security is on (as on every table), and the service
+-- role may read every row and change none
+ALTER TABLE workflow_trace_transitions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY workflow_trace_transitions__read ON workflow_trace_transitions FOR SELECT TO workflowgraph_app USING (true);
 GRANT SELECT ON workflow_trace_transitions TO workflowgraph_app;
 
 CREATE FUNCTION tg_workflow_trace__check_transition() RETURNS trigger
