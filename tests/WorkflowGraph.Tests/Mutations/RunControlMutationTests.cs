@@ -132,6 +132,9 @@ public sealed class RunControlMutationTests(GraphApiFixture api) : IClassFixture
         Assert.Equal("ValidationError", ErrorType(priority));
         Assert.Equal("priority", ErrorField(priority));
         Assert.Equal("context", ErrorField(await Try(new { context = new[] { 1, 2 } })));
+        Assert.Equal("context", ErrorField(await Try(new { context = Enumerable.Range(0, 101).ToDictionary(i => $"k{i}", i => i) })));
+        Assert.Equal("reason", ErrorField(await RunAsync(workflow.OrgId, Cancel,
+            new { traceId = Ids.Trace(-1L), reason = new string('x', 1001) }, "cancelWorkflowExecution")));
         Assert.Equal("notBefore", ErrorField(await Try(new { notBefore = DateTime.UtcNow.AddYears(2).ToString("O") })));
         Assert.Equal("NotFoundError", ErrorType(await Try(new { workflowId = Ids.Workflow(other.Id) })));
         await using var conn = await FreshWorkflow.OwnerAsync(api);

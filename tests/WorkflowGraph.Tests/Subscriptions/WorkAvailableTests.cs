@@ -64,5 +64,10 @@ public sealed class WorkAvailableTests(SubscriptionHost host) : IClassFixture<Su
         await using var subscription = await TestSubscription.StartAsync(host.Services, world.OrgId,
             "subscription { workAvailable(channels: []) { rowId } }");
         Assert.Equal("INVALID_ARGUMENT", subscription.Errors![0].GetProperty("extensions").GetProperty("code").GetString());
+
+        var ids = string.Join(", ", Enumerable.Range(0, 101).Select(_ => $"\"{Ids.Workflow(Guid.NewGuid())}\""));
+        await using var tooMany = await TestSubscription.StartAsync(host.Services, world.OrgId,
+            $"subscription {{ workAvailable(channels: [WEB], workflowIds: [{ids}]) {{ rowId }} }}");
+        Assert.Equal("INVALID_ARGUMENT", tooMany.Errors![0].GetProperty("extensions").GetProperty("code").GetString());
     }
 }
