@@ -3,9 +3,11 @@
 -- its running steps; one whose cancel was requested gracefully ends as CANCELLED instead (its worker did not end it
 -- within its lease). Every run ends through end_workflow_run, so each writes its events.
 --
--- The service calls sweep_workflow_runs through the owner connection (like partition upkeep): it works across
--- organisations, so the service role may not run it. One caller sweeps at a time (a transaction advisory lock that
--- others do not wait for), and candidates are locked with SKIP LOCKED so a worker finishing its run is never blocked.
+-- The service calls sweep_workflow_runs through its owner connection, which is the service's own login when no owner
+-- is configured: the function works across organisations, so it is SECURITY DEFINER (like partition upkeep). It is
+-- narrow: it takes only a batch size and ends only runs that are due. One caller sweeps at a time (a transaction
+-- advisory lock that others do not wait for), and candidates are locked with SKIP LOCKED so a worker finishing its
+-- run is never blocked.
 
 INSERT INTO workflow_trace_transitions (from_status, to_status, actor, via, event_type) VALUES
   ('active', 'timeout',   'sweeper', 'sweep_workflow_runs', 'workflow_timeout'),
@@ -18,7 +20,7 @@ CREATE INDEX ix_workflow_steps__running ON workflow_steps (start_time) WHERE sta
 
 CREATE FUNCTION sweep_workflow_runs(p_limit integer DEFAULT 500)
 RETURNS TABLE (trace_id bigint, org_id uuid, outcome text, reason text)
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 #variable_conflict use_column
@@ -80,4 +82,4 @@ BEGIN
   END LOOP;
 END
 $$;
--- No grant: the service role never sweeps (the owner connection does).
+GRANT EXECUTE ON FUNCTION sweep_workflow_runs(integer) TO workflowgraph_app;

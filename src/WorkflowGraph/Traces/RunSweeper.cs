@@ -5,8 +5,9 @@ namespace WorkflowGraph.Traces;
 
 /// <summary>
 /// Ends runs whose worker went away: every <c>Execution:SweepIntervalSeconds</c> it calls <c>sweep_workflow_runs</c>
-/// (db/migrations/026) through the owner connection, batch after batch until a batch comes back short. Several instances
-/// may run it: the function's advisory lock lets one sweep while the others return at once.
+/// (db/migrations/026, SECURITY DEFINER) through the owner connection (the service's login when none is configured),
+/// batch after batch until a batch comes back short. Several instances may run it: the function's advisory lock lets
+/// one sweep while the others return at once.
 /// </summary>
 public sealed class RunSweeper(DatabaseConnections connections, IConfiguration configuration, ILogger<RunSweeper> logger)
     : BackgroundService
