@@ -17,7 +17,7 @@ public static class TraceSubscriptions
         var workflow = model.Catalog.Get("Workflow");
         model.Subscription("workflowEvents", context =>
         {
-            var (feeds, reader, orgId) = Services(context);
+            var (feeds, reader, tenant) = Services(context);
             var field = SelectionReader.Read(context);
             EventPosition? after = null;
             if (field.Argument("after") is string cursor && !EventPosition.TryDecode(cursor, out after))
@@ -25,25 +25,25 @@ public static class TraceSubscriptions
             var filter = new EventFilter((long?)GlobalId.Decode(field.Argument("traceId"), trace),
                 (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow),
                 (field.Argument("eventTypes") as IEnumerable<object?>)?.Cast<string>().ToList());
-            return feeds.Stream(orgId, reader.Shape(ShapeKind.Event, field.Children), filter, null, after);
+            return feeds.Stream(tenant.OrgId!.Value, reader.Shape(ShapeKind.Event, field.Children, tenant.PhiRead), filter, null, after);
         });
 
         model.Subscription("traceUpdated", context =>
         {
-            var (feeds, reader, orgId) = Services(context);
+            var (feeds, reader, tenant) = Services(context);
             var field = SelectionReader.Read(context);
             var statuses = (field.Argument("statuses") as IEnumerable<object?>)?.Select(s => s!.ToString()!.ToLowerInvariant()).ToList();
             var filter = new EventFilter(null, (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow), null);
-            return feeds.Stream(orgId, reader.Shape(ShapeKind.Trace, field.Children), filter, statuses, null);
+            return feeds.Stream(tenant.OrgId!.Value, reader.Shape(ShapeKind.Trace, field.Children, tenant.PhiRead), filter, statuses, null);
         });
     }
 
-    private static (FeedRegistry Feeds, EventLogReader Reader, Guid OrgId) Services(IResolveFieldContext context)
+    private static (FeedRegistry Feeds, EventLogReader Reader, RequestTenant Tenant) Services(IResolveFieldContext context)
     {
         var services = context.RequestServices!;
         var tenant = services.GetRequiredService<RequestTenant>();
-        if (tenant.OrgId is not { } orgId)
+        if (tenant.OrgId is null)
             throw new ExecutionError("A subscription needs an authenticated connection.") { Code = "UNAUTHENTICATED" };
-        return (services.GetRequiredService<FeedRegistry>(), services.GetRequiredService<EventLogReader>(), orgId);
+        return (services.GetRequiredService<FeedRegistry>(), services.GetRequiredService<EventLogReader>(), tenant);
     }
 }
