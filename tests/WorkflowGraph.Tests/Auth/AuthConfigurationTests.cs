@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
-using WorkflowGraph.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -16,6 +15,7 @@ using WorkflowGraph.Auth;
 using WorkflowGraph.Development;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Http;
+using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Auth;
 
