@@ -70,7 +70,8 @@ public sealed class PhiAuditLogTests(DatabaseFixture db) : IClassFixture<Databas
         Assert.Equal("42501", await FailureAsync(session, "DELETE FROM phi_access_audit_default"));
         // a record cannot claim another organisation, nor forge its place in the chain
         Assert.Equal("42501", await FailureAsync(session,
-            $"INSERT INTO phi_access_audit (org_id, role, document_hash, fields) VALUES ('{Guid.NewGuid()}', 'viewer', repeat('ab', 32), '{{f}}')"));
+            "INSERT INTO phi_access_audit (org_id, role, document_hash, fields) " +
+            $"VALUES ('{Guid.NewGuid()}', 'viewer', repeat('ab', 32), '{{f}}')"));
         await AppendAsync(session, user, 4);
         Assert.Equal(4L, await ScalarAsync<long>(session, "SELECT count(*) FROM phi_access_audit"));
     }
