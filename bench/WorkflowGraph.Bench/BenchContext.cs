@@ -68,7 +68,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     {
         var process = serving?.Process ?? server switch
         {
-            Server.WorkflowGraph => service.Process,
+            Server.WorkflowGraph or Server.WorkflowGraphPhiMasked => service.Process,
             Server.PostGraphile => peer?.Process ?? throw new InvalidOperationException("the peer is not running"),
             _ => null,
         };
@@ -93,6 +93,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         Server.WorkflowGraph => "WorkflowGraph",
         Server.DirectSql => "direct SQL (Npgsql)",
         Server.WorkflowGraphTelemetryOff => "WorkflowGraph, OTel off",
+        Server.WorkflowGraphPhiMasked => "WorkflowGraph, no phi:read",
         _ => PeerProcess.Label,
     };
 

@@ -19,6 +19,7 @@ IScenario[] scenarios =
     new DashboardScenario(),
     new DashboardTrustedDocumentScenario(),
     new TraceDetailScenario(),
+    new PhiTraceDetailScenario(),
     AnalyticsScenario.ChannelPerformance,
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),

@@ -50,9 +50,13 @@ public static class EntityColumns
                 else if (!ScalarKinds.TryGetValue(typeName, out kind))
                     throw new InvalidOperationException($"{map.TypeName}.{name} is of type {typeName} but no relation is mapped for it");
                 var column = name == RowId ? SingleKey(map) : EntityMap.ColumnNameFor(name);
+                var identifier = kind == ScalarKind.String && PhiMask.IdentifierColumns.Contains(column) ? column : null;
                 map.Columns[name] = new ColumnMap(name, column, kind, field.Type is not GraphQLNonNullType)
                 {
                     Expression = map.Computed.GetValueOrDefault(name),
+                    Mask = kind == ScalarKind.Json ? map.JsonMasks.GetValueOrDefault(name, PhiMask.Unclassified)
+                        : identifier is not null ? PhiMask.Identifier(identifier) : null,
+                    GuardedIdentifier = identifier,
                 };
             }
         }
