@@ -30,7 +30,7 @@ public sealed class PhiTraceDetailScenario : IScenario
 
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
-        var ids = await RecentTracesAsync(bench);
+        var ids = await bench.RecentTracesAsync();
         var globalIds = ids.Select(id => GlobalId.Encode("WorkflowTrace", id.ToString(CultureInfo.InvariantCulture))).ToList();
         var scoped = "Bearer " + DevelopmentTokens.Sign(TokenSettings.KeyFrom(bench.SigningKey), new Dictionary<string, object>
         {
@@ -92,15 +92,4 @@ public sealed class PhiTraceDetailScenario : IScenario
         }
     }
 
-    private static async Task<List<long>> RecentTracesAsync(BenchContext bench)
-    {
-        await using var command = bench.Database.CreateCommand(
-            "SELECT id FROM workflow_trace WHERE org_id = $1 ORDER BY start_time DESC, id DESC LIMIT 2000");
-        command.Parameters.Add(new NpgsqlParameter { Value = BenchContext.Org });
-        var ids = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            ids.Add(reader.GetInt64(0));
-        return ids;
-    }
 }

@@ -68,21 +68,21 @@ public sealed class QueueCycleScenario : IScenario
             await bench.MeasureAsync(Name, Server.DirectSql, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>
             {
                 await using var conn = await bench.Database.OpenConnectionAsync(ct);
-                await QueueWorkflow.CallAsync(conn, "SELECT enqueue_workflow_execution($1, 'web', NULL, NULL, '{\"member\": \"M-1\"}')",
-                    [workflowId], ct);
+                await BenchContext.CallFunctionAsync(conn,
+                    "SELECT enqueue_workflow_execution($1, 'web', NULL, NULL, '{\"member\": \"M-1\"}')", [workflowId], ct);
                 object? traceId;
                 do
-                    traceId = await QueueWorkflow.CallAsync(conn, "SELECT claim_workflow_execution('{web}', $1, 'bench', 300)",
+                    traceId = await BenchContext.CallFunctionAsync(conn, "SELECT claim_workflow_execution('{web}', $1, 'bench', 300)",
                         [new[] { workflowId }], ct);
                 while (traceId is null);
                 for (var i = 0; i < 3; i++)
                 {
-                    var stepId = await QueueWorkflow.CallAsync(conn, "SELECT start_workflow_step($1, $2, $3, '{\"attempt\": 1}')",
+                    var stepId = await BenchContext.CallFunctionAsync(conn, "SELECT start_workflow_step($1, $2, $3, '{\"attempt\": 1}')",
                         [traceId, nodes[i], i + 1], ct);
-                    await QueueWorkflow.CallAsync(conn, "SELECT complete_workflow_step($1, 'completed', '{\"ok\": true}', NULL)",
+                    await BenchContext.CallFunctionAsync(conn, "SELECT complete_workflow_step($1, 'completed', '{\"ok\": true}', NULL)",
                         [stepId!], ct);
                 }
-                await QueueWorkflow.CallAsync(conn, "SELECT complete_workflow_execution($1, 'completed', NULL)", [traceId], ct);
+                await BenchContext.CallFunctionAsync(conn, "SELECT complete_workflow_execution($1, 'completed', NULL)", [traceId], ct);
             })),
         ];
     }
@@ -139,7 +139,7 @@ public sealed class QueueClaimScenario : IScenario
                 : await bench.MeasureAsync(Name, server, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>
                 {
                     await using var conn = await bench.Database.OpenConnectionAsync(ct);
-                    if (await QueueWorkflow.CallAsync(conn, "SELECT claim_workflow_execution('{web}', $1, 'bench', 300)",
+                    if (await BenchContext.CallFunctionAsync(conn, "SELECT claim_workflow_execution('{web}', $1, 'bench', 300)",
                             [new[] { workflowId }], ct) is null)
                         throw new InvalidOperationException("the queue ran dry: fill it with more runs");
                 })));
@@ -177,23 +177,4 @@ internal static class QueueWorkflow
         return (workflowId, nodes);
     }
 
-    /// <summary>One function call in its own transaction, with the same role and tenant setup as the service; its value.</summary>
-    public static async Task<object?> CallAsync(NpgsqlConnection conn, string sql, object[] values, CancellationToken ct)
-    {
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var batch = BenchContext.TenantBatch(conn, tx, BenchContext.Operator);
-        var call = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-            call.Parameters.Add(new NpgsqlParameter { Value = value });
-        batch.BatchCommands.Add(call);
-        object? result;
-        await using (var reader = await batch.ExecuteReaderAsync(ct))
-        {
-            await reader.NextResultAsync(ct);
-            await reader.ReadAsync(ct);
-            result = reader.GetDataTypeName(0) == "void" || reader.IsDBNull(0) ? null : reader.GetValue(0);
-        }
-        await tx.CommitAsync(ct);
-        return result;
-    }
 }
