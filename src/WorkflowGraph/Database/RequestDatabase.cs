@@ -22,6 +22,9 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
 
     public RequestTenant Tenant => tenant;
 
+    /// <summary>What this request's response showed unmasked, for its PHI access record.</summary>
+    public PhiAccessRecord PhiAccess { get; } = new();
+
     /// <summary>
     /// Set before the first statement when the operation only reads (a query): it then runs on the read replica, if one
     /// is configured and close enough behind, unless the request asked for the primary (<see cref="ReadFromHeader"/>).
@@ -128,6 +131,61 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         return batch;
     }
 
+    private const string PhiAccessInsert =
+        "INSERT INTO phi_access_audit (user_id, role, operation_name, document_hash, trace_ids, fields) VALUES ($1, $2, $3, $4, $5, $6)";
+
+    /// <summary>
+    /// Writes the one <c>phi_access_audit</c> record of a response that showed unmasked PHI, always on the primary, and
+    /// durably before the response is given (a read that cannot be audited is not answered: the caller withholds the
+    /// data when this throws). It goes into the request's own transaction when that is on the primary and will be
+    /// committed — a query's, or a mutation's that succeeded — and returns true: the caller commits. Otherwise (a query
+    /// on the read replica, a mutation whose writes are not kept) the request's transaction is rolled back first and the
+    /// record is committed in a transaction of its own on the primary.
+    /// </summary>
+    public async Task<bool> RecordPhiAccessAsync(string? operationName, string documentHash, bool requestCommits,
+        CancellationToken cancellationToken)
+    {
+        var (fields, runs) = PhiAccess.Snapshot();
+        NpgsqlParameter[] parameters =
+        [
+            new() { Value = (object?)tenant.UserId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid },
+            new() { Value = tenant.Role.ToString().ToLowerInvariant() },
+            new() { Value = (object?)operationName ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+            new() { Value = documentHash },
+            new() { Value = runs },
+            new() { Value = fields },
+        ];
+        if (_transaction is not null && !OnReplica && (requestCommits || ReadsOnly))
+        {
+            await QueryAsync(PhiAccessInsert, parameters, (_, _) => Task.FromResult(0), cancellationToken);
+            return true;
+        }
+        await EndAsync();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId))
+            batch.BatchCommands.Add(command);
+        var insert = new NpgsqlBatchCommand(PhiAccessInsert);
+        insert.Parameters.AddRange(parameters);
+        batch.BatchCommands.Add(insert);
+        foreach (var observer in observers)
+            observer.OnStatement(PhiAccessInsert, parameters);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return false;
+    }
+
+    /// <summary>Rolls the request's transaction back and gives its connection back.</summary>
+    private async Task EndAsync()
+    {
+        if (_transaction is not null)
+            await _transaction.DisposeAsync();
+        if (_connection is not null)
+            await _connection.DisposeAsync();
+        (_transaction, _connection) = (null, null);
+    }
+
     /// <summary>Commits what the request wrote; a request that only read may simply be disposed.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
@@ -137,10 +195,7 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
 
     public async ValueTask DisposeAsync()
     {
-        if (_transaction is not null)
-            await _transaction.DisposeAsync();
-        if (_connection is not null)
-            await _connection.DisposeAsync();
+        await EndAsync();
         _turn.Dispose();
     }
 }
