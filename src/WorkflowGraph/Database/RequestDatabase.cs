@@ -131,9 +131,6 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         return batch;
     }
 
-    private const string PhiAccessInsert =
-        "INSERT INTO phi_access_audit (user_id, role, operation_name, document_hash, trace_ids, fields) VALUES ($1, $2, $3, $4, $5, $6)";
-
     /// <summary>
     /// Writes the one <c>phi_access_audit</c> record of a response that showed unmasked PHI, always on the primary, and
     /// durably before the response is given (a read that cannot be audited is not answered: the caller withholds the
@@ -146,33 +143,14 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         CancellationToken cancellationToken)
     {
         var (fields, runs) = PhiAccess.Snapshot();
-        NpgsqlParameter[] parameters =
-        [
-            new() { Value = (object?)tenant.UserId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid },
-            new() { Value = tenant.Role.ToString().ToLowerInvariant() },
-            new() { Value = (object?)operationName ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
-            new() { Value = documentHash },
-            new() { Value = runs },
-            new() { Value = fields },
-        ];
+        var reader = new PhiAccessReader(tenant, operationName, documentHash, fields);
         if (_transaction is not null && !OnReplica && (requestCommits || ReadsOnly))
         {
-            await QueryAsync(PhiAccessInsert, parameters, (_, _) => Task.FromResult(0), cancellationToken);
+            await QueryAsync([PhiAccessWriter.Statement(reader, [runs])], (_, _) => Task.FromResult(0), cancellationToken);
             return true;
         }
         await EndAsync();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId))
-            batch.BatchCommands.Add(command);
-        var insert = new NpgsqlBatchCommand(PhiAccessInsert);
-        insert.Parameters.AddRange(parameters);
-        batch.BatchCommands.Add(insert);
-        foreach (var observer in observers)
-            observer.OnStatement(PhiAccessInsert, parameters);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await PhiAccessWriter.WriteAsync(dataSource, reader, [runs], observers, cancellationToken);
         return false;
     }
 
