@@ -103,7 +103,8 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
                         runs[i] = reader.GetFieldValue<long[]>(runColumn++);
                 }
                 rows.Add(new EventLogRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4),
-                    reader.GetString(5), reader.GetFieldValue<DateTime>(6), json, reader.GetString(7)) { Runs = runs });
+                    reader.GetString(5), reader.GetFieldValue<DateTime>(6), json, reader.GetString(7))
+                { Runs = runs });
             }
         }
 
