@@ -6,7 +6,9 @@
 -- forms are plain LANGUAGE sql STABLE without SET and without subqueries, so the planner inlines them into the
 -- statement: a value that needs no masking (an event with state keys only, a node without sensitive fields, an
 -- unclassified key) costs an expression, no function call. Only a value with something to redact reaches a worker
--- function, which lays "[REDACTED]" over the classified keys (jsonb ||) instead of rebuilding the whole object.
+-- function, which lays "[REDACTED]" over the classified keys (jsonb ||) instead of rebuilding the whole object. The
+-- workers are plpgsql on purpose: a SQL function that is not inlined is planned again in every statement, plpgsql
+-- keeps its plans for the connection (measured: a SQL-language node worker made the trace detail 3x slower).
 -- Names are schema-qualified because an inlined body runs with the caller's search_path. The rules are 036's and
 -- 038's, unchanged (the one-argument forms stay for other callers); tests/WorkflowGraph.Tests/Phi are their proof.
 -- These forms mask unconditionally: the caller has decided that the reader may not see PHI.
@@ -38,10 +40,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT CASE WHEN p_value IS NULL OR NOT (p_key = ANY (p_keys)) THEN p_value ELSE '"[REDACTED]"'::jsonb END $$;
 
 CREATE FUNCTION phi_redact_config_keys(p_config jsonb, p_keys text[]) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, public
 AS $$
-  SELECT p_config || coalesce((SELECT jsonb_object_agg(k, '"[REDACTED]"'::jsonb) FROM unnest(p_keys) k WHERE p_config ? k), '{}')
+BEGIN
+  RETURN p_config || coalesce((SELECT jsonb_object_agg(k, '"[REDACTED]"'::jsonb) FROM unnest(p_keys) k WHERE p_config ? k), '{}');
+END
 $$;
 
 CREATE FUNCTION phi_mask_config(p_config jsonb, p_keys text[]) RETURNS jsonb
@@ -54,20 +58,28 @@ $$;
 -- A step's input or output of a node with a sensitive field (036's rules): its PHI and PII fields, and when the node has
 -- a PHI field every field nobody classified, are redacted; a value that is not an object is redacted whole.
 CREATE FUNCTION phi_redact_node_data(p_node_id integer, p_direction text, p_data jsonb) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, public
 AS $$
-  SELECT CASE
-           WHEN NOT n.sensitive THEN p_data
-           WHEN jsonb_typeof(p_data) <> 'object' THEN CASE WHEN n.phi AND p_data <> 'null'::jsonb THEN '"[REDACTED]"'::jsonb ELSE p_data END
-           ELSE p_data || coalesce((
-             SELECT jsonb_object_agg(e.key, '"[REDACTED]"'::jsonb)
-               FROM jsonb_each(p_data) e
-               LEFT JOIN node_io_requirements r ON r.node_id = p_node_id AND r.direction = p_direction AND r.field_name = e.key
-              WHERE coalesce(r.sensitivity::text, CASE WHEN n.phi THEN 'phi' ELSE 'none' END) <> 'none'), '{}')
-         END
-    FROM (SELECT coalesce(bool_or(q.sensitivity <> 'none'), false) AS sensitive, coalesce(bool_or(q.sensitivity = 'phi'), false) AS phi
-            FROM node_io_requirements q WHERE q.node_id = p_node_id) n
+DECLARE
+  v_sensitive boolean;
+  v_phi       boolean;
+BEGIN
+  SELECT coalesce(bool_or(sensitivity <> 'none'), false), coalesce(bool_or(sensitivity = 'phi'), false)
+    INTO v_sensitive, v_phi
+    FROM node_io_requirements WHERE node_id = p_node_id;
+  IF NOT v_sensitive THEN
+    RETURN p_data;
+  END IF;
+  IF jsonb_typeof(p_data) <> 'object' THEN
+    RETURN CASE WHEN v_phi AND p_data <> 'null'::jsonb THEN '"[REDACTED]"'::jsonb ELSE p_data END;
+  END IF;
+  RETURN p_data || coalesce((
+    SELECT jsonb_object_agg(e.key, '"[REDACTED]"'::jsonb)
+      FROM jsonb_each(p_data) e
+      LEFT JOIN node_io_requirements r ON r.node_id = p_node_id AND r.direction = p_direction AND r.field_name = e.key
+     WHERE coalesce(r.sensitivity::text, CASE WHEN v_phi THEN 'phi' ELSE 'none' END) <> 'none'), '{}');
+END
 $$;
 
 CREATE FUNCTION phi_mask_node_data(p_node_id integer, p_direction text, p_data jsonb, p_sensitive_nodes integer[]) RETURNS jsonb
@@ -90,15 +102,17 @@ $$;
 -- (error_message, previous_error, reason, cancel_reason) by error_message's (p_text), null values as they are, any
 -- other key redacted.
 CREATE FUNCTION phi_redact_event_keys(p_data jsonb, p_external boolean, p_text boolean) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, public
 AS $$
-  SELECT p_data || coalesce((
+BEGIN
+  RETURN p_data || coalesce((
     SELECT jsonb_object_agg(e.key, '"[REDACTED]"'::jsonb)
       FROM jsonb_each(p_data - phi_event_state_keys()) e
      WHERE e.value <> 'null'::jsonb
        AND NOT (e.key = 'external_id' AND NOT p_external)
-       AND NOT (e.key IN ('error_message', 'previous_error', 'reason', 'cancel_reason') AND NOT p_text)), '{}')
+       AND NOT (e.key IN ('error_message', 'previous_error', 'reason', 'cancel_reason') AND NOT p_text)), '{}');
+END
 $$;
 
 CREATE FUNCTION phi_mask_event(p_data jsonb, p_external boolean, p_text boolean) RETURNS jsonb
