@@ -54,9 +54,9 @@ public static class PhiAccessWriter
     }
 }
 
-/// <summary>The PHI access records of subscriptions: <see cref="PhiAccessWriter"/> on the service's primary.</summary>
-public sealed class PhiAccessAuditor(NpgsqlDataSource primary, IEnumerable<IStatementObserver> observers)
+/// <summary>The PHI access records of subscriptions, one per event, through the instance's group commit.</summary>
+public sealed class PhiAccessAuditor(PhiAccessBatcher batcher)
 {
     public Task WriteAsync(PhiAccessReader reader, IReadOnlyList<IReadOnlyCollection<long>> records, CancellationToken cancellationToken) =>
-        PhiAccessWriter.WriteAsync(primary, reader, records, observers, cancellationToken);
+        Task.WhenAll(records.Select(runs => batcher.WriteAsync(reader, runs, cancellationToken)));
 }

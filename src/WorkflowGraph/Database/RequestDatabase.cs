@@ -10,7 +10,8 @@ namespace WorkflowGraph.Database;
 /// parallel, so statements take turns on the connection.
 /// </summary>
 public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant tenant, TimeSpan statementTimeout,
-    IEnumerable<IStatementObserver> observers, ReadReplica? replica = null, bool primaryRequested = false) : IAsyncDisposable
+    IEnumerable<IStatementObserver> observers, ReadReplica? replica = null, bool primaryRequested = false,
+    PhiAccessBatcher? phiAccessBatcher = null) : IAsyncDisposable
 {
     /// <summary>The request header that keeps a query on the primary (to read what the caller just wrote).</summary>
     public const string ReadFromHeader = "WorkflowGraph-Read-From";
@@ -134,23 +135,27 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
     /// <summary>
     /// Writes the one <c>phi_access_audit</c> record of a response that showed unmasked PHI, always on the primary, and
     /// durably before the response is given (a read that cannot be audited is not answered: the caller withholds the
-    /// data when this throws). It goes into the request's own transaction when that is on the primary and will be
-    /// committed — a query's, or a mutation's that succeeded — and returns true: the caller commits. Otherwise (a query
-    /// on the read replica, a mutation whose writes are not kept) the request's transaction is rolled back first and the
-    /// record is committed in a transaction of its own on the primary.
+    /// data when this throws). A mutation that succeeded writes it in its own transaction (the record and the writes
+    /// commit together) and gets true: the caller commits. Any other request (a query, on the primary or the read
+    /// replica, or a mutation whose writes are not kept) gives its transaction and connection back first, then waits for
+    /// its record's group commit on the primary (<see cref="PhiAccessBatcher"/>): an organisation's audited reads are not
+    /// serialised one commit each.
     /// </summary>
     public async Task<bool> RecordPhiAccessAsync(string? operationName, string documentHash, bool requestCommits,
         CancellationToken cancellationToken)
     {
         var (fields, runs) = PhiAccess.Snapshot();
         var reader = new PhiAccessReader(tenant, operationName, documentHash, fields);
-        if (_transaction is not null && !OnReplica && (requestCommits || ReadsOnly))
+        if (_transaction is not null && !OnReplica && requestCommits)
         {
             await QueryAsync([PhiAccessWriter.Statement(reader, [runs])], (_, _) => Task.FromResult(0), cancellationToken);
             return true;
         }
         await EndAsync();
-        await PhiAccessWriter.WriteAsync(dataSource, reader, [runs], observers, cancellationToken);
+        if (phiAccessBatcher is not null)
+            await phiAccessBatcher.WriteAsync(reader, runs, cancellationToken);
+        else
+            await PhiAccessWriter.WriteAsync(dataSource, reader, [runs], observers, cancellationToken);
         return false;
     }
 

@@ -82,6 +82,22 @@ public sealed class PhiAuditWritingTests(GraphApiFixture api) : IClassFixture<Gr
     }
 
     [Fact]
+    public async Task Concurrent_unmasked_responses_commit_together_one_record_each_and_the_chain_holds()
+    {
+        var world = await PhiWorld.CreateAsync(api);
+        var user = Guid.NewGuid();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => api.PostAsync(TraceDetail(world.TraceId),
+            role: TenantRole.Viewer, user: user, scope: PhiRead)));
+        foreach (var response in responses)
+            Assert.Contains(world.MemberId, response.Body.GetRawText(), StringComparison.Ordinal);
+        var records = await RecordsAsync(user);
+        Assert.Equal(12, records.Count);
+        Assert.All(records, r => Assert.Equal([world.TraceId], r.TraceIds));
+        await using var conn = await Mutations.FreshWorkflow.OwnerAsync(api);
+        Assert.Null(await conn.ScalarAsync<long?>("SELECT verify_phi_access_audit($1)", world.Workflow.OrgId));
+    }
+
+    [Fact]
     public async Task Masked_responses_responses_without_classified_fields_and_empty_ones_write_nothing()
     {
         var world = await PhiWorld.CreateAsync(api);
