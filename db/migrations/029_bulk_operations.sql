@@ -151,7 +151,7 @@ $$;
 -- p_worker for p_lease_seconds. Across organisations, so SECURITY DEFINER (like the sweeper); it is narrow: it only
 -- moves a lease. NULL row when there is nothing to do.
 CREATE FUNCTION claim_bulk_operation(p_worker text, p_lease_seconds integer)
-RETURNS TABLE (operation_id bigint, org_id uuid, requested_by uuid)
+RETURNS TABLE (operation_id bigint, org_id uuid, requested_by uuid, kind text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
@@ -174,7 +174,7 @@ BEGIN
      SET status = 'running', started_at = coalesce(b.started_at, clock_timestamp()), worker_name = p_worker,
          lease_expires_at = clock_timestamp() + make_interval(secs => p_lease_seconds)
    WHERE b.id = v_op.id;
-  RETURN QUERY SELECT v_op.id, v_op.org_id, v_op.requested_by;
+  RETURN QUERY SELECT v_op.id, v_op.org_id, v_op.requested_by, v_op.kind;
 END
 $$;
 
@@ -185,14 +185,15 @@ $$;
 -- again for a re-run, gone, its channel disabled) is counted as failed with why. The outcomes, the progress and a
 -- renewed lease commit together. With p_isolate each run has its own subtransaction, so a helper's unexpected error
 -- fails that run only (the worker retries a failed batch that way, in small batches: the normal path takes no
--- subtransactions, which would overflow the per-backend cache past 64). Returns the operation's status after the batch.
+-- subtransactions, which would overflow the per-backend cache past 64). Returns the operation's status and progress
+-- after the batch, and what this batch did.
 CREATE FUNCTION run_bulk_operation_batch(
   p_operation_id  bigint,
   p_worker        text,
   p_batch_size    integer,
   p_lease_seconds integer,
   p_isolate       boolean DEFAULT false
-) RETURNS TABLE (status text, done integer, failed integer, total integer)
+) RETURNS TABLE (status text, done integer, failed integer, total integer, batch_done integer, batch_failed integer)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, public, pg_temp
 AS $$
@@ -216,7 +217,7 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'WF001', MESSAGE = format('bulk operation %s not found', p_operation_id);
   END IF;
   IF v_op.status = 'completed' THEN
-    RETURN QUERY SELECT v_op.status, v_op.done, v_op.failed, v_op.total;
+    RETURN QUERY SELECT v_op.status, v_op.done, v_op.failed, v_op.total, 0, 0;
     RETURN;
   END IF;
   IF v_op.worker_name IS DISTINCT FROM p_worker OR v_op.lease_expires_at IS NULL OR v_op.lease_expires_at < clock_timestamp() THEN
@@ -298,7 +299,7 @@ BEGIN
      WHERE b.id = p_operation_id
     RETURNING * INTO v_op;
   END IF;
-  RETURN QUERY SELECT v_op.status, v_op.done, v_op.failed, v_op.total;
+  RETURN QUERY SELECT v_op.status, v_op.done, v_op.failed, v_op.total, cardinality(v_done), cardinality(v_failed);
 END
 $$;
 

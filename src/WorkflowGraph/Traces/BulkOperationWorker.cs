@@ -1,10 +1,11 @@
 using Npgsql;
 using WorkflowGraph.Database;
+using WorkflowGraph.Telemetry;
 
 namespace WorkflowGraph.Traces;
 
 /// <summary>What one committed batch of a bulk operation left: the operation's status and progress.</summary>
-public sealed record BulkBatchResult(long OperationId, string Status, int Done, int Failed, int Total);
+public sealed record BulkBatchResult(long OperationId, string Status, int Done, int Failed, int Total, int BatchDone, int BatchFailed);
 
 /// <summary>Told after each committed batch (the instance's own), before the next one starts.</summary>
 public interface IBulkBatchObserver
@@ -27,7 +28,9 @@ public sealed class BulkOperationWorker(NpgsqlDataSource dataSource, IConfigurat
 
     private readonly string _name = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 
-    private sealed record Claimed(long Id, Guid OrgId, Guid? RequestedBy);
+    private sealed record Claimed(long Id, Guid OrgId, Guid? RequestedBy, string Kind);
+
+    private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,6 +78,8 @@ public sealed class BulkOperationWorker(NpgsqlDataSource dataSource, IConfigurat
                     logger.LogWarning(e, "A batch of bulk operation {Operation} failed; retrying it run by run", operation.Id);
                     result = await BatchAsync(operation, Math.Min(batchSize, IsolatedBatchSize), lease, isolate: true, stoppingToken);
                 }
+                ServiceTelemetry.BulkRuns.Add(result.BatchDone, Tag("kind", operation.Kind), Tag("outcome", "done"));
+                ServiceTelemetry.BulkRuns.Add(result.BatchFailed, Tag("kind", operation.Kind), Tag("outcome", "failed"));
                 foreach (var observer in observers)
                     await observer.AfterBatchAsync(result, stoppingToken);
                 if (result.Status == "completed")
@@ -95,10 +100,10 @@ public sealed class BulkOperationWorker(NpgsqlDataSource dataSource, IConfigurat
 
     private async Task<Claimed?> ClaimAsync(int lease, CancellationToken cancellationToken)
     {
-        return await InTransactionAsync(null, null, "SELECT operation_id, org_id, requested_by FROM claim_bulk_operation($1, $2)",
+        return await InTransactionAsync(null, null, "SELECT operation_id, org_id, requested_by, kind FROM claim_bulk_operation($1, $2)",
             [new() { Value = _name }, new() { Value = lease }],
             async (reader, ct) => await reader.ReadAsync(ct)
-                ? new Claimed(reader.GetInt64(0), reader.GetGuid(1), reader.IsDBNull(2) ? null : reader.GetGuid(2))
+                ? new Claimed(reader.GetInt64(0), reader.GetGuid(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.GetString(3))
                 : null,
             cancellationToken);
     }
@@ -106,13 +111,14 @@ public sealed class BulkOperationWorker(NpgsqlDataSource dataSource, IConfigurat
     private Task<BulkBatchResult> BatchAsync(Claimed operation, int batchSize, int lease, bool isolate,
         CancellationToken cancellationToken) =>
         InTransactionAsync(operation.OrgId, operation.RequestedBy,
-            "SELECT status, done, failed, total FROM run_bulk_operation_batch($1, $2, $3, $4, $5)",
+            "SELECT status, done, failed, total, batch_done, batch_failed FROM run_bulk_operation_batch($1, $2, $3, $4, $5)",
             [new() { Value = operation.Id }, new() { Value = _name }, new() { Value = batchSize }, new() { Value = lease },
              new() { Value = isolate }],
             async (reader, ct) =>
             {
                 await reader.ReadAsync(ct);
-                return new BulkBatchResult(operation.Id, reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));
+                return new BulkBatchResult(operation.Id, reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3),
+                    reader.GetInt32(4), reader.GetInt32(5));
             },
             cancellationToken);
 

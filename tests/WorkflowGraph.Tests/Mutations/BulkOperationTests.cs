@@ -7,6 +7,7 @@ using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
 using WorkflowGraph.Tests.Infrastructure;
+using WorkflowGraph.Tests.Telemetry;
 using WorkflowGraph.Traces;
 using static WorkflowGraph.Tests.Mutations.PayloadErrors;
 
@@ -246,6 +247,7 @@ public sealed class BulkOperationTests(BulkApiFixture api) : IClassFixture<BulkA
             "SELECT r.channel::text AS channel, r.status::text AS status, r.attempt, p.status::text AS parent_status " +
             "  FROM workflow_trace r JOIN workflow_trace p ON p.id = r.parent_trace_id WHERE r.workflow_id = $1", workflow.Id);
         Assert.Equal(30, reruns.Count);
+        Assert.True(await MetricScrape.ValueAsync(api.Client, "workflowgraph_bulk_runs_total", "kind=\"rerun\"", "outcome=\"done\"") >= 30);
         Assert.All(reruns, r =>
         {
             Assert.Equal("voice", r["channel"]);
