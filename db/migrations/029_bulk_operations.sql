@@ -5,9 +5,10 @@
 -- under a lease (claim_bulk_operation, across organisations), and each batch (run_bulk_operation_batch, as the tenant
 -- and user who asked, so row level security applies) locks its runs with SKIP LOCKED, acts on them through the single
 -- mutations' own functions (cancel_workflow_executions of 028, rerun_workflow_execution: they write the runs' events)
--- and commits the runs' outcomes with the operation's progress. A batch that is rolled back (the instance died) leaves its runs to
--- do; a lease that is not renewed expires, and another instance picks the operation up again. Every run is done
--- exactly once: its outcome is written in the transaction that acted on it.
+-- and commits the runs' outcomes with the operation's progress. A batch that is rolled back (the instance died) leaves its
+-- runs to do; a lease that is not renewed expires, and another instance picks the operation up again. Every run is done
+-- exactly once: its outcome is written in the transaction that acted on it. A done run's row is deleted then (the
+-- operation's counts keep the progress), so the table holds only what is left to do and the failures with their reason.
 
 CREATE TABLE bulk_operations (
   id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -45,8 +46,9 @@ CREATE INDEX ix_bulk_operations__org_requested ON bulk_operations (org_id, reque
 CREATE TRIGGER tg_bulk_operations__set_updated_at BEFORE UPDATE ON bulk_operations
   FOR EACH ROW EXECUTE FUNCTION tg__set_updated_at();
 
--- The runs an operation acts on, frozen when it was requested; outcome NULL: still to do. No foreign key to the
--- run: retention may delete a run first, and the batch then records it as failed.
+-- The runs an operation acts on, frozen when it was requested; outcome NULL: still to do, 'failed': could not be acted
+-- on (error says why); a done run's row is deleted by the batch that did it. No foreign key to the run: retention may
+-- delete a run first, and the batch then records it as failed.
 CREATE TABLE bulk_operation_runs (
   operation_id  bigint NOT NULL,
   org_id        uuid NOT NULL DEFAULT app_current_org_id(),
@@ -65,6 +67,7 @@ ALTER TABLE bulk_operation_runs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY bulk_operation_runs__tenant ON bulk_operation_runs TO workflowgraph_app
   USING (org_id = app_current_org_id()) WITH CHECK (org_id = app_current_org_id());
 GRANT SELECT, INSERT, UPDATE ON bulk_operations, bulk_operation_runs TO workflowgraph_app;
+GRANT DELETE ON bulk_operation_runs TO workflowgraph_app;
 
 -- Records a bulk operation over p_trace_ids: the runs the caller's filter matched among those the operation can act
 -- on, read with LIMIT p_max_runs + 1 (never a full count, so a filter over millions of runs stops early).
@@ -282,7 +285,7 @@ BEGIN
     END LOOP;
   END IF;
 
-  UPDATE bulk_operation_runs r SET outcome = 'done'
+  DELETE FROM bulk_operation_runs r
    WHERE r.operation_id = p_operation_id AND r.trace_id = ANY (v_done);
   UPDATE bulk_operation_runs r SET outcome = 'failed', error = f.error
     FROM unnest(v_failed, v_errors) AS f (trace_id, error)

@@ -135,11 +135,48 @@ public sealed class BulkOperationRestartTests(WorkerlessApiFixture api) : IClass
             "SELECT (SELECT count(*) FROM workflow_trace WHERE workflow_id = $1 AND status = 'cancelled') AS cancelled, " +
             "       (SELECT count(*) FROM workflow_events e JOIN workflow_trace t ON t.id = e.trace_id " +
             "         WHERE t.workflow_id = $1 AND e.event_type = 'workflow_cancelled') AS events, " +
-            "       (SELECT count(*) FROM bulk_operation_runs WHERE operation_id = $2 AND outcome = 'done') AS outcomes",
+            "       (SELECT count(*) FROM bulk_operation_runs WHERE operation_id = $2) AS left_to_do",
             workflow.Id, id);
         Assert.Equal((long)runs, counts[0]["cancelled"]);
         Assert.Equal((long)runs, counts[0]["events"]);
-        Assert.Equal((long)runs, counts[0]["outcomes"]);
+        // a done run's row goes with the batch that did it: nothing is left to do, and nothing failed
+        Assert.Equal(0L, counts[0]["left_to_do"]);
+    }
+
+    [Fact]
+    public async Task Runs_that_ended_after_the_request_count_as_failed_with_their_reason_and_are_left_as_they_ended()
+    {
+        var workflow = await FreshWorkflow.CreateAsync(api);
+        await AddRunsAsync(workflow, 20);
+        var id = (await CancelAsync(workflow)).GetProperty("operation").GetProperty("rowId").GetInt64();
+        await using (var conn = await FreshWorkflow.OwnerAsync(api))
+            await conn.ExecAsync(
+                "UPDATE workflow_trace SET status = 'completed', end_time = now() " +
+                " WHERE id IN (SELECT id FROM workflow_trace WHERE workflow_id = $1 ORDER BY id LIMIT 5)", workflow.Id);
+
+        var log = new BatchLog();
+        await using (var worker = Worker(log))
+        {
+            _ = worker.Services;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!log.Batches.Any(b => b.OperationId == id && b.Status == "completed") && DateTime.UtcNow < deadline)
+                await Task.Delay(100);
+        }
+        var finished = await OperationRowAsync(id);
+        Assert.Equal("completed", finished["status"]);
+        Assert.Equal(15, finished["done"]);
+        Assert.Equal(5, finished["failed"]);
+        await using var check = await FreshWorkflow.OwnerAsync(api);
+        var failures = await check.RowsAsync(
+            "SELECT r.outcome, r.error, t.status::text AS status FROM bulk_operation_runs r JOIN workflow_trace t ON t.id = r.trace_id " +
+            " WHERE r.operation_id = $1", id);
+        Assert.Equal(5, failures.Count);
+        Assert.All(failures, f =>
+        {
+            Assert.Equal("failed", f["outcome"]);
+            Assert.Equal("the run is already completed", f["error"]);
+            Assert.Equal("completed", f["status"]);
+        });
     }
 
     [Fact]
