@@ -22,6 +22,9 @@ IScenario[] scenarios =
     AnalyticsScenario.ChannelPerformance,
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),
+    StatsScenario.DailySeries,
+    StatsScenario.NodeStatistics,
+    new StatsMaintenanceScenario(),
     new SubscriptionFanoutScenario(),
     new TelemetryCostScenario(),
 ];

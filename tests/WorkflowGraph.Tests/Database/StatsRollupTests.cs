@@ -139,7 +139,8 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
             "UPDATE workflow_steps SET status = 'failed', start_time = date_trunc('hour', now()), " +
             "end_time = date_trunc('hour', now()) + interval '2 seconds' WHERE id = $1", fast);
         var failed = (await conn.RowsAsync(
-            "SELECT steps, duration_min, duration_max FROM step_stats_hourly WHERE org_id = $1 AND status = 'failed'", world.OrgId)).Single();
+            "SELECT steps, duration_min, duration_max FROM step_stats_hourly WHERE org_id = $1 AND status = 'failed'",
+            world.OrgId)).Single();
         Assert.Equal((2L, 2000L, 9000L), ((long)failed["steps"]!, (long)failed["duration_min"]!, (long)failed["duration_max"]!));
 
         await conn.ExecAsync("SELECT retry_workflow_step($1)", slow);
@@ -165,10 +166,12 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         await conn.ExecAsync("SELECT complete_workflow_execution($1, 'completed', NULL)", traceId);
         // an old run: moved back 200 days (the rollups follow the move)
         await conn.ExecAsync(
-            "UPDATE workflow_trace SET start_time = start_time - interval '200 days', end_time = end_time - interval '200 days' WHERE id = $1",
+            "UPDATE workflow_trace SET start_time = start_time - interval '200 days', end_time = end_time - interval '200 days' " +
+            "WHERE id = $1",
             traceId);
         await conn.ExecAsync(
-            "UPDATE workflow_steps SET start_time = start_time - interval '200 days', end_time = end_time - interval '200 days' WHERE id = $1",
+            "UPDATE workflow_steps SET start_time = start_time - interval '200 days', end_time = end_time - interval '200 days' " +
+            "WHERE id = $1",
             stepId);
         Assert.Empty(await MismatchesAsync(conn, world.OrgId));
         var before = await conn.RowsAsync(
@@ -195,7 +198,8 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
             var traceId = await world.StartRunAsync(conn, i % 2 == 0 ? "web" : "efax");
             var stepId = await world.StartStepAsync(conn, traceId, 1, i % 3);
             await TenantWorld.CompleteStepAsync(conn, stepId, i == 3 ? "failed" : "completed");
-            await conn.ExecAsync("SELECT complete_workflow_execution($1, $2::trace_status, NULL)", traceId, i == 3 ? "failed" : "completed");
+            await conn.ExecAsync(
+                "SELECT complete_workflow_execution($1, $2::trace_status, NULL)", traceId, i == 3 ? "failed" : "completed");
         }
         const string Snapshot = """
             SELECT string_agg(concat_ws('|', workflow_id, channel, status, start_time, runs, timed, duration_sum, duration_min,
@@ -240,7 +244,8 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         await theirs.StartRunAsync(conn, "voice");
 
         await conn.BecomeTenantAsync(mine.OrgId, mine.UserId);
-        Assert.Equal([mine.OrgId], (await conn.RowsAsync("SELECT DISTINCT org_id FROM trace_stats_hourly")).Select(r => (Guid)r["org_id"]!));
+        var visible = await conn.RowsAsync("SELECT DISTINCT org_id FROM trace_stats_hourly");
+        Assert.Equal([mine.OrgId], visible.Select(r => (Guid)r["org_id"]!));
         Assert.Equal(1m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_hourly"));
         var refused = await conn.FailsAsync("UPDATE trace_stats_hourly SET runs = 0");
         Assert.Equal("42501", refused.SqlState);
@@ -276,7 +281,8 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
                        GROUP BY 1, 2, 3) b
                GROUP BY shape, part)
             SELECT s.shape, q.p,
-                   (SELECT stats_histogram_percentile(stats_histogram_merge(histogram), q.p) FROM parts WHERE parts.shape = s.shape) AS estimate,
+                   (SELECT stats_histogram_percentile(stats_histogram_merge(histogram), q.p)
+                      FROM parts WHERE parts.shape = s.shape) AS estimate,
                    percentile_disc(q.p) WITHIN GROUP (ORDER BY s.d) AS exact
               FROM samples s CROSS JOIN (VALUES (0.01::float8), (0.5), (0.9), (0.95), (0.99), (1.0)) q (p)
              GROUP BY s.shape, q.p
