@@ -15,8 +15,8 @@ using WorkflowGraph.Tenancy;
 namespace WorkflowGraph.Bench;
 
 /// <summary>What every scenario works with: the data set, the service, the peer (when it runs) and the load settings.</summary>
-public sealed class BenchContext(BenchOptions options, TextWriter log, string ownerConnection, ServiceProcess service, PeerProcess? peer,
-    string signingKey) : IAsyncDisposable
+public sealed class BenchContext(BenchOptions options, TextWriter log, string ownerConnection, ServiceLogins logins, ServiceProcess service,
+    PeerProcess? peer, string signingKey) : IAsyncDisposable
 {
     public static readonly Guid Org = Guid.Parse("00000000-0000-4000-8000-000000000001");
     public static readonly Guid Viewer = Guid.Parse("00000000-0000-4000-8000-0000000000ff");
@@ -25,6 +25,9 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     public BenchOptions Options => options;
     public TextWriter Log => log;
     public string OwnerConnection => ownerConnection;
+
+    /// <summary>What a further service process connects with (<see cref="ServiceProcess.Start"/>).</summary>
+    public ServiceLogins Logins => logins;
     public ServiceProcess Service => service;
     public PeerProcess? Peer => peer;
 

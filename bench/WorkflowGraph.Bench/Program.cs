@@ -29,8 +29,8 @@ IScenario[] scenarios =
     new TelemetryCostScenario(),
 ];
 
-await using var cluster = await EmbeddedPostgres.StartAsync(
-    new EmbeddedPostgresOptions(Path.Combine(root, ".data", "bench-pg")) { Database = null }, NullLogger.Instance);
+var clusterRoot = Path.Combine(root, ".data", "bench-pg");
+await using var cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(clusterRoot) { Database = null }, NullLogger.Instance);
 CpuSample.UseCluster(cluster.DataDirectory);
 var ownerConnection = await DataSet.EnsureAsync(cluster, options.Traces, orgs: 20, log);
 if (options.GenerateOnly)
@@ -41,11 +41,12 @@ ownerConnection += $";Max Auto Prepare={options.AutoPrepare};Auto Prepare Min Us
 log.WriteLine(options.AutoPrepare > 0
     ? $"Auto-prepared statements: up to {options.AutoPrepare} per connection (service and direct SQL)."
     : "No prepared statements (service and direct SQL).");
+var logins = await ServiceLogins.EnsureAsync(ownerConnection, clusterRoot);
 
 // The service and the peer accept tokens signed with a key made for this run.
 var signingKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 // The bench's own "front-end build" publishes its documents as a trusted documents manifest, as a real one would.
-using var service = ServiceProcess.Start(ownerConnection, signingKey, log,
+using var service = ServiceProcess.Start(logins, signingKey, log,
     new Dictionary<string, string> { ["GraphQL__TrustedDocumentsPath"] = TrustedManifest.Write() });
 PeerProcess? peer = null;
 // Ctrl-C: stop what this run started (the cluster only if this run started it) before the process ends.
@@ -69,7 +70,7 @@ if (options.Peer)
 }
 using var peerLifetime = peer;
 
-await using var bench = new BenchContext(options, log, ownerConnection, service, peer, signingKey);
+await using var bench = new BenchContext(options, log, ownerConnection, logins, service, peer, signingKey);
 var runs = new List<(IScenario, IReadOnlyList<LoadResult>)>();
 var chosen = scenarios.Where(s =>
     options.Only.Count == 0 || options.Only.Any(o => s.Name.Contains(o, StringComparison.OrdinalIgnoreCase)));

@@ -19,7 +19,9 @@ public sealed class ServiceProcess : IDisposable
     public Uri Address { get; }
 
     /// <param name="environment">More settings of this process (e.g. <c>OTEL_SDK_DISABLED</c>), as variables.</param>
-    public static ServiceProcess Start(string connectionString, string signingKey, TextWriter log,
+    /// <param name="logins">The service's own login and the owner that migrates (as production runs it: the service's
+    /// login is no superuser and owns nothing).</param>
+    public static ServiceProcess Start(ServiceLogins logins, string signingKey, TextWriter log,
         IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreeTcpPort.Next();
@@ -30,7 +32,8 @@ public sealed class ServiceProcess : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        start.Environment["ConnectionStrings__WorkflowGraph"] = connectionString;
+        start.Environment["ConnectionStrings__WorkflowGraph"] = logins.Service;
+        start.Environment["ConnectionStrings__WorkflowGraphOwner"] = logins.Owner;
         start.Environment["Auth__SigningKey"] = signingKey;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";

@@ -8,6 +8,7 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { Client as UrqlClient, fetchExchange } from '@urql/core';
 import { createClient } from 'graphql-ws';
+import { buildClientSchema, getIntrospectionQuery } from 'graphql';
 import WebSocket from 'ws';
 
 const [url, authorization, runId] = process.argv.slice(2);
@@ -100,6 +101,23 @@ const checks = {
     } finally {
       await ws.dispose();
     }
+  },
+
+  async 'graphql-js introspects with every option of the current specification and builds the schema'() {
+    const query = getIntrospectionQuery({
+      descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true,
+    });
+    const response = await (await fetch(url, {
+      method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ query }),
+    })).json();
+    if (response.errors) throw new Error(JSON.stringify(response.errors));
+    const schema = buildClientSchema(response.data);
+    const uuid = schema.getType('UUID');
+    if (uuid?.specifiedByURL !== 'https://www.rfc-editor.org/rfc/rfc9562') throw new Error(`UUID specifiedByURL ${uuid?.specifiedByURL}`);
+    if (schema.getType('Long')?.specifiedByURL != null) throw new Error('Long names no specification');
+    if (!schema.getDirective('specifiedBy')) throw new Error('no @specifiedBy among the directives');
+    const where = schema.getType('WorkflowTraceFilterInput');
+    if (!where?.getFields().rowId) throw new Error('WorkflowTraceFilterInput without rowId');
   },
 
   async 'urql runs a query over GET'() {

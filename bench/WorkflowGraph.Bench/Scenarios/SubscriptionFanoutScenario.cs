@@ -36,7 +36,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
         try
         {
             for (var i = 1; i < bench.Options.Instances; i++)
-                extra.Add(ServiceProcess.Start(bench.OwnerConnection, bench.SigningKey, bench.Log));
+                extra.Add(ServiceProcess.Start(bench.Logins, bench.SigningKey, bench.Log));
             foreach (var instance in extra)
                 await instance.WaitReadyAsync();
             return await RunOnAsync(bench, [bench.Service, .. extra]);

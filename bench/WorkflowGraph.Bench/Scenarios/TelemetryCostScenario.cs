@@ -14,7 +14,7 @@ public sealed class TelemetryCostScenario : IScenario
 
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
-        using var off = ServiceProcess.Start(bench.OwnerConnection, bench.SigningKey, bench.Log,
+        using var off = ServiceProcess.Start(bench.Logins, bench.SigningKey, bench.Log,
             new Dictionary<string, string> { ["OTEL_SDK_DISABLED"] = "true" });
         await off.WaitReadyAsync();
         using var offHttp = BenchContext.Client(off.Address, bench.Options.Clients);

@@ -22,7 +22,7 @@ public static class SchemaBinder
 
         FieldBindings fields = null!;
         ISchema schema = null!;
-        schema = Schema.For(sdlText, builder =>
+        schema = ServedSchema.Build(sdlText, builder =>
         {
             fields = new FieldBindings(builder);
             BindQueries(model, fields, sdl);
@@ -41,10 +41,6 @@ public static class SchemaBinder
         });
         CustomScalars.Register(schema, sdl);
         fields.Verify(sdl);
-        // __Directive.isRepeatable, which graphql-js's introspection asks for with directiveIsRepeatable. Deprecation of
-        // input values stays off: with __InputValue.isDeprecated present, Banana Cake Pop also sends
-        // args(includeDeprecated:) on directives, which GraphQL.NET 8.8.5 does not have.
-        schema.Features.RepeatableDirectives = true;
         schema.Initialize();
         return schema;
     }

@@ -1,10 +1,10 @@
 namespace WorkflowGraph.Tests.Api;
 
 /// <summary>
-/// The introspection query graphql-js 16 writes with descriptions, directiveIsRepeatable and schemaDescription: what
-/// Apollo, urql, Relay's and graphql-codegen's tooling send by default. GraphQL.NET 8.8.5 has no
-/// <c>__Type.specifiedByURL</c> and no <c>includeDeprecated</c> on directive arguments, so the specifiedByUrl and
-/// inputValueDeprecation options are not served yet.
+/// The introspection query graphql-js 16 writes with every option on (descriptions, specifiedByUrl,
+/// directiveIsRepeatable, schemaDescription, inputValueDeprecation): what Apollo, urql, Relay's and graphql-codegen's
+/// tooling send. GraphQL.NET 8.8.5 lacks <c>__Type.specifiedByURL</c> and <c>includeDeprecated</c> on directive
+/// arguments; the served schema adds them (SchemaBinding/ServedSchema).
 /// </summary>
 public sealed class IntrospectionTests(GraphApiFixture api) : IClassFixture<GraphApiFixture>
 {
@@ -14,21 +14,21 @@ public sealed class IntrospectionTests(GraphApiFixture api) : IClassFixture<Grap
             description
             queryType { name } mutationType { name } subscriptionType { name }
             types { ...FullType }
-            directives { name description isRepeatable locations args { ...InputValue } }
+            directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
           }
         }
         fragment FullType on __Type {
-          kind name description
+          kind name description specifiedByURL
           fields(includeDeprecated: true) {
-            name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+            name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
           }
-          inputFields { ...InputValue }
+          inputFields(includeDeprecated: true) { ...InputValue }
           interfaces { ...TypeRef }
           enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
           possibleTypes { ...TypeRef }
         }
         fragment InputValue on __InputValue {
-          name description type { ...TypeRef } defaultValue
+          name description type { ...TypeRef } defaultValue isDeprecated deprecationReason
         }
         fragment TypeRef on __Type {
           kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
@@ -51,5 +51,14 @@ public sealed class IntrospectionTests(GraphApiFixture api) : IClassFixture<Grap
         var where = schema.GetProperty("types").EnumerateArray()
             .Single(t => t.GetProperty("name").GetString() == "WorkflowTraceFilterInput").GetProperty("inputFields");
         Assert.Contains(where.EnumerateArray(), f => f.GetProperty("name").GetString() == "rowId");
+        Assert.All(where.EnumerateArray(), f => Assert.False(f.GetProperty("isDeprecated").GetBoolean()));
+        string? SpecifiedBy(string name) => schema.GetProperty("types").EnumerateArray()
+            .Single(t => t.GetProperty("name").GetString() == name).GetProperty("specifiedByURL").GetString();
+        Assert.Equal("https://www.rfc-editor.org/rfc/rfc9562", SpecifiedBy("UUID"));
+        Assert.Equal("https://www.rfc-editor.org/rfc/rfc3339", SpecifiedBy("DateTime"));
+        Assert.Null(SpecifiedBy("Long"));
+        Assert.Null(SpecifiedBy("WorkflowTrace"));
+        var specifiedBy = schema.GetProperty("directives").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "specifiedBy");
+        Assert.Equal("url", Assert.Single(specifiedBy.GetProperty("args").EnumerateArray()).GetProperty("name").GetString());
     }
 }

@@ -15,6 +15,7 @@ using WorkflowGraph.Auth;
 using WorkflowGraph.Development;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Http;
+using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Auth;
 
@@ -24,7 +25,7 @@ namespace WorkflowGraph.Tests.Auth;
 /// </summary>
 public sealed class AuthConfigurationTests
 {
-    private const string Unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Password=none;Database=none;Timeout=1";
+    private static readonly UnreachableDatabase Unreachable = new();
 
     [Fact]
     public async Task A_signing_key_shorter_than_32_bytes_refuses_to_start_with_a_clear_message()
@@ -133,9 +134,8 @@ public sealed class AuthConfigurationTests
     }
 
     private static WebApplicationFactory<Program> App(params (string Key, string Value)[] settings) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        Unreachable.App(host =>
         {
-            host.UseSetting("ConnectionStrings:WorkflowGraph", Unreachable).UseSetting("Database:Migrate", "false");
             foreach (var (key, value) in settings) host.UseSetting(key, value);
         });
 
@@ -167,7 +167,7 @@ public sealed class AuthConfigurationTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["ConnectionStrings__WorkflowGraph"] = Unreachable;
+        start.Environment["ConnectionStrings__WorkflowGraph"] = Unreachable.ConnectionString;
         start.Environment["Database__Migrate"] = "false";
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         foreach (var (name, value) in environment) start.Environment[name] = value;

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using WorkflowGraph.Database.Migrations;
-using WorkflowGraph.Hosting;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 
@@ -39,11 +38,8 @@ public sealed class HealthEndpointTests(DatabaseFixture db) : IClassFixture<Data
     [Fact]
     public async Task Reports_unavailable_when_the_database_does_not_answer()
     {
-        var closedPort = FreeTcpPort.Next();
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", $"Host=127.0.0.1;Port={closedPort};Username=nobody;Password=x;Timeout=2")
-            .UseSetting("Database:Migrate", "false")
-            .UseTestSigningKey());
+        var database = new UnreachableDatabase();
+        await using var factory = database.App(host => host.UseTestSigningKey());
         using var client = factory.CreateClient();
 
         var response = await client.GetAsync("/healthz");

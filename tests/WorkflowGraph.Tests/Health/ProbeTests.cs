@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using WorkflowGraph.Database.Migrations;
-using WorkflowGraph.Hosting;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 
@@ -64,8 +63,8 @@ public sealed class ProbeTests(DatabaseFixture db) : IClassFixture<DatabaseFixtu
     [Fact]
     public async Task Ready_is_503_when_the_database_does_not_answer_and_live_stays_200()
     {
-        var closedPort = FreeTcpPort.Next();
-        await using var factory = App($"Host=127.0.0.1;Port={closedPort};Username=nobody;Password=x;Timeout=2", migrate: false);
+        var database = new UnreachableDatabase();
+        await using var factory = database.App(host => host.UseTestSigningKey());
         using var client = factory.CreateClient();
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).StatusCode);
@@ -75,7 +74,7 @@ public sealed class ProbeTests(DatabaseFixture db) : IClassFixture<DatabaseFixtu
         Assert.Equal(("unavailable", "reconnecting"),
             (checks.GetProperty("database").GetString(), checks.GetProperty("events").GetString()));
         // nothing of the failure's text (host, port, user) is shown
-        Assert.DoesNotContain(closedPort.ToString(), body.ToString());
+        Assert.DoesNotContain(database.Port.ToString(), body.ToString());
     }
 
     private static WebApplicationFactory<Program> App(string connectionString, bool migrate = true) =>

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Microsoft.AspNetCore.Mvc.Testing;
-using WorkflowGraph.Hosting;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Http;
 using WorkflowGraph.Tests.Infrastructure;
@@ -45,11 +43,7 @@ public sealed class TransportInputTests(GraphQLWsServer server) : IClassFixture<
     [Fact]
     public async Task A_database_that_cannot_be_reached_is_DATABASE_UNAVAILABLE_with_503()
     {
-        var closedPort = FreeTcpPort.Next();
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", $"Host=127.0.0.1;Port={closedPort};Username=nobody;Password=x;Timeout=2")
-            .UseSetting("Database:Migrate", "false")
-            .UseTestSigningKey());
+        await using var factory = new UnreachableDatabase().App(host => host.UseTestSigningKey());
         using var client = factory.CreateClient();
         using var request = Requests.PostQuery("{ traces(first: 1) { totalCount } }");
         request.Headers.Authorization = AuthenticationHeaderValue.Parse(GraphQLWsServer.Bearer());

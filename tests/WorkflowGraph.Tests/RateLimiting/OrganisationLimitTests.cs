@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
@@ -163,10 +162,7 @@ public sealed class OrganisationLimitTests(LimitedServer server) : IClassFixture
     [InlineData("RateLimits:ConcurrentRequests", "-1", "at least 0")]
     public void A_service_with_a_limit_it_cannot_apply_does_not_start(string key, string value, string expected)
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", "Host=127.0.0.1;Username=nobody")
-            .UseSetting(key, value)
-            .UseTestSigningKey());
+        using var factory = new UnreachableDatabase().App(host => host.UseSetting(key, value).UseTestSigningKey());
 
         var error = Assert.Throws<InvalidOperationException>(() => factory.CreateClient());
         Assert.Contains(expected, error.Message);
