@@ -30,7 +30,8 @@ IScenario[] scenarios =
 ];
 
 var clusterRoot = Path.Combine(root, ".data", "bench-pg");
-await using var cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions(clusterRoot) { Database = null }, NullLogger.Instance);
+await using var cluster = await EmbeddedPostgres.StartAsync(
+    new EmbeddedPostgresOptions(clusterRoot) { Database = null }, NullLogger.Instance);
 CpuSample.UseCluster(cluster.DataDirectory);
 var ownerConnection = await DataSet.EnsureAsync(cluster, options.Traces, orgs: 20, log);
 if (options.GenerateOnly)

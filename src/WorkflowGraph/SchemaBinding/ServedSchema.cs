@@ -48,18 +48,20 @@ public sealed class ServedSchema(IServiceProvider services, bool runConfiguratio
         switch (graphType)
         {
             case __Type type:
-                type.Field<StringGraphType>("specifiedByURL")
-                    .Resolve(context => SpecifiedByUrl(context.Source is IGraphType t ? t : throw new InvalidOperationException("not a type")));
+                type.Field<StringGraphType>("specifiedByURL").Resolve(context =>
+                    SpecifiedByUrl(context.Source as IGraphType ?? throw new InvalidOperationException("not a type")));
                 break;
             case __Directive directive:
-                // the same list as before, with the argument the specification gives it; no directive argument is deprecated
-                // today, so includeDeprecated only decides whether a deprecated one would be listed
+                // the same list as before, with the argument the specification gives it; no directive argument is
+                // deprecated today, so includeDeprecated only decides whether a deprecated one would be listed
                 var args = directive.GetField("args") ?? throw new InvalidOperationException("__Directive.args is missing");
-                args.Arguments = new QueryArguments(new QueryArgument<BooleanGraphType> { Name = "includeDeprecated", DefaultValue = false });
+                args.Arguments = new QueryArguments(
+                    new QueryArgument<BooleanGraphType> { Name = "includeDeprecated", DefaultValue = false });
                 args.Resolver = new FuncFieldResolver<Directive, IEnumerable<QueryArgument>>(context =>
                 {
                     IEnumerable<QueryArgument> all = context.Source!.Arguments ?? [];
-                    return context.GetArgument("includeDeprecated", false) ? all : all.Where(a => string.IsNullOrWhiteSpace(a.DeprecationReason));
+                    return context.GetArgument("includeDeprecated", false)
+                        ? all : all.Where(a => string.IsNullOrWhiteSpace(a.DeprecationReason));
                 });
                 break;
         }
