@@ -1,6 +1,7 @@
 -- Statistics rollups: runs and steps counted per organisation × workflow × channel (× node) × status × UTC hour,
--- with duration sums, min/max and a logarithmic duration histogram, kept up to date by statement-level triggers in
--- the same transaction as the state change. traceStats/stepStats read them instead of scanning runs and steps.
+-- with duration sums, min/max and a logarithmic duration histogram, kept up to date by triggers in the same
+-- transaction as the state change (deferred to its end, see below). traceStats/stepStats read them instead of
+-- scanning runs and steps.
 --
 -- What a rollup row holds is the sum of the contributions of the rows it covers, as they are now: a change of
 -- status (or start time, which moves the hour) takes the row's old contribution out and puts its new one in.
@@ -239,106 +240,74 @@ END
 $$;
 
 -- The triggers run as the owner (SECURITY DEFINER) because the service role may read rollups but not write them;
--- they write only rows derived from the rows of the statement that fired them.
-CREATE FUNCTION tg_workflow_trace__stats_insert() RETURNS trigger
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-BEGIN
-  IF stats_rollups_enabled() THEN
-    PERFORM stats_apply_trace_changes(ARRAY(
-      SELECT ROW(n.org_id, n.workflow_id, n.channel, NULL, n.status, date_trunc('hour', n.start_time, 'UTC'),
-                 n.duration_ms, 1)::stats_rollup_change
-        FROM new_rows n));
-  END IF;
-  RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION tg_workflow_trace__stats_update() RETURNS trigger
+-- they write only rows derived from the row that fired them. They are deferred to the end of the writer's
+-- transaction (constraint triggers, INITIALLY DEFERRED): still in its transaction, but a rollup row is locked only
+-- from the commit's trigger to the commit itself, so concurrent writers of the same node and hour do not wait for
+-- each other's whole transactions. Each insert or update event carries its own old and new row, so several changes
+-- of one row in one transaction add up to the last one.
+CREATE FUNCTION tg_workflow_trace__stats() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_changes stats_rollup_change[];
+  v_changes stats_rollup_change[] := '{}';
 BEGIN
   IF NOT stats_rollups_enabled() THEN
     RETURN NULL;
   END IF;
-  SELECT array_agg(c) INTO v_changes
-    FROM (SELECT ROW(n.org_id, n.workflow_id, n.channel, NULL, n.status, date_trunc('hour', n.start_time, 'UTC'),
-                     n.duration_ms, 1)::stats_rollup_change AS c
-            FROM new_rows n JOIN old_rows o ON o.id = n.id
-           WHERE (o.org_id, o.workflow_id, o.channel, o.status, o.start_time, o.duration_ms)
-                 IS DISTINCT FROM (n.org_id, n.workflow_id, n.channel, n.status, n.start_time, n.duration_ms)
-          UNION ALL
-          SELECT ROW(o.org_id, o.workflow_id, o.channel, NULL, o.status, date_trunc('hour', o.start_time, 'UTC'),
-                     o.duration_ms, -1)::stats_rollup_change
-            FROM new_rows n JOIN old_rows o ON o.id = n.id
-           WHERE (o.org_id, o.workflow_id, o.channel, o.status, o.start_time, o.duration_ms)
-                 IS DISTINCT FROM (n.org_id, n.workflow_id, n.channel, n.status, n.start_time, n.duration_ms)) x;
-  IF v_changes IS NOT NULL THEN
-    PERFORM stats_apply_trace_changes(v_changes);
+  IF TG_OP = 'UPDATE' THEN
+    IF (OLD.org_id, OLD.workflow_id, OLD.channel, OLD.status, OLD.start_time, OLD.duration_ms)
+       IS NOT DISTINCT FROM (NEW.org_id, NEW.workflow_id, NEW.channel, NEW.status, NEW.start_time, NEW.duration_ms) THEN
+      RETURN NULL;
+    END IF;
+    v_changes := v_changes || ROW(OLD.org_id, OLD.workflow_id, OLD.channel, NULL, OLD.status,
+                                  date_trunc('hour', OLD.start_time, 'UTC'), OLD.duration_ms, -1)::stats_rollup_change;
   END IF;
+  v_changes := v_changes || ROW(NEW.org_id, NEW.workflow_id, NEW.channel, NULL, NEW.status,
+                                date_trunc('hour', NEW.start_time, 'UTC'), NEW.duration_ms, 1)::stats_rollup_change;
+  PERFORM stats_apply_trace_changes(v_changes);
   RETURN NULL;
 END
 $$;
 
--- A step's workflow and channel are its run's (the run is locked by the helper that changes the step).
-CREATE FUNCTION tg_workflow_steps__stats_insert() RETURNS trigger
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-BEGIN
-  IF stats_rollups_enabled() THEN
-    PERFORM stats_apply_step_changes(ARRAY(
-      SELECT ROW(n.org_id, t.workflow_id, t.channel, n.node_id, n.status,
-                 date_trunc('hour', coalesce(n.start_time, n.created_at), 'UTC'), n.duration_ms, 1)::stats_rollup_change
-        FROM new_rows n JOIN workflow_trace t ON t.id = n.trace_id));
-  END IF;
-  RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION tg_workflow_steps__stats_update() RETURNS trigger
+-- A step's workflow and channel are its run's.
+CREATE FUNCTION tg_workflow_steps__stats() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_changes stats_rollup_change[];
+  v_changes  stats_rollup_change[] := '{}';
+  v_workflow uuid;
+  v_channel  text;
 BEGIN
   IF NOT stats_rollups_enabled() THEN
     RETURN NULL;
   END IF;
-  SELECT array_agg(c) INTO v_changes
-    FROM (SELECT ROW(n.org_id, t.workflow_id, t.channel, n.node_id, n.status,
-                     date_trunc('hour', coalesce(n.start_time, n.created_at), 'UTC'), n.duration_ms, 1)::stats_rollup_change AS c
-            FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN workflow_trace t ON t.id = n.trace_id
-           WHERE (o.org_id, o.node_id, o.status, coalesce(o.start_time, o.created_at), o.duration_ms)
-                 IS DISTINCT FROM (n.org_id, n.node_id, n.status, coalesce(n.start_time, n.created_at), n.duration_ms)
-          UNION ALL
-          SELECT ROW(o.org_id, t.workflow_id, t.channel, o.node_id, o.status,
-                     date_trunc('hour', coalesce(o.start_time, o.created_at), 'UTC'), o.duration_ms, -1)::stats_rollup_change
-            FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN workflow_trace t ON t.id = o.trace_id
-           WHERE (o.org_id, o.node_id, o.status, coalesce(o.start_time, o.created_at), o.duration_ms)
-                 IS DISTINCT FROM (n.org_id, n.node_id, n.status, coalesce(n.start_time, n.created_at), n.duration_ms)) x;
-  IF v_changes IS NOT NULL THEN
-    PERFORM stats_apply_step_changes(v_changes);
+  IF TG_OP = 'UPDATE' AND (OLD.org_id, OLD.node_id, OLD.status, coalesce(OLD.start_time, OLD.created_at), OLD.duration_ms)
+     IS NOT DISTINCT FROM (NEW.org_id, NEW.node_id, NEW.status, coalesce(NEW.start_time, NEW.created_at), NEW.duration_ms) THEN
+    RETURN NULL;
   END IF;
+  SELECT t.workflow_id, t.channel INTO v_workflow, v_channel FROM workflow_trace t WHERE t.id = NEW.trace_id;
+  IF NOT FOUND THEN
+    RETURN NULL; -- the run was deleted in the same transaction: deletes leave rollups alone
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    v_changes := v_changes || ROW(OLD.org_id, v_workflow, v_channel, OLD.node_id, OLD.status,
+                                  date_trunc('hour', coalesce(OLD.start_time, OLD.created_at), 'UTC'), OLD.duration_ms,
+                                  -1)::stats_rollup_change;
+  END IF;
+  v_changes := v_changes || ROW(NEW.org_id, v_workflow, v_channel, NEW.node_id, NEW.status,
+                                date_trunc('hour', coalesce(NEW.start_time, NEW.created_at), 'UTC'), NEW.duration_ms,
+                                1)::stats_rollup_change;
+  PERFORM stats_apply_step_changes(v_changes);
   RETURN NULL;
 END
 $$;
 
--- Step changes are applied before the run's (a helper that ends a run updates its steps first): writers lock
--- step rollups before run rollups, always.
-CREATE TRIGGER tg_workflow_trace__stats_insert AFTER INSERT ON workflow_trace
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_trace__stats_insert();
-CREATE TRIGGER tg_workflow_trace__stats_update AFTER UPDATE ON workflow_trace
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_trace__stats_update();
-CREATE TRIGGER tg_workflow_steps__stats_insert AFTER INSERT ON workflow_steps
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_steps__stats_insert();
-CREATE TRIGGER tg_workflow_steps__stats_update AFTER UPDATE ON workflow_steps
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_steps__stats_update();
+CREATE CONSTRAINT TRIGGER tg_workflow_trace__stats AFTER INSERT OR UPDATE ON workflow_trace
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tg_workflow_trace__stats();
+CREATE CONSTRAINT TRIGGER tg_workflow_steps__stats AFTER INSERT OR UPDATE ON workflow_steps
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tg_workflow_steps__stats();
 
 -- Rebuilds the rollups of the UTC hours in [p_from, p_to) from the runs and steps that started in them (all
 -- organisations; owner only). Writers wait while it runs (SHARE locks), so the result is exact. Hours whose raw rows
@@ -400,8 +369,7 @@ BEGIN
 END
 $$;
 
-GRANT EXECUTE ON FUNCTION tg_workflow_trace__stats_insert(), tg_workflow_trace__stats_update(),
-  tg_workflow_steps__stats_insert(), tg_workflow_steps__stats_update() TO workflowgraph_app;
+GRANT EXECUTE ON FUNCTION tg_workflow_trace__stats(), tg_workflow_steps__stats() TO workflowgraph_app;
 
 -- Used by the service's statistics statements.
 GRANT EXECUTE ON FUNCTION stats_duration_bucket(bigint), stats_bucket_value(integer), stats_histogram_add(jsonb, jsonb),

@@ -69,6 +69,16 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         return found;
     }
 
+    /// <summary>
+    /// A transaction whose rollup triggers fire at the end of each statement instead of at commit, so a test can read
+    /// the rollups before it rolls back.
+    /// </summary>
+    private static async Task BeginAsync(NpgsqlConnection conn)
+    {
+        await conn.ExecAsync("BEGIN");
+        await conn.ExecAsync("SET CONSTRAINTS ALL IMMEDIATE");
+    }
+
     private async Task<TenantWorld> CommittedWorldAsync(string label)
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
@@ -127,7 +137,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
     public async Task A_retried_step_takes_its_duration_out_of_the_rollup_and_min_and_max_follow()
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        await conn.ExecAsync("BEGIN");
+        await BeginAsync(conn);
         var world = await TenantWorld.CreateAsync(conn, "Rollup retry");
         var traceId = await world.StartRunAsync(conn);
         var slow = await world.StartStepAsync(conn, traceId, 1);
@@ -158,7 +168,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
     public async Task Retention_removes_raw_rows_and_keeps_their_rollups()
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        await conn.ExecAsync("BEGIN");
+        await BeginAsync(conn);
         var world = await TenantWorld.CreateAsync(conn, "Rollup retention");
         var traceId = await world.StartRunAsync(conn, "voice");
         var stepId = await world.StartStepAsync(conn, traceId, 1);
@@ -191,7 +201,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
     public async Task Rebuild_writes_the_same_rollups_again()
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        await conn.ExecAsync("BEGIN");
+        await BeginAsync(conn);
         var world = await TenantWorld.CreateAsync(conn, "Rollup rebuild");
         for (var i = 0; i < 5; i++)
         {
@@ -221,7 +231,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
     public async Task Maintenance_switched_off_leaves_rollups_alone()
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        await conn.ExecAsync("BEGIN");
+        await BeginAsync(conn);
         var world = await TenantWorld.CreateAsync(conn, "Rollup switch");
         await conn.ExecAsync("SET LOCAL workflowgraph.stats_rollups = off");
         await world.StartRunAsync(conn);
@@ -236,7 +246,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
     public async Task A_tenant_reads_only_its_own_rollups_and_cannot_write_them()
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
-        await conn.ExecAsync("BEGIN");
+        await BeginAsync(conn);
         var mine = await TenantWorld.CreateAsync(conn, "Rollup tenant A");
         var theirs = await TenantWorld.CreateAsync(conn, "Rollup tenant B");
         await mine.StartRunAsync(conn);
