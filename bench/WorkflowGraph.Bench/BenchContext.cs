@@ -68,7 +68,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     {
         var process = serving?.Process ?? server switch
         {
-            Server.WorkflowGraph => service.Process,
+            Server.WorkflowGraph or Server.WorkflowGraphPhiMasked => service.Process,
             Server.PostGraphile => peer?.Process ?? throw new InvalidOperationException("the peer is not running"),
             _ => null,
         };
@@ -93,8 +93,42 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         Server.WorkflowGraph => "WorkflowGraph",
         Server.DirectSql => "direct SQL (Npgsql)",
         Server.WorkflowGraphTelemetryOff => "WorkflowGraph, OTel off",
+        Server.WorkflowGraphPhiMasked => "WorkflowGraph, no phi:read",
         _ => PeerProcess.Label,
     };
+
+    /// <summary>One function call in its own transaction, with the same role and tenant setup as the service; its value.</summary>
+    public static async Task<object?> CallFunctionAsync(NpgsqlConnection conn, string sql, object[] values, CancellationToken ct)
+    {
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var batch = TenantBatch(conn, tx, Operator);
+        var call = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+            call.Parameters.Add(new NpgsqlParameter { Value = value });
+        batch.BatchCommands.Add(call);
+        object? result;
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+        {
+            await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            result = reader.GetDataTypeName(0) == "void" || reader.IsDBNull(0) ? null : reader.GetValue(0);
+        }
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    /// <summary>The ids of the bench organisation's 2,000 most recent runs (the trace-detail scenarios walk them).</summary>
+    public async Task<List<long>> RecentTracesAsync()
+    {
+        await using var command = Database.CreateCommand(
+            "SELECT id FROM workflow_trace WHERE org_id = $1 ORDER BY start_time DESC, id DESC LIMIT 2000");
+        command.Parameters.Add(new NpgsqlParameter { Value = BenchContext.Org });
+        var ids = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            ids.Add(reader.GetInt64(0));
+        return ids;
+    }
 
     /// <summary>The tenant setup the service sends first in every request (role, org, user, timeout, UTC).</summary>
     public static NpgsqlBatch TenantBatch(NpgsqlConnection conn, NpgsqlTransaction tx, Guid? user)

@@ -10,6 +10,8 @@ public enum Server
     PostGraphile,
     /// <summary>The same service with OpenTelemetry off (<c>OTEL_SDK_DISABLED=true</c>).</summary>
     WorkflowGraphTelemetryOff,
+    /// <summary>The same service and query, with a token without the <c>phi:read</c> scope (PHI masked).</summary>
+    WorkflowGraphPhiMasked,
 }
 
 /// <summary>Throughput and latency of one operation run by N concurrent clients for a fixed time.</summary>

@@ -1,5 +1,6 @@
 using WorkflowGraph.Analytics;
 using WorkflowGraph.Configs;
+using WorkflowGraph.Phi;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Traces;
 using WorkflowGraph.Workflows;
@@ -13,5 +14,5 @@ namespace WorkflowGraph;
 public static class Features
 {
     public static IReadOnlyList<IGraphFeature> All { get; } =
-        [new WorkflowsFeature(), new TracesFeature(), new ConfigsFeature(), new AnalyticsFeature()];
+        [new WorkflowsFeature(), new TracesFeature(), new ConfigsFeature(), new AnalyticsFeature(), new PhiFeature()];
 }

@@ -8,6 +8,7 @@ using WorkflowGraph.Hosting;
 using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Subscriptions;
 using WorkflowGraph.Telemetry;
+using WorkflowGraph.Traces;
 using WorkflowGraph.Transport.Cors;
 using WorkflowGraph.Transport.Http;
 using WorkflowGraph.Transport.Persisted;
@@ -27,6 +28,7 @@ builder.Services.AddWorkflowGraphTelemetry(builder.Configuration);
 builder.Services.AddShutdownDrain();
 builder.Services.AddProbes();
 builder.Services.AddOrganisationLimits(builder.Configuration);
+builder.Services.AddHostedService<RunSweeper>();
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
 

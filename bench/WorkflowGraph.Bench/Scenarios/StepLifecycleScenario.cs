@@ -82,9 +82,10 @@ public sealed class StepLifecycleScenario : IScenario
             await bench.MeasureAsync(Name, Server.DirectSql, OnOwnRun(async (traceId, stepNumber, ct) =>
             {
                 await using var conn = await bench.Database.OpenConnectionAsync(ct);
-                var stepId = (long)(await CallAsync(conn, "SELECT start_workflow_step($1, $2, $3, '{\"attempt\": 1}'::jsonb)",
-                    [traceId, nodeId, stepNumber], ct))!;
-                await CallAsync(conn, "SELECT complete_workflow_step($1, 'completed', '{\"ok\": true}'::jsonb, NULL)", [stepId], ct);
+                var stepId = (long)(await BenchContext.CallFunctionAsync(conn,
+                    "SELECT start_workflow_step($1, $2, $3, '{\"attempt\": 1}'::jsonb)", [traceId, nodeId, stepNumber], ct))!;
+                await BenchContext.CallFunctionAsync(conn,
+                    "SELECT complete_workflow_step($1, 'completed', '{\"ok\": true}'::jsonb, NULL)", [stepId], ct);
             })),
         };
         if (bench.PeerHttp is { } peer)
@@ -107,25 +108,6 @@ public sealed class StepLifecycleScenario : IScenario
         return payload;
     }
 
-    // One function call in its own transaction, with the same role and tenant setup as the service.
-    private static async Task<object?> CallAsync(NpgsqlConnection conn, string sql, object[] values, CancellationToken ct)
-    {
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var batch = BenchContext.TenantBatch(conn, tx, BenchContext.Operator);
-        var call = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-            call.Parameters.Add(new NpgsqlParameter { Value = value });
-        batch.BatchCommands.Add(call);
-        object? result;
-        await using (var reader = await batch.ExecuteReaderAsync(ct))
-        {
-            await reader.NextResultAsync(ct);
-            await reader.ReadAsync(ct);
-            result = reader.GetDataTypeName(0) == "void" ? null : reader.GetValue(0);
-        }
-        await tx.CommitAsync(ct);
-        return result;
-    }
 
     // The organisation's first workflow and its first node; the runs are started per client.
     private static async Task<(Guid Workflow, int Node)> FirstNodeAsync(BenchContext bench)

@@ -33,7 +33,7 @@ public sealed class TraceDetailScenario : IScenario
 
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
-        var ids = await RecentTracesAsync(bench);
+        var ids = await bench.RecentTracesAsync();
         // clients send the runs' global ids, encoded before the clock starts
         var globalIds = ids.ToDictionary(id => id, id => GlobalId.Encode("WorkflowTrace", id.ToString(CultureInfo.InvariantCulture)));
         var (sql, parameters) = await bench.CaptureStatementAsync(Query, $$"""{"id": "{{globalIds[ids[0]]}}"}""");
@@ -66,15 +66,4 @@ public sealed class TraceDetailScenario : IScenario
         return results;
     }
 
-    private static async Task<List<long>> RecentTracesAsync(BenchContext bench)
-    {
-        await using var command = bench.Database.CreateCommand(
-            "SELECT id FROM workflow_trace WHERE org_id = $1 ORDER BY start_time DESC, id DESC LIMIT 2000");
-        command.Parameters.Add(new NpgsqlParameter { Value = BenchContext.Org });
-        var ids = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            ids.Add(reader.GetInt64(0));
-        return ids;
-    }
 }

@@ -16,6 +16,7 @@ public sealed class AnalyticsFeature : IGraphFeature
         var activeConfig = new EntityMap
         {
             TypeName = "ActiveWorkflowConfig",
+            JsonMasks = new Dictionary<string, PhiMask> { ["config"] = PhiMask.Config },
             Relation = "v_active_workflow_configs",
             Key = ["id"],
             DefaultOrder = [new("created_at", Descending: true)],
@@ -50,6 +51,7 @@ public sealed class AnalyticsFeature : IGraphFeature
         var timeline = new EntityMap
         {
             TypeName = "ExecutionTimelineEntry",
+            JsonMasks = new Dictionary<string, PhiMask> { ["eventData"] = PhiMask.EventData },
             Relation = "v_workflow_execution_timeline",
             Key = ["event_id"],
             References = new Dictionary<string, string>
@@ -65,6 +67,11 @@ public sealed class AnalyticsFeature : IGraphFeature
         var failedStep = new EntityMap
         {
             TypeName = "FailedStep",
+            JsonMasks = new Dictionary<string, PhiMask>
+            {
+                ["inputData"] = PhiMask.NodeData("node_id", "input"),
+                ["outputData"] = PhiMask.NodeData("node_id", "output"),
+            },
             Relation = "v_failed_steps_analysis",
             Key = ["step_id"],
             References = new Dictionary<string, string>

@@ -12,6 +12,9 @@ public static class TokenTenant
     public const string UserClaim = "sub";
     public const string OrgClaim = "org_id";
     public const string RoleClaim = "role";
+    /// <summary>OAuth scopes, space separated (RFC 8693 §4.2); some issuers send one claim per scope instead.</summary>
+    public const string ScopeClaim = "scope";
+    public const string PhiReadScope = "phi:read";
 
     /// <returns>True with the tenant when <c>sub</c> and <c>org_id</c> are UUIDs and <c>role</c> a known role,
     /// each exactly once; otherwise false with what is wrong.</returns>
@@ -27,7 +30,10 @@ public static class TokenTenant
             return Fail($"its {UserClaim} claim is not a UUID", out problem);
         if (ParseRole(roleName) is not { } role)
             return Fail($"its {RoleClaim} claim '{roleName}' is not one of viewer, operator, admin", out problem);
-        tenant = new RequestTenant(orgId, userId, role);
+        var phiRead = principal.FindAll(ScopeClaim)
+            .SelectMany(claim => claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Contains(PhiReadScope, StringComparer.Ordinal);
+        tenant = new RequestTenant(orgId, userId, role, phiRead);
         return true;
     }
 

@@ -13,6 +13,7 @@ public static class ConfigGraph
         var workflowConfig = new EntityMap
         {
             TypeName = "WorkflowConfig",
+            JsonMasks = new Dictionary<string, PhiMask> { ["config"] = PhiMask.Config },
             Relation = "workflow_configs",
             Key = ["id"],
             DefaultOrder = [new("created_at", Descending: true)],
@@ -21,6 +22,7 @@ public static class ConfigGraph
         var channelConfig = new EntityMap
         {
             TypeName = "ChannelConfig",
+            JsonMasks = new Dictionary<string, PhiMask> { ["config"] = PhiMask.Config },
             Relation = "channel_configs",
             Key = ["id"],
             DefaultOrder = [new("channel", Descending: false)],
@@ -28,6 +30,7 @@ public static class ConfigGraph
         var workflowChannelConfig = new EntityMap
         {
             TypeName = "WorkflowChannelConfig",
+            JsonMasks = new Dictionary<string, PhiMask> { ["settings"] = PhiMask.Config },
             Relation = "workflow_channel_configs",
             Key = ["id"],
             DefaultOrder = [new("priority", Descending: false)],
@@ -36,6 +39,12 @@ public static class ConfigGraph
         var ioRequirement = new EntityMap
         {
             TypeName = "NodeIoRequirement",
+            // the contract itself, written by admins: no patient data
+            JsonMasks = new Dictionary<string, PhiMask>
+            {
+                ["defaultValue"] = PhiMask.NotSensitive,
+                ["validationRules"] = PhiMask.NotSensitive,
+            },
             Relation = "node_io_requirements",
             Key = ["id"],
             DefaultOrder = [new("field_name", Descending: false)],
@@ -44,6 +53,7 @@ public static class ConfigGraph
         var binding = new EntityMap
         {
             TypeName = "WorkflowDataBinding",
+            JsonMasks = new Dictionary<string, PhiMask> { ["transformConfig"] = PhiMask.NotSensitive },
             Relation = "workflow_data_bindings",
             Key = ["id"],
             DefaultOrder = [new("created_at", Descending: false)],

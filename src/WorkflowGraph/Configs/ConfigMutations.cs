@@ -58,7 +58,7 @@ public static class ConfigMutations
             .Mutation(new MutationSpec("upsertNodeIoRequirement", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(Sql.Of(
                     $"INSERT INTO node_io_requirements (node_id, direction, field_name, field_type, is_required, default_value, " +
-                    $"validation_rules, description) " +
+                    $"validation_rules, description, sensitivity) " +
                     $"VALUES ({scope.Parameter(input["nodeId"], NpgsqlDbType.Integer)}, " +
                     $"{scope.Parameter(input["direction"], NpgsqlDbType.Text)}, " +
                     $"{scope.Parameter(input["fieldName"], NpgsqlDbType.Text)}, " +
@@ -66,10 +66,12 @@ public static class ConfigMutations
                     $"{scope.Parameter(input.Get("isRequired") ?? false, NpgsqlDbType.Boolean)}, " +
                     $"{scope.JsonParameter(input.Get("defaultValue"))}, " +
                     $"coalesce({scope.JsonParameter(input.Get("validationRules"))}, '{{}}'), " +
-                    $"{scope.Parameter(input.Get("description"), NpgsqlDbType.Text)}) " +
+                    $"{scope.Parameter(input.Get("description"), NpgsqlDbType.Text)}, " +
+                    $"coalesce({scope.EnumParameter(input.Get("sensitivity"))}, 'none')) " +
                     $"ON CONFLICT (node_id, direction, field_name) DO UPDATE SET field_type = EXCLUDED.field_type, " +
                     $"is_required = EXCLUDED.is_required, default_value = EXCLUDED.default_value, " +
-                    $"validation_rules = EXCLUDED.validation_rules, description = EXCLUDED.description")),
+                    $"validation_rules = EXCLUDED.validation_rules, description = EXCLUDED.description, " +
+                    $"sensitivity = EXCLUDED.sensitivity")),
                 "nodeIoRequirement", ioRequirement, byUuid).WithIds(("nodeId", node)))
             .Mutation(new MutationSpec("deleteNodeIoRequirement", TenantRole.Admin,
                 (input, scope) => MutationSpec.StoreChangedId(

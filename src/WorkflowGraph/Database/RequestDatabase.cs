@@ -118,6 +118,8 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         var batch = new NpgsqlBatch(_connection, _transaction);
         // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
         List<(string, string)> settings = [("statement_timeout", $"{(int)statementTimeout.TotalMilliseconds}ms"), ("TimeZone", "UTC")];
+        // whether PHI is shown unmasked (db/migrations/036): only a token with the phi:read scope turns it on
+        settings.Add(("app.phi_read", tenant.PhiRead ? "on" : "off"));
         // a traced request's context: a run it starts records it (db/migrations/023)
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } traced)
             settings.Add(("app.traceparent", traced.Id!));

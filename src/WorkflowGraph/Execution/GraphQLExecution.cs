@@ -144,6 +144,8 @@ public sealed class GraphQLExecution
         });
     }
 
+    private const string PhiForbiddenState = "WFP01";
+
     /// <summary>Clients get a code and a plain sentence; the log gets the exception (never the response: no SQL, no stack).</summary>
     private Task HideDetails(UnhandledExceptionContext context)
     {
@@ -165,10 +167,14 @@ public sealed class GraphQLExecution
                 ("TIMEOUT", "The request took too long and was stopped."),
             _ when DatabaseUnavailable(original) =>
                 (DatabaseUnavailableCode, "The database is not available right now; nothing was saved. Try again shortly."),
+            // a filter or order by an identifier the organisation classifies as PHI, without the phi:read scope (db/migrations/036)
+            PostgresException { SqlState: PhiForbiddenState } refused => ("FORBIDDEN", refused.MessageText),
             NpgsqlException => ("DATABASE_ERROR", "The database could not answer this request."),
             _ => ("INTERNAL_ERROR", "The request failed unexpectedly."),
         };
-        if (code == DatabaseUnavailableCode)
+        if (code == "FORBIDDEN")
+            _logger.LogInformation("GraphQL field {Path} was refused: {Reason}", context.FieldContext?.Path, original.Message);
+        else if (code == DatabaseUnavailableCode)
             _logger.LogWarning("GraphQL field {Path}: the database is unavailable: {Reason}", context.FieldContext?.Path, original.Message);
         else
             _logger.LogError(original, "GraphQL field {Path} failed", context.FieldContext?.Path);

@@ -50,9 +50,13 @@ public static class EntityColumns
                 else if (!ScalarKinds.TryGetValue(typeName, out kind))
                     throw new InvalidOperationException($"{map.TypeName}.{name} is of type {typeName} but no relation is mapped for it");
                 var column = name == RowId ? SingleKey(map) : EntityMap.ColumnNameFor(name);
+                var identifier = kind == ScalarKind.String && PhiMask.IdentifierColumns.Contains(column) ? column : null;
                 map.Columns[name] = new ColumnMap(name, column, kind, field.Type is not GraphQLNonNullType)
                 {
                     Expression = map.Computed.GetValueOrDefault(name),
+                    Mask = kind == ScalarKind.Json ? map.JsonMasks.GetValueOrDefault(name, PhiMask.Unclassified)
+                        : identifier is not null ? PhiMask.Identifier(identifier) : null,
+                    GuardedIdentifier = identifier,
                 };
             }
         }
@@ -82,12 +86,13 @@ public static class EntityColumns
         ?? throw new InvalidOperationException(
             $"{map.TypeName}.{field} is an ID but neither a to-one navigation field over {column} nor a reference says of what");
 
-    /// <summary>The kind of the key a global id over <paramref name="column"/> holds: the column's own, or its type's row id.</summary>
+    /// <summary>The kind of the key a global id over <paramref name="column"/> holds: the column's own, or its type's row id
+    /// (its own type's too: a run's parentTraceId).</summary>
     private static ScalarKind KeyKind(EntityCatalog catalog, EntityMap map, string column, string type)
     {
         if (map.Columns.Values.FirstOrDefault(c => c.Column == column && c.Expression is null) is { } known)
             return known.Kind;
-        if (type != map.TypeName && catalog.Get(type).Columns.TryGetValue(RowId, out var rowId))
+        if (catalog.Get(type).Columns.TryGetValue(RowId, out var rowId))
             return rowId.Kind;
         throw new InvalidOperationException($"{map.TypeName}: the kind of the key in {column} is unknown (no {RowId} to read it from)");
     }

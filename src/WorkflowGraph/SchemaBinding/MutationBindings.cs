@@ -81,6 +81,7 @@ public static class MutationBindings
             JsonValueKind.Number => value.GetInt64(),
             JsonValueKind.Array => value.EnumerateArray().Select(v => v.GetString()).ToList(),
             JsonValueKind.Null => null,
+            JsonValueKind.True or JsonValueKind.False => value.GetBoolean(),
             _ => value.ToString(),
         };
     }

@@ -28,22 +28,24 @@ namespace WorkflowGraph.Subscriptions;
 /// </summary>
 public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
 {
-    private static readonly string[] FixedColumns = ["position", "id", "trace_id", "workflow_id", "event_type", "status", "created_at"];
+    private static readonly string[] FixedColumns =
+        ["position", "id", "trace_id", "workflow_id", "event_type", "status", "created_at", "channel"];
 
     private EntityMap Events => model.Catalog.Get("WorkflowEvent");
     private EntityMap Traces => model.Catalog.Get("WorkflowTrace");
 
     /// <summary>
     /// The shape of a selection of <c>WorkflowEvent</c> or <c>WorkflowTrace</c>; fails early for a field the projection
-    /// cannot build.
+    /// cannot build. With <paramref name="phiRead"/> (the subscriber's token has <c>phi:read</c>) PHI is shown unmasked;
+    /// the feed reads for every subscriber in one transaction, so the shape carries the access, not the transaction.
     /// </summary>
-    public FeedShape Shape(ShapeKind kind, IReadOnlyList<FieldSelection> fields)
+    public FeedShape Shape(ShapeKind kind, IReadOnlyList<FieldSelection> fields, bool phiRead)
     {
         var scope = new StatementScope();
-        var projection = Project(kind, fields, scope);
+        var projection = Project(kind, fields, phiRead, scope);
         var parameters = scope.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}");
         var key = kind + ":" + projection + ":" + string.Join(",", parameters);
-        return new FeedShape(kind, fields, key);
+        return new FeedShape(kind, fields, key, phiRead);
     }
 
     /// <summary>A position that covers everything committed now (where a live-only reader starts).</summary>
@@ -95,7 +97,7 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
                     json[i] = reader.IsDBNull(column) ? null : new RawJson(reader.GetString(column));
                 }
                 rows.Add(new EventLogRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4),
-                    reader.GetString(5), reader.GetFieldValue<DateTime>(6), json));
+                    reader.GetString(5), reader.GetFieldValue<DateTime>(6), json, reader.GetString(7)));
             }
         }
 
@@ -167,13 +169,13 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
 
         var columns = new List<Sql>
         {
-            Sql.Raw("s.position::text, e.id, e.trace_id, t.workflow_id, e.event_type, t.status::text, e.created_at"),
+            Sql.Raw("s.position::text, e.id, e.trace_id, t.workflow_id, e.event_type, t.status::text, e.created_at, t.channel::text"),
         };
         // each row's cursor (WorkflowEvent.cursor) is the position this read leaves it at
         var replaced = new Dictionary<string, Sql> { ["cursor"] = cursor };
         foreach (var shape in shapes)
         {
-            var json = Project(shape.Kind, shape.Fields, scope, replaced);
+            var json = Project(shape.Kind, shape.Fields, shape.PhiRead, scope, replaced);
             // a run changed by several events of the batch is sent once, with the state the statement saw
             columns.Add(shape.Kind == ShapeKind.Event
                 ? json
@@ -186,11 +188,15 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
                       $"LEFT JOIN LATERAL (SELECT * FROM workflow_trace t WHERE t.id = e.trace_id OFFSET 0) t ON true ORDER BY {id}");
     }
 
-    private Sql Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, StatementScope scope,
-        IReadOnlyDictionary<string, Sql>? replaced = null) =>
-        kind == ShapeKind.Event
-            ? ObjectSql.Build(model.Shapes.Plan(Events, fields), SqlAlias.Named("e"), scope, replaced)
-            : ObjectSql.Build(model.Shapes.Plan(Traces, fields), SqlAlias.Named("t"), scope);
+    private Sql Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, bool phiRead, StatementScope scope,
+        IReadOnlyDictionary<string, Sql>? replaced = null)
+    {
+        // the feed's transaction carries no token: the access is the subscriber's, and without it PHI is masked
+        var access = Sql.Raw(phiRead ? "TRUE" : "FALSE");
+        return kind == ShapeKind.Event
+            ? ObjectSql.Build(model.Shapes.Plan(Events, fields), SqlAlias.Named("e"), scope, replaced, access)
+            : ObjectSql.Build(model.Shapes.Plan(Traces, fields), SqlAlias.Named("t"), scope, phiAccess: access);
+    }
 
     private static string FormatValue(object? value) => value switch
     {

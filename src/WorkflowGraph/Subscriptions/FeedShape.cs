@@ -9,9 +9,12 @@ public enum ShapeKind { Event, Trace }
 /// One selection set that some subscribers share. The reader's statement builds its JSON once per event (or per changed
 /// run) for all of them; <see cref="Key"/> is the projection SQL it compiles to, so equal selections share a shape.
 /// </summary>
-public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fields, string key)
+public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fields, string key, bool phiRead)
 {
     public ShapeKind Kind { get; } = kind;
     public IReadOnlyList<FieldSelection> Fields { get; } = fields;
     public string Key { get; } = key;
+
+    /// <summary>The subscriber's token carries <c>phi:read</c>: PHI in this shape's JSON is shown unmasked.</summary>
+    public bool PhiRead { get; } = phiRead;
 }

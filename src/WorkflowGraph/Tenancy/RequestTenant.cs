@@ -1,7 +1,10 @@
 namespace WorkflowGraph.Tenancy;
 
-/// <summary>Who the current request acts for; the database confines it to <see cref="OrgId"/> through RLS.</summary>
-public sealed record RequestTenant(Guid? OrgId, Guid? UserId, TenantRole Role = TenantRole.None)
+/// <summary>
+/// Who the current request acts for; the database confines it to <see cref="OrgId"/> through RLS. <see cref="PhiRead"/>:
+/// the token carries the <c>phi:read</c> scope, so PHI and PII values are shown unmasked.
+/// </summary>
+public sealed record RequestTenant(Guid? OrgId, Guid? UserId, TenantRole Role = TenantRole.None, bool PhiRead = false)
 {
     /// <summary>What a request runs as before (or without) a token: no organisation, so RLS returns no rows.</summary>
     public static readonly RequestTenant Nobody = new(null, null, TenantRole.None);

@@ -14,12 +14,16 @@ public static class TraceGraph
         var trace = new EntityMap
         {
             TypeName = "WorkflowTrace",
+            JsonMasks = new Dictionary<string, PhiMask> { ["configSnapshot"] = PhiMask.Config },
             Relation = "workflow_trace",
             Key = ["id"],
             DefaultOrder = [new("start_time", Descending: true)],
+            References = new Dictionary<string, string> { ["rootTraceId"] = "WorkflowTrace" },
             Relations =
             [
                 new("workflow", "Workflow", RelationKind.One, [("workflow_id", "id")]),
+                new("parent", "WorkflowTrace", RelationKind.Optional, [("parent_trace_id", "id")]),
+                new("reruns", "WorkflowTrace", RelationKind.Many, [("id", "parent_trace_id")], [new("id", false)]),
                 new("steps", "WorkflowStep", RelationKind.Many, [("id", "trace_id")], [new("step_number", false)]),
                 new("events", "WorkflowEvent", RelationKind.Many, [("id", "trace_id")]),
                 new("context", "WorkflowContextEntry", RelationKind.Many, [("id", "trace_id")]),
@@ -28,6 +32,11 @@ public static class TraceGraph
         var step = new EntityMap
         {
             TypeName = "WorkflowStep",
+            JsonMasks = new Dictionary<string, PhiMask>
+            {
+                ["inputData"] = PhiMask.NodeData("node_id", "input"),
+                ["outputData"] = PhiMask.NodeData("node_id", "output"),
+            },
             Relation = "workflow_steps",
             Key = ["id"],
             DefaultOrder = [new("id", Descending: true)],
@@ -41,6 +50,7 @@ public static class TraceGraph
         var workflowEvent = new EntityMap
         {
             TypeName = "WorkflowEvent",
+            JsonMasks = new Dictionary<string, PhiMask> { ["eventData"] = PhiMask.EventData },
             Relation = "workflow_events",
             Key = ["id"],
             Computed = new Dictionary<string, Func<SqlAlias, Sql>> { ["cursor"] = EventPosition.QueriedCursor },
@@ -54,6 +64,7 @@ public static class TraceGraph
         var context = new EntityMap
         {
             TypeName = "WorkflowContextEntry",
+            JsonMasks = new Dictionary<string, PhiMask> { ["value"] = PhiMask.ContextValue("key") },
             Relation = "workflow_trace_context",
             Key = ["key"],
             IdentifiedBy = ["trace_id", "key"],

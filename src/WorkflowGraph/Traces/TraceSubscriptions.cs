@@ -17,7 +17,7 @@ public static class TraceSubscriptions
         var workflow = model.Catalog.Get("Workflow");
         model.Subscription("workflowEvents", context =>
         {
-            var (feeds, reader, orgId) = Services(context);
+            var (feeds, reader, tenant) = Services(context);
             var field = SelectionReader.Read(context);
             EventPosition? after = null;
             if (field.Argument("after") is string cursor && !EventPosition.TryDecode(cursor, out after))
@@ -25,25 +25,40 @@ public static class TraceSubscriptions
             var filter = new EventFilter((long?)GlobalId.Decode(field.Argument("traceId"), trace),
                 (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow),
                 (field.Argument("eventTypes") as IEnumerable<object?>)?.Cast<string>().ToList());
-            return feeds.Stream(orgId, reader.Shape(ShapeKind.Event, field.Children), filter, null, after);
+            return feeds.Stream(tenant.OrgId!.Value, reader.Shape(ShapeKind.Event, field.Children, tenant.PhiRead), filter, null, after);
         });
 
         model.Subscription("traceUpdated", context =>
         {
-            var (feeds, reader, orgId) = Services(context);
+            var (feeds, reader, tenant) = Services(context);
             var field = SelectionReader.Read(context);
             var statuses = (field.Argument("statuses") as IEnumerable<object?>)?.Select(s => s!.ToString()!.ToLowerInvariant()).ToList();
             var filter = new EventFilter(null, (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow), null);
-            return feeds.Stream(orgId, reader.Shape(ShapeKind.Trace, field.Children), filter, statuses, null);
+            return feeds.Stream(tenant.OrgId!.Value, reader.Shape(ShapeKind.Trace, field.Children, tenant.PhiRead), filter, statuses, null);
+        });
+
+        // a run that became claimable: queued (enqueue, re-run, retry) and still PENDING when its event is read
+        model.Subscription("workAvailable", context =>
+        {
+            var (feeds, reader, tenant) = Services(context);
+            var field = SelectionReader.Read(context);
+            var channels = ((IEnumerable<object?>)field.Argument("channels")!).Select(c => c!.ToString()!.ToLowerInvariant()).ToList();
+            var workflowIds = (field.Argument("workflowIds") as IEnumerable<object?>)
+                ?.Select(id => (Guid)GlobalId.Decode(id, workflow)!).ToList();
+            if (channels.Count is 0 or > 3 || workflowIds?.Count > 100)
+                throw new ExecutionError("workAvailable takes 1 to 3 channels and at most 100 workflowIds") { Code = "INVALID_ARGUMENT" };
+            var filter = new EventFilter(null, null, ["workflow_enqueued"], workflowIds, channels);
+            return feeds.Stream(tenant.OrgId!.Value, reader.Shape(ShapeKind.Trace, field.Children, tenant.PhiRead), filter, ["pending"],
+                null);
         });
     }
 
-    private static (FeedRegistry Feeds, EventLogReader Reader, Guid OrgId) Services(IResolveFieldContext context)
+    private static (FeedRegistry Feeds, EventLogReader Reader, RequestTenant Tenant) Services(IResolveFieldContext context)
     {
         var services = context.RequestServices!;
         var tenant = services.GetRequiredService<RequestTenant>();
-        if (tenant.OrgId is not { } orgId)
+        if (tenant.OrgId is null)
             throw new ExecutionError("A subscription needs an authenticated connection.") { Code = "UNAUTHENTICATED" };
-        return (services.GetRequiredService<FeedRegistry>(), services.GetRequiredService<EventLogReader>(), orgId);
+        return (services.GetRequiredService<FeedRegistry>(), services.GetRequiredService<EventLogReader>(), tenant);
     }
 }

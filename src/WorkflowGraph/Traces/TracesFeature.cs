@@ -9,6 +9,7 @@ public sealed class TracesFeature : IGraphFeature
     {
         TraceGraph.Register(model);
         TraceMutations.Register(model);
+        RunControlMutations.Register(model);
         TraceSubscriptions.Register(model);
     }
 }

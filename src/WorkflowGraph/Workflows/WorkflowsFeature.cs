@@ -11,6 +11,7 @@ public sealed class WorkflowsFeature : IGraphFeature
         var workflow = new EntityMap
         {
             TypeName = "Workflow",
+            JsonMasks = new Dictionary<string, PhiMask> { ["config"] = PhiMask.Config },
             Relation = "workflows",
             Key = ["id"],
             DefaultOrder = [new("name", Descending: false)],

@@ -98,8 +98,9 @@ public class GraphApiFixture : IAsyncLifetime
     /// <param name="role">The token's role.</param>
     /// <param name="user">The token's <c>sub</c> (default <see cref="UserOf"/> the organisation).</param>
     /// <param name="authorization">An Authorization header sent exactly as given, instead of a token of the fixture's.</param>
+    /// <param name="scope">The token's OAuth <c>scope</c> claim (none when null).</param>
     public async Task<GraphResponse> PostAsync(string query, object? variables = null, Guid? org = null, bool anonymous = false,
-        TenantRole role = TenantRole.Admin, Guid? user = null, string? authorization = null)
+        TenantRole role = TenantRole.Admin, Guid? user = null, string? authorization = null, string? scope = null)
     {
         Statements.Take();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
@@ -107,7 +108,9 @@ public class GraphApiFixture : IAsyncLifetime
             Content = JsonContent.Create(new { query, variables }),
         };
         var organisation = org ?? OrgA;
-        authorization ??= anonymous ? null : TestTokens.Bearer(organisation, user ?? UserOf(organisation), role);
+        authorization ??= anonymous ? null
+            : scope is null ? TestTokens.Bearer(organisation, user ?? UserOf(organisation), role)
+            : TestTokens.BearerWithScope(organisation, user ?? UserOf(organisation), role, scope);
         if (authorization is not null)
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
         using var response = await Client.SendAsync(request);

@@ -22,6 +22,16 @@ public static class TestTokens
     /// <summary>An <c>Authorization</c> header value.</summary>
     public static string Bearer(Guid org, Guid user, TenantRole role = TenantRole.Admin) => "Bearer " + For(org, user, role);
 
+    /// <summary>An <c>Authorization</c> header value whose token carries the OAuth <c>scope</c> claim as given.</summary>
+    public static string BearerWithScope(Guid org, Guid user, TenantRole role, string scope) =>
+        "Bearer " + DevelopmentTokens.Sign(Key, new Dictionary<string, object>
+        {
+            [TokenTenant.UserClaim] = user.ToString(),
+            [TokenTenant.OrgClaim] = org.ToString(),
+            [TokenTenant.RoleClaim] = TokenTenant.RoleName(role),
+            ["scope"] = scope,
+        }, Lifetime);
+
     /// <summary>Configures the app under test to accept tokens signed with <see cref="SigningKey"/>.</summary>
     public static IWebHostBuilder UseTestSigningKey(this IWebHostBuilder host) => host.UseSetting("Auth:SigningKey", SigningKey);
 }

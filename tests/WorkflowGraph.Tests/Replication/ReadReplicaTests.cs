@@ -63,6 +63,8 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
         await using var client = await GraphQLWsTestClient.ConnectAndInitAsync(app.WebSocketUri, GraphQLWsServer.Bearer());
         await client.SubscribeAsync("events", "subscription ($traceId: ID!) { workflowEvents(traceId: $traceId) { eventType } }",
             new { traceId = Ids.Trace(traceId) });
+        // the replica is known to be caught up before it stops (until its first measurement the reads go to the primary)
+        await app.WaitForLagAsync(lag => lag == 0);
         try
         {
             await replica.PauseReplayAsync(true);
@@ -77,7 +79,8 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
             Assert.NotNull(delivered);
             var eventType = delivered.Value.GetProperty("data").GetProperty("workflowEvents").GetProperty("eventType");
             Assert.Equal("context_set", eventType.GetString());
-            // what the subscriber got is not on the replica yet
+            // what the subscriber got is not on the replica yet (read there once its lag is measured as finite)
+            await app.WaitForLagAsync(lag => lag > 0 && !double.IsInfinity(lag));
             Assert.Empty(await app.ContextKeysAsync(traceId, primary: false));
             Assert.NotEmpty(await app.ContextKeysAsync(traceId, primary: true));
         }

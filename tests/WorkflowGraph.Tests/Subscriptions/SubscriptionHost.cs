@@ -72,11 +72,12 @@ public sealed class TestSubscription : IAsyncDisposable, IObserver<ExecutionResu
     /// <summary>The errors of a subscription that did not start (validation, bad arguments); null when it runs.</summary>
     public IReadOnlyList<JsonElement>? Errors { get; private set; }
 
-    public static async Task<TestSubscription> StartAsync(IServiceProvider services, Guid org, string query)
+    /// <param name="phiRead">The connection's token carries the phi:read scope.</param>
+    public static async Task<TestSubscription> StartAsync(IServiceProvider services, Guid org, string query, bool phiRead = false)
     {
         var subscription = new TestSubscription(services);
         subscription._scope = services.CreateAsyncScope();
-        var result = await ExecuteAsync(services, subscription._scope.ServiceProvider, org, query);
+        var result = await ExecuteAsync(services, subscription._scope.ServiceProvider, org, query, phiRead: phiRead);
         if (result.Streams is { Count: 1 } streams)
             subscription._stream = streams.Values.Single().Subscribe(subscription);
         else
@@ -96,11 +97,11 @@ public sealed class TestSubscription : IAsyncDisposable, IObserver<ExecutionResu
     }
 
     private static Task<ExecutionResult> ExecuteAsync(IServiceProvider services, IServiceProvider scope, Guid org, string query,
-        TenantRole role = TenantRole.Viewer)
+        TenantRole role = TenantRole.Viewer, bool phiRead = false)
     {
         // the service resolves the tenant from the current HTTP context, as the WebSocket transport sets it
         var http = new DefaultHttpContext();
-        http.Features.Set(new RequestTenant(org, Guid.NewGuid(), role));
+        http.Features.Set(new RequestTenant(org, Guid.NewGuid(), role, phiRead));
         services.GetRequiredService<IHttpContextAccessor>().HttpContext = http;
         return services.GetRequiredService<GraphQLExecution>().ExecuteAsync(new GraphQLRequest { Query = query },
             scope, GraphQLTransport.WebSocket, CancellationToken.None);

@@ -15,12 +15,20 @@ public static class FilterSql
     {
         AllOf all => Sql.And(all.Parts.Select(p => Condition(p, alias, scope)).ToList()),
         AnyOf any => Sql.Or(any.Parts.Select(p => Condition(p, alias, scope)).ToList()),
-        Comparison comparison => Compare(comparison, comparison.Column.ValueOf(alias), scope),
-        PatternMatch match => Match(match, match.Column.ValueOf(alias), scope),
-        Membership membership => Member(membership, membership.Column.ValueOf(alias), scope),
+        Comparison comparison => Guarded(comparison.Column, Compare(comparison, comparison.Column.ValueOf(alias), scope)),
+        PatternMatch match => Guarded(match.Column, Match(match, match.Column.ValueOf(alias), scope)),
+        Membership membership => Guarded(membership.Column, Member(membership, membership.Column.ValueOf(alias), scope)),
         RelatedRows related => Exists(related, alias, scope),
         _ => throw new ArgumentOutOfRangeException(nameof(filter), filter, "unknown filter"),
     };
+
+    /// <summary>
+    /// A condition on an identifier column the organisation may classify as PHI: the guard (an uncorrelated subquery, so
+    /// it runs once, before any row) refuses it without <c>phi:read</c>, so no filter answers for a value the reader
+    /// may not see.
+    /// </summary>
+    private static Sql Guarded(ColumnMap column, Sql condition) =>
+        column.GuardedIdentifier is { } identifier ? Sql.Of($"({PhiMask.Guard(identifier)} AND {condition})") : condition;
 
     private static Sql Compare(Comparison comparison, Sql value, StatementScope scope)
     {

@@ -15,8 +15,12 @@ public static class ObjectSql
 
     /// <param name="replaced">SQL that stands in for some of this object's own fields (not its nested objects'):
     /// a statement that knows more than the row, like the event feed's cursors.</param>
-    public static Sql Build(ObjectShape shape, SqlAlias alias, StatementScope scope, IReadOnlyDictionary<string, Sql>? replaced = null)
+    /// <param name="phiAccess">True when the reader may see PHI: by default the transaction's (<c>app.phi_read</c>, set from
+    /// the token); the event feed, one statement for many subscribers, passes each subscriber's.</param>
+    public static Sql Build(ObjectShape shape, SqlAlias alias, StatementScope scope, IReadOnlyDictionary<string, Sql>? replaced = null,
+        Sql? phiAccess = null)
     {
+        var access = phiAccess ?? PhiMask.TransactionAccess;
         var pairs = new List<Sql>();
         foreach (var field in shape.Fields)
         {
@@ -26,8 +30,8 @@ public static class ObjectSql
             {
                 TypenameField => Sql.Raw("'" + shape.Entity.TypeName + "'"),
                 _ when replaced is not null && replaced.TryGetValue(field.Name, out var expression) => expression,
-                ColumnField column => Value(column.Column, alias),
-                RelationField relation => Related(relation, alias, scope),
+                ColumnField column => Masked(column.Column, alias, access),
+                RelationField relation => Related(relation, alias, scope, access),
                 _ => throw new ArgumentOutOfRangeException(nameof(shape), field, "unknown field"),
             };
             pairs.Add(Sql.Of($"{key}, {value}"));
@@ -39,11 +43,24 @@ public static class ObjectSql
     }
 
     /// <summary>
+    /// The one place PHI is masked: every column a response shows passes here, and a classified one (<see cref="ColumnMap.Mask"/>:
+    /// every JSON column, the identifier columns) is shown as it is only when <paramref name="access"/> holds; otherwise its
+    /// masking function (db/migrations/036) redacts what the organisation classified.
+    /// </summary>
+    private static Sql Masked(ColumnMap column, SqlAlias alias, Sql access)
+    {
+        var value = Value(column, alias);
+        if (column.Mask is not { } mask || ReferenceEquals(mask, PhiMask.NotSensitive))
+            return value;
+        return Sql.Of($"CASE WHEN {access} THEN {value} ELSE {mask.Masked(alias, value)} END");
+    }
+
+    /// <summary>
     /// Values as GraphQL writes them: enums by their GraphQL names, Float as a double (numeric would keep
     /// trailing zeros), keys of rows as their global ids; the rest as PostgreSQL renders it in JSON (ISO-8601
     /// timestamps, numbers, jsonb as is).
     /// </summary>
-    public static Sql Value(ColumnMap column, SqlAlias alias) => column switch
+    private static Sql Value(ColumnMap column, SqlAlias alias) => column switch
     {
         { GlobalType: { } type, Expression: null } => GlobalId.Expression(type, [column.ValueOf(alias)]),
         _ => column.Kind switch
@@ -54,18 +71,18 @@ public static class ObjectSql
         },
     };
 
-    private static Sql Related(RelationField field, SqlAlias alias, StatementScope scope)
+    private static Sql Related(RelationField field, SqlAlias alias, StatementScope scope, Sql access)
     {
         var relation = field.Relation;
         var target = scope.Alias();
         var join = relation.JoinCondition(alias, target);
         var from = Sql.Raw(relation.Target.Relation);
         if (field.List is not { } list)
-            return Sql.Of($"(SELECT {Build(field.Target, target, scope)} FROM {from} {target} WHERE {join})");
+            return Sql.Of($"(SELECT {Build(field.Target, target, scope, phiAccess: access)} FROM {from} {target} WHERE {join})");
 
         var condition = list.Where is null ? Sql.Empty : FilterSql.Condition(list.Where, target, scope);
         var keys = OrderSql.Keys(list.Order, target, scope);
-        var rows = Build(field.Target, target, scope);
+        var rows = Build(field.Target, target, scope, phiAccess: access);
         return Sql.Of($"(SELECT coalesce(json_agg(x.j), '[]'::json) FROM (SELECT {rows} AS j FROM {from} {target} " +
                       $"WHERE {join}{condition.After(" AND ")} ORDER BY {OrderSql.OrderBy(keys)} LIMIT {list.Limit}) x)");
     }

@@ -13,7 +13,9 @@ public static class OrderSql
     private static Sql ValueOf(SortPath path, int step, SqlAlias alias, StatementScope scope)
     {
         if (step == path.Relations.Count)
-            return path.Column.ValueOf(alias);
+            return path.Column.GuardedIdentifier is { } identifier
+                ? Sql.Of($"CASE WHEN {Model.PhiMask.Guard(identifier)} THEN {path.Column.ValueOf(alias)} END")
+                : path.Column.ValueOf(alias);
         var relation = path.Relations[step];
         var target = scope.Alias();
         var inner = ValueOf(path, step + 1, target, scope);

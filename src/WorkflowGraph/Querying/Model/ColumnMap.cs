@@ -14,6 +14,12 @@ public sealed record ColumnMap(string Field, string Column, ScalarKind Kind, boo
     /// </summary>
     public string? GlobalType { get; init; }
 
+    /// <summary>How the value is masked for a reader without <c>phi:read</c>; null: never (not patient data).</summary>
+    public PhiMask? Mask { get; init; }
+
+    /// <summary>The identifier column whose classification refuses filters and orders by this field without <c>phi:read</c>.</summary>
+    public string? GuardedIdentifier { get; init; }
+
     /// <summary>This field's value in the row aliased <paramref name="alias"/>.</summary>
     public Sql ValueOf(SqlAlias alias) => Expression?.Invoke(alias) ?? alias.Column(Column);
 }

@@ -40,6 +40,12 @@ public sealed class EntityMap
 
     public IReadOnlyList<RelationMap> Relations { get; init; } = [];
 
+    /// <summary>
+    /// How each JSON field's value is classified (<see cref="PhiMask"/>); a JSON field missing here is
+    /// <see cref="PhiMask.Unclassified"/>: redacted whole without <c>phi:read</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, PhiMask> JsonMasks { get; init; } = new Dictionary<string, PhiMask>();
+
     /// <summary>Filled from the SDL when the schema is built.</summary>
     public Dictionary<string, ColumnMap> Columns { get; } = new(StringComparer.Ordinal);
 

@@ -74,7 +74,7 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
                     for (var i = 0; i < entityKeys[o].Count; i++)
                         payload.Entities[entityKeys[o][i]] = found && !reader.IsDBNull(i) ? new RawJson(reader.GetString(i)) : null;
                     // the writes in this round trip never leave their target unreadable; no row means nothing matched
-                    if (!found && o == 0)
+                    if (!found && o == 0 && !spec.MayFindNothing)
                         throw new MutationTargetMissingException();
                 }
                 return 0;
@@ -101,7 +101,9 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
         var decoded = new Dictionary<string, object?>(input, StringComparer.Ordinal);
         foreach (var (name, map) in ids)
             if (decoded.TryGetValue(name, out var value))
-                decoded[name] = GlobalId.Decode(value, map);
+                decoded[name] = value is not string && value is IEnumerable<object?> list
+                    ? list.Select(id => GlobalId.Decode(id, map)).ToList()
+                    : GlobalId.Decode(value, map);
         return decoded;
     }
 

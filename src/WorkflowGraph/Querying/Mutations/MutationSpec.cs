@@ -33,6 +33,11 @@ public sealed record MutationSpec(
     /// <summary>This mutation with <paramref name="more"/> objects in its payload (see <see cref="Also"/>).</summary>
     public MutationSpec Returning(params PayloadObject[] more) => this with { Also = [.. Also, .. more] };
 
+    /// <summary>
+    /// The payload's object may be absent without an error (a claim when nothing is ready): its field is then null.
+    /// </summary>
+    public bool MayFindNothing { get; init; }
+
     /// <summary>For a delete: the type whose global id the payload's <c>deletedId</c> is.</summary>
     public EntityMap? Deletes { get; init; }
 
