@@ -26,6 +26,7 @@ public sealed class AnomalyTests(GraphApiFixture api) : IClassFixture<GraphApiFi
         await using var conn = await api.Database.DataSource.OpenConnectionAsync();
         await conn.ExecAsync("SELECT setseed(0.14)");
         await conn.ExecAsync(sql);
+        await conn.RefreshStatsRollupsAsync();
     }
 
     [Fact]

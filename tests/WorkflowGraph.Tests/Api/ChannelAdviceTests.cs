@@ -39,7 +39,10 @@ public sealed class ChannelAdviceTests(GraphApiFixture api) : IClassFixture<Grap
     public async Task Channels_are_ranked_by_the_wilson_lower_bound_with_their_numbers()
     {
         await using (var conn = await api.Database.DataSource.OpenConnectionAsync())
+        {
             await conn.ExecAsync(Plant);
+            await conn.RefreshStatsRollupsAsync();
+        }
 
         var response = await api.PostAsync($$"""
             { channelAdvice(workflowId: "{{Workflow}}", {{Window}}) {

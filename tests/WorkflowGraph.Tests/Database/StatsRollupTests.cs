@@ -4,9 +4,11 @@ using WorkflowGraph.Tests.Infrastructure;
 namespace WorkflowGraph.Tests.Database;
 
 /// <summary>
-/// The statistics rollups (030_stats_rollups.sql): maintained in the writer's transaction, equal to the raw rows
-/// under concurrent writers, kept by retention, rebuilt by rebuild_stats_rollups, confined by RLS, and a histogram
-/// whose percentiles are within 2% of the exact ones. Each test uses an organisation of its own.
+/// The statistics rollups (030_stats_rollups.sql) and their job (031_stats_rollup_job.sql): writers record dirty cells
+/// without waiting for each other, the job's passes make the rollups equal to the raw rows under concurrent writers,
+/// retention keeps them (cells at or before the horizon are left alone), rebuild_stats_rollups writes them again, RLS
+/// confines them, and a histogram's percentiles are within 2% of the exact ones. Each test uses an organisation of its
+/// own (the job's passes recompute every organisation's cells, which changes nothing in another's).
 /// </summary>
 public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
@@ -58,8 +60,10 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
          WHERE raw.n IS DISTINCT FROM rollup.n
         """;
 
+    /// <summary>Runs the job's passes first, then compares.</summary>
     private static async Task<List<string>> MismatchesAsync(NpgsqlConnection conn, Guid orgId)
     {
+        await conn.RefreshStatsRollupsAsync();
         var found = new List<string>();
         foreach (var sql in new[] { TraceMismatches, StepMismatches })
             found.AddRange((await conn.RowsAsync(sql, orgId)).Select(r => (string)r.Values.Single()!));
@@ -69,15 +73,8 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         return found;
     }
 
-    /// <summary>
-    /// A transaction whose rollup triggers fire at the end of each statement instead of at commit, so a test can read
-    /// the rollups before it rolls back.
-    /// </summary>
-    private static async Task BeginAsync(NpgsqlConnection conn)
-    {
-        await conn.ExecAsync("BEGIN");
-        await conn.ExecAsync("SET CONSTRAINTS ALL IMMEDIATE");
-    }
+    /// <summary>A transaction the test rolls back; the job's passes inside it count its own writes.</summary>
+    private static Task BeginAsync(NpgsqlConnection conn) => conn.ExecAsync("BEGIN");
 
     private async Task<TenantWorld> CommittedWorldAsync(string label)
     {
@@ -122,7 +119,19 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
             }
         }
 
+        // the job's passes run while the writers write (one at a time, as the lock makes them)
+        using var writing = new CancellationTokenSource();
+        async Task RefresherAsync()
+        {
+            await using var conn = await db.DataSource.OpenConnectionAsync();
+            while (!writing.IsCancellationRequested)
+                await conn.ExecAsync("SELECT refresh_stats_rollups(50, false)");
+        }
+
+        var refresher = Task.Run(RefresherAsync);
         await Task.WhenAll(Enumerable.Range(1, 6).Select(WriterAsync));
+        await writing.CancelAsync();
+        await refresher;
 
         await using var check = await db.DataSource.OpenConnectionAsync();
         Assert.Empty(await MismatchesAsync(check, world.OrgId));
@@ -148,12 +157,14 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         await conn.ExecAsync(
             "UPDATE workflow_steps SET status = 'failed', start_time = date_trunc('hour', now()), " +
             "end_time = date_trunc('hour', now()) + interval '2 seconds' WHERE id = $1", fast);
+        await conn.RefreshStatsRollupsAsync();
         var failed = (await conn.RowsAsync(
             "SELECT steps, duration_min, duration_max FROM step_stats_hourly WHERE org_id = $1 AND status = 'failed'",
             world.OrgId)).Single();
         Assert.Equal((2L, 2000L, 9000L), ((long)failed["steps"]!, (long)failed["duration_min"]!, (long)failed["duration_max"]!));
 
         await conn.ExecAsync("SELECT retry_workflow_step($1)", slow);
+        await conn.RefreshStatsRollupsAsync();
 
         failed = (await conn.RowsAsync(
             "SELECT steps, duration_min, duration_max, histogram::text AS h FROM step_stats_hourly WHERE org_id = $1 AND status = 'failed'",
@@ -194,6 +205,20 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         var after = await conn.RowsAsync("SELECT start_time, runs, duration_sum FROM trace_stats_hourly WHERE runs > 0 ORDER BY 1");
         Assert.Equal(before.Select(r => string.Join("|", r.Values)), after.Select(r => string.Join("|", r.Values)));
         Assert.Equal(1m, await conn.ScalarAsync<decimal>("SELECT sum(steps) FROM step_stats_hourly WHERE status = 'completed'"));
+
+        // the old cells made dirty again (as a late write into them would): the job leaves history alone
+        await conn.ExecAsync("RESET ROLE");
+        await conn.ExecAsync("""
+            INSERT INTO stats_dirty_cells (org_id, workflow_id, channel, node_id, hour)
+            SELECT org_id, workflow_id, channel, NULL, start_time FROM trace_stats_hourly WHERE org_id = $1
+            UNION ALL SELECT org_id, workflow_id, channel, node_id, start_time FROM step_stats_hourly WHERE org_id = $1
+            """, world.OrgId);
+        await conn.RefreshStatsRollupsAsync();
+        after = await conn.RowsAsync(
+            "SELECT start_time, runs, duration_sum FROM trace_stats_hourly WHERE org_id = $1 AND runs > 0 ORDER BY 1", world.OrgId);
+        Assert.Equal(before.Select(r => string.Join("|", r.Values)), after.Select(r => string.Join("|", r.Values)));
+        Assert.Equal(1m, await conn.ScalarAsync<decimal>(
+            "SELECT sum(steps) FROM step_stats_hourly WHERE org_id = $1 AND status = 'completed'", world.OrgId));
         await conn.ExecAsync("ROLLBACK");
     }
 
@@ -216,7 +241,9 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
                                         duration_max, histogram), E'\n' ORDER BY workflow_id, channel, status, start_time)
               FROM trace_stats_hourly WHERE org_id = $1 AND runs <> 0
             """;
+        await conn.RefreshStatsRollupsAsync();
         var maintained = await conn.ScalarAsync<string>(Snapshot, world.OrgId);
+        Assert.NotNull(maintained);
         await conn.ExecAsync("UPDATE trace_stats_hourly SET runs = 99 WHERE org_id = $1", world.OrgId);
         await conn.ExecAsync("DELETE FROM step_stats_hourly WHERE org_id = $1", world.OrgId);
 
@@ -235,10 +262,15 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         var world = await TenantWorld.CreateAsync(conn, "Rollup switch");
         await conn.ExecAsync("SET LOCAL workflowgraph.stats_rollups = off");
         await world.StartRunAsync(conn);
+        Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId));
+        await conn.RefreshStatsRollupsAsync();
         Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM trace_stats_hourly WHERE org_id = $1", world.OrgId));
         await conn.ExecAsync("SET LOCAL workflowgraph.stats_rollups = on");
         await world.StartRunAsync(conn);
-        Assert.Equal(1m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_hourly WHERE org_id = $1", world.OrgId));
+        Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId));
+        await conn.RefreshStatsRollupsAsync();
+        // the cell is recomputed from every raw row in it, the unrecorded run too: rollups never drift from the raw rows
+        Assert.Equal(2m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_hourly WHERE org_id = $1", world.OrgId));
         await conn.ExecAsync("ROLLBACK");
     }
 
@@ -252,6 +284,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         await mine.StartRunAsync(conn);
         await theirs.StartRunAsync(conn, "voice");
         await theirs.StartRunAsync(conn, "voice");
+        await conn.RefreshStatsRollupsAsync();
 
         await conn.BecomeTenantAsync(mine.OrgId, mine.UserId);
         var visible = await conn.RowsAsync("SELECT DISTINCT org_id FROM trace_stats_hourly");
@@ -259,13 +292,97 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         Assert.Equal(1m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_hourly"));
         var refused = await conn.FailsAsync("UPDATE trace_stats_hourly SET runs = 0");
         Assert.Equal("42501", refused.SqlState);
-        // the tenant's own writes still maintain its rollups (the triggers write as the owner)
+        Assert.Equal("42501", (await conn.FailsAsync("SELECT count(*) FROM stats_dirty_cells")).SqlState);
+        // the tenant's own writes still record their cells (the recorder writes as the owner), and the service role may run
+        // the job (it does when no owner connection is configured)
         await mine.StartRunAsync(conn, "efax");
+        await conn.RefreshStatsRollupsAsync();
         Assert.Equal(2m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_hourly"));
 
         await conn.BecomeTenantAsync(null);
         Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM trace_stats_hourly"));
         await conn.ExecAsync("ROLLBACK");
+    }
+
+    [Fact]
+    public async Task Writers_of_the_same_cells_never_wait_for_each_other()
+    {
+        var world = await CommittedWorldAsync("Rollup no waits");
+        await using var first = await db.DataSource.OpenConnectionAsync();
+        await using var second = await db.DataSource.OpenConnectionAsync();
+        await first.ExecAsync("BEGIN");
+        var firstRun = await world.StartRunAsync(first);
+        var firstSteps = new[]
+        {
+            await world.StartStepAsync(first, firstRun, 1, 0), await world.StartStepAsync(first, firstRun, 2, 1),
+        };
+        await TenantWorld.CompleteStepAsync(first, firstSteps[0], "completed");
+
+        // the second writer changes the same cells in the other order and commits while the first is still open: any lock
+        // it needed from the first would fail it at once
+        await second.ExecAsync("BEGIN");
+        await second.ExecAsync("SET LOCAL lock_timeout = '1s'");
+        var secondRun = await world.StartRunAsync(second);
+        var secondSteps = new[]
+        {
+            await world.StartStepAsync(second, secondRun, 1, 1), await world.StartStepAsync(second, secondRun, 2, 0),
+        };
+        foreach (var step in secondSteps)
+            await TenantWorld.CompleteStepAsync(second, step, "completed");
+        await second.ExecAsync("SELECT complete_workflow_execution($1, 'completed', NULL)", secondRun);
+        await second.ExecAsync("COMMIT");
+
+        await TenantWorld.CompleteStepAsync(first, firstSteps[1], "failed", "payer portal down");
+        await first.ExecAsync("SELECT complete_workflow_execution($1, 'failed', NULL)", firstRun);
+        await first.ExecAsync("COMMIT");
+        Assert.Empty(await MismatchesAsync(first, world.OrgId));
+        Assert.Equal(4m, await first.ScalarAsync<decimal>("SELECT sum(steps) FROM step_stats_hourly WHERE org_id = $1", world.OrgId));
+    }
+
+    [Fact]
+    public async Task Updates_that_change_no_counted_value_record_no_cell()
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await BeginAsync(conn);
+        var world = await TenantWorld.CreateAsync(conn, "Rollup heartbeat");
+        var traceId = await world.StartRunAsync(conn);
+        var stepId = await world.StartStepAsync(conn, traceId, 1);
+        await conn.RefreshStatsRollupsAsync();
+
+        await conn.ExecAsync("UPDATE workflow_trace SET lease_expires_at = now() + interval '1 minute' WHERE id = $1", traceId);
+        await conn.ExecAsync("UPDATE workflow_steps SET output_data = '{\"partial\": 1}' WHERE id = $1", stepId);
+        Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId));
+
+        await TenantWorld.CompleteStepAsync(conn, stepId, "completed");
+        Assert.Equal(1L, await conn.ScalarAsync<long>(
+            "SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1 AND node_id = $2", world.OrgId, world.NodeIds[0]));
+        Assert.Empty(await MismatchesAsync(conn, world.OrgId));
+        await conn.ExecAsync("ROLLBACK");
+    }
+
+    [Fact]
+    public async Task A_pass_says_up_to_when_it_counted_and_one_refresher_works_at_a_time()
+    {
+        var world = await CommittedWorldAsync("Rollup progress");
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await world.StartRunAsync(conn, "voice");
+        var committed = await conn.ScalarAsync<DateTime>("SELECT clock_timestamp()");
+
+        await conn.RefreshStatsRollupsAsync();
+        Assert.True(await conn.ScalarAsync<DateTime>("SELECT refreshed_to FROM stats_rollup_progress") > committed);
+        Assert.Empty(await MismatchesAsync(conn, world.OrgId));
+
+        // while one caller holds the job's lock, another's pass returns at once without taking anything
+        await using var holder = await db.DataSource.OpenConnectionAsync();
+        await holder.ExecAsync("BEGIN");
+        await holder.ExecAsync("SELECT pg_advisory_xact_lock(hashtext('stats rollup refresh'))");
+        await world.StartRunAsync(conn, "voice");
+        Assert.Null(await conn.ScalarAsync<int?>("SELECT refresh_stats_rollups(10, false)"));
+        Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId));
+        await holder.ExecAsync("ROLLBACK");
+        Assert.Empty(await MismatchesAsync(conn, world.OrgId));
+        Assert.Equal("WF003", (await Assert.ThrowsAsync<PostgresException>(
+            () => conn.ExecAsync("SELECT refresh_stats_rollups(0, false)"))).SqlState);
     }
 
     /// <summary>

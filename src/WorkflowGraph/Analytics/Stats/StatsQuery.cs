@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using GraphQL;
 using WorkflowGraph.Database;
@@ -11,7 +12,8 @@ namespace WorkflowGraph.Analytics.Stats;
 /// <summary>
 /// Answers <c>traceStats</c>/<c>stepStats</c>: plan (<see cref="StatsPlanner"/>), one statement (<see cref="StatsSql"/>), a
 /// page of groups shaped for each place they are selected (<see cref="StatsProjection"/>), and
-/// <c>extensions.stats.&lt;responseKey&gt;</c> saying whether the rollups or the raw rows answered, and why.
+/// <c>extensions.stats.&lt;responseKey&gt;</c> saying whether the rollups or the raw rows answered, and why, and how fresh
+/// the rollups are (<c>rollupsAsOf</c>).
 /// </summary>
 public sealed class StatsQuery(StatsPlanner planner, EntityCatalog catalog)
 {
@@ -21,19 +23,22 @@ public sealed class StatsQuery(StatsPlanner planner, EntityCatalog catalog)
         var plan = planner.Plan(subject, catalog.Get(subject.EntityType), field);
         var scope = new StatementScope();
         var statement = StatsSql.Emit(plan, scope);
-        var (total, nodes) = await database.QueryAsync(statement.ToString(), scope.Parameters, async (reader, ct) =>
+        var (total, nodes, asOf) = await database.QueryAsync(statement.ToString(), scope.Parameters, async (reader, ct) =>
         {
             long total = 0;
+            DateTime? asOf = null;
             var nodes = new List<(long Position, string Json)>();
             while (await reader.ReadAsync(ct))
             {
                 total = reader.GetInt64(0);
                 if (!reader.IsDBNull(1))
                     nodes.Add((reader.GetInt64(1), reader.GetString(2)));
+                if (!reader.IsDBNull(3))
+                    asOf = reader.GetFieldValue<DateTime>(3);
             }
-            return (total, nodes);
+            return (total, nodes, asOf);
         }, context.CancellationToken);
-        Report(context, field.ResponseKey, plan);
+        Report(context, field.ResponseKey, plan, asOf);
         return Shape(plan, total, nodes);
     }
 
@@ -61,7 +66,8 @@ public sealed class StatsQuery(StatsPlanner planner, EntityCatalog catalog)
         };
     }
 
-    private static void Report(IResolveFieldContext context, string responseKey, StatsPlan plan)
+    /// <param name="asOf">Every change committed before this time is in the rollups (the job's last full pass).</param>
+    private static void Report(IResolveFieldContext context, string responseKey, StatsPlan plan, DateTime? asOf)
     {
         var extensions = context.OutputExtensions;
         lock (extensions)
@@ -70,7 +76,11 @@ public sealed class StatsQuery(StatsPlanner planner, EntityCatalog catalog)
             if (!extensions.TryGetValue("stats", out var existing) || existing is not SortedDictionary<string, object?> stats)
                 extensions["stats"] = stats = new SortedDictionary<string, object?>(StringComparer.Ordinal);
             stats[responseKey] = plan.FromRollups
-                ? new Dictionary<string, object?> { ["source"] = "ROLLUPS" }
+                ? new Dictionary<string, object?>
+                {
+                    ["source"] = "ROLLUPS",
+                    ["rollupsAsOf"] = asOf?.ToString("O", CultureInfo.InvariantCulture),
+                }
                 : new Dictionary<string, object?> { ["source"] = "RAW", ["reason"] = plan.RawReason };
         }
     }

@@ -9,7 +9,8 @@ namespace WorkflowGraph.Analytics.Stats;
 /// Writes a <see cref="StatsPlan"/> as one statement. Both sources produce the same two sets — counts per group and
 /// status (<c>counts</c>) and histogram buckets per group (<c>hist</c>) — from the rollup rows or from the raw rows
 /// (whose durations are bucketed with the rollups' own function), and everything after them is shared: so the two
-/// sources give the same answer for the same rows. The result is the total and one JSON object per group of the page.
+/// sources give the same answer for the same rows. The result is the total, one JSON object per group of the page and
+/// the time the rollups are complete up to.
 /// </summary>
 public static class StatsSql
 {
@@ -74,6 +75,8 @@ public static class StatsSql
             .Append(Sql.Raw(string.Join(", ", Columns(plan).Select(c => c + " ASC")))));
         var after = scope.Parameter(plan.After, NpgsqlDbType.Bigint);
         var limit = scope.Parameter((long)plan.First + 1, NpgsqlDbType.Bigint);
+        // how fresh the rollups are, read in the same snapshot as they are (db/migrations/031)
+        var asOf = Sql.Raw(plan.FromRollups ? "(SELECT refreshed_to FROM stats_rollup_progress)" : "NULL::timestamptz");
         return Sql.Of(
             $"WITH source AS ({source}), counts AS ({counts}), hist AS ({hist}), " +
             $"grouped AS (SELECT {groups}, sum(n)::bigint AS count, " +
@@ -88,7 +91,7 @@ public static class StatsSql
             $"{Percentile("0.5")} AS p50, {Percentile("0.9")} AS p90, {Percentile("0.95")} AS p95, {Percentile("0.99")} AS p99 " +
             $"FROM grouped g LEFT JOIN histograms x USING ({groups})), " +
             $"ranked AS (SELECT m.*, row_number() OVER (ORDER BY {order}) AS pos FROM measured m) " +
-            $"SELECT c.total, p.pos, p.node FROM (SELECT count(*) AS total FROM measured) c LEFT JOIN LATERAL (" +
+            $"SELECT c.total, p.pos, p.node, {asOf} AS as_of FROM (SELECT count(*) AS total FROM measured) c LEFT JOIN LATERAL (" +
             $"SELECT r.pos, {Node(plan, SqlAlias.Named("r"))}::text AS node " +
             $"FROM ranked r WHERE r.pos > {after} ORDER BY r.pos LIMIT {limit}" +
             $") p ON true ORDER BY p.pos");
