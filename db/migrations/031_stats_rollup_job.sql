@@ -48,13 +48,16 @@ CREATE TABLE stats_rollup_horizons (
 CREATE INDEX ix_stats_rollup_horizons__cell ON stats_rollup_horizons (org_id, workflow_id, frozen_through);
 ALTER TABLE stats_rollup_horizons ENABLE ROW LEVEL SECURITY;
 
--- One row: every change committed before refreshed_to is in the rollups. Not tenant data (a time).
+-- One row: every change committed before refreshed_to is in the rollups. Not tenant data (a time): every
+-- organisation reads it.
 CREATE TABLE stats_rollup_progress (
   singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   refreshed_to  timestamptz NOT NULL
 );
 -- the rollups are exact now: 030 built them and its triggers kept them until this migration
 INSERT INTO stats_rollup_progress (refreshed_to) VALUES (now());
+ALTER TABLE stats_rollup_progress ENABLE ROW LEVEL SECURITY;
+CREATE POLICY stats_rollup_progress__read ON stats_rollup_progress FOR SELECT TO workflowgraph_app USING (true);
 GRANT SELECT ON stats_rollup_progress TO workflowgraph_app;
 
 CREATE TYPE stats_cell AS (
