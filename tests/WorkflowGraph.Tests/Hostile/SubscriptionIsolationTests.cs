@@ -78,7 +78,7 @@ public sealed class SubscriptionIsolationTests(ByteBoundedServer server, Xunit.A
             slowest = lag.Elapsed > slowest ? lag.Elapsed : slowest;
         }
         output.WriteLine($"the reader's slowest delivery: {slowest.TotalMilliseconds:0} ms");
-        Assert.True(slowest < TimeSpan.FromSeconds(5), $"the reader waited up to {slowest.TotalMilliseconds:0} ms for an event");
+        Assert.True(slowest < TimeSpan.FromSeconds(1), $"the reader waited up to {slowest.TotalMilliseconds:0} ms for an event");
 
         foreach (var client in slow)
         {
