@@ -255,6 +255,33 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
     }
 
     [Fact]
+    public async Task Cells_at_or_before_the_horizon_wait_for_a_rebuild_which_moves_the_horizon_back()
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await BeginAsync(conn);
+        var world = await TenantWorld.CreateAsync(conn, "Rollup horizon");
+        // as if runs of this workflow ending in the current hour had been deleted
+        await conn.ExecAsync(
+            "INSERT INTO stats_rollup_horizons (org_id, workflow_id, frozen_through) VALUES ($1, $2, date_trunc('hour', now(), 'UTC'))",
+            world.OrgId, world.WorkflowId);
+        const string Runs = "SELECT coalesce(sum(runs), 0) FROM trace_stats_hourly WHERE org_id = $1";
+        await world.StartRunAsync(conn);
+        await conn.RefreshStatsRollupsAsync();
+        Assert.Equal(0m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
+
+        await conn.ExecAsync("SELECT rebuild_stats_rollups(now() - interval '1 day', now() + interval '1 hour')");
+        Assert.Equal(1m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
+        Assert.True(await conn.ScalarAsync<bool>(
+            "SELECT frozen_through < now() - interval '1 day' FROM stats_rollup_horizons WHERE org_id = $1", world.OrgId));
+
+        // the hours rebuilt follow the writes again
+        await world.StartRunAsync(conn);
+        Assert.Empty(await MismatchesAsync(conn, world.OrgId));
+        Assert.Equal(2m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
+        await conn.ExecAsync("ROLLBACK");
+    }
+
+    [Fact]
     public async Task Maintenance_switched_off_leaves_rollups_alone()
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
