@@ -23,6 +23,9 @@ IScenario[] scenarios =
     AnalyticsScenario.ChannelPerformance,
     AnalyticsScenario.NodeExecutionStats,
     new StepLifecycleScenario(),
+    StatsScenario.DailySeries,
+    StatsScenario.NodeStatistics,
+    new StatsMaintenanceScenario(),
     new QueueCycleScenario(),
     new QueueClaimScenario(),
     new SubscriptionFanoutScenario(),
@@ -90,7 +93,8 @@ return runs.SelectMany(r => r.Item2).Any(r => r.Failures > 0) ? 1 : 0;
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
 public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Quick, bool Peer, bool GenerateOnly,
-    IReadOnlyList<string> Only, int AutoPrepare = 0, int Instances = 1, int SlowSubscribers = 0)
+    IReadOnlyList<string> Only, int AutoPrepare = 0, int Instances = 1, int SlowSubscribers = 0, int Subscribers = 0,
+    int FanOutSeconds = 0)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -114,6 +118,8 @@ public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Qui
             Only: only,
             AutoPrepare: Value("--auto-prepare", 64),
             Instances: Math.Max(1, Value("--instances", 1)),
-            SlowSubscribers: Value("--slow-subscribers", 0));
+            SlowSubscribers: Value("--slow-subscribers", 0),
+            Subscribers: Value("--subscribers", 0),
+            FanOutSeconds: Value("--fan-out-seconds", 0));
     }
 }

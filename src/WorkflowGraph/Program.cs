@@ -1,4 +1,5 @@
 using WorkflowGraph;
+using WorkflowGraph.Analytics.Rollups;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
 using WorkflowGraph.Development;
@@ -29,6 +30,8 @@ builder.Services.AddShutdownDrain();
 builder.Services.AddProbes();
 builder.Services.AddOrganisationLimits(builder.Configuration);
 builder.Services.AddHostedService<RunSweeper>();
+builder.Services.AddHostedService<BulkOperationWorker>();
+builder.Services.AddHostedService<StatsRollupJob>();
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
 

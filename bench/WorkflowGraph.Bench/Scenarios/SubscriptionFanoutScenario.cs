@@ -58,10 +58,11 @@ public sealed class SubscriptionFanoutScenario : IScenario
     private async Task<IReadOnlyList<LoadResult>> RunOnAsync(BenchContext bench, IReadOnlyList<ServiceProcess> services)
     {
         var quick = bench.Options.Quick;
-        var subscribers = quick ? 200 : 1000;
+        var subscribers = bench.Options.Subscribers > 0 ? bench.Options.Subscribers : quick ? 200 : 1000;
         var eventsPerSecond = quick ? 200 : 500;
-        var duration = quick ? bench.Duration : TimeSpan.FromSeconds(60);
-        var runs = subscribers / SubscribersPerRun;
+        var duration = bench.Options.FanOutSeconds > 0 ? TimeSpan.FromSeconds(bench.Options.FanOutSeconds)
+            : quick ? bench.Duration : TimeSpan.FromSeconds(60);
+        var runs = (subscribers + SubscribersPerRun - 1) / SubscribersPerRun;
         var orgs = new[] { BenchContext.Org, Guid.Parse("00000000-0000-4000-8000-000000000002") };
 
         // one live run per pair of subscribers, alternating between the two organisations

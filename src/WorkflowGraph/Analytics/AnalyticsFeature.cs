@@ -1,9 +1,14 @@
+using WorkflowGraph.Analytics.Advice;
+using WorkflowGraph.Analytics.Stats;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.SchemaBinding;
 
 namespace WorkflowGraph.Analytics;
 
-/// <summary>The six analytics views, each a connection like any table (filter, sort, page).</summary>
+/// <summary>
+/// The six analytics views, each a connection like any table (filter, sort, page), and the grouped statistics
+/// (<c>traceStats</c>, <c>stepStats</c>) served from the hourly rollups.
+/// </summary>
 public sealed class AnalyticsFeature : IGraphFeature
 {
     public void Register(GraphModel model)
@@ -89,5 +94,17 @@ public sealed class AnalyticsFeature : IGraphFeature
             .Connection("nodeExecutionStats", nodeStats)
             .Connection("executionTimeline", timeline)
             .Connection("failedSteps", failedStep);
+
+        // statistics over the hourly rollups (or the raw rows when a filter needs them)
+        var stats = new StatsQuery(new StatsPlanner(model.Limits), model.Catalog);
+        model.Field("traceStats", (context, database) => stats.ExecuteAsync(context, StatsSubject.Traces, database))
+            .Field("stepStats", (context, database) => stats.ExecuteAsync(context, StatsSubject.Steps, database))
+            .Projected(StatsSubject.Traces.TypeNames.Concat(StatsSubject.Steps.TypeNames).Append(StatsSubject.DurationsType));
+
+        // explainable advice over the same rollups
+        var advice = new ChannelAdviceQuery(model.Limits, TimeProvider.System);
+        var anomalies = new AnomaliesQuery(model.Limits, TimeProvider.System);
+        model.Field("channelAdvice", advice.ExecuteAsync).Projected([ChannelAdviceQuery.TypeName])
+            .Field("anomalies", anomalies.ExecuteAsync).Projected([AnomaliesQuery.TypeName]);
     }
 }

@@ -30,6 +30,12 @@ public sealed class AuthOptions
     /// <summary>How far a token's times may be off (both transports).</summary>
     public double ClockSkewSeconds { get; set; } = DefaultClockSkewSeconds;
 
+    /// <summary>How long a validated token is remembered at most (also bounded by its expiry); 0 turns that off.</summary>
+    public double TokenCacheSeconds { get; set; } = 60;
+
+    /// <summary>How many validated tokens are remembered at most.</summary>
+    public int TokenCacheEntries { get; set; } = 10_000;
+
     public bool HasSigningKey => !string.IsNullOrEmpty(SigningKey);
 
     public bool HasAuthority => !string.IsNullOrWhiteSpace(Authority);

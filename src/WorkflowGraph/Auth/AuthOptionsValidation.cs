@@ -17,6 +17,10 @@ internal sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
         if (options.HasAuthority && !AuthorityUri.TryParse(options.Authority!, out _))
             return ValidateOptionsResult.Fail(
                 $"Auth:Authority '{options.Authority}' is not an absolute https URL (http is accepted for loopback hosts only).");
+        if (!double.IsFinite(options.TokenCacheSeconds) || options.TokenCacheSeconds is < 0 or > 3600)
+            return ValidateOptionsResult.Fail($"Auth:TokenCacheSeconds is {options.TokenCacheSeconds}; use 0 (off) to 3600.");
+        if (options.TokenCacheEntries < 0)
+            return ValidateOptionsResult.Fail($"Auth:TokenCacheEntries is {options.TokenCacheEntries}; use 0 (off) or more.");
         return ValidateOptionsResult.Success;
     }
 }

@@ -23,6 +23,13 @@ public static class AuthServices
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenSettings>((options, settings) => settings.ApplyTo(options));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<JwtBearerOptions>, JwtBearerPostConfigureOptions>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<AuthOptions>>().Value;
+            return new ValidatedTokenCache(provider.GetRequiredService<TimeProvider>(),
+                TimeSpan.FromSeconds(Math.Max(0, options.TokenCacheSeconds)), Math.Max(0, options.TokenCacheEntries));
+        });
         services.AddSingleton<TokenAuthenticator>();
         services.AddHostedService<AuthStartup>();
         return services;

@@ -10,8 +10,10 @@ namespace WorkflowGraph.Auth;
 /// Validates a bearer token with JwtBearer's configured options and handlers (signature, issuer, audience, lifetime;
 /// an authority's keys through its discovery document) and turns it into a tenant. It takes the header value rather
 /// than a request, so the WebSocket transport can check the <c>Authorization</c> of <c>connection_init</c> the same way.
+/// A token that validated is remembered for a while (<see cref="ValidatedTokenCache"/>).
 /// </summary>
-public sealed class TokenAuthenticator(IOptionsMonitor<JwtBearerOptions> bearerOptions, ILogger<TokenAuthenticator> logger)
+public sealed class TokenAuthenticator(IOptionsMonitor<JwtBearerOptions> bearerOptions, ValidatedTokenCache validated,
+    ILogger<TokenAuthenticator> logger)
 {
     private const string Scheme = "Bearer ";
 
@@ -25,6 +27,8 @@ public sealed class TokenAuthenticator(IOptionsMonitor<JwtBearerOptions> bearerO
         if (!value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || value.Length == Scheme.Length)
             return TokenOutcome.Refused("the Authorization header is not 'Bearer <JWT>'");
         var token = value[Scheme.Length..].Trim();
+        if (validated.TryGet(token, out var remembered))
+            return remembered;
 
         cancellationToken.ThrowIfCancellationRequested();
         var options = bearerOptions.Get(JwtBearerDefaults.AuthenticationScheme);
@@ -39,9 +43,11 @@ public sealed class TokenAuthenticator(IOptionsMonitor<JwtBearerOptions> bearerO
                 continue;
             }
             var principal = new ClaimsPrincipal(result.ClaimsIdentity);
-            return TokenTenant.TryFrom(principal, out var tenant, out var problem)
-                ? new TokenOutcome(tenant, principal, "", TokenSent: true)
-                : TokenOutcome.Refused(problem);
+            if (!TokenTenant.TryFrom(principal, out var tenant, out var problem))
+                return TokenOutcome.Refused(problem);
+            var outcome = new TokenOutcome(tenant, principal, "", TokenSent: true);
+            validated.Remember(token, outcome, result.SecurityToken.ValidTo);
+            return outcome;
         }
         // A bad token is the client's business; anything else (an authority that cannot be reached) is the operator's.
         if (refusal is SecurityTokenException or ArgumentException)

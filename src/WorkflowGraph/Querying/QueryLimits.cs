@@ -29,6 +29,15 @@ public sealed class QueryLimits
     /// <summary>The largest JSON value one mutation input field may carry (input, output, context, config).</summary>
     public int MaxJsonInputBytes { get; set; } = 64 * 1024;
 
+    /// <summary>The most runs one bulk cancel or re-run may match; a filter matching more is refused (ValidationError).</summary>
+    public int MaxBulkRuns { get; set; } = 100_000;
+
+    /// <summary>The longest window (where.startTime) a statistics field may cover, in days.</summary>
+    public int MaxStatsWindowDays { get; set; } = 400;
+
+    /// <summary>The most time buckets a statistics field's window may be split into.</summary>
+    public int MaxStatsBuckets { get; set; } = 1_000;
+
     public int PageSize(int? first, int? last)
     {
         if (first is not null && last is not null)

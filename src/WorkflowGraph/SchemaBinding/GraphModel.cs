@@ -49,6 +49,23 @@ public sealed class GraphModel
     public Dictionary<string, MutationSpec> MutationFields { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, StreamResolver> SubscriptionFields { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Object types that are not entities but arrive as finished JSON from their root field's statement.</summary>
+    public HashSet<string> ProjectedTypes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A root field answered by <paramref name="resolve"/>.</summary>
+    public GraphModel Field(string field, RootResolver resolve)
+    {
+        QueryFields.Add(field, resolve);
+        return this;
+    }
+
+    /// <summary>Types whose values are finished JSON written by their parent (see <see cref="ProjectedTypes"/>).</summary>
+    public GraphModel Projected(IEnumerable<string> typeNames)
+    {
+        ProjectedTypes.UnionWith(typeNames);
+        return this;
+    }
+
     public GraphModel Subscription(string field, StreamResolver resolve)
     {
         SubscriptionFields.Add(field, resolve);

@@ -27,6 +27,9 @@ public static class SchemaBinder
             fields = new FieldBindings(builder);
             BindQueries(model, fields, sdl);
             BindEntities(model, fields);
+            foreach (var type in model.ProjectedTypes)
+                foreach (var field in SdlTypes.FieldsOf(sdl.Objects[type]))
+                    fields.Bind(type, field.Name.StringValue, ProjectedFieldResolver.Instance);
             ConnectionBindings.Bind(fields, sdl);
             MutationBindings.Bind(model, fields, sdl);
             BindSubscriptions(model, fields);
@@ -66,7 +69,8 @@ public static class SchemaBinder
                 new ValueTask<object?>(resolve(context, context.RequestServices!.GetRequiredService<RequestDatabase>())));
             // a field returning entities gets them as finished JSON from its statement
             if (queryFields.TryGetValue(name, out var field)
-                && (model.Catalog.Find(SdlTypes.NamedType(field.Type)) is not null || SdlTypes.NamedType(field.Type) == NodeInterface))
+                && (model.Catalog.Find(SdlTypes.NamedType(field.Type)) is not null || SdlTypes.NamedType(field.Type) == NodeInterface
+                    || model.ProjectedTypes.Contains(SdlTypes.NamedType(field.Type))))
                 resolver = new RawJsonResolver(resolver);
             fields.Bind("Query", name, resolver);
         }

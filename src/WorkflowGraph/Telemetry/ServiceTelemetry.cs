@@ -63,6 +63,14 @@ public static class ServiceTelemetry
     public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>(
         "workflowgraph.rate_limit.rejections", "{request}", "Requests and subscriptions refused by a per-organisation limit, by limit");
 
+    /// <summary>Runs the sweeper ended, by <c>outcome</c> (timeout, cancelled).</summary>
+    public static readonly Counter<long> SweptRuns = Meter.CreateCounter<long>(
+        "workflowgraph.sweeper.runs", "{run}", "Runs the sweeper ended (lease or limit passed, graceful cancel not acted on), by outcome");
+
+    /// <summary>Runs bulk operations acted on, by <c>kind</c> (cancel, rerun) and <c>outcome</c> (done, failed).</summary>
+    public static readonly Counter<long> BulkRuns = Meter.CreateCounter<long>(
+        "workflowgraph.bulk.runs", "{run}", "Runs bulk operations processed, by kind and outcome (failed: could no longer be acted on)");
+
     // the last lag measured by this process (NaN: no replica), for the gauge below
     private static double _replicaLag = double.NaN;
 

@@ -1,5 +1,6 @@
 using Npgsql;
 using WorkflowGraph.Database;
+using WorkflowGraph.Telemetry;
 
 namespace WorkflowGraph.Traces;
 
@@ -46,11 +47,21 @@ public sealed class RunSweeper(DatabaseConnections connections, IConfiguration c
         var total = 0;
         for (var batch = 0; batch < MaxBatchesPerSweep; batch++)
         {
-            await using var sweep = new NpgsqlCommand("SELECT count(*)::int FROM sweep_workflow_runs($1)", connection)
+            await using var sweep = new NpgsqlCommand(
+                "SELECT outcome, count(*)::int FROM sweep_workflow_runs($1) GROUP BY outcome", connection)
             {
                 Parameters = { new() { Value = BatchSize } },
             };
-            var ended = (int)(await sweep.ExecuteScalarAsync(cancellationToken))!;
+            var ended = 0;
+            await using (var reader = await sweep.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var runs = reader.GetInt32(1);
+                    ended += runs;
+                    ServiceTelemetry.SweptRuns.Add(runs, new KeyValuePair<string, object?>("outcome", reader.GetString(0)));
+                }
+            }
             total += ended;
             if (ended < BatchSize)
                 break;

@@ -10,6 +10,7 @@ public sealed class TracesFeature : IGraphFeature
         TraceGraph.Register(model);
         TraceMutations.Register(model);
         RunControlMutations.Register(model);
+        BulkOperations.Register(model);
         TraceSubscriptions.Register(model);
     }
 }

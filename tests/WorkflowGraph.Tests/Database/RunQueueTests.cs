@@ -5,7 +5,7 @@ using WorkflowGraph.Tests.Infrastructure;
 namespace WorkflowGraph.Tests.Database;
 
 /// <summary>
-/// The queue functions of migration 025 called as the service role: claim order, filters, the state machine's
+/// The queue functions of migrations 025 and 042 called as the service role: claim order, filters, the state machine's
 /// transition check, and many concurrent claimers that never get the same run.
 /// </summary>
 public sealed class RunQueueTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
@@ -86,26 +86,72 @@ public sealed class RunQueueTests(DatabaseFixture db) : IClassFixture<DatabaseFi
     }
 
     [Fact]
-    public async Task The_claim_walks_the_queue_index()
+    public async Task A_claim_reads_only_the_heads_of_the_queues_it_asks_for_not_a_backlog_of_others()
+    {
+        var (conn, w) = await BeginAsTenantAsync();
+        await using var _ = conn;
+        await conn.ExecAsync("RESET ROLE");
+        // 20,000 older, more urgent web runs of the other workflow and 20,000 voice runs of this one
+        await conn.ExecAsync(
+            "INSERT INTO workflow_trace (org_id, workflow_id, channel, status, start_time, priority) " +
+            "SELECT $1, CASE WHEN g % 2 = 0 THEN $2 ELSE $3 END, CASE WHEN g % 2 = 0 THEN 'web' ELSE 'voice' END::workflow_channel, " +
+            "'pending', now() - interval '1 day' - g * interval '1 second', 5 FROM generate_series(1, 40000) g",
+            w.OrgId, w.OtherWorkflowId, w.WorkflowId);
+        await conn.ExecAsync("ANALYZE workflow_trace");
+        await conn.BecomeTenantAsync(w.OrgId, w.UserId);
+        var mine = await EnqueueAsync(conn, w.WorkflowId);
+
+        // rows the transaction has fetched through indexes of workflow_trace so far
+        async Task<long> FetchedAsync() => await conn.ScalarAsync<long>(
+            "SELECT coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables WHERE relid = 'workflow_trace'::regclass");
+        async Task<(long? Claimed, long Fetched)> ClaimAsync(string[] channels, Guid[]? workflows)
+        {
+            var before = await FetchedAsync();
+            var claimed = await conn.ScalarAsync<long?>(Claim, channels, (object?)workflows ?? DBNull.Value, "w", 60);
+            return (claimed, await FetchedAsync() - before);
+        }
+
+        var (claimed, fetched) = await ClaimAsync(["web"], [w.WorkflowId]);
+        Assert.Equal(mine, claimed);
+        Assert.InRange(fetched, 1, 10);
+        (claimed, fetched) = await ClaimAsync(["efax"], [w.WorkflowId, w.OtherWorkflowId]);
+        Assert.Null(claimed);
+        Assert.InRange(fetched, 0, 10);
+        (claimed, fetched) = await ClaimAsync(["web", "efax"], null);
+        Assert.Equal("web", await conn.ScalarAsync<string>("SELECT channel::text FROM workflow_trace WHERE id = $1", claimed!.Value));
+        Assert.InRange(fetched, 1, 10);
+        (claimed, fetched) = await ClaimAsync(["voice"], [w.OtherWorkflowId]);
+        Assert.Null(claimed);
+        Assert.InRange(fetched, 0, 10);
+    }
+
+    [Fact]
+    public async Task The_claims_statements_read_the_queue_indexes()
     {
         var (conn, w) = await BeginAsTenantAsync();
         await using var _ = conn;
         await conn.ExecAsync("RESET ROLE");
         await conn.ExecAsync(
             "INSERT INTO workflow_trace (org_id, workflow_id, channel, status, start_time, end_time, priority) " +
-            "SELECT $1, $2, (ARRAY['web','voice','efax'])[1 + g % 3], CASE WHEN g % 4 = 0 THEN 'pending' ELSE 'completed' END, " +
-            "now() - g * interval '1 second', CASE WHEN g % 4 = 0 THEN NULL ELSE now() END, g % 5 FROM generate_series(1, 20000) g",
-            w.OrgId, w.WorkflowId);
+            "SELECT $1, CASE WHEN g % 10 = 0 THEN $2 ELSE $3 END, (ARRAY['web','voice','efax'])[1 + g % 3]::workflow_channel, " +
+            "CASE WHEN g % 4 = 0 THEN 'pending' ELSE 'completed' END, now() - g * interval '1 second', " +
+            "CASE WHEN g % 4 = 0 THEN NULL ELSE now() END, g % 5 FROM generate_series(1, 20000) g",
+            w.OrgId, w.WorkflowId, w.OtherWorkflowId);
         await conn.ExecAsync("ANALYZE workflow_trace");
         await conn.BecomeTenantAsync(w.OrgId, w.UserId);
 
-        var plan = string.Join("\n", (await conn.RowsAsync(
+        async Task<string> PlanAsync(string filter) => string.Join("\n", (await conn.RowsAsync(
             "EXPLAIN SELECT id FROM workflow_trace t WHERE t.org_id = app_current_org_id() AND t.status = 'pending' " +
-            "AND t.channel = ANY ('{web}'::workflow_channel[]) AND (t.not_before IS NULL OR t.not_before <= now()) " +
-            "ORDER BY t.priority DESC, t.start_time, t.id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"))
+            $"AND t.channel = 'web' {filter} AND (t.not_before IS NULL OR t.not_before <= now()) " +
+            "ORDER BY t.priority DESC, t.start_time, t.id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED", w.WorkflowId))
             .Select(r => (string)r["QUERY PLAN"]!));
-        Assert.Contains("ix_workflow_trace__queue", plan);
-        Assert.DoesNotContain("Seq Scan", plan);
+        var byChannel = await PlanAsync("AND $1::uuid IS NOT NULL");
+        Assert.True(byChannel.Contains("ix_workflow_trace__queue ", StringComparison.Ordinal), byChannel);
+        Assert.DoesNotContain("Sort", byChannel);
+        var byWorkflow = await PlanAsync("AND t.workflow_id = $1");
+        Assert.True(byWorkflow.Contains("ix_workflow_trace__queue_workflow", StringComparison.Ordinal), byWorkflow);
+        Assert.DoesNotContain("Sort", byWorkflow);
+        Assert.DoesNotContain("Seq Scan", byChannel + byWorkflow);
     }
 
     [Fact]

@@ -9,10 +9,10 @@ using WorkflowGraph.Tests.WebSockets;
 
 namespace WorkflowGraph.Tests.Health;
 
-/// <summary>A server with a two-second drain window.</summary>
+/// <summary>A server with a five-second drain window (long enough for the probes inside it on a loaded machine).</summary>
 public sealed class DrainingServer : GraphQLWsServer
 {
-    public static readonly TimeSpan Window = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
 
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {

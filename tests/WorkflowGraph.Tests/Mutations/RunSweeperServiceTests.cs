@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Infrastructure;
+using WorkflowGraph.Tests.Telemetry;
 using static WorkflowGraph.Tests.Mutations.PayloadErrors;
 
 namespace WorkflowGraph.Tests.Mutations;
@@ -69,6 +70,7 @@ public sealed class RunSweeperServiceTests(SweepingApiFixture api) : IClassFixtu
         var last = trace.GetProperty("events").EnumerateArray().Last();
         Assert.Equal("workflow_timeout", last.GetProperty("eventType").GetString());
         Assert.Equal("sweeper", last.GetProperty("eventData").GetProperty("by").GetString());
+        Assert.True(await MetricScrape.ValueAsync(api.Client, "workflowgraph_sweeper_runs_total", "outcome=\"timeout\"") >= 1);
 
         var beat = await RunAsync(workflow.OrgId, $$"""
             mutation ($id: ID!) { heartbeatWorkflowExecution(input: { traceId: $id, leaseSeconds: 30 }) { cancelRequested {{Errors}} } }

@@ -32,6 +32,27 @@ public sealed class FramedSocketTests
     }
 
     [Fact]
+    public async Task Messages_longer_than_a_receive_chunk_and_empty_messages_are_handed_over_whole()
+    {
+        await using var pair = await SocketPair.OpenAsync();
+        var handler = new RecordingHandler();
+        var framed = new FramedSocket(pair.Server, maxMessageBytes: 1024 * 1024, sendBuffer: 10);
+        var running = pair.ServeAsync(framed, handler);
+
+        var long1 = new string('a', 40_000) + "|" + new string('b', 30_000);
+        await pair.Client.SendAsync(Encoding.UTF8.GetBytes(long1), WebSocketMessageType.Text, endOfMessage: true, default);
+        await pair.Client.SendAsync(Array.Empty<byte>(), WebSocketMessageType.Text, endOfMessage: true, default);
+        var (part1, part2) = (new string('c', 20_000), new string('d', 20_000));
+        await pair.Client.SendAsync(Encoding.UTF8.GetBytes(part1), WebSocketMessageType.Text, endOfMessage: false, default);
+        await pair.Client.SendAsync(Encoding.UTF8.GetBytes(part2), WebSocketMessageType.Text, endOfMessage: true, default);
+        await pair.Client.SendAsync("short"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, default);
+        await pair.Client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", default);
+
+        Assert.Equal("closed by the client: 1000 bye", await running.WaitAsync(Patience));
+        Assert.Equal([long1, "", part1 + part2, "short"], handler.Messages);
+    }
+
+    [Fact]
     public async Task A_message_above_the_bound_closes_with_1009_and_is_not_handed_over()
     {
         await using var pair = await SocketPair.OpenAsync();

@@ -62,6 +62,11 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
                 columns.Add(Sql.Join(" || ", objectShapes.Select(o => AuditSql.RunIds(o.Item2, alias, read))));
             audits.Add(audited);
             var lookup = payloadObject.Lookup(input, alias, read);
+            if (payloadObject.Many)
+            {
+                var order = Sql.Join(", ", payloadObject.Entity.Key.Select(k => (Sql)alias.Column(k)).ToList());
+                columns = columns.Select(c => Sql.Of($"coalesce(json_agg({c} ORDER BY {order}), '[]'::json)")).ToList();
+            }
             statements.Add(new Statement(
                 Sql.Of($"SELECT {Sql.Join(", ", columns)} FROM {Sql.Raw(payloadObject.Entity.Relation)} {alias} WHERE {lookup}").ToString(),
                 read.Parameters));

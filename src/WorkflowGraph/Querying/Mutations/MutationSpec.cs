@@ -67,4 +67,8 @@ public sealed record MutationSpec(
 
 /// <summary>An object of a mutation's payload: its field, its entity and how to find the changed row.</summary>
 public sealed record PayloadObject(
-    string Field, EntityMap Entity, Func<IDictionary<string, object?>, SqlAlias, StatementScope, Sql> Lookup);
+    string Field, EntityMap Entity, Func<IDictionary<string, object?>, SqlAlias, StatementScope, Sql> Lookup)
+{
+    /// <summary>A list of objects (every row the lookup finds, in key order; empty when none) instead of one.</summary>
+    public bool Many { get; init; }
+}

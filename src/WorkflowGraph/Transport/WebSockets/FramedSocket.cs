@@ -85,34 +85,66 @@ public sealed class FramedSocket
     private void CloseOrganisationOverflow() =>
         Close(new(CloseReason.TryAgainLaterCode, "Slow consumer: the organisation's send buffer is full"));
 
+    /// <summary>
+    /// Between messages the loop waits with a zero-byte receive, so an idle connection holds no receive buffer: the
+    /// chunk is rented when a message begins and returned when it ends, and a message that fits one chunk is handed
+    /// over from the chunk itself; only a message spread over several chunks is assembled in a buffer of its own.
+    /// </summary>
     private async Task ReceiveAllAsync(IFramedSocketHandler handler)
     {
-        var chunk = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
-        var message = new ArrayBufferWriter<byte>(ReceiveChunkBytes);
+        byte[]? chunk = null;
+        ArrayBufferWriter<byte>? assembled = null;
         var discarding = false;
         try
         {
             while (true)
             {
+                if (chunk is null)
+                {
+                    var waited = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                    if (waited.MessageType == WebSocketMessageType.Close)
+                        return;
+                    if (waited.EndOfMessage)
+                    {
+                        // an empty message
+                        if (!_closing && !discarding)
+                            await handler.HandleAsync(ReadOnlyMemory<byte>.Empty);
+                        discarding = false;
+                        continue;
+                    }
+                    chunk = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
+                }
                 var received = await _socket.ReceiveAsync(chunk.AsMemory(), CancellationToken.None);
                 if (received.MessageType == WebSocketMessageType.Close)
                     return;
+                var complete = received.EndOfMessage;
                 // once closing, read only to see the client's close frame
                 if (_closing || discarding)
                 {
-                    discarding = !received.EndOfMessage;
-                    continue;
+                    discarding = !complete;
                 }
-                if (message.WrittenCount + received.Count > _maxMessageBytes)
+                else if ((assembled?.WrittenCount ?? 0) + received.Count > _maxMessageBytes)
                 {
                     CloseMessageTooBig();
-                    continue;
+                    discarding = !complete;
                 }
-                message.Write(chunk.AsSpan(0, received.Count));
-                if (!received.EndOfMessage)
-                    continue;
-                await handler.HandleAsync(message.WrittenMemory);
-                message.ResetWrittenCount();
+                else if (complete && assembled is null)
+                {
+                    await handler.HandleAsync(chunk.AsMemory(0, received.Count));
+                }
+                else
+                {
+                    assembled ??= new ArrayBufferWriter<byte>(ReceiveChunkBytes * 2);
+                    assembled.Write(chunk.AsSpan(0, received.Count));
+                    if (complete)
+                        await handler.HandleAsync(assembled.WrittenMemory);
+                }
+                if (complete)
+                {
+                    assembled = null;
+                    ArrayPool<byte>.Shared.Return(chunk);
+                    chunk = null;
+                }
             }
         }
         catch (Exception error) when (error is WebSocketException or OperationCanceledException or ObjectDisposedException)
@@ -125,7 +157,8 @@ public sealed class FramedSocket
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            if (chunk is not null)
+                ArrayPool<byte>.Shared.Return(chunk);
         }
     }
 }

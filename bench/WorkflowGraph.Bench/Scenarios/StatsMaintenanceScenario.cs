@@ -1,0 +1,85 @@
+using Npgsql;
+
+namespace WorkflowGraph.Bench.Scenarios;
+
+/// <summary>
+/// What maintaining the statistics rollups costs writers: the step lifecycle (start a step, complete it: two function
+/// calls, two transactions, on a run of each client's own) sent directly with the dirty-cell recorder on (its
+/// statement-level triggers append the changed cells; the service's rollup job recomputes them meanwhile, on the same
+/// database), and the same with the recorder switched off for the transaction
+/// (<c>SET LOCAL workflowgraph.stats_rollups = off</c>). The ratio column is on against off. Afterwards the rollups of the
+/// hours written are rebuilt, so the data set stays exact.
+/// </summary>
+public sealed class StatsMaintenanceScenario : IScenario
+{
+    public string Name => "stats: step lifecycle, rollup maintenance on vs off";
+
+    // the bound: maintenance costs at most 15% (on ≥ 0.85x of off)
+    public ScenarioGoals Goals { get; } = new(MinOfDirect: 0.85);
+
+    public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
+    {
+        var began = DateTime.UtcNow;
+        var (workflowId, nodeId) = await FirstNodeAsync(bench);
+        Func<int, Task<Func<CancellationToken, Task>>> Lifecycle(bool maintained) => async _ =>
+        {
+            var traceId = (long)(await CallAsync(bench, maintained, "SELECT start_workflow_execution($1, 'web')", [workflowId],
+                CancellationToken.None))!;
+            var stepNumber = 0;
+            return async ct =>
+            {
+                var stepId = (long)(await CallAsync(bench, maintained, "SELECT start_workflow_step($1, $2, $3, '{\"attempt\": 1}'::jsonb)",
+                    [traceId, nodeId, ++stepNumber], ct))!;
+                await CallAsync(bench, maintained, "SELECT complete_workflow_step($1, 'completed', '{\"ok\": true}'::jsonb, NULL)",
+                    [stepId], ct);
+            };
+        };
+        // "WorkflowGraph" is the row with maintenance on, "direct SQL" the one with it off: both send the same calls directly
+        LoadResult on = await bench.MeasureAsync(Name, Server.WorkflowGraph, Lifecycle(maintained: true));
+        LoadResult off = await bench.MeasureAsync(Name, Server.DirectSql, Lifecycle(maintained: false));
+        await using (var rebuild = bench.Database.CreateCommand("SELECT rebuild_stats_rollups($1, now() + interval '1 hour')"))
+        {
+            rebuild.Parameters.Add(new NpgsqlParameter { Value = began.AddHours(-1) });
+            rebuild.CommandTimeout = 600;
+            await rebuild.ExecuteNonQueryAsync();
+        }
+        bench.Log.WriteLine($"  rollup maintenance: {on.PerSecond / off.PerSecond:0.00}x of the throughput without it");
+        return [on, off];
+    }
+
+    private static async Task<object?> CallAsync(BenchContext bench, bool maintained, string sql, object[] values, CancellationToken ct)
+    {
+        await using var conn = await bench.Database.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var batch = BenchContext.TenantBatch(conn, tx, BenchContext.Operator);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('workflowgraph.stats_rollups', $1, true)")
+        {
+            Parameters = { new NpgsqlParameter { Value = maintained ? "on" : "off" } },
+        });
+        var call = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+            call.Parameters.Add(new NpgsqlParameter { Value = value });
+        batch.BatchCommands.Add(call);
+        object? result;
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+        {
+            await reader.NextResultAsync(ct);
+            await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            result = reader.GetDataTypeName(0) == "void" ? null : reader.GetValue(0);
+        }
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    private static async Task<(Guid Workflow, int Node)> FirstNodeAsync(BenchContext bench)
+    {
+        await using var command = bench.Database.CreateCommand(
+            "SELECT w.id, n.id FROM workflows w JOIN workflow_nodes n ON n.workflow_id = w.id " +
+            "WHERE w.org_id = $1 AND w.is_active ORDER BY w.name, n.position LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = BenchContext.Org });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetGuid(0), reader.GetInt32(1));
+    }
+}

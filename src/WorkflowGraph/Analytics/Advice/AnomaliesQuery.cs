@@ -1,0 +1,89 @@
+using System.Text.Json;
+using GraphQL;
+using NpgsqlTypes;
+using WorkflowGraph.Analytics.Stats;
+using WorkflowGraph.Database;
+using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Selection;
+
+namespace WorkflowGraph.Analytics.Advice;
+
+/// <summary>
+/// <c>anomalies</c>: every workflow × channel series of the run rollups, its interval against its trailing baseline, in
+/// one statement. The thresholds are the ones the schema states (<c>Anomaly</c>): a one-sided two-proportion z test for
+/// the failure rate, a ratio of p95s for durations, each with a minimum of evidence so that noise is not reported.
+/// </summary>
+public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
+{
+    public const string TypeName = "Anomaly";
+
+    private const string Statement = """
+        WITH rows AS (
+          SELECT workflow_id, channel, status, runs, timed, histogram, start_time >= $2 AS current
+            FROM trace_stats_hourly WHERE start_time >= $1 AND start_time < $3),
+        series AS (
+          SELECT workflow_id, channel,
+                 coalesce(sum(runs) FILTER (WHERE current AND status NOT IN ('pending', 'active')), 0)::float8 AS n_c,
+                 coalesce(sum(runs) FILTER (WHERE current AND status IN ('failed', 'timeout')), 0)::float8 AS f_c,
+                 coalesce(sum(runs) FILTER (WHERE NOT current AND status NOT IN ('pending', 'active')), 0)::float8 AS n_b,
+                 coalesce(sum(runs) FILTER (WHERE NOT current AND status IN ('failed', 'timeout')), 0)::float8 AS f_b,
+                 coalesce(sum(timed) FILTER (WHERE current), 0) AS t_c, coalesce(sum(timed) FILTER (WHERE NOT current), 0) AS t_b,
+                 stats_histogram_percentile(stats_histogram_merge(histogram) FILTER (WHERE current), 0.95) AS p95_c,
+                 stats_histogram_percentile(stats_histogram_merge(histogram) FILTER (WHERE NOT current), 0.95) AS p95_b
+            FROM rows GROUP BY workflow_id, channel),
+        failures AS (
+          SELECT s.workflow_id, s.channel, 'FAILURE_RATE' AS metric, 100 * s.f_c / s.n_c AS current, 100 * s.f_b / s.n_b AS baseline,
+                 s.n_c AS current_count, s.n_b AS baseline_count, z.z AS score, 3.0::float8 AS threshold,
+                 format('%s of %s finished runs failed or timed out in the interval (%s%%) against %s of %s in the baseline (%s%%): '
+                        'z = %s, reported from z >= 3 and 10 points more',
+                        s.f_c, s.n_c, round((100 * s.f_c / s.n_c)::numeric, 1), s.f_b, s.n_b, round((100 * s.f_b / s.n_b)::numeric, 1),
+                        round(z.z::numeric, 2)) AS explanation
+            FROM series s
+           CROSS JOIN LATERAL (SELECT (s.f_c + s.f_b) / (s.n_c + s.n_b) AS pooled) p
+           CROSS JOIN LATERAL (
+             SELECT (s.f_c / s.n_c - s.f_b / s.n_b)
+                    / nullif(sqrt(p.pooled * (1 - p.pooled) * (1 / s.n_c + 1 / s.n_b)), 0) AS z) z
+           WHERE s.n_c >= 10 AND s.n_b >= 10 AND z.z >= 3 AND s.f_c / s.n_c - s.f_b / s.n_b >= 0.10),
+        slow AS (
+          SELECT s.workflow_id, s.channel, 'P95_DURATION' AS metric, s.p95_c AS current, s.p95_b AS baseline,
+                 s.n_c AS current_count, s.n_b AS baseline_count, s.p95_c / s.p95_b AS score, 1.5::float8 AS threshold,
+                 format('p95 duration %s ms over %s finished runs in the interval against %s ms over %s in the baseline: '
+                        '%s times, reported from 1.5 times (percentiles within 2%%)',
+                        round(s.p95_c::numeric), s.t_c, round(s.p95_b::numeric), s.t_b, round((s.p95_c / s.p95_b)::numeric, 2))
+            FROM series s
+           WHERE s.t_c >= 20 AND s.t_b >= 20 AND s.p95_b > 0 AND s.p95_c >= 1.5 * s.p95_b),
+        found AS (SELECT * FROM failures UNION ALL SELECT * FROM slow)
+        SELECT coalesce(json_agg(json_build_object(
+                 'workflowId', rtrim(translate(encode(convert_to('Workflow:' || workflow_id, 'UTF8'), 'base64'), E'+/\n', '-_'), '='),
+                 'channel', upper(channel), 'metric', metric, 'intervalStart', $2::timestamptz, 'intervalEnd', $3::timestamptz,
+                 'current', round(current::numeric, 2)::float8, 'baseline', round(baseline::numeric, 2)::float8,
+                 'currentCount', current_count::bigint, 'baselineCount', baseline_count::bigint,
+                 'score', round(score::numeric, 2)::float8, 'threshold', threshold, 'explanation', explanation)
+                 ORDER BY metric, score DESC, workflow_id, channel), '[]'::json)::text
+          FROM found
+        """;
+
+    public async Task<object?> ExecuteAsync(IResolveFieldContext context, RequestDatabase database)
+    {
+        var field = SelectionReader.Read(context);
+        var input = field.Argument("window") as IDictionary<string, object?>;
+        var intervalHours = input?.TryGetValue("intervalHours", out var i) == true && i is int ih ? ih : 1;
+        var baselineHours = input?.TryGetValue("baselineHours", out var b) == true && b is int bh ? bh : 24;
+        if (intervalHours is < 1 or > 168 || baselineHours < 1 || (intervalHours + baselineHours) / 24.0 > limits.MaxStatsWindowDays)
+            throw StatsErrors.WindowTooLarge((intervalHours + baselineHours) / 24.0, limits.MaxStatsWindowDays);
+        var end = input?.TryGetValue("end", out var e) == true && e is not null ? StatsPlanner.Utc(e) : time.GetUtcNow().UtcDateTime;
+        if (end.Ticks % TimeSpan.TicksPerHour != 0)
+            end = new DateTime(end.Ticks - end.Ticks % TimeSpan.TicksPerHour + TimeSpan.TicksPerHour, DateTimeKind.Utc);
+        var start = end.AddHours(-intervalHours);
+        var parameters = new List<Npgsql.NpgsqlParameter>
+        {
+            new() { Value = start.AddHours(-baselineHours), NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            new() { Value = start, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            new() { Value = end, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+        };
+        var json = await database.QueryAsync(Statement, parameters, async (reader, ct) =>
+            await reader.ReadAsync(ct) ? reader.GetString(0) : "[]", context.CancellationToken);
+        using var document = JsonDocument.Parse(json);
+        return new RawJson(StatsProjection.Write(document.RootElement, field.Children, TypeName, _ => TypeName));
+    }
+}

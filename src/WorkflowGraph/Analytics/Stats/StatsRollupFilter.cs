@@ -1,0 +1,70 @@
+using WorkflowGraph.Querying.Plans;
+
+namespace WorkflowGraph.Analytics.Stats;
+
+/// <summary>
+/// Whether the hourly rollups can answer a <c>where</c>, and the same condition over the rollup's columns. A rollup row
+/// has the columns a filter may name (workflow, channel, node, status, organisation) under the raw names, and its
+/// start_time is the hour: for an hour-aligned t, a row's start_time &gt;= t (or &lt; t) exactly when its hour's is,
+/// so those bounds carry over; any other condition needs the raw rows.
+/// </summary>
+public static class StatsRollupFilter
+{
+    /// <summary>Null when the rollups can answer (<paramref name="rewritten"/> is the condition); else why not.</summary>
+    public static string? Rewrite(StatsSubject subject, Filter where, out Filter? rewritten)
+    {
+        string? reason = null;
+        rewritten = Visit(where, subject.RollupColumns, subject, ref reason);
+        if (reason is not null)
+            rewritten = null;
+        return reason;
+    }
+
+    private static Filter Visit(Filter filter, IReadOnlySet<string> columns, StatsSubject subject, ref string? reason)
+    {
+        switch (filter)
+        {
+            case AllOf all:
+                {
+                    var parts = new List<Filter>();
+                    foreach (var part in all.Parts)
+                        parts.Add(Visit(part, columns, subject, ref reason));
+                    return new AllOf(parts);
+                }
+            case AnyOf any:
+                {
+                    var parts = new List<Filter>();
+                    foreach (var part in any.Parts)
+                        parts.Add(Visit(part, columns, subject, ref reason));
+                    return new AnyOf(parts);
+                }
+            case Comparison { Column.Column: "start_time" } bound:
+                if (bound.Operator is not (ComparisonOperator.Gte or ComparisonOperator.Lt) || bound.Value is null)
+                    reason ??= "startTime is bounded with an operator other than gte and lt";
+                else if (StatsPlanner.Utc(bound.Value).Ticks % TimeSpan.TicksPerHour != 0)
+                    reason ??= "a startTime bound is not on a whole hour (UTC)";
+                return filter;
+            case Comparison comparison when columns.Contains(comparison.Column.Column):
+                return filter;
+            case Membership membership when columns.Contains(membership.Column.Column):
+                return filter;
+            case RelatedRows { Relation.Field: "trace", Negate: false, Every: false } run when subject.HasNodes:
+                // a step has exactly one run, whose workflow and channel the step rollup carries
+                return Visit(run.Condition, StatsSubject.RunColumnsOfSteps, subject, ref reason);
+            case Comparison or Membership or PatternMatch:
+                reason ??= $"the filter on {Field(filter)} needs the raw rows";
+                return filter;
+            default:
+                reason ??= "a filter on related rows needs the raw rows";
+                return filter;
+        }
+    }
+
+    private static string Field(Filter filter) => filter switch
+    {
+        Comparison c => c.Column.Field,
+        Membership m => m.Column.Field,
+        PatternMatch p => p.Column.Field,
+        _ => "?",
+    };
+}
