@@ -26,6 +26,7 @@ public sealed class AnalyticsFeature : IGraphFeature
         {
             TypeName = "ExecutionSummary",
             Relation = "v_workflow_execution_summary",
+            RunColumn = "trace_id",
             Key = ["trace_id"],
             References = new Dictionary<string, string> { ["workflowId"] = "Workflow" },
             DefaultOrder = [new("start_time", Descending: true)],
@@ -53,6 +54,7 @@ public sealed class AnalyticsFeature : IGraphFeature
             TypeName = "ExecutionTimelineEntry",
             JsonMasks = new Dictionary<string, PhiMask> { ["eventData"] = PhiMask.EventData },
             Relation = "v_workflow_execution_timeline",
+            RunColumn = "trace_id",
             Key = ["event_id"],
             References = new Dictionary<string, string>
             {
@@ -73,6 +75,7 @@ public sealed class AnalyticsFeature : IGraphFeature
                 ["outputData"] = PhiMask.NodeData("node_id", "output"),
             },
             Relation = "v_failed_steps_analysis",
+            RunColumn = "trace_id",
             Key = ["step_id"],
             References = new Dictionary<string, string>
             {

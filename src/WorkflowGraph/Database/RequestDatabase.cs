@@ -10,7 +10,8 @@ namespace WorkflowGraph.Database;
 /// parallel, so statements take turns on the connection.
 /// </summary>
 public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant tenant, TimeSpan statementTimeout,
-    IEnumerable<IStatementObserver> observers, ReadReplica? replica = null, bool primaryRequested = false) : IAsyncDisposable
+    IEnumerable<IStatementObserver> observers, ReadReplica? replica = null, bool primaryRequested = false,
+    PhiAccessBatcher? phiAccessBatcher = null) : IAsyncDisposable
 {
     /// <summary>The request header that keeps a query on the primary (to read what the caller just wrote).</summary>
     public const string ReadFromHeader = "WorkflowGraph-Read-From";
@@ -21,6 +22,9 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
     private bool _savepointOpen;
 
     public RequestTenant Tenant => tenant;
+
+    /// <summary>What this request's response showed unmasked, for its PHI access record.</summary>
+    public PhiAccessRecord PhiAccess { get; } = new();
 
     /// <summary>
     /// Set before the first statement when the operation only reads (a query): it then runs on the read replica, if one
@@ -128,6 +132,43 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         return batch;
     }
 
+    /// <summary>
+    /// Writes the one <c>phi_access_audit</c> record of a response that showed unmasked PHI, always on the primary, and
+    /// durably before the response is given (a read that cannot be audited is not answered: the caller withholds the
+    /// data when this throws). A mutation that succeeded writes it in its own transaction (the record and the writes
+    /// commit together) and gets true: the caller commits. Any other request (a query, on the primary or the read
+    /// replica, or a mutation whose writes are not kept) gives its transaction and connection back first, then waits for
+    /// its record's group commit on the primary (<see cref="PhiAccessBatcher"/>): an organisation's audited reads are not
+    /// serialised one commit each.
+    /// </summary>
+    public async Task<bool> RecordPhiAccessAsync(string? operationName, string documentHash, bool requestCommits,
+        CancellationToken cancellationToken)
+    {
+        var (fields, runs) = PhiAccess.Snapshot();
+        var reader = new PhiAccessReader(tenant, operationName, documentHash, fields);
+        if (_transaction is not null && !OnReplica && requestCommits)
+        {
+            await QueryAsync([PhiAccessWriter.Statement(reader, [runs])], (_, _) => Task.FromResult(0), cancellationToken);
+            return true;
+        }
+        await EndAsync();
+        if (phiAccessBatcher is not null)
+            await phiAccessBatcher.WriteAsync(reader, runs, cancellationToken);
+        else
+            await PhiAccessWriter.WriteAsync(dataSource, reader, [runs], observers, cancellationToken);
+        return false;
+    }
+
+    /// <summary>Rolls the request's transaction back and gives its connection back.</summary>
+    private async Task EndAsync()
+    {
+        if (_transaction is not null)
+            await _transaction.DisposeAsync();
+        if (_connection is not null)
+            await _connection.DisposeAsync();
+        (_transaction, _connection) = (null, null);
+    }
+
     /// <summary>Commits what the request wrote; a request that only read may simply be disposed.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
@@ -137,10 +178,7 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
 
     public async ValueTask DisposeAsync()
     {
-        if (_transaction is not null)
-            await _transaction.DisposeAsync();
-        if (_connection is not null)
-            await _connection.DisposeAsync();
+        await EndAsync();
         _turn.Dispose();
     }
 }

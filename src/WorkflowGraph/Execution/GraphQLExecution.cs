@@ -80,11 +80,27 @@ public sealed class GraphQLExecution
         if (size > _limits.MaxResponseBytes)
             // a mutation's writes are not committed: the transaction rolls back when the request's scope ends
             return Failed(TooLarge(size));
-        if (result.Operation?.Operation == OperationType.Mutation && result.Errors is null or { Count: 0 })
+        var database = requestServices.GetRequiredService<RequestDatabase>();
+        var commits = result.Operation?.Operation == OperationType.Mutation && result.Errors is null or { Count: 0 };
+        if (!database.PhiAccess.IsEmpty)
         {
             try
             {
-                await requestServices.GetRequiredService<RequestDatabase>().CommitAsync(cancellationToken);
+                // a read that cannot be audited is not answered
+                commits |= await database.RecordPhiAccessAsync(OperationName(result), OperationTelemetry.DocumentHash(request.Query ?? ""),
+                    commits, cancellationToken);
+            }
+            catch (Exception error) when (error is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                _logger.LogWarning("Recording a PHI access failed; the response is withheld: {Reason}", error.Message);
+                return Failed(AuditFailed(error));
+            }
+        }
+        if (commits)
+        {
+            try
+            {
+                await database.CommitAsync(cancellationToken);
             }
             catch (Exception error) when (error is NpgsqlException or InvalidOperationException or TimeoutException)
             {
@@ -115,6 +131,17 @@ public sealed class GraphQLExecution
     {
         Code = "RESPONSE_TOO_LARGE",
     };
+
+    private static ExecutionError AuditFailed(Exception error) => new(
+        "The response holds protected health information and its access could not be recorded, so it is not given.")
+    {
+        Code = "PHI_AUDIT_FAILED",
+        Extensions = DatabaseUnavailable(error) ? Retryable : null,
+    };
+
+    /// <summary>The operation's name as the document gives it (bounded as the audit stores it), or null when anonymous.</summary>
+    private static string? OperationName(ExecutionResult result) =>
+        result.Operation?.Name?.StringValue is { Length: > 0 } name ? name.Length <= 200 ? name : name[..200] : null;
 
     private static Dictionary<string, object?> Retryable => new() { ["retryable"] = true };
 

@@ -39,11 +39,13 @@ public static class GraphQLServices
         services.AddScoped(provider => RequestTenant.Of(provider.GetRequiredService<IHttpContextAccessor>().HttpContext));
         // the request's transaction; its statement_timeout is the execution timeout
         // (queries on the read replica when there is one; see ReplicaRouting)
+        // PHI access records of concurrent responses commit together (one writer per instance)
+        services.AddSingleton<PhiAccessBatcher>();
         services.AddScoped(provider => new RequestDatabase(provider.GetRequiredService<NpgsqlDataSource>(),
             provider.GetRequiredService<RequestTenant>(), TimeSpan.FromSeconds(limits.ExecutionTimeoutSeconds),
             provider.GetServices<IStatementObserver>(), provider.GetService<ReadReplica>(),
             string.Equals(provider.GetRequiredService<IHttpContextAccessor>().HttpContext?.Request.Headers[RequestDatabase.ReadFromHeader],
-                "primary", StringComparison.OrdinalIgnoreCase)));
+                "primary", StringComparison.OrdinalIgnoreCase), provider.GetRequiredService<PhiAccessBatcher>()));
         return services;
     }
 }

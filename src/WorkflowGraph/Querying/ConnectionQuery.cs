@@ -18,14 +18,19 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
     {
         var plan = planner.Plan(map, SelectionReader.Read(context));
         var scope = new StatementScope();
-        var (statement, layout) = ConnectionSql.Emit(plan, scope);
+        var audited = PhiAudit.Fields(database, plan.ReadsRows ? plan.Projections.Select(p => p.Shape) : []);
+        var (statement, layout) = ConnectionSql.Emit(plan, scope, auditRuns: audited.Count > 0);
+        var runs = new List<long[]>();
         var (total, cursors, rows) = await database.QueryAsync(statement.ToString(), scope.Parameters,
-            (reader, ct) => ReadAsync(reader, plan, layout, ct), context.CancellationToken);
+            (reader, ct) => ReadAsync(reader, plan, layout, runs, ct), context.CancellationToken);
+        // the row read past the page (to know about a next one) is read last and not shown: its runs are not recorded
+        if (rows.Count > 0 && audited.Count > 0)
+            database.PhiAccess.Add(audited, runs.Take(plan.Page.Size).SelectMany(r => r));
         return Shape(plan, total, cursors, rows);
     }
 
     private static async Task<(long? Total, List<string> Cursors, List<RawJson[]> Rows)> ReadAsync(
-        Npgsql.NpgsqlDataReader reader, ConnectionPlan plan, ConnectionSql.Layout layout, CancellationToken ct)
+        Npgsql.NpgsqlDataReader reader, ConnectionPlan plan, ConnectionSql.Layout layout, List<long[]> runs, CancellationToken ct)
     {
         long? total = null;
         var cursors = new List<string>();
@@ -42,6 +47,8 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
             for (var i = 0; i < nodes.Length; i++)
                 nodes[i] = new RawJson(reader.GetString(layout.FirstProjection + i));
             rows.Add(nodes);
+            if (layout.Runs is { } runColumn)
+                runs.Add(reader.GetFieldValue<long[]>(runColumn));
         }
         return (total, cursors, rows);
     }

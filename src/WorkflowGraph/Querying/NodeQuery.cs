@@ -22,11 +22,14 @@ public sealed class NodeQuery(EntityCatalog catalog, ShapePlanner shapes, QueryL
         var field = SelectionReader.Read(context, ObjectType(context, map));
         var scope = new StatementScope();
         var alias = scope.Alias();
-        var row = ObjectSql.Build(shapes.Plan(map, field.Children), alias, scope);
+        var shape = shapes.Plan(map, field.Children);
+        var row = ObjectSql.Build(shape, alias, scope);
+        var audited = PhiAudit.Fields(database, [shape]);
+        var runs = audited.Count > 0 ? Sql.Of($", array_to_string({AuditSql.RunIds(shape, alias, scope)}, ',')") : Sql.Empty;
         var keyColumn = map.IdColumn!;
-        var statement = Sql.Of($"SELECT {row} FROM {Sql.Raw(map.Relation)} {alias} " +
+        var statement = Sql.Of($"SELECT {row}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
                                $"WHERE {keyColumn.ValueOf(alias)} = {scope.Parameter(key, DbValues.TypeOf(keyColumn.Kind))}");
-        var json = await RunAsync(context, statement, scope, database);
+        var json = await RunAsync(context, statement, scope, database, audited);
         return json is null ? null : new RawJson(json.Text, map.TypeName);
     }
 
@@ -41,28 +44,35 @@ public sealed class NodeQuery(EntityCatalog catalog, ShapePlanner shapes, QueryL
         var byType = ids.Select((id, i) => (Target: Resolve(id), Position: i + 1)).GroupBy(x => x.Target.Map).ToList();
         var scope = new StatementScope();
         var branches = new List<Sql>();
-        foreach (var group in byType)
+        var planned = byType
+            .Select(g => (Group: g, Shape: shapes.Plan(g.Key, SelectionReader.Read(context, ObjectType(context, g.Key)).Children)))
+            .ToList();
+        var audited = PhiAudit.Fields(database, planned.Select(p => p.Shape));
+        foreach (var (group, shape) in planned)
         {
             var map = group.Key;
-            var field = SelectionReader.Read(context, ObjectType(context, map));
             var alias = scope.Alias();
             var keys = scope.Alias();
             var keyColumn = map.IdColumn!;
             var keyValues = KeyArray(group.Select(g => g.Target.Key).ToList(), keyColumn.Kind);
-            var row = ObjectSql.Build(shapes.Plan(map, field.Children), alias, scope);
+            var row = ObjectSql.Build(shape, alias, scope);
+            var runs = audited.Count > 0 ? Sql.Of($", {AuditSql.RunIds(shape, alias, scope)} AS r") : Sql.Empty;
             branches.Add(Sql.Of(
-                $"SELECT {keys}.ord, {row} AS j FROM unnest(" +
+                $"SELECT {keys}.ord, {row} AS j{runs} FROM unnest(" +
                 $"{scope.Parameter(keyValues, NpgsqlDbType.Array | DbValues.TypeOf(keyColumn.Kind))}, " +
                 $"{scope.Parameter(group.Select(g => g.Position).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)}) " +
                 $"{keys}(key, ord) JOIN {Sql.Raw(map.Relation)} {alias} ON {keyColumn.ValueOf(alias)} = {keys}.key"));
         }
         var position = scope.Alias();
         var found = scope.Alias();
+        var allRuns = audited.Count > 0
+            ? Sql.Of($", string_agg(array_to_string({found}.r, ','), ',') FILTER (WHERE {found}.j IS NOT NULL)")
+            : Sql.Empty;
         var statement = Sql.Of(
-            $"SELECT coalesce(json_agg({found}.j ORDER BY {position}.ord), '[]'::json) " +
+            $"SELECT coalesce(json_agg({found}.j ORDER BY {position}.ord), '[]'::json){allRuns} " +
             $"FROM generate_series(1, {ids.Count}) {position}(ord) " +
             $"LEFT JOIN ({Sql.Join(" UNION ALL ", branches)}) {found} ON {found}.ord = {position}.ord");
-        return await RunAsync(context, statement, scope, database);
+        return await RunAsync(context, statement, scope, database, audited);
     }
 
     /// <summary>The Node type and database key an id names.</summary>
@@ -88,9 +98,16 @@ public sealed class NodeQuery(EntityCatalog catalog, ShapePlanner shapes, QueryL
         _ => throw new InvalidOperationException($"a key of kind {kind} cannot be a global id"),
     };
 
+    /// <summary>Runs the statement: its JSON, then (when <paramref name="audited"/> has fields) the runs of the rows found as
+    /// text, null when none was found.</summary>
     private static async Task<RawJson?> RunAsync(IResolveFieldContext context, Sql statement, StatementScope scope,
-        RequestDatabase database) =>
+        RequestDatabase database, IReadOnlySet<string> audited) =>
         await database.QueryAsync(statement.ToString(), scope.Parameters, async (reader, ct) =>
-            await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? new RawJson(reader.GetString(0)) : null,
-            context.CancellationToken);
+        {
+            if (!await reader.ReadAsync(ct) || reader.IsDBNull(0))
+                return null;
+            if (audited.Count > 0 && !reader.IsDBNull(1))
+                database.PhiAccess.Add(audited, PhiAccessRecord.ParseRuns(reader.GetString(1)));
+            return new RawJson(reader.GetString(0));
+        }, context.CancellationToken);
 }

@@ -28,10 +28,12 @@ public sealed class RowQuery(ShapePlanner shapes)
         var alias = scope.Alias();
         var column = map.KeyColumn(keyColumn);
         var key = scope.Parameter(GlobalId.Decode(field.Argument(argument), map.TypeName, column.Kind), DbValues.TypeOf(column.Kind));
+        var audited = PhiAudit.Fields(database, [shape]);
+        var runs = audited.Count > 0 ? Sql.Of($", array_to_string({AuditSql.RunIds(shape, alias, scope)}, ',')") : Sql.Empty;
         var statement = Sql.Of(
-            $"SELECT {ObjectSql.Build(shape, alias, scope)} FROM {Sql.Raw(map.Relation)} {alias} " +
+            $"SELECT {ObjectSql.Build(shape, alias, scope)}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
             $"WHERE {column.ValueOf(alias)} = {key}");
-        return await RunAsync(context, statement, scope, database, isolate: false);
+        return await RunAsync(context, statement, scope, database, audited, isolate: false);
     }
 
     /// <summary>Rows from a set-returning function: <paramref name="from"/> writes the call (with its parameters).</summary>
@@ -44,20 +46,31 @@ public sealed class RowQuery(ShapePlanner shapes)
         var alias = scope.Alias();
         var source = from(field, scope);
         var row = ObjectSql.Build(shape, alias, scope);
+        var audited = PhiAudit.Fields(database, [shape]);
+        var runs = audited.Count == 0 ? Sql.Empty
+            : list ? Sql.Of($", string_agg(array_to_string({AuditSql.RunIds(shape, alias, scope)}, ','), ',')")
+            : Sql.Of($", array_to_string({AuditSql.RunIds(shape, alias, scope)}, ',')");
         var statement = list
-            ? Sql.Of($"SELECT coalesce(json_agg({row}), '[]'::json) FROM {source} {alias}")
-            : Sql.Of($"SELECT {row} FROM {source} {alias}");
-        return await RunAsync(context, statement, scope, database, isolate: true);
+            ? Sql.Of($"SELECT coalesce(json_agg({row}), '[]'::json){runs} FROM {source} {alias}")
+            : Sql.Of($"SELECT {row}{runs} FROM {source} {alias}");
+        return await RunAsync(context, statement, scope, database, audited, isolate: true);
     }
 
+    /// <summary>Runs the statement: its JSON first, then (when <paramref name="audited"/> has fields) the runs of its rows as
+    /// text, null when no row came back.</summary>
     private static async Task<RawJson?> RunAsync(IResolveFieldContext context, Sql statement, StatementScope scope,
-        RequestDatabase database, bool isolate)
+        RequestDatabase database, IReadOnlySet<string> audited, bool isolate)
     {
         try
         {
             return await database.QueryAsync(statement.ToString(), scope.Parameters, async (reader, ct) =>
-                await reader.ReadAsync(ct) && !reader.IsDBNull(0) ? new RawJson(reader.GetString(0)) : null,
-                context.CancellationToken, isolate);
+            {
+                if (!await reader.ReadAsync(ct) || reader.IsDBNull(0))
+                    return null;
+                if (audited.Count > 0 && !reader.IsDBNull(1))
+                    database.PhiAccess.Add(audited, PhiAccessRecord.ParseRuns(reader.GetString(1)));
+                return new RawJson(reader.GetString(0));
+            }, context.CancellationToken, isolate);
         }
         catch (PostgresException e) when (HelperErrors.Classify(e.SqlState) is { } error)
         {

@@ -1,9 +1,11 @@
+using GraphQL;
 using WorkflowGraph.Querying;
 using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Mutations;
 using WorkflowGraph.Querying.Plans;
 using WorkflowGraph.Querying.Selection;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.SchemaBinding;
 
@@ -83,10 +85,16 @@ public sealed class GraphModel
         return this;
     }
 
-    /// <summary>A cursor connection over all rows of <paramref name="map"/> the tenant may see.</summary>
-    public GraphModel Connection(string field, EntityMap map)
+    /// <summary>A cursor connection over all rows of <paramref name="map"/> the tenant may see; with <paramref name="role"/>, only
+    /// for callers of that role or above (others get FORBIDDEN before anything is read).</summary>
+    public GraphModel Connection(string field, EntityMap map, TenantRole role = TenantRole.None)
     {
-        QueryFields.Add(field, async (context, database) => await Connections.ExecuteAsync(context, map, database));
+        QueryFields.Add(field, async (context, database) =>
+        {
+            if (database.Tenant.Role < role)
+                throw new ExecutionError($"{field} needs the {role.ToString().ToLowerInvariant()} role") { Code = "FORBIDDEN" };
+            return await Connections.ExecuteAsync(context, map, database);
+        });
         return this;
     }
 

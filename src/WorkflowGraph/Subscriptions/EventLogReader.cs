@@ -45,7 +45,9 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         var projection = Project(kind, fields, phiRead, scope);
         var parameters = scope.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}");
         var key = kind + ":" + projection + ":" + string.Join(",", parameters);
-        return new FeedShape(kind, fields, key, phiRead);
+        var audited = phiRead ? AuditSql.ClassifiedFields(model.Shapes.Plan(kind == ShapeKind.Event ? Events : Traces, fields))
+            : new HashSet<string>();
+        return new FeedShape(kind, fields, key, phiRead, audited);
     }
 
     /// <summary>A position that covers everything committed now (where a live-only reader starts).</summary>
@@ -91,13 +93,18 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
                 if (reader.IsDBNull(1))
                     continue; // no events: the row only carries the statement's snapshot
                 var json = new RawJson?[shapes.Count];
+                var runs = new long[]?[shapes.Count];
+                var runColumn = FixedColumns.Length + shapes.Count;
                 for (var i = 0; i < shapes.Count; i++)
                 {
                     var column = FixedColumns.Length + i;
                     json[i] = reader.IsDBNull(column) ? null : new RawJson(reader.GetString(column));
+                    if (shapes[i].AuditedFields.Count > 0)
+                        runs[i] = reader.GetFieldValue<long[]>(runColumn++);
                 }
                 rows.Add(new EventLogRow(reader.GetInt64(1), reader.GetInt64(2), reader.GetGuid(3), reader.GetString(4),
-                    reader.GetString(5), reader.GetFieldValue<DateTime>(6), json, reader.GetString(7)));
+                    reader.GetString(5), reader.GetFieldValue<DateTime>(6), json, reader.GetString(7))
+                { Runs = runs });
             }
         }
 
@@ -181,6 +188,11 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
                 ? json
                 : Sql.Of($"CASE WHEN e.id = max(e.id) OVER (PARTITION BY e.trace_id) THEN {json} END"));
         }
+        // then, for each audited shape, the runs its JSON shows (the PHI access audit of the events delivered with it)
+        foreach (var shape in shapes.Where(s => s.AuditedFields.Count > 0))
+            columns.Add(shape.Kind == ShapeKind.Event
+                ? AuditSql.RunIds(model.Shapes.Plan(Events, shape.Fields), SqlAlias.Named("e"), scope)
+                : AuditSql.RunIds(model.Shapes.Plan(Traces, shape.Fields), SqlAlias.Named("t"), scope));
         return Sql.Of($"SELECT {Sql.Join(", ", columns)} FROM (SELECT pg_current_snapshot() AS position) s " +
                       $"LEFT JOIN LATERAL (SELECT * FROM workflow_events e WHERE {Sql.Join(" AND ", conditions)} " +
                       $"ORDER BY {id} LIMIT {limit}) e ON true " +

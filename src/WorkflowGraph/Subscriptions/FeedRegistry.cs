@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using WorkflowGraph.Database;
 using WorkflowGraph.Hosting;
 using WorkflowGraph.RateLimiting;
 
@@ -10,7 +11,7 @@ namespace WorkflowGraph.Subscriptions;
 /// organisation's feed (made at the first join, dropped when it closes), and the listener wakes them.
 /// </summary>
 public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions options, ILoggerFactory loggers,
-    ShutdownDrain shutdown, OrganisationLimiter limiter)
+    ShutdownDrain shutdown, OrganisationLimiter limiter, PhiAccessAuditor auditor)
 {
     private readonly ConcurrentDictionary<Guid, OrganisationFeed> _feeds = new();
     private readonly Lock _feedsGate = new();
@@ -20,14 +21,17 @@ public sealed class FeedRegistry(EventLogReader reader, SubscriptionOptions opti
     /// <summary>
     /// A stream of the JSON of <paramref name="shape"/> for each matching event of <paramref name="orgId"/> (or each
     /// run changed, for a trace shape). With <paramref name="after"/>, what lies after that position is replayed
-    /// first, then the stream goes live without a gap or a repeat.
+    /// first, then the stream goes live without a gap or a repeat. When the shape shows classified fields unmasked, each
+    /// event is delivered once its PHI access record, naming <paramref name="phiReader"/>, is written.
     /// </summary>
     public IObservable<object?> Stream(Guid orgId, FeedShape shape, EventFilter filter, IReadOnlyList<string>? traceStatuses,
-        EventPosition? after)
+        EventPosition? after, PhiAccessReader? phiReader = null)
     {
-        var request = new SubscriptionRequest(orgId, shape, filter, traceStatuses);
+        if (shape.AuditedFields.Count > 0 && phiReader is null)
+            throw new InvalidOperationException("a subscription that shows PHI unmasked needs its reader for the audit");
+        var request = new SubscriptionRequest(orgId, shape, filter, traceStatuses, shape.AuditedFields.Count > 0 ? phiReader : null);
         return new SubscriptionStream(
-            observer => new Subscriber(request, observer, this, reader, options, limiter, _subscriberLogger), after);
+            observer => new Subscriber(request, observer, this, reader, options, limiter, auditor, _subscriberLogger), after);
     }
 
     /// <returns>The feed joined and its position at that moment: the subscriber receives every batch read after it.</returns>

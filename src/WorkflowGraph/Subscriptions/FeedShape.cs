@@ -9,7 +9,8 @@ public enum ShapeKind { Event, Trace }
 /// One selection set that some subscribers share. The reader's statement builds its JSON once per event (or per changed
 /// run) for all of them; <see cref="Key"/> is the projection SQL it compiles to, so equal selections share a shape.
 /// </summary>
-public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fields, string key, bool phiRead)
+public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fields, string key, bool phiRead,
+    IReadOnlySet<string> auditedFields)
 {
     public ShapeKind Kind { get; } = kind;
     public IReadOnlyList<FieldSelection> Fields { get; } = fields;
@@ -17,4 +18,8 @@ public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fiel
 
     /// <summary>The subscriber's token carries <c>phi:read</c>: PHI in this shape's JSON is shown unmasked.</summary>
     public bool PhiRead { get; } = phiRead;
+
+    /// <summary>The classified fields this shape shows unmasked (only with <see cref="PhiRead"/>): each event delivered
+    /// with them is audited, and the reader reads its runs beside its JSON.</summary>
+    public IReadOnlySet<string> AuditedFields { get; } = auditedFields;
 }

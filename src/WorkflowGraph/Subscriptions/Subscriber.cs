@@ -1,3 +1,4 @@
+using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
 using WorkflowGraph.RateLimiting;
 using WorkflowGraph.Telemetry;
@@ -12,11 +13,14 @@ namespace WorkflowGraph.Subscriptions;
 /// the observer (the transport) queues them.
 /// </summary>
 internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?> observer, FeedRegistry feeds, EventLogReader reader,
-    SubscriptionOptions options, OrganisationLimiter limiter, ILogger logger) : IDisposable
+    SubscriptionOptions options, OrganisationLimiter limiter, PhiAccessAuditor auditor, ILogger logger) : IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Lock _gate = new();
-    private List<RawJson>? _waiting;
+    private List<(RawJson Json, long[]? Runs)>? _waiting;
+    // events that show PHI unmasked, waiting for their audit records to be written before they are sent (in order)
+    private readonly List<(RawJson Json, long[]? Runs)> _auditing = [];
+    private bool _draining;
     private OrganisationFeed? _feed;
     // this subscription's place among its organisation's open ones (RateLimits:SubscriptionsPerOrganisation)
     private IDisposable? _place;
@@ -90,7 +94,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                     return;
                 foreach (var row in batch.Rows)
                     if (row.Shapes[0] is { } json)
-                        Send(json);
+                        Send(json, row.Runs.Length > 0 ? row.Runs[0] : null);
             }
             position = batch.Next;
         } while (batch.More);
@@ -100,8 +104,8 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             if (_done)
                 return;
             // the replay ended where the live batches begin
-            foreach (var json in _waiting!)
-                Send(json);
+            foreach (var (json, runs) in _waiting!)
+                Send(json, runs);
             _waiting = null;
         }
     }
@@ -126,20 +130,90 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                             "Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
                         return;
                     }
-                    _waiting.Add(json);
+                    _waiting.Add((json, row.Runs.Length > shape ? row.Runs[shape] : null));
                 }
                 else
                 {
-                    Send(json);
+                    Send(json, row.Runs.Length > shape ? row.Runs[shape] : null);
                 }
             }
         }
     }
 
-    private void Send(RawJson json)
+    /// <summary>Sends an event (the caller holds <see cref="_gate"/>); one that shows PHI unmasked waits for its record.</summary>
+    private void Send(RawJson json, long[]? runs)
     {
-        observer.OnNext(json);
-        ServiceTelemetry.EventsDelivered.Add(1);
+        if (request.Reader is null)
+        {
+            observer.OnNext(json);
+            ServiceTelemetry.EventsDelivered.Add(1);
+            return;
+        }
+        if (_auditing.Count >= options.SubscriptionReplayBacklog)
+        {
+            Fail(new SubscriptionEndedException(
+                "Events arrived faster than their PHI access could be recorded; resubscribe from the last cursor received."));
+            return;
+        }
+        _auditing.Add((json, runs));
+        if (!_draining)
+        {
+            _draining = true;
+            _ = DrainAuditedAsync();
+        }
+    }
+
+    /// <summary>
+    /// Writes the records of the events waiting (one per event, all in one statement), then sends them in order; a
+    /// record that cannot be written ends the subscription with PHI_AUDIT_FAILED and the events are not sent.
+    /// </summary>
+    private async Task DrainAuditedAsync()
+    {
+        await Task.Yield();
+        while (true)
+        {
+            List<(RawJson Json, long[]? Runs)> pending;
+            lock (_gate)
+            {
+                if (_done || _auditing.Count == 0)
+                {
+                    _auditing.Clear();
+                    _draining = false;
+                    return;
+                }
+                pending = [.. _auditing];
+                _auditing.Clear();
+            }
+            try
+            {
+                await auditor.WriteAsync(request.Reader!, [.. pending.Select(p => (IReadOnlyCollection<long>)(p.Runs ?? []))],
+                    _cancellation.Token);
+            }
+            catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Recording the PHI access of a subscription of organisation {Org} failed: {Reason}", OrgId, e.Message);
+                Fail(new SubscriptionEndedException(
+                    "The events hold protected health information and their access could not be recorded, so they are not sent.")
+                {
+                    Code = "PHI_AUDIT_FAILED",
+                });
+                return;
+            }
+            lock (_gate)
+            {
+                if (_done)
+                    return;
+                foreach (var (json, _) in pending)
+                {
+                    observer.OnNext(json);
+                    ServiceTelemetry.EventsDelivered.Add(1);
+                }
+            }
+        }
     }
 
     /// <summary>Ends this subscription after an unexpected failure while delivering to it (logged, not shown).</summary>

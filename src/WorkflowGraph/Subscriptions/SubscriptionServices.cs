@@ -15,6 +15,7 @@ public static class SubscriptionServices
     {
         services.AddSingleton(configuration.GetSection("GraphQL").Get<SubscriptionOptions>() ?? new SubscriptionOptions());
         services.AddSingleton<EventLogReader>();
+        services.AddSingleton<WorkflowGraph.Database.PhiAccessAuditor>();
         services.AddSingleton<FeedRegistry>();
         services.AddSingleton<EventListener>();
         services.AddHostedService(provider => provider.GetRequiredService<EventListener>());

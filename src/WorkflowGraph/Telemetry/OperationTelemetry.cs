@@ -29,7 +29,7 @@ public sealed class OperationTelemetry : IDisposable
         if (activity is { IsAllDataRequested: true })
         {
             if (request.Query is { } query)
-                activity.SetTag("graphql.document.hash", HashOf(query));
+                activity.SetTag("graphql.document.hash", DocumentHash(query));
             if (tenant.OrgId is { } org)
                 activity.SetTag("workflowgraph.org_id", org.ToString());
         }
@@ -70,5 +70,6 @@ public sealed class OperationTelemetry : IDisposable
 
     public void Dispose() => _activity?.Dispose();
 
-    private static string HashOf(string document) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(document)));
+    /// <summary>The SHA-256 of a document, as spans and the PHI access audit record it.</summary>
+    public static string DocumentHash(string document) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(document)));
 }

@@ -17,6 +17,7 @@ public static class TraceGraph
             JsonMasks = new Dictionary<string, PhiMask> { ["configSnapshot"] = PhiMask.Config },
             Relation = "workflow_trace",
             Key = ["id"],
+            RunColumn = "id",
             DefaultOrder = [new("start_time", Descending: true)],
             References = new Dictionary<string, string> { ["rootTraceId"] = "WorkflowTrace" },
             Relations =
@@ -38,6 +39,7 @@ public static class TraceGraph
                 ["outputData"] = PhiMask.NodeData("node_id", "output"),
             },
             Relation = "workflow_steps",
+            RunColumn = "trace_id",
             Key = ["id"],
             DefaultOrder = [new("id", Descending: true)],
             Relations =
@@ -52,6 +54,7 @@ public static class TraceGraph
             TypeName = "WorkflowEvent",
             JsonMasks = new Dictionary<string, PhiMask> { ["eventData"] = PhiMask.EventData },
             Relation = "workflow_events",
+            RunColumn = "trace_id",
             Key = ["id"],
             Computed = new Dictionary<string, Func<SqlAlias, Sql>> { ["cursor"] = EventPosition.QueriedCursor },
             DefaultOrder = [new("id", Descending: false)],
@@ -66,6 +69,7 @@ public static class TraceGraph
             TypeName = "WorkflowContextEntry",
             JsonMasks = new Dictionary<string, PhiMask> { ["value"] = PhiMask.ContextValue("key") },
             Relation = "workflow_trace_context",
+            RunColumn = "trace_id",
             Key = ["key"],
             IdentifiedBy = ["trace_id", "key"],
             DefaultOrder = [new("key", Descending: false)],

@@ -1,9 +1,11 @@
 using GraphQL;
+using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Selection;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Subscriptions;
+using WorkflowGraph.Telemetry;
 using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Traces;
@@ -25,7 +27,8 @@ public static class TraceSubscriptions
             var filter = new EventFilter((long?)GlobalId.Decode(field.Argument("traceId"), trace),
                 (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow),
                 (field.Argument("eventTypes") as IEnumerable<object?>)?.Cast<string>().ToList());
-            return feeds.Stream(tenant.OrgId!.Value, reader.Shape(ShapeKind.Event, field.Children, tenant.PhiRead), filter, null, after);
+            var shape = reader.Shape(ShapeKind.Event, field.Children, tenant.PhiRead);
+            return feeds.Stream(tenant.OrgId!.Value, shape, filter, null, after, PhiReader(context, tenant, shape));
         });
 
         model.Subscription("traceUpdated", context =>
@@ -34,7 +37,8 @@ public static class TraceSubscriptions
             var field = SelectionReader.Read(context);
             var statuses = (field.Argument("statuses") as IEnumerable<object?>)?.Select(s => s!.ToString()!.ToLowerInvariant()).ToList();
             var filter = new EventFilter(null, (Guid?)GlobalId.Decode(field.Argument("workflowId"), workflow), null);
-            return feeds.Stream(tenant.OrgId!.Value, reader.Shape(ShapeKind.Trace, field.Children, tenant.PhiRead), filter, statuses, null);
+            var shape = reader.Shape(ShapeKind.Trace, field.Children, tenant.PhiRead);
+            return feeds.Stream(tenant.OrgId!.Value, shape, filter, statuses, null, PhiReader(context, tenant, shape));
         });
 
         // a run that became claimable: queued (enqueue, re-run, retry) and still PENDING when its event is read
@@ -48,10 +52,17 @@ public static class TraceSubscriptions
             if (channels.Count is 0 or > 3 || workflowIds?.Count > 100)
                 throw new ExecutionError("workAvailable takes 1 to 3 channels and at most 100 workflowIds") { Code = "INVALID_ARGUMENT" };
             var filter = new EventFilter(null, null, ["workflow_enqueued"], workflowIds, channels);
-            return feeds.Stream(tenant.OrgId!.Value, reader.Shape(ShapeKind.Trace, field.Children, tenant.PhiRead), filter, ["pending"],
-                null);
+            var shape = reader.Shape(ShapeKind.Trace, field.Children, tenant.PhiRead);
+            return feeds.Stream(tenant.OrgId!.Value, shape, filter, ["pending"], null, PhiReader(context, tenant, shape));
         });
     }
+
+    /// <summary>Who reads what the subscription shows unmasked, for its PHI access records (one per event delivered).</summary>
+    private static PhiAccessReader? PhiReader(IResolveFieldContext context, RequestTenant tenant, FeedShape shape) =>
+        shape.AuditedFields.Count == 0 ? null
+        : new PhiAccessReader(tenant,
+            context.Operation.Name?.StringValue is { Length: > 0 } name ? name[..Math.Min(name.Length, 200)] : null,
+            OperationTelemetry.DocumentHash(context.Document.Source.ToString()), [.. shape.AuditedFields]);
 
     private static (FeedRegistry Feeds, EventLogReader Reader, RequestTenant Tenant) Services(IResolveFieldContext context)
     {

@@ -10,10 +10,15 @@ namespace WorkflowGraph.Querying.Emit;
 /// </summary>
 public static class ConnectionSql
 {
-    /// <summary>Where the row set's columns are: total (with a count), cursor values (when read), then one JSON per projection.</summary>
-    public sealed record Layout(int? Total, int? Cursor, int FirstProjection);
+    /// <summary>Where the row set's columns are: total (with a count), cursor values (when read), then one JSON per projection,
+    /// then (when asked) the runs whose classified values the row shows, for the PHI access audit.</summary>
+    public sealed record Layout(int? Total, int? Cursor, int FirstProjection)
+    {
+        public int? Runs { get; init; }
+    }
 
-    public static (Sql Statement, Layout Layout) Emit(ConnectionPlan plan, StatementScope scope)
+    /// <param name="auditRuns">Also read each row's runs (<see cref="AuditSql.RunIds"/>): the reader sees PHI unmasked.</param>
+    public static (Sql Statement, Layout Layout) Emit(ConnectionPlan plan, StatementScope scope, bool auditRuns = false)
     {
         var relation = Sql.Raw(plan.Entity.Relation);
         var alias = scope.Alias();
@@ -27,11 +32,13 @@ public static class ConnectionSql
             columns.Add(Sql.Of($"{OrderSql.CursorValues(keys)} AS c"));
         for (var i = 0; i < plan.Projections.Count; i++)
             columns.Add(Sql.Of($"{ObjectSql.Build(plan.Projections[i].Shape, alias, scope)} AS {Sql.Raw("p" + i)}"));
+        if (auditRuns)
+            columns.Add(Sql.Of($"{Sql.Join(" || ", plan.Projections.Select(p => AuditSql.RunIds(p.Shape, alias, scope)))} AS r"));
         var conditions = Sql.Join(" AND ", new[] { where, after }.Where(c => !c.IsEmpty));
         var page = Sql.Of($"SELECT {Sql.Join(", ", columns)} FROM {relation} {alias}{conditions.After(" WHERE ")}" +
                           $" ORDER BY {OrderSql.OrderBy(readKeys)} LIMIT {plan.Page.Size + 1}");
         if (!plan.CountsTotal)
-            return (page, new Layout(null, plan.SelectsCursor ? 0 : null, plan.SelectsCursor ? 1 : 0));
+            return (page, Audited(new Layout(null, plan.SelectsCursor ? 0 : null, plan.SelectsCursor ? 1 : 0), plan, auditRuns));
 
         var countAlias = scope.Alias();
         var countWhere = plan.Where is null ? Sql.Empty : FilterSql.Condition(plan.Where, countAlias, scope);
@@ -40,6 +47,9 @@ public static class ConnectionSql
             return (count, new Layout(0, null, 1));
         var statement = Sql.Of(
             $"SELECT n.total, p.* FROM ({count}) n LEFT JOIN LATERAL (SELECT true AS present, q.* FROM ({page}) q) p ON true");
-        return (statement, new Layout(0, plan.SelectsCursor ? 2 : null, plan.SelectsCursor ? 3 : 2));
+        return (statement, Audited(new Layout(0, plan.SelectsCursor ? 2 : null, plan.SelectsCursor ? 3 : 2), plan, auditRuns));
     }
+
+    private static Layout Audited(Layout layout, ConnectionPlan plan, bool auditRuns) =>
+        auditRuns ? layout with { Runs = layout.FirstProjection + plan.Projections.Count } : layout;
 }

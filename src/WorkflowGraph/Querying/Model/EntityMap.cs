@@ -41,6 +41,12 @@ public sealed class EntityMap
     public IReadOnlyList<RelationMap> Relations { get; init; } = [];
 
     /// <summary>
+    /// The column holding the id of the run a row belongs to (a run's own id, a step's or event's run), when it has one:
+    /// the PHI access audit records which runs a response showed (<c>Querying/Emit/AuditSql</c>).
+    /// </summary>
+    public string? RunColumn { get; init; }
+
+    /// <summary>
     /// How each JSON field's value is classified (<see cref="PhiMask"/>); a JSON field missing here is
     /// <see cref="PhiMask.Unclassified"/>: redacted whole without <c>phi:read</c>.
     /// </summary>

@@ -40,19 +40,27 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
             ? new List<PayloadObject>()
             : [new PayloadObject(spec.PayloadField, spec.Entity!, spec.Lookup!), .. spec.Also];
         var entityKeys = new List<List<string>>();
+        var audits = new List<IReadOnlySet<string>>();
         foreach (var payloadObject in objects)
         {
             var read = new StatementScope();
             var alias = read.Alias();
             var columns = new List<Sql>();
             var keys = new List<string>();
-            foreach (var child in field.ChildrenNamed(payloadObject.Field))
+            var objectShapes = field.ChildrenNamed(payloadObject.Field)
+                .Select(child => (child, shapes.Plan(payloadObject.Entity, child.Children))).ToList();
+            foreach (var (child, shape) in objectShapes)
             {
-                columns.Add(ObjectSql.Build(shapes.Plan(payloadObject.Entity, child.Children), alias, read));
+                columns.Add(ObjectSql.Build(shape, alias, read));
                 keys.Add(child.ResponseKey);
             }
             if (columns.Count == 0)
                 columns.Add(Sql.Raw("NULL::json"));
+            // the payload shows the object to a reader with phi:read: its classified fields and run are audited
+            var audited = PhiAudit.Fields(database, objectShapes.Select(o => o.Item2));
+            if (audited.Count > 0)
+                columns.Add(Sql.Join(" || ", objectShapes.Select(o => AuditSql.RunIds(o.Item2, alias, read))));
+            audits.Add(audited);
             var lookup = payloadObject.Lookup(input, alias, read);
             if (payloadObject.Many)
             {
@@ -78,6 +86,8 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
                     var found = await reader.ReadAsync(ct);
                     for (var i = 0; i < entityKeys[o].Count; i++)
                         payload.Entities[entityKeys[o][i]] = found && !reader.IsDBNull(i) ? new RawJson(reader.GetString(i)) : null;
+                    if (found && audits[o].Count > 0)
+                        database.PhiAccess.Add(audits[o], reader.GetFieldValue<long[]>(entityKeys[o].Count));
                     // the writes in this round trip never leave their target unreadable; no row means nothing matched
                     if (!found && o == 0 && !spec.MayFindNothing)
                         throw new MutationTargetMissingException();
@@ -87,6 +97,7 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
         }
         catch (PostgresException e) when (MutationErrors.From(e) is { } error)
         {
+            // what was read is not shown (the payload reports the error); a record already added stays: over-recorded, never under
             payload.Entities.Clear();
             payload.Errors = [MutationErrors.Allowed(error, allowedErrors)];
         }

@@ -1,0 +1,102 @@
+using System.Threading.Channels;
+using Npgsql;
+
+namespace WorkflowGraph.Database;
+
+/// <summary>
+/// Group commit of PHI access records. A record is chained to its organisation's last one (db/migrations/037: an
+/// advisory lock per organisation until commit), so one transaction per response lets an organisation's audited reads
+/// through one commit at a time (measured: about 210 records/s for one organisation at 16 clients on 2 cores). Here the
+/// records of the responses waiting at the same moment are written together, one transaction and one statement per
+/// organisation, and each response waits for its own record's commit: durable before the response leaves, as before,
+/// and a failed batch fails every response in it (none of them is answered). One writer loop per instance; at most
+/// <see cref="MaxBatch"/> records per transaction, the rest wait for the next.
+/// </summary>
+public sealed class PhiAccessBatcher : IAsyncDisposable
+{
+    public const int MaxBatch = 256;
+
+    private readonly NpgsqlDataSource _primary;
+    private readonly IEnumerable<IStatementObserver> _observers;
+    private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+
+    public PhiAccessBatcher(NpgsqlDataSource primary, IEnumerable<IStatementObserver> observers)
+    {
+        (_primary, _observers) = (primary, observers);
+        _loop = Task.Run(LoopAsync);
+    }
+
+    private sealed record Pending(PhiAccessReader Reader, IReadOnlyCollection<long> Runs, TaskCompletionSource Done);
+
+    /// <summary>Completes once the record is committed; throws when it could not be (the caller shows nothing).</summary>
+    public async Task WriteAsync(PhiAccessReader reader, IReadOnlyCollection<long> runs, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(reader, runs, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_pending.Writer.TryWrite(pending))
+            throw new InvalidOperationException("the service is stopping: PHI access cannot be recorded");
+        await pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task LoopAsync()
+    {
+        var reader = _pending.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stopping.Token))
+            {
+                var batch = new List<Pending>();
+                while (batch.Count < MaxBatch && reader.TryRead(out var item))
+                    batch.Add(item);
+                foreach (var organisation in batch.GroupBy(p => p.Reader.Tenant.OrgId))
+                    await WriteGroupAsync(organisation.Key, [.. organisation]);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        while (reader.TryRead(out var left))
+            left.Done.TrySetException(new InvalidOperationException("the service is stopping: PHI access was not recorded"));
+    }
+
+    /// <summary>One transaction for the records of one organisation (RLS checks each record's organisation against it).</summary>
+    private async Task WriteGroupAsync(Guid? orgId, List<Pending> group)
+    {
+        try
+        {
+            await using var connection = await _primary.OpenConnectionAsync(_stopping.Token);
+            await using var transaction = await connection.BeginTransactionAsync(_stopping.Token);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var command in TenantTransaction.Commands(orgId, null))
+                batch.BatchCommands.Add(command);
+            // one statement per reader (user, operation, fields), its records in arrival order
+            foreach (var same in group.GroupBy(p => p.Reader))
+            {
+                var statement = PhiAccessWriter.Statement(same.Key, [.. same.Select(p => p.Runs)]);
+                var insert = new NpgsqlBatchCommand(statement.Sql);
+                insert.Parameters.AddRange(statement.Parameters.ToArray());
+                batch.BatchCommands.Add(insert);
+                foreach (var observer in _observers)
+                    observer.OnStatement(statement.Sql, statement.Parameters);
+            }
+            await batch.ExecuteNonQueryAsync(_stopping.Token);
+            await transaction.CommitAsync(_stopping.Token);
+            foreach (var pending in group)
+                pending.Done.TrySetResult();
+        }
+        catch (Exception error)
+        {
+            foreach (var pending in group)
+                pending.Done.TrySetException(error);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _stopping.CancelAsync();
+        await _loop;
+        _stopping.Dispose();
+    }
+}
