@@ -179,6 +179,34 @@ public sealed class PhiAuditWritingTests(GraphApiFixture api) : IClassFixture<Gr
     }
 
     [Fact]
+    public async Task A_bulk_dry_runs_sample_shown_unmasked_writes_one_record_of_its_runs()
+    {
+        var world = await PhiWorld.CreateAsync(api);
+        const string DryRun = """
+            mutation Preview($where: WorkflowTraceFilterInput!) {
+              bulkCancelWorkflowExecutions(input: { where: $where, reason: "payer outage", dryRun: true }) {
+                matched sample { rowId externalId } errors { __typename }
+              }
+            }
+            """;
+        var where = new { workflowId = new { eq = Ids.Workflow(world.Workflow.Id) } };
+        var masked = Guid.NewGuid();
+        var hidden = await ReadAsync(DryRun, masked, scope: null, new { where }, TenantRole.Operator);
+        Assert.DoesNotContain(world.ExternalId, hidden.Body.GetRawText(), StringComparison.Ordinal);
+        Assert.Empty(await RecordsAsync(masked));
+
+        var user = Guid.NewGuid();
+        var response = await ReadAsync(DryRun, user, PhiRead, new { where }, TenantRole.Operator);
+        var preview = response.Data.GetProperty("bulkCancelWorkflowExecutions");
+        Assert.Equal(1, preview.GetProperty("matched").GetInt32());
+        Assert.Equal(world.ExternalId, preview.GetProperty("sample")[0].GetProperty("externalId").GetString());
+        var record = Assert.Single(await RecordsAsync(user));
+        Assert.Equal("Preview", record.OperationName);
+        Assert.Equal([world.TraceId], record.TraceIds);
+        Assert.Equal(["WorkflowTrace.externalId"], record.Fields);
+    }
+
+    [Fact]
     public async Task A_record_belongs_to_the_organisation_of_the_token()
     {
         var theirs = await PhiWorld.CreateAsync(api, GraphApiFixture.OrgB);

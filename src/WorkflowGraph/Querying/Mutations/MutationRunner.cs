@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using GraphQL;
 using Npgsql;
 using WorkflowGraph.Database;
@@ -87,7 +88,14 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
                     for (var i = 0; i < entityKeys[o].Count; i++)
                         payload.Entities[entityKeys[o][i]] = found && !reader.IsDBNull(i) ? new RawJson(reader.GetString(i)) : null;
                     if (found && audits[o].Count > 0)
-                        database.PhiAccess.Add(audits[o], reader.GetFieldValue<long[]>(entityKeys[o].Count));
+                    {
+                        // a list of objects (a bulk operation's sample) aggregates each row's runs into a JSON array
+                        var runs = objects[o].Many
+                            ? RunsOfEach(reader.GetString(entityKeys[o].Count))
+                            : reader.GetFieldValue<long[]>(entityKeys[o].Count);
+                        if (runs.Length > 0)
+                            database.PhiAccess.Add(audits[o], runs);
+                    }
                     // the writes in this round trip never leave their target unreadable; no row means nothing matched
                     if (!found && o == 0 && !spec.MayFindNothing)
                         throw new MutationTargetMissingException();
@@ -179,6 +187,16 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
             }
         }
         return size;
+    }
+
+    /// <summary>The run ids of every row of a list payload: <c>json_agg</c> of each row's <c>bigint[]</c>.</summary>
+    private static long[] RunsOfEach(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray()
+            .Where(row => row.ValueKind == JsonValueKind.Array)
+            .SelectMany(row => row.EnumerateArray().Select(id => id.GetInt64()))
+            .ToArray();
     }
 
     private sealed class MutationTargetMissingException : Exception;
