@@ -1,12 +1,21 @@
 -- Statistics rollups: runs and steps counted per organisation × workflow × channel (× node) × status × UTC hour,
--- with duration sums, min/max and a logarithmic duration histogram, kept up to date by triggers in the same
--- transaction as the state change (deferred to its end, see below). traceStats/stepStats read them instead of
+-- with duration sums, min/max and a logarithmic duration histogram. traceStats/stepStats read them instead of
 -- scanning runs and steps.
 --
--- What a rollup row holds is the sum of the contributions of the rows it covers, as they are now: a change of
--- status (or start time, which moves the hour) takes the row's old contribution out and puts its new one in.
--- Deletes take nothing out: retention (cleanup_old_execution_data) and cascades remove raw rows, and the rollups
--- keep them as the long-term history.
+-- They are kept by an incremental job, not in the writers' transactions. Writers only record which rollup cells they
+-- changed: a statement-level trigger (transition tables) appends the distinct cells of the rows a statement inserted
+-- or changed to stats_dirty_cells — an insert into a table without indexes or keys, so writers never wait for each
+-- other there and hold no lock another writer needs (no deadlock). A cell is organisation × workflow × channel × UTC
+-- hour (runs) or × node too (steps); it covers every status.
+--
+-- The service's job (refresh_stats_rollups, every Analytics:RollupIntervalSeconds) takes a batch of dirty cells
+-- (DELETE … RETURNING, SKIP LOCKED) and recomputes each cell from the raw rows, exactly: what a rollup row holds is
+-- by construction what the raw rows of its cell held when the job read them, so rollups cannot drift. A change is in
+-- the rollups once the first pass that starts after its commit has finished: the lag is at most the interval plus
+-- one pass. stats_rollup_progress.refreshed_to says up to when (every change committed before it is in).
+--
+-- Retention keeps rollups: deleting runs records, per organisation and workflow, the hour up to which raw rows may
+-- be gone (stats_rollup_horizons); the job leaves cells at or before that hour as they are, so the history stays.
 --
 -- The hour column is named start_time, like the raw column it is truncated from, so the same `where` conditions
 -- apply to both: for an hour-aligned t, a row's start_time >= t (or < t) exactly when its hour's is.
@@ -100,219 +109,254 @@ CREATE POLICY trace_stats_hourly__tenant ON trace_stats_hourly FOR ALL TO workfl
   USING (org_id = app_current_org_id()) WITH CHECK (org_id = app_current_org_id());
 CREATE POLICY step_stats_hourly__tenant ON step_stats_hourly FOR ALL TO workflowgraph_app
   USING (org_id = app_current_org_id()) WITH CHECK (org_id = app_current_org_id());
--- read only for the service: only the triggers below (as the owner) write rollups
+-- read only for the service: only the job below (as the owner) writes rollups
 GRANT SELECT ON trace_stats_hourly, step_stats_hourly TO workflowgraph_app;
 
--- One row's contribution entering (+1) or leaving (-1) a rollup row.
-CREATE TYPE stats_rollup_change AS (
-  org_id       uuid,
-  workflow_id  uuid,
-  channel      text,
-  node_id      integer,
-  status       text,
-  start_time   timestamptz,
-  duration_ms  bigint,
-  sign         integer
-);
-
--- Maintenance can be switched off for a session or database (`SET workflowgraph.stats_rollups = off`), for the
--- benchmark's comparison only: rollups are then wrong until rebuild_stats_rollups runs over the hours written.
+-- Recording dirty cells can be switched off for a session or database (`SET workflowgraph.stats_rollups = off`),
+-- for the benchmark's comparison and bulk loads: rollups then miss those writes until rebuild_stats_rollups runs.
 CREATE FUNCTION stats_rollups_enabled() RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, public, pg_temp
 AS $$ SELECT coalesce(current_setting('workflowgraph.stats_rollups', true), '') NOT IN ('off', 'false', '0') $$;
 
--- The rollup rows of a set of contributions, one per key: counts and sums added up, min/max of what enters, and
--- the histogram of the durations (buckets summed first, then gathered per key).
-CREATE FUNCTION stats_trace_deltas(p_changes stats_rollup_change[])
-RETURNS TABLE (org_id uuid, workflow_id uuid, channel text, status text, start_time timestamptz, runs bigint, timed bigint,
-               duration_sum bigint, duration_min bigint, duration_max bigint, histogram jsonb, removed_duration boolean)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-  SELECT b.org_id, b.workflow_id, b.channel, b.status, b.start_time, sum(b.n)::bigint,
-         coalesce(sum(b.n) FILTER (WHERE b.bucket IS NOT NULL), 0)::bigint, sum(b.total)::bigint, min(b.lo), max(b.hi),
-         coalesce(jsonb_object_agg(b.bucket, b.n ORDER BY b.bucket) FILTER (WHERE b.bucket IS NOT NULL AND b.n <> 0), '{}'::jsonb),
-         bool_or(b.removed)
-    FROM (SELECT c.org_id, c.workflow_id, c.channel, c.status, c.start_time, stats_duration_bucket(c.duration_ms) AS bucket,
-                 sum(c.sign) AS n, coalesce(sum(c.sign * c.duration_ms), 0) AS total,
-                 min(c.duration_ms) FILTER (WHERE c.sign > 0) AS lo, max(c.duration_ms) FILTER (WHERE c.sign > 0) AS hi,
-                 bool_or(c.sign < 0 AND c.duration_ms IS NOT NULL) AS removed
-            FROM unnest(p_changes) c
-           GROUP BY 1, 2, 3, 4, 5, 6) b
-   GROUP BY 1, 2, 3, 4, 5
-$$;
+-- Append-only; no key, no index: the job takes rows in any order, duplicates cost one recomputation.
+CREATE TABLE stats_dirty_cells (
+  org_id       uuid NOT NULL,
+  workflow_id  uuid NOT NULL,
+  channel      workflow_channel NOT NULL,
+  -- NULL: the runs' cell; a node: that node's steps' cell
+  node_id      integer,
+  hour         timestamptz NOT NULL,
+  recorded_at  timestamptz NOT NULL DEFAULT now()
+);
+-- nobody but the owner (the triggers and the job run as the owner) reads or writes it
+ALTER TABLE stats_dirty_cells ENABLE ROW LEVEL SECURITY;
 
-CREATE FUNCTION stats_step_deltas(p_changes stats_rollup_change[])
-RETURNS TABLE (org_id uuid, workflow_id uuid, channel text, node_id integer, status text, start_time timestamptz, steps bigint,
-               timed bigint, duration_sum bigint, duration_min bigint, duration_max bigint, histogram jsonb,
-               removed_duration boolean)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-  SELECT b.org_id, b.workflow_id, b.channel, b.node_id, b.status, b.start_time, sum(b.n)::bigint,
-         coalesce(sum(b.n) FILTER (WHERE b.bucket IS NOT NULL), 0)::bigint, sum(b.total)::bigint, min(b.lo), max(b.hi),
-         coalesce(jsonb_object_agg(b.bucket, b.n ORDER BY b.bucket) FILTER (WHERE b.bucket IS NOT NULL AND b.n <> 0), '{}'::jsonb),
-         bool_or(b.removed)
-    FROM (SELECT c.org_id, c.workflow_id, c.channel, c.node_id, c.status, c.start_time,
-                 stats_duration_bucket(c.duration_ms) AS bucket,
-                 sum(c.sign) AS n, coalesce(sum(c.sign * c.duration_ms), 0) AS total,
-                 min(c.duration_ms) FILTER (WHERE c.sign > 0) AS lo, max(c.duration_ms) FILTER (WHERE c.sign > 0) AS hi,
-                 bool_or(c.sign < 0 AND c.duration_ms IS NOT NULL) AS removed
-            FROM unnest(p_changes) c
-           GROUP BY 1, 2, 3, 4, 5, 6, 7) b
-   GROUP BY 1, 2, 3, 4, 5, 6
-$$;
+-- Per organisation and workflow: cells of hours at or before frozen_through are history the job no longer touches.
+CREATE TABLE stats_rollup_horizons (
+  org_id          uuid NOT NULL,
+  workflow_id     uuid NOT NULL,
+  frozen_through  timestamptz NOT NULL,
+  recorded_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ix_stats_rollup_horizons__cell ON stats_rollup_horizons (org_id, workflow_id, frozen_through);
+ALTER TABLE stats_rollup_horizons ENABLE ROW LEVEL SECURITY;
 
--- Applies changes to trace_stats_hourly: one upsert in key order (concurrent writers lock rollup rows in the same
--- order), then exact min/max again for the rollup rows a duration left: min/max cannot be subtracted, so they are
--- read again from the raw rows of that hour (each statement of this function sees what committed before it, and
--- the upsert holds the rollup row's lock, so no writer of the same key can slip between).
-CREATE FUNCTION stats_apply_trace_changes(p_changes stats_rollup_change[]) RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-BEGIN
-  INSERT INTO trace_stats_hourly AS r
-         (org_id, workflow_id, channel, status, start_time, runs, timed, duration_sum, duration_min, duration_max, histogram)
-  SELECT d.org_id, d.workflow_id, d.channel, d.status, d.start_time, d.runs, d.timed, d.duration_sum, d.duration_min,
-         d.duration_max, d.histogram
-    FROM stats_trace_deltas(p_changes) d
-   WHERE d.runs <> 0 OR d.timed <> 0 OR d.duration_sum <> 0 OR d.histogram <> '{}'::jsonb
-   ORDER BY d.org_id, d.start_time, d.workflow_id, d.channel, d.status
-  ON CONFLICT (org_id, start_time, workflow_id, channel, status) DO UPDATE
-     SET runs = r.runs + excluded.runs,
-         timed = r.timed + excluded.timed,
-         duration_sum = r.duration_sum + excluded.duration_sum,
-         duration_min = least(r.duration_min, excluded.duration_min),
-         duration_max = greatest(r.duration_max, excluded.duration_max),
-         histogram = stats_histogram_add(r.histogram, excluded.histogram);
+-- One row: every change committed before refreshed_to is in the rollups. Not tenant data (a time): every
+-- organisation reads it.
+CREATE TABLE stats_rollup_progress (
+  singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  refreshed_to  timestamptz NOT NULL
+);
+-- the rebuild at the end of this migration makes the rollups exact as of now
+INSERT INTO stats_rollup_progress (refreshed_to) VALUES (now());
+ALTER TABLE stats_rollup_progress ENABLE ROW LEVEL SECURITY;
+CREATE POLICY stats_rollup_progress__read ON stats_rollup_progress FOR SELECT TO workflowgraph_app USING (true);
+GRANT SELECT ON stats_rollup_progress TO workflowgraph_app;
 
-  UPDATE trace_stats_hourly r
-     SET duration_min = x.lo, duration_max = x.hi
-    FROM stats_trace_deltas(p_changes) k
-   CROSS JOIN LATERAL (
-     SELECT min(t.duration_ms) AS lo, max(t.duration_ms) AS hi
-       FROM workflow_trace t
-      WHERE t.org_id = k.org_id AND t.workflow_id = k.workflow_id AND t.channel = k.channel AND t.status = k.status
-        AND t.start_time >= k.start_time AND t.start_time < k.start_time + interval '1 hour') x
-   WHERE k.removed_duration
-     AND (r.org_id, r.workflow_id, r.channel, r.status, r.start_time) = (k.org_id, k.workflow_id, k.channel, k.status, k.start_time);
-END
-$$;
+CREATE TYPE stats_cell AS (
+  org_id       uuid,
+  workflow_id  uuid,
+  channel      text,
+  node_id      integer,
+  hour         timestamptz
+);
 
-CREATE FUNCTION stats_apply_step_changes(p_changes stats_rollup_change[]) RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, public, pg_temp
-AS $$
-BEGIN
-  INSERT INTO step_stats_hourly AS r
-         (org_id, workflow_id, channel, node_id, status, start_time, steps, timed, duration_sum, duration_min, duration_max,
-          histogram)
-  SELECT d.org_id, d.workflow_id, d.channel, d.node_id, d.status, d.start_time, d.steps, d.timed, d.duration_sum,
-         d.duration_min, d.duration_max, d.histogram
-    FROM stats_step_deltas(p_changes) d
-   WHERE d.steps <> 0 OR d.timed <> 0 OR d.duration_sum <> 0 OR d.histogram <> '{}'::jsonb
-   ORDER BY d.org_id, d.start_time, d.workflow_id, d.channel, d.node_id, d.status
-  ON CONFLICT (org_id, start_time, workflow_id, channel, node_id, status) DO UPDATE
-     SET steps = r.steps + excluded.steps,
-         timed = r.timed + excluded.timed,
-         duration_sum = r.duration_sum + excluded.duration_sum,
-         duration_min = least(r.duration_min, excluded.duration_min),
-         duration_max = greatest(r.duration_max, excluded.duration_max),
-         histogram = stats_histogram_add(r.histogram, excluded.histogram);
-
-  UPDATE step_stats_hourly r
-     SET duration_min = x.lo, duration_max = x.hi
-    FROM stats_step_deltas(p_changes) k
-   CROSS JOIN LATERAL (
-     SELECT min(s.duration_ms) AS lo, max(s.duration_ms) AS hi
-       FROM workflow_steps s
-       JOIN workflow_trace t ON t.id = s.trace_id
-      WHERE s.org_id = k.org_id AND s.node_id = k.node_id AND s.status = k.status
-        AND t.workflow_id = k.workflow_id AND t.channel = k.channel
-        AND coalesce(s.start_time, s.created_at) >= k.start_time
-        AND coalesce(s.start_time, s.created_at) < k.start_time + interval '1 hour') x
-   WHERE k.removed_duration
-     AND (r.org_id, r.workflow_id, r.channel, r.node_id, r.status, r.start_time)
-         = (k.org_id, k.workflow_id, k.channel, k.node_id, k.status, k.start_time);
-END
-$$;
-
--- The triggers run as the owner (SECURITY DEFINER) because the service role may read rollups but not write them;
--- they write only rows derived from the row that fired them. They are deferred to the end of the writer's
--- transaction (constraint triggers, INITIALLY DEFERRED): still in its transaction, but a rollup row is locked only
--- from the commit's trigger to the commit itself, so concurrent writers of the same node and hour do not wait for
--- each other's whole transactions. Each insert or update event carries its own old and new row, so several changes
--- of one row in one transaction add up to the last one.
-CREATE FUNCTION tg_workflow_trace__stats() RETURNS trigger
+-- The recorders run as the owner (SECURITY DEFINER): the service role cannot touch stats_dirty_cells. They read only
+-- the statement's own rows (and, for steps, their runs' workflow and channel). stats_rollups_enabled() (above)
+-- switches them off for a session, for the benchmark's comparison and bulk loads (rebuild afterwards).
+CREATE FUNCTION tg_workflow_trace__stats_dirty() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-DECLARE
-  v_changes stats_rollup_change[] := '{}';
 BEGIN
   IF NOT stats_rollups_enabled() THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'UPDATE' THEN
-    IF (OLD.org_id, OLD.workflow_id, OLD.channel, OLD.status, OLD.start_time, OLD.duration_ms)
-       IS NOT DISTINCT FROM (NEW.org_id, NEW.workflow_id, NEW.channel, NEW.status, NEW.start_time, NEW.duration_ms) THEN
-      RETURN NULL;
-    END IF;
-    v_changes := v_changes || ROW(OLD.org_id, OLD.workflow_id, OLD.channel, NULL, OLD.status,
-                                  date_trunc('hour', OLD.start_time, 'UTC'), OLD.duration_ms, -1)::stats_rollup_change;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO stats_dirty_cells (org_id, workflow_id, channel, node_id, hour)
+    SELECT DISTINCT n.org_id, n.workflow_id, n.channel, NULL::integer, date_trunc('hour', n.start_time, 'UTC')
+      FROM new_rows n;
+    RETURN NULL;
   END IF;
-  v_changes := v_changes || ROW(NEW.org_id, NEW.workflow_id, NEW.channel, NULL, NEW.status,
-                                date_trunc('hour', NEW.start_time, 'UTC'), NEW.duration_ms, 1)::stats_rollup_change;
-  PERFORM stats_apply_trace_changes(v_changes);
+  -- updates: only rows whose counted values changed (a heartbeat's lease does not count); a run whose workflow or
+  -- channel changed moves its steps' cells too
+  INSERT INTO stats_dirty_cells (org_id, workflow_id, channel, node_id, hour)
+  SELECT DISTINCT c.org_id, c.workflow_id, c.channel, c.node_id, c.hour
+    FROM (SELECT o.org_id AS old_org, o.workflow_id AS old_workflow, o.channel AS old_channel, o.start_time AS old_start,
+                 n.id, n.org_id, n.workflow_id, n.channel, n.start_time,
+                 (o.workflow_id, o.channel) IS DISTINCT FROM (n.workflow_id, n.channel) AS moved
+            FROM new_rows n JOIN old_rows o ON o.id = n.id
+           WHERE (o.org_id, o.workflow_id, o.channel, o.status, o.start_time, o.duration_ms)
+                 IS DISTINCT FROM (n.org_id, n.workflow_id, n.channel, n.status, n.start_time, n.duration_ms)) r
+   CROSS JOIN LATERAL (
+     VALUES (r.old_org, r.old_workflow, r.old_channel, NULL::integer, date_trunc('hour', r.old_start, 'UTC')),
+            (r.org_id, r.workflow_id, r.channel, NULL::integer, date_trunc('hour', r.start_time, 'UTC'))
+     UNION ALL
+     SELECT s.org_id, x.workflow_id, x.channel, s.node_id, date_trunc('hour', coalesce(s.start_time, s.created_at), 'UTC')
+       FROM workflow_steps s
+      CROSS JOIN (VALUES (r.old_workflow, r.old_channel), (r.workflow_id, r.channel)) x (workflow_id, channel)
+      WHERE r.moved AND s.trace_id = r.id) c (org_id, workflow_id, channel, node_id, hour);
   RETURN NULL;
 END
 $$;
 
 -- A step's workflow and channel are its run's.
-CREATE FUNCTION tg_workflow_steps__stats() RETURNS trigger
+CREATE FUNCTION tg_workflow_steps__stats_dirty() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 AS $$
-DECLARE
-  v_changes  stats_rollup_change[] := '{}';
-  v_workflow uuid;
-  v_channel  text;
 BEGIN
   IF NOT stats_rollups_enabled() THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'UPDATE' AND (OLD.org_id, OLD.node_id, OLD.status, coalesce(OLD.start_time, OLD.created_at), OLD.duration_ms)
-     IS NOT DISTINCT FROM (NEW.org_id, NEW.node_id, NEW.status, coalesce(NEW.start_time, NEW.created_at), NEW.duration_ms) THEN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO stats_dirty_cells (org_id, workflow_id, channel, node_id, hour)
+    SELECT DISTINCT n.org_id, t.workflow_id, t.channel, n.node_id, date_trunc('hour', coalesce(n.start_time, n.created_at), 'UTC')
+      FROM new_rows n JOIN workflow_trace t ON t.id = n.trace_id;
     RETURN NULL;
   END IF;
-  SELECT t.workflow_id, t.channel INTO v_workflow, v_channel FROM workflow_trace t WHERE t.id = NEW.trace_id;
-  IF NOT FOUND THEN
-    RETURN NULL; -- the run was deleted in the same transaction: deletes leave rollups alone
-  END IF;
-  IF TG_OP = 'UPDATE' THEN
-    v_changes := v_changes || ROW(OLD.org_id, v_workflow, v_channel, OLD.node_id, OLD.status,
-                                  date_trunc('hour', coalesce(OLD.start_time, OLD.created_at), 'UTC'), OLD.duration_ms,
-                                  -1)::stats_rollup_change;
-  END IF;
-  v_changes := v_changes || ROW(NEW.org_id, v_workflow, v_channel, NEW.node_id, NEW.status,
-                                date_trunc('hour', coalesce(NEW.start_time, NEW.created_at), 'UTC'), NEW.duration_ms,
-                                1)::stats_rollup_change;
-  PERFORM stats_apply_step_changes(v_changes);
+  INSERT INTO stats_dirty_cells (org_id, workflow_id, channel, node_id, hour)
+  SELECT DISTINCT c.org_id, t.workflow_id, t.channel, c.node_id, c.hour
+    FROM new_rows n
+    JOIN old_rows o ON o.id = n.id
+    JOIN workflow_trace t ON t.id = n.trace_id
+   CROSS JOIN LATERAL (
+     VALUES (o.org_id, o.node_id, date_trunc('hour', coalesce(o.start_time, o.created_at), 'UTC')),
+            (n.org_id, n.node_id, date_trunc('hour', coalesce(n.start_time, n.created_at), 'UTC'))) c (org_id, node_id, hour)
+   WHERE (o.org_id, o.node_id, o.status, coalesce(o.start_time, o.created_at), o.duration_ms)
+         IS DISTINCT FROM (n.org_id, n.node_id, n.status, coalesce(n.start_time, n.created_at), n.duration_ms);
   RETURN NULL;
 END
 $$;
 
-CREATE CONSTRAINT TRIGGER tg_workflow_trace__stats AFTER INSERT OR UPDATE ON workflow_trace
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tg_workflow_trace__stats();
-CREATE CONSTRAINT TRIGGER tg_workflow_steps__stats AFTER INSERT OR UPDATE ON workflow_steps
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tg_workflow_steps__stats();
+-- Deleted runs (retention, or a workflow's or organisation's cascade): the hour of the latest end among them (their
+-- steps lie before it; a run still open counts as never ending) is the horizon of its organisation and workflow.
+CREATE FUNCTION tg_workflow_trace__stats_horizon() RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  INSERT INTO stats_rollup_horizons (org_id, workflow_id, frozen_through)
+  SELECT o.org_id, o.workflow_id, date_trunc('hour', max(coalesce(o.end_time, 'infinity'::timestamptz)), 'UTC')
+    FROM old_rows o
+   GROUP BY o.org_id, o.workflow_id;
+  RETURN NULL;
+END
+$$;
 
--- Rebuilds the rollups of the UTC hours in [p_from, p_to) from the runs and steps that started in them (all
--- organisations; owner only). Writers wait while it runs (SHARE locks), so the result is exact. Hours whose raw rows
--- retention has removed lose their history: rebuild only hours that are still inside the retention window.
--- Returns the number of rollup rows written.
+CREATE TRIGGER tg_workflow_trace__stats_dirty_insert AFTER INSERT ON workflow_trace
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_trace__stats_dirty();
+CREATE TRIGGER tg_workflow_trace__stats_dirty_update AFTER UPDATE ON workflow_trace
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_trace__stats_dirty();
+CREATE TRIGGER tg_workflow_trace__stats_horizon AFTER DELETE ON workflow_trace
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_trace__stats_horizon();
+CREATE TRIGGER tg_workflow_steps__stats_dirty_insert AFTER INSERT ON workflow_steps
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_steps__stats_dirty();
+CREATE TRIGGER tg_workflow_steps__stats_dirty_update AFTER UPDATE ON workflow_steps
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tg_workflow_steps__stats_dirty();
+
+-- Recomputes the rollup rows of a set of cells from the raw rows (the cells' old rows go first).
+CREATE FUNCTION stats_recompute_cells(p_cells stats_cell[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  DELETE FROM trace_stats_hourly r
+   USING unnest(p_cells) c
+   WHERE c.node_id IS NULL
+     AND (r.org_id, r.workflow_id, r.channel, r.start_time) = (c.org_id, c.workflow_id, c.channel, c.hour);
+  DELETE FROM step_stats_hourly r
+   USING unnest(p_cells) c
+   WHERE c.node_id IS NOT NULL
+     AND (r.org_id, r.workflow_id, r.channel, r.node_id, r.start_time) = (c.org_id, c.workflow_id, c.channel, c.node_id, c.hour);
+
+  INSERT INTO trace_stats_hourly
+         (org_id, workflow_id, channel, status, start_time, runs, timed, duration_sum, duration_min, duration_max, histogram)
+  SELECT b.org_id, b.workflow_id, b.channel, b.status, b.hour, sum(b.n), coalesce(sum(b.n) FILTER (WHERE b.bucket IS NOT NULL), 0),
+         sum(b.total), min(b.lo), max(b.hi),
+         coalesce(jsonb_object_agg(b.bucket, b.n ORDER BY b.bucket) FILTER (WHERE b.bucket IS NOT NULL), '{}'::jsonb)
+    FROM (SELECT t.org_id, t.workflow_id, t.channel, t.status, c.hour,
+                 stats_duration_bucket(t.duration_ms) AS bucket, count(*) AS n, coalesce(sum(t.duration_ms), 0) AS total,
+                 min(t.duration_ms) AS lo, max(t.duration_ms) AS hi
+            FROM (SELECT DISTINCT * FROM unnest(p_cells) u WHERE u.node_id IS NULL) c
+            JOIN workflow_trace t
+              ON t.org_id = c.org_id AND t.workflow_id = c.workflow_id AND t.channel = c.channel
+             AND t.start_time >= c.hour AND t.start_time < c.hour + interval '1 hour'
+           GROUP BY 1, 2, 3, 4, 5, 6) b
+   GROUP BY 1, 2, 3, 4, 5;
+
+  INSERT INTO step_stats_hourly
+         (org_id, workflow_id, channel, node_id, status, start_time, steps, timed, duration_sum, duration_min, duration_max,
+          histogram)
+  SELECT b.org_id, b.workflow_id, b.channel, b.node_id, b.status, b.hour, sum(b.n),
+         coalesce(sum(b.n) FILTER (WHERE b.bucket IS NOT NULL), 0), sum(b.total), min(b.lo), max(b.hi),
+         coalesce(jsonb_object_agg(b.bucket, b.n ORDER BY b.bucket) FILTER (WHERE b.bucket IS NOT NULL), '{}'::jsonb)
+    FROM (SELECT s.org_id, t.workflow_id, t.channel, s.node_id, s.status, c.hour,
+                 stats_duration_bucket(s.duration_ms) AS bucket, count(*) AS n, coalesce(sum(s.duration_ms), 0) AS total,
+                 min(s.duration_ms) AS lo, max(s.duration_ms) AS hi
+            FROM (SELECT DISTINCT * FROM unnest(p_cells) u WHERE u.node_id IS NOT NULL) c
+            JOIN workflow_steps s
+              ON s.org_id = c.org_id AND s.node_id = c.node_id
+             AND ((s.start_time >= c.hour AND s.start_time < c.hour + interval '1 hour')
+                  OR (s.start_time IS NULL AND s.created_at >= c.hour AND s.created_at < c.hour + interval '1 hour'))
+            JOIN workflow_trace t ON t.id = s.trace_id AND t.workflow_id = c.workflow_id AND t.channel = c.channel
+           GROUP BY 1, 2, 3, 4, 5, 6, 7) b
+   GROUP BY 1, 2, 3, 4, 5, 6;
+END
+$$;
+
+-- One pass of the job: takes up to p_limit dirty cells and recomputes those after the horizon. Returns the number of
+-- dirty rows taken, or NULL when another caller holds the job's lock (p_wait = false: the service's instances do not
+-- wait for each other; p_wait = true: wait, as a rebuild or a test that must see its own writes counted does). A pass
+-- that takes fewer than p_limit rows has emptied the queue: refreshed_to becomes the time it started.
+-- SECURITY DEFINER (like sweep_workflow_runs): it works across organisations and takes only a batch size.
+CREATE FUNCTION refresh_stats_rollups(p_limit integer DEFAULT 5000, p_wait boolean DEFAULT false) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_started timestamptz;
+  v_taken   integer;
+  v_cells   stats_cell[];
+BEGIN
+  IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100000 THEN
+    RAISE EXCEPTION USING ERRCODE = 'WF003', MESSAGE = 'limit must be 1 to 100000';
+  END IF;
+  IF coalesce(p_wait, false) THEN
+    PERFORM pg_advisory_xact_lock(hashtext('stats rollup refresh'));
+  ELSIF NOT pg_try_advisory_xact_lock(hashtext('stats rollup refresh')) THEN
+    RETURN NULL;
+  END IF;
+  -- every transaction that committed before this moment is visible to the statement below
+  v_started := clock_timestamp();
+  WITH taken AS (
+    DELETE FROM stats_dirty_cells d
+     WHERE d.ctid IN (SELECT q.ctid FROM stats_dirty_cells q LIMIT p_limit FOR UPDATE SKIP LOCKED)
+    RETURNING d.org_id, d.workflow_id, d.channel, d.node_id, d.hour)
+  SELECT count(*),
+         array_agg(DISTINCT ROW(k.org_id, k.workflow_id, k.channel, k.node_id, k.hour)::stats_cell)
+           FILTER (WHERE NOT EXISTS (
+             SELECT 1 FROM stats_rollup_horizons h
+              WHERE h.org_id = k.org_id AND h.workflow_id = k.workflow_id AND h.frozen_through >= k.hour))
+    INTO v_taken, v_cells
+    FROM taken k;
+  IF v_cells IS NOT NULL THEN
+    PERFORM stats_recompute_cells(v_cells);
+  END IF;
+  IF v_taken < p_limit THEN
+    UPDATE stats_rollup_progress SET refreshed_to = greatest(refreshed_to, v_started);
+  END IF;
+  RETURN v_taken;
+END
+$$;
+
+GRANT EXECUTE ON FUNCTION refresh_stats_rollups(integer, boolean) TO workflowgraph_app;
+
+-- Rebuilds the rollups of the UTC hours in [p_from, p_to) from the raw rows (all organisations; owner only). It does
+-- not stop writers: it waits for the job's lock (so the two never write the same cell at once), and what writers
+-- commit meanwhile is in stats_dirty_cells for the job's next pass. Hours it rebuilds equal the raw rows again, so a
+-- retention horizon inside them moves back to the hour before them. Returns the number of rollup rows written.
 CREATE FUNCTION rebuild_stats_rollups(p_from timestamptz, p_to timestamptz) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, public, pg_temp
@@ -331,7 +375,10 @@ BEGIN
   IF v_to < p_to THEN
     v_to := v_to + interval '1 hour';
   END IF;
-  LOCK TABLE workflow_trace, workflow_steps IN SHARE MODE;
+  PERFORM pg_advisory_xact_lock(hashtext('stats rollup refresh'));
+  -- from here on the hours rebuilt equal the raw rows: a horizon inside them falls back to just before them
+  UPDATE stats_rollup_horizons SET frozen_through = v_from - interval '1 hour'
+   WHERE frozen_through >= v_from AND frozen_through < v_to;
   DELETE FROM step_stats_hourly WHERE start_time >= v_from AND start_time < v_to;
   DELETE FROM trace_stats_hourly WHERE start_time >= v_from AND start_time < v_to;
 
@@ -369,7 +416,9 @@ BEGIN
 END
 $$;
 
-GRANT EXECUTE ON FUNCTION tg_workflow_trace__stats(), tg_workflow_steps__stats() TO workflowgraph_app;
+GRANT EXECUTE ON FUNCTION tg_workflow_trace__stats_dirty(), tg_workflow_steps__stats_dirty(), tg_workflow_trace__stats_horizon()
+  TO workflowgraph_app;
+
 
 -- Used by the service's statistics statements.
 GRANT EXECUTE ON FUNCTION stats_duration_bucket(bigint), stats_bucket_value(integer), stats_histogram_add(jsonb, jsonb),

@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace WorkflowGraph.Tests.Database;
 
-/// <summary>The rollup job's passes, run by a test that must see what it wrote counted (db/migrations/031).</summary>
+/// <summary>The rollup job's passes, run by a test that must see what it wrote counted (db/migrations/030).</summary>
 internal static class StatsRollupRefresh
 {
     private const int Batch = 100_000;

@@ -4,7 +4,7 @@ using WorkflowGraph.Tests.Infrastructure;
 namespace WorkflowGraph.Tests.Database;
 
 /// <summary>
-/// The statistics rollups (030_stats_rollups.sql) and their job (031_stats_rollup_job.sql): writers record dirty cells
+/// The statistics rollups and their job (030_stats_rollups.sql): writers record dirty cells
 /// without waiting for each other, the job's passes make the rollups equal to the raw rows under concurrent writers,
 /// retention keeps them (cells at or before the horizon are left alone), rebuild_stats_rollups writes them again, RLS
 /// confines them, and a histogram's percentiles are within 2% of the exact ones. Each test uses an organisation of its

@@ -5,7 +5,7 @@ namespace WorkflowGraph.Analytics.Rollups;
 
 /// <summary>
 /// Keeps the statistics rollups up to date: every <c>Analytics:RollupIntervalSeconds</c> it calls
-/// <c>refresh_stats_rollups</c> (db/migrations/031, SECURITY DEFINER) through the owner connection, batch after batch of
+/// <c>refresh_stats_rollups</c> (db/migrations/030, SECURITY DEFINER) through the owner connection, batch after batch of
 /// at most <c>Analytics:RollupBatchCells</c> dirty cells until a batch comes back short. Writers only record the cells
 /// they changed; each pass recomputes those cells from the raw rows. A change is counted once the first pass that
 /// starts after its commit has finished: the lag is at most the interval plus one pass. Several instances may run it:

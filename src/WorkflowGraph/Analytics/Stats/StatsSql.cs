@@ -75,7 +75,7 @@ public static class StatsSql
             .Append(Sql.Raw(string.Join(", ", Columns(plan).Select(c => c + " ASC")))));
         var after = scope.Parameter(plan.After, NpgsqlDbType.Bigint);
         var limit = scope.Parameter((long)plan.First + 1, NpgsqlDbType.Bigint);
-        // how fresh the rollups are, read in the same snapshot as they are (db/migrations/031)
+        // how fresh the rollups are, read in the same snapshot as they are (db/migrations/030)
         var asOf = Sql.Raw(plan.FromRollups ? "(SELECT refreshed_to FROM stats_rollup_progress)" : "NULL::timestamptz");
         return Sql.Of(
             $"WITH source AS ({source}), counts AS ({counts}), hist AS ({hist}), " +
