@@ -98,10 +98,11 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     };
 
     /// <summary>One function call in its own transaction, with the same role and tenant setup as the service; its value.</summary>
-    public static async Task<object?> CallFunctionAsync(NpgsqlConnection conn, string sql, object[] values, CancellationToken ct)
+    public static async Task<object?> CallFunctionAsync(NpgsqlConnection conn, string sql, object[] values, CancellationToken ct,
+        params (string Name, string Value)[] settings)
     {
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var batch = TenantBatch(conn, tx, Operator);
+        await using var batch = TenantBatch(conn, tx, Operator, settings);
         var call = new NpgsqlBatchCommand(sql);
         foreach (var value in values)
             call.Parameters.Add(new NpgsqlParameter { Value = value });
@@ -115,6 +116,18 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         }
         await tx.CommitAsync(ct);
         return result;
+    }
+
+    /// <summary>The bench organisation's first active workflow and its first node (the step scenarios start runs of it).</summary>
+    public async Task<(Guid Workflow, int Node)> FirstNodeAsync()
+    {
+        await using var command = Database.CreateCommand(
+            "SELECT w.id, n.id FROM workflows w JOIN workflow_nodes n ON n.workflow_id = w.id " +
+            "WHERE w.org_id = $1 AND w.is_active ORDER BY w.name, n.position LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = Org });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetGuid(0), reader.GetInt32(1));
     }
 
     /// <summary>The ids of the bench organisation's 2,000 most recent runs (the trace-detail scenarios walk them).</summary>
@@ -131,10 +144,12 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     }
 
     /// <summary>The tenant setup the service sends first in every request (role, org, user, timeout, UTC).</summary>
-    public static NpgsqlBatch TenantBatch(NpgsqlConnection conn, NpgsqlTransaction tx, Guid? user)
+    /// <param name="settings">More settings of the transaction (e.g. <c>workflowgraph.stats_rollups</c>), set with the tenant's.</param>
+    public static NpgsqlBatch TenantBatch(NpgsqlConnection conn, NpgsqlTransaction tx, Guid? user,
+        params (string Name, string Value)[] settings)
     {
         var batch = new NpgsqlBatch(conn, tx);
-        foreach (var command in TenantTransaction.Commands(Org, user, ("statement_timeout", "30s"), ("TimeZone", "UTC")))
+        foreach (var command in TenantTransaction.Commands(Org, user, [("statement_timeout", "30s"), ("TimeZone", "UTC"), .. settings]))
             batch.BatchCommands.Add(command);
         return batch;
     }

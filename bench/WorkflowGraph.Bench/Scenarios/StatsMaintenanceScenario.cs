@@ -20,7 +20,7 @@ public sealed class StatsMaintenanceScenario : IScenario
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
         var began = DateTime.UtcNow;
-        var (workflowId, nodeId) = await FirstNodeAsync(bench);
+        var (workflowId, nodeId) = await bench.FirstNodeAsync();
         Func<int, Task<Func<CancellationToken, Task>>> Lifecycle(bool maintained) => async _ =>
         {
             var traceId = (long)(await CallAsync(bench, maintained, "SELECT start_workflow_execution($1, 'web')", [workflowId],
@@ -50,36 +50,6 @@ public sealed class StatsMaintenanceScenario : IScenario
     private static async Task<object?> CallAsync(BenchContext bench, bool maintained, string sql, object[] values, CancellationToken ct)
     {
         await using var conn = await bench.Database.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var batch = BenchContext.TenantBatch(conn, tx, BenchContext.Operator);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('workflowgraph.stats_rollups', $1, true)")
-        {
-            Parameters = { new NpgsqlParameter { Value = maintained ? "on" : "off" } },
-        });
-        var call = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-            call.Parameters.Add(new NpgsqlParameter { Value = value });
-        batch.BatchCommands.Add(call);
-        object? result;
-        await using (var reader = await batch.ExecuteReaderAsync(ct))
-        {
-            await reader.NextResultAsync(ct);
-            await reader.NextResultAsync(ct);
-            await reader.ReadAsync(ct);
-            result = reader.GetDataTypeName(0) == "void" ? null : reader.GetValue(0);
-        }
-        await tx.CommitAsync(ct);
-        return result;
-    }
-
-    private static async Task<(Guid Workflow, int Node)> FirstNodeAsync(BenchContext bench)
-    {
-        await using var command = bench.Database.CreateCommand(
-            "SELECT w.id, n.id FROM workflows w JOIN workflow_nodes n ON n.workflow_id = w.id " +
-            "WHERE w.org_id = $1 AND w.is_active ORDER BY w.name, n.position LIMIT 1");
-        command.Parameters.Add(new NpgsqlParameter { Value = BenchContext.Org });
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetGuid(0), reader.GetInt32(1));
+        return await BenchContext.CallFunctionAsync(conn, sql, values, ct, ("workflowgraph.stats_rollups", maintained ? "on" : "off"));
     }
 }

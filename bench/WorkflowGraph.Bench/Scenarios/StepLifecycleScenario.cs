@@ -39,7 +39,7 @@ public sealed class StepLifecycleScenario : IScenario
 
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
-        var (workflowId, nodeId) = await FirstNodeAsync(bench);
+        var (workflowId, nodeId) = await bench.FirstNodeAsync();
         var globalNodeId = GlobalId.Encode("WorkflowNode", nodeId.ToString(CultureInfo.InvariantCulture));
         async Task<long> NewRunAsync()
         {
@@ -106,18 +106,5 @@ public sealed class StepLifecycleScenario : IScenario
         if (payload.GetProperty("errors").ValueKind != JsonValueKind.Null)
             throw new InvalidOperationException(payload.GetProperty("errors").ToString());
         return payload;
-    }
-
-
-    // The organisation's first workflow and its first node; the runs are started per client.
-    private static async Task<(Guid Workflow, int Node)> FirstNodeAsync(BenchContext bench)
-    {
-        await using var command = bench.Database.CreateCommand(
-            "SELECT w.id, n.id FROM workflows w JOIN workflow_nodes n ON n.workflow_id = w.id " +
-            "WHERE w.org_id = $1 ORDER BY w.name, n.position LIMIT 1");
-        command.Parameters.Add(new NpgsqlParameter { Value = BenchContext.Org });
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetGuid(0), reader.GetInt32(1));
     }
 }
