@@ -1,10 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Development;
 using WorkflowGraph.Tenancy;
-using WorkflowGraph.Tests.Http;
 using WorkflowGraph.Tests.WebSockets;
 using static WorkflowGraph.Tests.Api.GraphApiFixture;
 
@@ -23,16 +21,6 @@ public sealed class NoSkewServer : GraphQLWsServer
 /// over HTTP and over a WebSocket's connection_init.</summary>
 public sealed class TokenCacheServerTests(NoSkewServer server) : IClassFixture<NoSkewServer>
 {
-    private async Task<HttpStatusCode> HttpStatusAsync(string token)
-    {
-        using var client = new HttpClient();
-        using var request = Requests.PostQuery("{ traces(first: 1) { totalCount } }");
-        request.RequestUri = new Uri(server.BaseUrl + "/graphql");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
-
     [Fact]
     public async Task A_remembered_token_is_refused_by_both_transports_once_it_has_expired()
     {
@@ -40,7 +28,7 @@ public sealed class TokenCacheServerTests(NoSkewServer server) : IClassFixture<N
         var issued = DateTime.UtcNow;
         var token = DevelopmentTokens.Create(TestTokens.Key, OrgA, UserA, TenantRole.Viewer, TimeSpan.FromSeconds(3), issuedAt: issued);
         Assert.False(cache.TryGet(token, out _));
-        Assert.Equal(HttpStatusCode.OK, await HttpStatusAsync(token));
+        Assert.Equal(HttpStatusCode.OK, await server.QueryStatusAsync(token));
         Assert.True(cache.TryGet(token, out var remembered));
         Assert.Equal(OrgA, remembered.Tenant!.OrgId);
 
@@ -48,7 +36,7 @@ public sealed class TokenCacheServerTests(NoSkewServer server) : IClassFixture<N
         var expiry = issued.AddSeconds(4);
         while (DateTime.UtcNow < expiry)
             await Task.Delay(expiry - DateTime.UtcNow);
-        Assert.Equal(HttpStatusCode.Unauthorized, await HttpStatusAsync(token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await server.QueryStatusAsync(token));
         Assert.False(cache.TryGet(token, out _));
         await using var client = await GraphQLWsTestClient.ConnectAsync(server.WebSocketUri);
         await client.InitAsync(new { Authorization = "Bearer " + token });
@@ -61,7 +49,7 @@ public sealed class TokenCacheServerTests(NoSkewServer server) : IClassFixture<N
         var cache = server.Services.GetRequiredService<ValidatedTokenCache>();
         var otherKey = TokenSettings.KeyFrom(new string('k', 64));
         var forged = DevelopmentTokens.Create(otherKey, OrgA, UserA, TenantRole.Admin, TimeSpan.FromMinutes(5));
-        Assert.Equal(HttpStatusCode.Unauthorized, await HttpStatusAsync(forged));
+        Assert.Equal(HttpStatusCode.Unauthorized, await server.QueryStatusAsync(forged));
         Assert.False(cache.TryGet(forged, out _));
     }
 }

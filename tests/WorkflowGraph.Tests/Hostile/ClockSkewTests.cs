@@ -1,9 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using WorkflowGraph.Development;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Auth;
-using WorkflowGraph.Tests.Http;
 using WorkflowGraph.Tests.WebSockets;
 using static WorkflowGraph.Tests.Api.GraphApiFixture;
 
@@ -16,21 +14,11 @@ public sealed class ClockSkewTests(GraphQLWsServer server) : IClassFixture<Graph
     private static string ExpiredAgo(int seconds) => DevelopmentTokens.Create(TestTokens.Key, OrgA, UserA, TenantRole.Viewer,
         TimeSpan.FromMinutes(5), issuedAt: DateTime.UtcNow.AddMinutes(-5).AddSeconds(-seconds));
 
-    private async Task<HttpStatusCode> HttpStatusAsync(string token)
-    {
-        using var client = new HttpClient();
-        using var request = Requests.PostQuery("{ traces(first: 1) { totalCount } }");
-        request.RequestUri = new Uri(server.BaseUrl + "/graphql");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
-
     [Fact]
     public async Task A_token_expired_within_the_skew_is_accepted_by_both_transports()
     {
         var token = ExpiredAgo(10);
-        Assert.Equal(HttpStatusCode.OK, await HttpStatusAsync(token));
+        Assert.Equal(HttpStatusCode.OK, await server.QueryStatusAsync(token));
         await using var client = await GraphQLWsTestClient.ConnectAsync(server.WebSocketUri);
         await client.InitAsync(new { Authorization = "Bearer " + token });
         await client.ExpectAckAsync();
@@ -40,7 +28,7 @@ public sealed class ClockSkewTests(GraphQLWsServer server) : IClassFixture<Graph
     public async Task A_token_expired_beyond_the_skew_is_refused_by_both_transports()
     {
         var token = ExpiredAgo(40);
-        Assert.Equal(HttpStatusCode.Unauthorized, await HttpStatusAsync(token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await server.QueryStatusAsync(token));
         await using var client = await GraphQLWsTestClient.ConnectAsync(server.WebSocketUri);
         await client.InitAsync(new { Authorization = "Bearer " + token });
         await client.ExpectCloseAsync(4403);

@@ -10,6 +10,7 @@ using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Database;
+using WorkflowGraph.Tests.Http;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.WebSockets;
@@ -67,6 +68,16 @@ public class GraphQLWsServer : IAsyncLifetime
         request.Headers.TryAddWithoutValidation("Authorization", Bearer(org, role));
         using var response = await _http.SendAsync(request);
         return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>The HTTP status of a small query sent with <paramref name="token"/> (a raw JWT): 200, or 401 when refused.</summary>
+    public async Task<HttpStatusCode> QueryStatusAsync(string token)
+    {
+        using var request = Requests.PostQuery("{ traces(first: 1) { totalCount } }");
+        request.RequestUri = new Uri(BaseUrl + "/graphql");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await _http.SendAsync(request);
+        return response.StatusCode;
     }
 
     /// <summary>The active workflow of each org in graph-data.sql and its three nodes.</summary>
