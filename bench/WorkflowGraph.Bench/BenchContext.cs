@@ -34,7 +34,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     /// <summary>The key the service accepts tokens of (for scenarios that make tokens of other users or organisations).</summary>
     public string SigningKey => signingKey;
 
-    public TimeSpan Warmup { get; } = TimeSpan.FromSeconds(options.Quick ? 1 : 3);
+    public TimeSpan Warmup { get; } = TimeSpan.FromSeconds(options.WarmupSeconds);
     public TimeSpan Duration { get; } = TimeSpan.FromSeconds(options.Seconds);
 
     /// <summary>Owner connections for the direct baseline; every transaction sets the role and tenant like the service.</summary>

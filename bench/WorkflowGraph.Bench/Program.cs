@@ -11,7 +11,7 @@ var options = BenchOptions.Parse(args);
 var log = Console.Out;
 var root = RepoRoot.Find(Directory.GetCurrentDirectory()) ?? throw new InvalidOperationException("run from inside the repository");
 log.WriteLine($"WorkflowGraph benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, " +
-              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario, load average {LoadAverage()}");
+              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario after {options.WarmupSeconds} s of warm-up, load average {LoadAverage()}");
 
 // Every scenario, in order. A new scenario is a class implementing IScenario (its own file) and one line here.
 IScenario[] scenarios =
@@ -85,7 +85,7 @@ foreach (var scenario in chosen)
 }
 
 log.WriteLine($"\n{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, " +
-              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario, load average {LoadAverage()}:");
+              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario after {options.WarmupSeconds} s of warm-up, load average {LoadAverage()}:");
 var allMet = ResultTable.Print(log, runs);
 log.WriteLine(allMet ? "\nAll goals met." : "\nSome goals are not met.");
 return runs.SelectMany(r => r.Item2).Any(r => r.Failures > 0) ? 1 : 0;
@@ -94,7 +94,7 @@ static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', F
 
 public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Quick, bool Peer, bool GenerateOnly,
     IReadOnlyList<string> Only, int AutoPrepare = 0, int Instances = 1, int SlowSubscribers = 0, int Subscribers = 0,
-    int FanOutSeconds = 0)
+    int FanOutSeconds = 0, int WarmupSeconds = 3)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -120,6 +120,7 @@ public sealed record BenchOptions(int Traces, int Clients, int Seconds, bool Qui
             Instances: Math.Max(1, Value("--instances", 1)),
             SlowSubscribers: Value("--slow-subscribers", 0),
             Subscribers: Value("--subscribers", 0),
-            FanOutSeconds: Value("--fan-out-seconds", 0));
+            FanOutSeconds: Value("--fan-out-seconds", 0),
+            WarmupSeconds: Value("--warmup", quick ? 1 : 3));
     }
 }

@@ -40,7 +40,7 @@ $$;
 -- service role's policy (WITH CHECK on org_id) after this trigger, and a refused record rolls the head back with it.
 CREATE OR REPLACE FUNCTION tg_phi_access_audit__chain() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_seq   bigint;
