@@ -54,9 +54,9 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         var projection = Project(kind, fields, phiRead, scope);
         var parameters = scope.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}");
         var key = kind + ":" + projection + ":" + string.Join(",", parameters);
-        var audited = phiRead ? AuditSql.ClassifiedFields(model.Shapes.Plan(kind == ShapeKind.Event ? Events : Traces, fields))
-            : new HashSet<string>();
-        return new FeedShape(kind, fields, key, phiRead, audited) { Heavy = IsHeavy(model.Shapes.Plan(kind == ShapeKind.Event ? Events : Traces, fields)) };
+        var plan = model.Shapes.Plan(kind == ShapeKind.Event ? Events : Traces, fields);
+        var audited = phiRead ? AuditSql.ClassifiedFields(plan) : new HashSet<string>();
+        return new FeedShape(kind, fields, key, phiRead, audited) { Heavy = IsHeavy(plan) };
     }
 
     /// <summary>

@@ -93,7 +93,8 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !_cancellation.IsCancellationRequested)
         {
             Fail(new SubscriptionEndedException(
-                $"Building the selection for the events to replay took longer than its budget of {options.SubscriptionBuildTimeoutSeconds} s; " +
+                "Building the selection for the events to replay took longer than its budget of " +
+                $"{options.SubscriptionBuildTimeoutSeconds} s; " +
                 "select less, then resubscribe from the last cursor received.")
             {
                 Code = EventTooCostlyCode,

@@ -12,11 +12,17 @@ namespace WorkflowGraph.Tests.Hostile;
 /// run that was still pending), so that a transaction holding the context table holds back only selections reading it.</summary>
 internal static class LaneWrites
 {
-    public static async Task StartStepAsync(DatabaseFixture database, long traceId, int stepNumber, Guid? org = null)
+    public static Task StartStepAsync(DatabaseFixture database, long traceId, int stepNumber, Guid? org = null) =>
+        StartStepsAsync(database, traceId, stepNumber, 1, org);
+
+    /// <summary>Starts steps <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1 in one
+    /// transaction: their events commit together.</summary>
+    public static async Task StartStepsAsync(DatabaseFixture database, long traceId, int first, int count, Guid? org = null)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync();
-        await connection.ExecAsync("SELECT start_workflow_step($1, $2, $3, '{\"member_id\": \"M1\"}'::jsonb)", traceId,
-            GraphQLWsServer.WorkflowOf(org ?? GraphApiFixture.OrgA).FirstNodeId, stepNumber);
+        await connection.ExecAsync(
+            "SELECT start_workflow_step($1, $2, s, '{\"member_id\": \"M1\"}'::jsonb) FROM generate_series($3::int, $3::int + $4 - 1) s",
+            traceId, GraphQLWsServer.WorkflowOf(org ?? GraphApiFixture.OrgA).FirstNodeId, first, count);
     }
 
     /// <summary>Waits until the organisation's feed has built and handed out everything its read gave its lanes.</summary>
