@@ -25,7 +25,9 @@ internal sealed class FeedLane
     private readonly ILogger _logger;
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing;
+    private readonly CancellationToken _closingToken;
     private int _waiting;
+    private int _closed;
 
     private sealed record Work(EventPosition From, EventLogBatch Batch, Subscriber[] Subscribers);
 
@@ -40,6 +42,7 @@ internal sealed class FeedLane
         _building = building;
         _logger = logger;
         _closing = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _closingToken = _closing.Token; // taken now: Close disposes the source
         _ = Task.Run(RunAsync, CancellationToken.None); // the loop watches the closing token itself
     }
 
@@ -62,16 +65,19 @@ internal sealed class FeedLane
             Interlocked.Add(ref _waiting, -batch.Rows.Count); // closed: its subscribers have left
     }
 
-    /// <summary>Stops the lane (its last subscriber left): what is queued is dropped.</summary>
+    /// <summary>Stops the lane (its last subscriber left): what is queued is dropped, a statement running is cancelled.</summary>
     public void Close()
     {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+            return;
         _work.Writer.TryComplete();
         _closing.Cancel();
+        _closing.Dispose();
     }
 
     private async Task RunAsync()
     {
-        var token = _closing.Token;
+        var token = _closingToken;
         try
         {
             await foreach (var work in _work.Reader.ReadAllAsync(token))
@@ -82,12 +88,9 @@ internal sealed class FeedLane
                 Interlocked.Add(ref _waiting, -work.Batch.Rows.Count);
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (Exception) when (token.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            _closing.Dispose();
+            // closed or stopping: whatever the cancelled statement threw
         }
     }
 

@@ -140,6 +140,8 @@ internal sealed class OrganisationFeed
 
     public void Leave(Subscriber subscriber)
     {
+        FeedLane? unused = null;
+        bool last;
         lock (_gate)
         {
             if (!_subscribers.Remove(subscriber))
@@ -149,15 +151,20 @@ internal sealed class OrganisationFeed
             if (entry.Count == 1)
             {
                 _shapes.Remove(key);
-                if (_lanes.Remove(key, out var lane))
-                    lane.Close();
+                _lanes.Remove(key, out unused);
             }
             else
+            {
                 _shapes[key] = (entry.Shape, entry.Count - 1);
-            if (_subscribers.Count > 0)
-                return;
-            _isClosed = true;
+            }
+            last = _subscribers.Count == 0;
+            if (last)
+                _isClosed = true;
         }
+        // outside the lock: stopping a lane cancels its statement
+        unused?.Close();
+        if (!last)
+            return;
         _closed(this);
         Wake(); // lets the loop see that it is closed
     }
