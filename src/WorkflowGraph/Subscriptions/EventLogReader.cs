@@ -6,6 +6,7 @@ using WorkflowGraph.Querying;
 using WorkflowGraph.Querying.Emit;
 using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Plans;
 using WorkflowGraph.Querying.Selection;
 using WorkflowGraph.SchemaBinding;
 
@@ -26,8 +27,16 @@ namespace WorkflowGraph.Subscriptions;
 /// then on from <c>Upto</c> as a complete position.</item>
 /// </list>
 /// </summary>
-public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers)
+public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model, IEnumerable<IStatementObserver> observers,
+    SubscriptionOptions options)
 {
+    /// <summary>A selection with more fields than this is built in a lane of its own, even when it reads only its row.</summary>
+    public const int LightFieldLimit = 32;
+
+    /// <summary>What the statement writes instead of an event's JSON that is over the bound: this, then its size in
+    /// bytes (no JSON text starts with it; <see cref="Bounded"/> writes it as a literal).</summary>
+    private const char OversizeMark = '#';
+
     private static readonly string[] FixedColumns =
         ["position", "id", "trace_id", "workflow_id", "event_type", "status", "created_at", "channel"];
 
@@ -45,10 +54,28 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         var projection = Project(kind, fields, phiRead, scope);
         var parameters = scope.Parameters.Select(p => $"{p.NpgsqlDbType}={FormatValue(p.Value)}");
         var key = kind + ":" + projection + ":" + string.Join(",", parameters);
-        var audited = phiRead ? AuditSql.ClassifiedFields(model.Shapes.Plan(kind == ShapeKind.Event ? Events : Traces, fields))
-            : new HashSet<string>();
-        return new FeedShape(kind, fields, key, phiRead, audited);
+        var plan = model.Shapes.Plan(kind == ShapeKind.Event ? Events : Traces, fields);
+        var audited = phiRead ? AuditSql.ClassifiedFields(plan) : new HashSet<string>();
+        return new FeedShape(kind, fields, key, phiRead, audited) { Heavy = IsHeavy(plan) };
     }
+
+    /// <summary>
+    /// Whether a selection may cost more to build than reading its row: it follows a relation (the run, its context,
+    /// its steps), shows a JSON column (event data, a configuration), or has more than <see cref="LightFieldLimit"/>
+    /// fields (aliases). Light selections are built in the feed's read; each heavy one in a lane of its own.
+    /// </summary>
+    private static bool IsHeavy(ObjectShape plan) =>
+        plan.Fields.Count > LightFieldLimit
+        || plan.Fields.Any(f => f is RelationField || (f is ColumnField { Column.Kind: ScalarKind.Json }));
+
+    /// <summary>
+    /// The size in bytes of an event's JSON that was over <see cref="SubscriptionOptions.MaxSubscriptionEventBytes"/>
+    /// (the statement sent its size instead of it); null for JSON within the bound.
+    /// </summary>
+    public static long? OversizedBytes(RawJson json) =>
+        json.Text.Length > 0 && json.Text[0] == OversizeMark
+            ? long.Parse(json.Text.AsSpan(1), CultureInfo.InvariantCulture)
+            : null;
 
     /// <summary>A position that covers everything committed now (where a live-only reader starts).</summary>
     public async Task<EventPosition> CurrentAsync(CancellationToken cancellationToken)
@@ -61,11 +88,28 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
     /// <param name="limit">Rows one read returns at most; a full batch says <see cref="EventLogBatch.More"/>.</param>
     /// <param name="bound">Reads only what this snapshot shows (a replay catching up to the live feed's position), and
     /// ends there; without it, the read ends at its own statement's snapshot.</param>
-    public async Task<EventLogBatch> ReadAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes,
-        int limit, CancellationToken cancellationToken, PgSnapshot? bound = null)
+    /// <param name="timeout">The statement's time budget (<c>statement_timeout</c>); null: none.</param>
+    public Task<EventLogBatch> ReadAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes,
+        int limit, CancellationToken cancellationToken, PgSnapshot? bound = null, TimeSpan? timeout = null) =>
+        ReadCoreAsync(orgId, from, filter, shapes, limit, bound, null, timeout, cancellationToken);
+
+    /// <summary>
+    /// Builds <paramref name="shapes"/> for the rows of a batch already read (a lane of the feed): the same rows, read
+    /// from the same position up to the snapshot that read saw (<see cref="EventLogBatch.At"/>), so that each row's
+    /// cursor is the one the read handed out; the runs are shown as this statement sees them.
+    /// </summary>
+    public Task<EventLogBatch> BuildAsync(Guid orgId, EventPosition from, EventLogBatch batch, IReadOnlyList<FeedShape> shapes,
+        TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var ids = batch.Rows.Select(r => r.Id).ToArray();
+        return ReadCoreAsync(orgId, from, EventFilter.All, shapes, ids.Length, batch.At, ids, timeout, cancellationToken);
+    }
+
+    private async Task<EventLogBatch> ReadCoreAsync(Guid orgId, EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes,
+        int limit, PgSnapshot? bound, long[]? ids, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var scope = new StatementScope();
-        var statement = Build(from, filter, shapes, limit, bound, scope).ToString();
+        var statement = Build(from, filter, shapes, limit, bound, ids, scope).ToString();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // one round trip: the transaction, the tenant, the read and the end of the transaction (READ COMMITTED:
         // the read's snapshot is its own statement's, which is what the next position is)
@@ -73,7 +117,11 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"));
         // the read's plan depends on the position's values (a few recent transactions, or a backlog): always plan it
         // for them, also once the statement is prepared
-        foreach (var command in TenantTransaction.Commands(orgId, null, ("TimeZone", "UTC"), ("plan_cache_mode", "force_custom_plan")))
+        (string, string)[] settings = timeout is { } budget
+            ? [("TimeZone", "UTC"), ("plan_cache_mode", "force_custom_plan"),
+               ("statement_timeout", Math.Max(1, (int)budget.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))]
+            : [("TimeZone", "UTC"), ("plan_cache_mode", "force_custom_plan")];
+        foreach (var command in TenantTransaction.Commands(orgId, null, settings))
             batch.BatchCommands.Add(command);
         var read = new NpgsqlBatchCommand(statement);
         read.Parameters.AddRange(scope.Parameters.ToArray());
@@ -114,15 +162,15 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         if (rows.Count == limit)
         {
             var readUpto = from.IsComplete ? bound ?? current! : from.Upto;
-            return new EventLogBatch(rows, new EventPosition(from.Since, readUpto, rows[^1].Id), More: true);
+            return new EventLogBatch(rows, new EventPosition(from.Since, readUpto, rows[^1].Id), More: true) { At = bound ?? current };
         }
         return from.IsComplete
-            ? new EventLogBatch(rows, EventPosition.After(bound ?? current!), More: false)
-            : new EventLogBatch(rows, EventPosition.After(from.Upto), More: true);
+            ? new EventLogBatch(rows, EventPosition.After(bound ?? current!), More: false) { At = bound ?? current }
+            : new EventLogBatch(rows, EventPosition.After(from.Upto), More: true) { At = bound ?? current };
     }
 
     private Sql Build(EventPosition from, EventFilter filter, IReadOnlyList<FeedShape> shapes, int limit, PgSnapshot? bound,
-        StatementScope scope)
+        long[]? ids, StatementScope scope)
     {
         Sql Snapshot(PgSnapshot snapshot) => Sql.Of($"{scope.Parameter(snapshot.ToString(), NpgsqlDbType.Text)}::pg_snapshot");
         var since = Snapshot(from.Since);
@@ -164,6 +212,8 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
             conditions.Add(Sql.Of($"e.id > {scope.Parameter(from.AfterId, NpgsqlDbType.Bigint)}"));
             cursor = EventPosition.CursorSql(since, upto, id);
         }
+        if (ids is not null)
+            conditions.Add(Sql.Of($"e.id = ANY ({scope.Parameter(ids, NpgsqlDbType.Array | NpgsqlDbType.Bigint)})"));
         if (filter.TraceId is { } traceId)
             conditions.Add(Sql.Of($"e.trace_id = {scope.Parameter(traceId, NpgsqlDbType.Bigint)}"));
         if (filter.WorkflowId is { } workflowId)
@@ -182,7 +232,7 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         var replaced = new Dictionary<string, Sql> { ["cursor"] = cursor };
         foreach (var shape in shapes)
         {
-            var json = Project(shape.Kind, shape.Fields, shape.PhiRead, scope, replaced);
+            var json = Bounded(Project(shape.Kind, shape.Fields, shape.PhiRead, scope, replaced), scope);
             // a run changed by several events of the batch is sent once, with the state the statement saw
             columns.Add(shape.Kind == ShapeKind.Event
                 ? json
@@ -198,6 +248,20 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
                       $"ORDER BY {id} LIMIT {limit}) e ON true " +
                       // each row's run by its key (OFFSET 0 keeps it a per-row lookup: joined, the planner may hash all the org's runs)
                       $"LEFT JOIN LATERAL (SELECT * FROM workflow_trace t WHERE t.id = e.trace_id OFFSET 0) t ON true ORDER BY {id}");
+    }
+
+    /// <summary>
+    /// An event's JSON as text, or when it is over <see cref="SubscriptionOptions.MaxSubscriptionEventBytes"/> only
+    /// its size (<see cref="OversizeMark"/> and the bytes): what is over the bound never leaves the database. The JSON is
+    /// built once (<c>OFFSET 0</c> keeps the planner from copying it into each use).
+    /// </summary>
+    private Sql Bounded(Sql json, StatementScope scope)
+    {
+        if (options.MaxSubscriptionEventBytes <= 0)
+            return json;
+        var max = scope.Parameter(options.MaxSubscriptionEventBytes, NpgsqlDbType.Bigint);
+        return Sql.Of($"(SELECT CASE WHEN octet_length(b.j) <= {max} THEN b.j ELSE '#' || octet_length(b.j) END " +
+                      $"FROM (SELECT ({json})::text AS j OFFSET 0) b)");
     }
 
     private Sql Project(ShapeKind kind, IReadOnlyList<FieldSelection> fields, bool phiRead, StatementScope scope,

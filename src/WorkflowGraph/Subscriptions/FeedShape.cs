@@ -22,4 +22,8 @@ public sealed class FeedShape(ShapeKind kind, IReadOnlyList<FieldSelection> fiel
     /// <summary>The classified fields this shape shows unmasked (only with <see cref="PhiRead"/>): each event delivered
     /// with them is audited, and the reader reads its runs beside its JSON.</summary>
     public IReadOnlySet<string> AuditedFields { get; } = auditedFields;
+
+    /// <summary>The selection may cost more to build than its row (<see cref="EventLogReader"/> decides): the feed builds
+    /// it in a lane of its own, apart from its read and from the other selections.</summary>
+    public bool Heavy { get; init; }
 }

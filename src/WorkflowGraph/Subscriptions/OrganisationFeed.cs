@@ -4,10 +4,13 @@ namespace WorkflowGraph.Subscriptions;
 
 /// <summary>
 /// One organisation's live feed on this instance: its position, its subscribers and the shapes they share. Woken, it
-/// reads on from its position (one statement builds every shape's JSON) and hands each subscriber its part. Reads run
-/// one at a time; a subscriber joins between two reads, so it receives every batch read after its position was fixed.
-/// A read that fails leaves the position where it was and is retried with backoff. The feed closes when its last
-/// subscriber leaves (or when no one managed to join it) and then stops reading.
+/// reads on from its position (one statement reads the events and builds every light shape's JSON) and hands each
+/// subscriber of a light shape its part; each heavy shape (<see cref="FeedShape.Heavy"/>) has a <see cref="FeedLane"/>
+/// that builds it for the same rows in a statement of its own, so a costly selection holds neither the read nor the
+/// others. Reads run one at a time; a subscriber joins between two reads, so it receives every batch read after its
+/// position was fixed (a lane's batch carries the subscribers of its read). A read that fails leaves the position where
+/// it was and is retried with backoff. The feed closes when its last subscriber leaves (or when no one managed to join
+/// it) and then stops reading.
 /// </summary>
 internal sealed class OrganisationFeed
 {
@@ -20,7 +23,15 @@ internal sealed class OrganisationFeed
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly List<Subscriber> _subscribers = [];
     private readonly Dictionary<string, (FeedShape Shape, int Count)> _shapes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FeedLane> _lanes = new(StringComparer.Ordinal);
+    // how many of this feed's lanes may run a statement at once: heavy selections of one organisation take turns
+    // rather than the connection pool
+    private readonly SemaphoreSlim _building = new(LaneStatements, LaneStatements);
+    private readonly SubscriptionOptions _options;
     private readonly Lock _gate = new();
+    /// <summary>Statements the lanes of one feed run at once.</summary>
+    public const int LaneStatements = 2;
+
     private EventPosition? _position;
     private bool _isClosed;
 
@@ -32,6 +43,7 @@ internal sealed class OrganisationFeed
         OrgId = orgId;
         _reader = reader;
         _batchSize = options.SubscriptionBatchSize;
+        _options = options;
         _logger = logger;
         _closed = closed;
         _stopping = stopping;
@@ -39,6 +51,16 @@ internal sealed class OrganisationFeed
     }
 
     public Guid OrgId { get; }
+
+    /// <summary>Events the lanes were handed and have not yet built and delivered (the tests wait for none).</summary>
+    internal int LaneBacklog
+    {
+        get
+        {
+            lock (_gate)
+                return _lanes.Values.Sum(l => l.Waiting);
+        }
+    }
 
     public void Wake()
     {
@@ -87,6 +109,8 @@ internal sealed class OrganisationFeed
                 _subscribers.Add(subscriber);
                 var key = subscriber.Shape.Key;
                 _shapes[key] = (_shapes.TryGetValue(key, out var entry) ? entry.Shape : subscriber.Shape, entry.Count + 1);
+                if (subscriber.Shape.Heavy && !_lanes.ContainsKey(key))
+                    _lanes[key] = new FeedLane(OrgId, subscriber.Shape, _reader, _options, _building, _logger, _stopping);
                 return _position.Since;
             }
         }
@@ -116,6 +140,8 @@ internal sealed class OrganisationFeed
 
     public void Leave(Subscriber subscriber)
     {
+        FeedLane? unused = null;
+        bool last;
         lock (_gate)
         {
             if (!_subscribers.Remove(subscriber))
@@ -123,13 +149,22 @@ internal sealed class OrganisationFeed
             var key = subscriber.Shape.Key;
             var entry = _shapes[key];
             if (entry.Count == 1)
+            {
                 _shapes.Remove(key);
+                _lanes.Remove(key, out unused);
+            }
             else
+            {
                 _shapes[key] = (entry.Shape, entry.Count - 1);
-            if (_subscribers.Count > 0)
-                return;
-            _isClosed = true;
+            }
+            last = _subscribers.Count == 0;
+            if (last)
+                _isClosed = true;
         }
+        // outside the lock: stopping a lane cancels its statement
+        unused?.Close();
+        if (!last)
+            return;
         _closed(this);
         Wake(); // lets the loop see that it is closed
     }
@@ -199,18 +234,23 @@ internal sealed class OrganisationFeed
         {
             FeedShape[] shapes;
             Subscriber[] subscribers;
+            (FeedLane Lane, Subscriber[] Subscribers)[] lanes;
             lock (_gate)
             {
                 if (_isClosed || _position is null) // closed, or woken before its first subscriber fixed a position
                     return;
-                shapes = _shapes.Values.Select(s => s.Shape).ToArray();
-                subscribers = [.. _subscribers];
+                shapes = _shapes.Values.Select(s => s.Shape).Where(s => !s.Heavy).ToArray();
+                subscribers = _subscribers.Where(s => !s.Shape.Heavy).ToArray();
+                lanes = _lanes.Select(l => (l.Value, _subscribers.Where(s => s.Shape.Key == l.Key).ToArray())).ToArray();
             }
-            batch = await _reader.ReadAsync(OrgId, _position!, EventFilter.All, shapes, _batchSize, cancellationToken);
+            var from = _position!;
+            batch = await _reader.ReadAsync(OrgId, from, EventFilter.All, shapes, _batchSize, cancellationToken);
             if (batch.Rows.Count > 0)
             {
                 RecordLag(batch.Rows);
                 Distribute(batch.Rows, shapes, subscribers);
+                foreach (var (lane, followers) in lanes)
+                    lane.Post(from, batch, followers);
             }
             _position = batch.Next;
         } while (batch.More);
@@ -229,7 +269,7 @@ internal sealed class OrganisationFeed
     /// Hands each subscriber its part of the batch, in order: a run's followers are found by its id, not by asking
     /// everyone.
     /// </summary>
-    private static void Distribute(IReadOnlyList<EventLogRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
+    internal static void Distribute(IReadOnlyList<EventLogRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
     {
         var shapeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < shapes.Length; i++)

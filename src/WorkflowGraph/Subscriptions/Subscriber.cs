@@ -1,3 +1,4 @@
+using Npgsql;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
 using WorkflowGraph.RateLimiting;
@@ -15,6 +16,12 @@ namespace WorkflowGraph.Subscriptions;
 internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?> observer, FeedRegistry feeds, EventLogReader reader,
     SubscriptionOptions options, OrganisationLimiter limiter, PhiAccessAuditor auditor, ILogger logger) : IDisposable
 {
+    /// <summary>The code of the error that ends a subscription whose selection built an event over the byte bound.</summary>
+    public const string EventTooLargeCode = "SUBSCRIPTION_EVENT_TOO_LARGE";
+
+    /// <summary>The code of the error that ends a subscription whose selection took longer to build than its budget.</summary>
+    public const string EventTooCostlyCode = "SUBSCRIPTION_EVENT_TOO_COSTLY";
+
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Lock _gate = new();
     private List<(RawJson Json, long[]? Runs)>? _waiting;
@@ -33,6 +40,16 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
     /// <summary>The one run this subscriber follows, if its filter names one.</summary>
     public long? TraceId => request.Filter.TraceId;
     public CancellationToken Cancellation => _cancellation.Token;
+
+    /// <summary>The subscription ended (failed or disposed): nothing more is delivered to it.</summary>
+    public bool Ended
+    {
+        get
+        {
+            lock (_gate)
+                return _done;
+        }
+    }
 
     public async Task StartAsync(EventPosition? after)
     {
@@ -73,6 +90,16 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
         {
             Fail(e);
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !_cancellation.IsCancellationRequested)
+        {
+            Fail(new SubscriptionEndedException(
+                "Building the selection for the events to replay took longer than its budget of " +
+                $"{options.SubscriptionBuildTimeoutSeconds} s; " +
+                "select less, then resubscribe from the last cursor received.")
+            {
+                Code = EventTooCostlyCode,
+            });
+        }
         catch (Exception e)
         {
             logger.LogWarning(e, "A subscription of organisation {Org} could not start", OrgId);
@@ -86,15 +113,16 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
         EventLogBatch batch;
         do
         {
+            // a heavy selection's replay has the budget its lane has (it is this subscription's own statement)
             batch = await reader.ReadAsync(OrgId, position, request.Filter, [Shape], options.SubscriptionBatchSize, _cancellation.Token,
-                bound: joinedAt);
+                bound: joinedAt, timeout: Shape.Heavy ? TimeSpan.FromSeconds(options.SubscriptionBuildTimeoutSeconds) : null);
             lock (_gate)
             {
                 if (_done)
                     return;
                 foreach (var row in batch.Rows)
-                    if (row.Shapes[0] is { } json)
-                        Send(json, row.Runs.Length > 0 ? row.Runs[0] : null);
+                    if (row.Shapes[0] is { } json && !Send(json, row.Runs.Length > 0 ? row.Runs[0] : null))
+                        return;
             }
             position = batch.Next;
         } while (batch.More);
@@ -104,9 +132,11 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             if (_done)
                 return;
             // the replay ended where the live batches begin
-            foreach (var (json, runs) in _waiting!)
-                Send(json, runs);
+            var waiting = _waiting!;
             _waiting = null;
+            foreach (var (json, runs) in waiting)
+                if (!Send(json, runs))
+                    return;
         }
     }
 
@@ -132,28 +162,42 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
                     }
                     _waiting.Add((json, row.Runs.Length > shape ? row.Runs[shape] : null));
                 }
-                else
+                else if (!Send(json, row.Runs.Length > shape ? row.Runs[shape] : null))
                 {
-                    Send(json, row.Runs.Length > shape ? row.Runs[shape] : null);
+                    return;
                 }
             }
         }
     }
 
-    /// <summary>Sends an event (the caller holds <see cref="_gate"/>); one that shows PHI unmasked waits for its record.</summary>
-    private void Send(RawJson json, long[]? runs)
+    /// <summary>
+    /// Sends an event (the caller holds <see cref="_gate"/>); one that shows PHI unmasked waits for its record. An event
+    /// whose JSON was over <see cref="SubscriptionOptions.MaxSubscriptionEventBytes"/> ends the subscription before it.
+    /// </summary>
+    /// <returns>False when the subscription ended (nothing more may be sent).</returns>
+    private bool Send(RawJson json, long[]? runs)
     {
+        if (EventLogReader.OversizedBytes(json) is { } bytes)
+        {
+            Fail(new SubscriptionEndedException(
+                $"An event's payload for this selection is {bytes} bytes; the most is {options.MaxSubscriptionEventBytes}. " +
+                "Select less (the events before it were delivered; resubscribe from the last cursor received).")
+            {
+                Code = EventTooLargeCode,
+            });
+            return false;
+        }
         if (request.Reader is null)
         {
             observer.OnNext(json);
             ServiceTelemetry.EventsDelivered.Add(1);
-            return;
+            return true;
         }
         if (_auditing.Count >= options.SubscriptionReplayBacklog)
         {
             Fail(new SubscriptionEndedException(
                 "Events arrived faster than their PHI access could be recorded; resubscribe from the last cursor received."));
-            return;
+            return false;
         }
         _auditing.Add((json, runs));
         if (!_draining)
@@ -161,6 +205,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             _draining = true;
             _ = DrainAuditedAsync();
         }
+        return true;
     }
 
     /// <summary>
@@ -215,6 +260,9 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             }
         }
     }
+
+    /// <summary>Ends this subscription for a reason the client is told (its selection was too costly to build, …).</summary>
+    public void End(SubscriptionEndedException reason) => Fail(reason);
 
     /// <summary>Ends this subscription after an unexpected failure while delivering to it (logged, not shown).</summary>
     public void Abort(Exception error)

@@ -16,7 +16,8 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
     /// <summary>More rows than any of these tests writes: one read returns them all.</summary>
     private const int WholeLog = 10_000;
 
-    private readonly EventLogReader _reader = new(db.DataSource, GraphModel.Build(new QueryLimits(), Features.All), []);
+    private readonly EventLogReader _reader =
+        new(db.DataSource, GraphModel.Build(new QueryLimits(), Features.All), [], new SubscriptionOptions());
 
     private async Task<(TenantWorld World, long TraceId)> RunAsync()
     {

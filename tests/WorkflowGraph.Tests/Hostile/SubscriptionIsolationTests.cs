@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
 using WorkflowGraph.Tests.WebSockets;
 
@@ -18,6 +19,8 @@ public sealed class ByteBoundedServer : GraphQLWsServer
         ["GraphQL:SubscriptionSendBufferBytes"] = (512 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["GraphQL:SubscriptionOrganisationBufferBytes"] = (1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["GraphQL:KeepAliveSeconds"] = "0",
+        // the selections held back on purpose below wait longer than the default budget would let them
+        ["GraphQL:SubscriptionBuildTimeoutSeconds"] = "60",
     };
 
     protected override void ConfigureHost(IWebHostBuilder host) => host.ConfigureServices(services =>
@@ -29,8 +32,9 @@ public sealed class ByteBoundedServer : GraphQLWsServer
         }));
 }
 
-/// <summary>Slow sockets with heavy selections are cut by the byte bounds, and an ordinary subscriber of the same
-/// organisation is not delayed by them (measured alone, after the parallel tests).</summary>
+/// <summary>Slow sockets with heavy selections are cut by the byte bounds, heavy selections that are slow to build wait
+/// in their lanes, and an ordinary subscriber of the same organisation is delayed by neither (measured alone, after the
+/// parallel tests).</summary>
 [Collection(AloneCollection.Name)]
 public sealed class SubscriptionIsolationTests(ByteBoundedServer server, Xunit.Abstractions.ITestOutputHelper output)
     : IClassFixture<ByteBoundedServer>
@@ -80,6 +84,9 @@ public sealed class SubscriptionIsolationTests(ByteBoundedServer server, Xunit.A
         output.WriteLine($"the reader's slowest delivery: {slowest.TotalMilliseconds:0} ms");
         Assert.True(slowest < TimeSpan.FromSeconds(1), $"the reader waited up to {slowest.TotalMilliseconds:0} ms for an event");
 
+        // the heavy selection is built in its lane, behind the reader: once it has built every event, the slow sockets
+        // have been handed them all
+        await LaneWrites.LanesIdleAsync(server.Services, GraphApiFixture.OrgA);
         foreach (var client in slow)
         {
             client.StartReading();
@@ -88,5 +95,72 @@ public sealed class SubscriptionIsolationTests(ByteBoundedServer server, Xunit.A
             await client.DisposeAsync();
         }
         Assert.False(reader.IsClosed);
+    }
+
+    /// <summary>A heavy selection (it follows the run to its context) with its own alias: each is a shape of its own.</summary>
+    private static string ContextSelection(string alias) => $$"""
+        subscription ($traceId: {{HostileIds.TraceIdType}}) {
+          workflowEvents(traceId: $traceId) { id cursor {{alias}}: trace { context { key } } }
+        }
+        """;
+
+    private static readonly string LightWithCursor = $$"""
+        subscription ($traceId: {{HostileIds.TraceIdType}}) { workflowEvents(traceId: $traceId) { id cursor } }
+        """;
+
+    [Fact]
+    public async Task Three_heavy_selections_that_are_slow_to_build_do_not_delay_a_light_subscriber_and_miss_nothing()
+    {
+        const int events = 10;
+        var (traceId, _) = await server.StartRunAsync();
+        await LaneWrites.StartStepAsync(server.Database, traceId, 1); // the run becomes active: one event more, before anyone listens
+
+        var heavy = new List<GraphQLWsTestClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            var client = await server.ConnectAsync();
+            await client.SubscribeAsync("s", ContextSelection($"run{i}"), new { traceId = HostileIds.Trace(traceId) });
+            heavy.Add(client);
+        }
+        await using var reader = await server.ConnectAsync();
+        await reader.SubscribeAsync("s", LightWithCursor, new { traceId = HostileIds.Trace(traceId) });
+        await Task.Delay(500); // the subscriptions join their feed
+
+        // building the heavy selections reads the runs' context: while another transaction holds that table, each
+        // of their statements waits (as a costly one would take its time); the light one never reads it
+        var delivered = new List<(string Id, string Cursor)>();
+        await using (var holder = await server.Database.DataSource.OpenConnectionAsync())
+        {
+            await holder.ExecAsync("BEGIN");
+            await holder.ExecAsync("LOCK TABLE workflow_trace_context IN ACCESS EXCLUSIVE MODE");
+            var slowest = TimeSpan.Zero;
+            for (var i = 0; i < events; i++)
+            {
+                var lag = Stopwatch.StartNew();
+                await LaneWrites.StartStepAsync(server.Database, traceId, i + 2);
+                var next = (await reader.NextAsync("s")).GetProperty("data").GetProperty("workflowEvents");
+                slowest = lag.Elapsed > slowest ? lag.Elapsed : slowest;
+                delivered.Add((next.GetProperty("id").GetString()!, next.GetProperty("cursor").GetString()!));
+            }
+            output.WriteLine($"the light subscriber's slowest delivery: {slowest.TotalMilliseconds:0} ms");
+            Assert.True(slowest < TimeSpan.FromSeconds(1), $"the light subscriber waited up to {slowest.TotalMilliseconds:0} ms");
+            foreach (var client in heavy)
+                Assert.Empty(client.TakeReceived("s")); // still waiting to be built
+            await holder.ExecAsync("ROLLBACK");
+        }
+
+        // once they can be built, the heavy ones get every event once, in order, with the cursors the light one got
+        foreach (var client in heavy)
+        {
+            var received = new List<(string Id, string Cursor)>();
+            for (var i = 0; i < events; i++)
+            {
+                var next = (await client.NextAsync("s")).GetProperty("data").GetProperty("workflowEvents");
+                received.Add((next.GetProperty("id").GetString()!, next.GetProperty("cursor").GetString()!));
+            }
+            Assert.Equal(delivered, received);
+            await client.NothingForAsync("s", TimeSpan.FromMilliseconds(200));
+            await client.DisposeAsync();
+        }
     }
 }
