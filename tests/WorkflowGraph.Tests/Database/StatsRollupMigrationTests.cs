@@ -63,7 +63,8 @@ public sealed class StatsRollupMigrationTests : IAsyncLifetime
                           FROM trace_stats_hourly GROUP BY 1, 2, 3) h
                 """),
             await conn.ScalarAsync<string>("""
-                SELECT string_agg(concat_ws(' ', channel, status, start_time, runs, duration_sum), E'\n' ORDER BY channel, status, start_time)
+                SELECT string_agg(concat_ws(' ', channel, status, start_time, runs, duration_sum), E'\n'
+                                  ORDER BY channel, status, start_time)
                   FROM trace_stats_daily
                 """));
         Assert.Equal(300m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_daily"));
