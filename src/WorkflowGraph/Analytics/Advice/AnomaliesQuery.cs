@@ -17,7 +17,8 @@ public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
 {
     public const string TypeName = "Anomaly";
 
-    private const string Statement = """
+    /// <summary>Parameters: baseline start, interval start, interval end (whole UTC hours); runs under the tenant.</summary>
+    internal const string Statement = """
         WITH rows AS (
           SELECT workflow_id, channel, status, runs, timed, histogram_buckets, histogram_counts, start_time >= $2 AS current
             FROM trace_stats_hourly WHERE start_time >= $1 AND start_time < $3),
