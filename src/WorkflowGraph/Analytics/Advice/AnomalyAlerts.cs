@@ -88,7 +88,8 @@ public sealed class AnomalyAlerts(DatabaseConnections connections, QueryLimits l
             var horizon = time.GetUtcNow().UtcDateTime.AddDays(-2);
             foreach (var old in organisation.Delivered.Where(d => d.Value < horizon).Select(d => d.Key).ToList())
                 organisation.Delivered.Remove(old);
-            var fresh = found.Where(a => !organisation.Delivered.ContainsKey(Key(a))).Take(limits.MaxAnomaliesPerMessage).ToList();
+            var cap = Math.Max(1, limits.MaxAnomaliesPerMessage);
+            var fresh = found.Where(a => !organisation.Delivered.ContainsKey(Key(a))).Take(cap).ToList();
             if (fresh.Count == 0)
                 return 0;
             foreach (var anomaly in fresh)
