@@ -1,4 +1,5 @@
 using WorkflowGraph;
+using WorkflowGraph.Analytics.Advice;
 using WorkflowGraph.Analytics.Rollups;
 using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
@@ -31,6 +32,7 @@ builder.Services.AddProbes();
 builder.Services.AddOrganisationLimits(builder.Configuration);
 builder.Services.AddHostedService<RunSweeper>();
 builder.Services.AddHostedService<BulkOperationWorker>();
+builder.Services.AddSingleton<AnomalyAlerts>();
 builder.Services.AddHostedService<StatsRollupJob>();
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();

@@ -1,7 +1,10 @@
+using GraphQL;
 using WorkflowGraph.Analytics.Advice;
 using WorkflowGraph.Analytics.Stats;
 using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Querying.Selection;
 using WorkflowGraph.SchemaBinding;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Analytics;
 
@@ -106,5 +109,16 @@ public sealed class AnalyticsFeature : IGraphFeature
         var anomalies = new AnomaliesQuery(model.Limits, TimeProvider.System);
         model.Field("channelAdvice", advice.ExecuteAsync).Projected([ChannelAdviceQuery.TypeName])
             .Field("anomalies", anomalies.ExecuteAsync).Projected([AnomaliesQuery.TypeName]);
+
+        // the same detection after each pass of the rollup job, delivered to the organisation's subscribers
+        model.Subscription("anomalyDetected", context =>
+        {
+            var services = context.RequestServices!;
+            var tenant = services.GetRequiredService<RequestTenant>();
+            if (tenant.OrgId is null)
+                throw new ExecutionError("A subscription needs an authenticated connection.") { Code = "UNAUTHENTICATED" };
+            var field = SelectionReader.Read(context);
+            return services.GetRequiredService<AnomalyAlerts>().Stream(tenant.OrgId.Value, field.Children);
+        });
     }
 }

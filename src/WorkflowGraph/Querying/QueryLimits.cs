@@ -35,6 +35,9 @@ public sealed class QueryLimits
     /// <summary>The longest window (where.startTime) a statistics field may cover, in days.</summary>
     public int MaxStatsWindowDays { get; set; } = 400;
 
+    /// <summary>The most anomalies one <c>anomalyDetected</c> message holds; the rest follow in the next one.</summary>
+    public int MaxAnomaliesPerMessage { get; set; } = 20;
+
     /// <summary>The most time buckets a statistics field's window may be split into.</summary>
     public int MaxStatsBuckets { get; set; } = 1_000;
 

@@ -13,6 +13,12 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
 {
     private const string Window = """startTime: { gte: "2026-01-10T00:00:00Z", lt: "2026-01-12T00:00:00Z" }""";
 
+    /// <summary>
+    /// Narrows <see cref="Window"/> to 2026-01-10 00:00 to 2026-01-11 01:00 (its own lower bound is the looser one): one
+    /// whole UTC day and an hour after it.
+    /// </summary>
+    private const string EdgeWindow = """and: [{ startTime: { gte: "2026-01-09T05:00:00Z", lt: "2026-01-11T01:00:00Z" } }]""";
+
     /// <summary>A condition the rollups cannot answer that every row meets: the same rows, from the raw tables.</summary>
     private const string EveryRowRaw = "rowId: { gte: 0 }";
 
@@ -40,6 +46,9 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
         { "traceStats", "groupBy: [WORKFLOW], bucket: { unit: MONTH, timeZone: \"Asia/Tokyo\" }", "status: { neq: PENDING }" },
         { "stepStats", "groupBy: [NODE, STATUS]", "" },
         { "stepStats", "groupBy: [WORKFLOW, CHANNEL], bucket: { unit: DAY, timeZone: \"America/New_York\" }", "" },
+        // a window that is not on UTC midnights: its whole day from the daily rollups, its edge hours from the hourly ones
+        { "traceStats", "groupBy: [CHANNEL, STATUS], bucket: { unit: DAY }", EdgeWindow },
+        { "stepStats", "groupBy: [NODE, STATUS]", EdgeWindow },
         { "stepStats", "groupBy: [NODE], order: [{ count: DESC }, { successRate: ASC }]",
             "trace: { workflowId: { eq: \"V29ya2Zsb3c6YWFhYWFhYWEtMjIyMi00MDAwLTgwMDAtMDAwMDAwMDAwMDAx\" } }" },
     };
@@ -97,6 +106,22 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
             Assert.Equal(JsonValueKind.Null, key.GetProperty("workflowId").ValueKind);
             Assert.Equal(JsonValueKind.Null, key.GetProperty("bucketStart").ValueKind);
         }
+    }
+
+    [Theory]
+    [InlineData("bucket: { unit: DAY }", "", "trace_stats_daily")]
+    [InlineData("bucket: { unit: MONTH, timeZone: \"Etc/UTC\" }", "", "trace_stats_daily")]
+    [InlineData("groupBy: [CHANNEL]", EdgeWindow, "trace_stats_daily trace_stats_hourly")]
+    [InlineData("bucket: { unit: HOUR }", "", "trace_stats_hourly")]
+    [InlineData("bucket: { unit: DAY, timeZone: \"America/Chicago\" }", "", "trace_stats_hourly")]
+    [InlineData("groupBy: [CHANNEL]", """or: [{ startTime: { lt: "2026-01-10T12:00:00Z" } }, { channel: { eq: WEB } }]""",
+        "trace_stats_hourly")]
+    public async Task Whole_utc_days_are_read_from_the_daily_rollups_and_the_rest_from_the_hourly_ones(
+        string arguments, string filter, string tables)
+    {
+        var response = await OkAsync($"{{ traceStats(where: {{ {Window} {filter} }}, {arguments}) {{ nodes {{ count }} }} }}");
+        Assert.Equal(tables, string.Join(" ", System.Text.RegularExpressions.Regex.Matches(
+            response.Statements.Single(), "trace_stats_(daily|hourly)").Select(m => m.Value)));
     }
 
     [Fact]

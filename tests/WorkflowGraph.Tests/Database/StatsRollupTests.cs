@@ -4,7 +4,7 @@ using WorkflowGraph.Tests.Infrastructure;
 namespace WorkflowGraph.Tests.Database;
 
 /// <summary>
-/// The statistics rollups and their job (030_stats_rollups.sql): writers record dirty cells
+/// The statistics rollups and their job (030_stats_rollups.sql, daily rows and array histograms 045): writers record dirty cells
 /// without waiting for each other, the job's passes make the rollups equal to the raw rows under concurrent writers,
 /// retention keeps them (cells at or before the horizon are left alone), rebuild_stats_rollups writes them again, RLS
 /// confines them, and a histogram's percentiles are within 2% of the exact ones. Each test uses an organisation of its
@@ -54,10 +54,52 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
             FROM workflow_steps s JOIN workflow_trace t ON t.id = s.trace_id
            WHERE s.org_id = $1 AND s.duration_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6),
         rollup AS (
-          SELECT r.workflow_id, r.channel, r.node_id, r.status, r.start_time AS hour, h.key::integer AS bucket, h.value::bigint AS n
-            FROM step_stats_hourly r, jsonb_each_text(r.histogram) h WHERE r.org_id = $1)
+          SELECT r.workflow_id, r.channel, r.node_id, r.status, r.start_time AS hour, h.bucket, h.n
+            FROM step_stats_hourly r, unnest(r.histogram_buckets, r.histogram_counts) h (bucket, n) WHERE r.org_id = $1)
         SELECT count(*) FROM raw FULL JOIN rollup USING (workflow_id, channel, node_id, status, hour, bucket)
          WHERE raw.n IS DISTINCT FROM rollup.n
+        """;
+
+    /// <summary>
+    /// Daily rows (045) that differ from the hourly rows of their UTC day, runs and steps, histograms included (the hourly
+    /// rows equal the raw rows, checked above; history kept by retention lives in both).
+    /// </summary>
+    private const string DailyMismatches = """
+        WITH hours AS (
+          SELECT workflow_id, channel, -1 AS node_id, status::text AS status, date_trunc('day', start_time, 'UTC') AS day,
+                 runs AS n, timed, duration_sum, duration_min, duration_max, histogram_buckets, histogram_counts
+            FROM trace_stats_hourly WHERE org_id = $1
+          UNION ALL
+          SELECT workflow_id, channel, node_id, status::text, date_trunc('day', start_time, 'UTC'), steps, timed, duration_sum,
+                 duration_min, duration_max, histogram_buckets, histogram_counts
+            FROM step_stats_hourly WHERE org_id = $1),
+        hour_buckets AS (
+          SELECT workflow_id, channel, node_id, status, day, u.b, sum(u.c) AS c
+            FROM hours, unnest(histogram_buckets, histogram_counts) u (b, c) GROUP BY 1, 2, 3, 4, 5, 6),
+        hourly AS (
+          SELECT g.*, coalesce(x.h, '') AS h
+            FROM (SELECT workflow_id, channel, node_id, status, day, sum(n) AS n, sum(timed) AS timed, sum(duration_sum) AS total,
+                         min(duration_min) AS lo, max(duration_max) AS hi
+                    FROM hours GROUP BY 1, 2, 3, 4, 5) g
+            LEFT JOIN (SELECT workflow_id, channel, node_id, status, day, string_agg(b || ':' || c, ',' ORDER BY b) AS h
+                         FROM hour_buckets GROUP BY 1, 2, 3, 4, 5) x USING (workflow_id, channel, node_id, status, day)),
+        days AS (
+          SELECT workflow_id, channel, -1 AS node_id, status::text AS status, start_time AS day, runs AS n, timed,
+                 duration_sum AS total, duration_min AS lo, duration_max AS hi, histogram_buckets, histogram_counts
+            FROM trace_stats_daily WHERE org_id = $1
+          UNION ALL
+          SELECT workflow_id, channel, node_id, status::text, start_time, steps, timed, duration_sum, duration_min, duration_max,
+                 histogram_buckets, histogram_counts
+            FROM step_stats_daily WHERE org_id = $1),
+        daily AS (
+          SELECT d.workflow_id, d.channel, d.node_id, d.status, d.day, d.n, d.timed, d.total, d.lo, d.hi,
+                 coalesce((SELECT string_agg(b || ':' || c, ',' ORDER BY b) FROM unnest(d.histogram_buckets, d.histogram_counts) u (b, c)),
+                          '') AS h
+            FROM days d)
+        SELECT 'day ' || coalesce(hourly.status, daily.status) || ' ' || coalesce(hourly.n, -1) || '/' || coalesce(daily.n, -1)
+          FROM hourly FULL JOIN daily USING (workflow_id, channel, node_id, status, day)
+         WHERE (hourly.n, hourly.timed, hourly.total, hourly.lo, hourly.hi, hourly.h)
+               IS DISTINCT FROM (daily.n, daily.timed, daily.total, daily.lo, daily.hi, daily.h)
         """;
 
     /// <summary>Runs the job's passes first, then compares.</summary>
@@ -65,7 +107,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
     {
         await conn.RefreshStatsRollupsAsync();
         var found = new List<string>();
-        foreach (var sql in new[] { TraceMismatches, StepMismatches })
+        foreach (var sql in new[] { TraceMismatches, StepMismatches, DailyMismatches })
             found.AddRange((await conn.RowsAsync(sql, orgId)).Select(r => (string)r.Values.Single()!));
         var buckets = await conn.ScalarAsync<long>(StepHistogramMismatches, orgId);
         if (buckets > 0)
@@ -167,10 +209,11 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         await conn.RefreshStatsRollupsAsync();
 
         failed = (await conn.RowsAsync(
-            "SELECT steps, duration_min, duration_max, histogram::text AS h FROM step_stats_hourly WHERE org_id = $1 AND status = 'failed'",
+            "SELECT steps, duration_min, duration_max, histogram_buckets::text || histogram_counts::text AS h " +
+            "FROM step_stats_hourly WHERE org_id = $1 AND status = 'failed'",
             world.OrgId)).Single();
         Assert.Equal((1L, 2000L, 2000L), ((long)failed["steps"]!, (long)failed["duration_min"]!, (long)failed["duration_max"]!));
-        Assert.Equal($"{{\"{await conn.ScalarAsync<int>("SELECT stats_duration_bucket(2000)")}\": 1}}", failed["h"]);
+        Assert.Equal($"{{{await conn.ScalarAsync<int>("SELECT stats_duration_bucket(2000)")}}}{{1}}", failed["h"]);
         Assert.Empty(await MismatchesAsync(conn, world.OrgId));
         await conn.ExecAsync("ROLLBACK");
     }
@@ -238,7 +281,8 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         }
         const string Snapshot = """
             SELECT string_agg(concat_ws('|', workflow_id, channel, status, start_time, runs, timed, duration_sum, duration_min,
-                                        duration_max, histogram), E'\n' ORDER BY workflow_id, channel, status, start_time)
+                                        duration_max, histogram_buckets, histogram_counts), E'\n'
+                                        ORDER BY workflow_id, channel, status, start_time)
               FROM trace_stats_hourly WHERE org_id = $1 AND runs <> 0
             """;
         await conn.RefreshStatsRollupsAsync();
@@ -429,14 +473,18 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
                 UNION ALL SELECT 'small', floor(random() * 40)::bigint FROM generate_series(1, 4000)) s),
             parts AS (
               -- 40 partial histograms per shape, merged as a query over many rollup rows would
-              SELECT shape, part, jsonb_object_agg(bucket, n) AS histogram
+              SELECT shape, part, array_agg(bucket ORDER BY bucket) AS buckets, array_agg(n ORDER BY bucket) AS counts
                 FROM (SELECT shape, part, stats_duration_bucket(d) AS bucket, count(*) AS n
                         FROM (SELECT shape, d, (row_number() OVER ()) % 40 AS part FROM samples) x
                        GROUP BY 1, 2, 3) b
-               GROUP BY shape, part)
+               GROUP BY shape, part),
+            merged AS (
+              SELECT shape, array_agg(bucket ORDER BY bucket) AS buckets, array_agg(n ORDER BY bucket) AS counts
+                FROM (SELECT shape, h.bucket, sum(h.n)::bigint AS n FROM parts, unnest(parts.buckets, parts.counts) h (bucket, n)
+                       GROUP BY 1, 2) x
+               GROUP BY shape)
             SELECT s.shape, q.p,
-                   (SELECT stats_histogram_percentile(stats_histogram_merge(histogram), q.p)
-                      FROM parts WHERE parts.shape = s.shape) AS estimate,
+                   (SELECT stats_histogram_percentile(m.buckets, m.counts, q.p) FROM merged m WHERE m.shape = s.shape) AS estimate,
                    percentile_disc(q.p) WITHIN GROUP (ORDER BY s.d) AS exact
               FROM samples s CROSS JOIN (VALUES (0.01::float8), (0.5), (0.9), (0.95), (0.99), (1.0)) q (p)
              GROUP BY s.shape, q.p

@@ -17,20 +17,31 @@ public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
 {
     public const string TypeName = "Anomaly";
 
-    private const string Statement = """
+    /// <summary>Parameters: baseline start, interval start, interval end (whole UTC hours); runs under the tenant.</summary>
+    internal const string Statement = """
         WITH rows AS (
-          SELECT workflow_id, channel, status, runs, timed, histogram, start_time >= $2 AS current
+          SELECT workflow_id, channel, status, runs, timed, histogram_buckets, histogram_counts, start_time >= $2 AS current
             FROM trace_stats_hourly WHERE start_time >= $1 AND start_time < $3),
-        series AS (
+        buckets AS (
+          SELECT workflow_id, channel, current, hb,
+                 sum(n) OVER (PARTITION BY workflow_id, channel, current ORDER BY hb) AS running,
+                 sum(n) OVER (PARTITION BY workflow_id, channel, current) AS total
+            FROM (SELECT r.workflow_id, r.channel, r.current, h.hb, sum(h.n) AS n
+                    FROM rows r CROSS JOIN LATERAL unnest(r.histogram_buckets, r.histogram_counts) h (hb, n) GROUP BY 1, 2, 3, 4) x),
+        p95 AS (
           SELECT workflow_id, channel,
+                 stats_bucket_value(min(hb) FILTER (WHERE current AND running >= greatest(ceil(0.95 * total), 1))) AS p95_c,
+                 stats_bucket_value(min(hb) FILTER (WHERE NOT current AND running >= greatest(ceil(0.95 * total), 1))) AS p95_b
+            FROM buckets GROUP BY workflow_id, channel),
+        series AS (
+          SELECT r.workflow_id, r.channel,
                  coalesce(sum(runs) FILTER (WHERE current AND status NOT IN ('pending', 'active')), 0)::float8 AS n_c,
                  coalesce(sum(runs) FILTER (WHERE current AND status IN ('failed', 'timeout')), 0)::float8 AS f_c,
                  coalesce(sum(runs) FILTER (WHERE NOT current AND status NOT IN ('pending', 'active')), 0)::float8 AS n_b,
                  coalesce(sum(runs) FILTER (WHERE NOT current AND status IN ('failed', 'timeout')), 0)::float8 AS f_b,
                  coalesce(sum(timed) FILTER (WHERE current), 0) AS t_c, coalesce(sum(timed) FILTER (WHERE NOT current), 0) AS t_b,
-                 stats_histogram_percentile(stats_histogram_merge(histogram) FILTER (WHERE current), 0.95) AS p95_c,
-                 stats_histogram_percentile(stats_histogram_merge(histogram) FILTER (WHERE NOT current), 0.95) AS p95_b
-            FROM rows GROUP BY workflow_id, channel),
+                 min(p.p95_c) AS p95_c, min(p.p95_b) AS p95_b
+            FROM rows r LEFT JOIN p95 p USING (workflow_id, channel) GROUP BY r.workflow_id, r.channel),
         failures AS (
           SELECT s.workflow_id, s.channel, 'FAILURE_RATE' AS metric, 100 * s.f_c / s.n_c AS current, 100 * s.f_b / s.n_b AS baseline,
                  s.n_c AS current_count, s.n_b AS baseline_count, z.z AS score, 3.0::float8 AS threshold,

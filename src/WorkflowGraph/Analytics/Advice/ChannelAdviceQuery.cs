@@ -18,22 +18,33 @@ public sealed class ChannelAdviceQuery(QueryLimits limits, TimeProvider time)
     public const string TypeName = "ChannelAdvice";
 
     private const string Statement = """
-        WITH channels AS (
+        WITH rows AS (
+          SELECT channel, status, runs, timed, duration_sum, duration_min, duration_max, histogram_buckets, histogram_counts
+            FROM trace_stats_hourly
+           WHERE workflow_id = $1 AND start_time >= $2 AND start_time < $3),
+        channels AS (
           SELECT channel, sum(runs)::bigint AS runs,
                  coalesce(sum(runs) FILTER (WHERE status NOT IN ('pending', 'active')), 0)::bigint AS finished,
                  coalesce(sum(runs) FILTER (WHERE status = 'completed'), 0)::bigint AS completed,
-                 sum(duration_sum)::float8 / nullif(sum(timed), 0) AS avg, min(duration_min) AS lo, max(duration_max) AS hi,
-                 stats_histogram_merge(histogram) AS h
-            FROM trace_stats_hourly
-           WHERE workflow_id = $1 AND start_time >= $2 AND start_time < $3
-           GROUP BY channel HAVING sum(runs) <> 0),
+                 sum(duration_sum)::float8 / nullif(sum(timed), 0) AS avg, min(duration_min) AS lo, max(duration_max) AS hi
+            FROM rows GROUP BY channel HAVING sum(runs) <> 0),
+        buckets AS (
+          SELECT channel, hb, sum(n) OVER (PARTITION BY channel ORDER BY hb) AS running, sum(n) OVER (PARTITION BY channel) AS total
+            FROM (SELECT r.channel, h.hb, sum(h.n) AS n
+                    FROM rows r CROSS JOIN LATERAL unnest(r.histogram_buckets, r.histogram_counts) h (hb, n) GROUP BY 1, 2) x),
+        quantiles AS (
+          SELECT channel,
+                 stats_bucket_value(min(hb) FILTER (WHERE running >= greatest(ceil(0.5 * total), 1))) AS q50,
+                 stats_bucket_value(min(hb) FILTER (WHERE running >= greatest(ceil(0.9 * total), 1))) AS q90,
+                 stats_bucket_value(min(hb) FILTER (WHERE running >= greatest(ceil(0.95 * total), 1))) AS q95,
+                 stats_bucket_value(min(hb) FILTER (WHERE running >= greatest(ceil(0.99 * total), 1))) AS q99
+            FROM buckets GROUP BY channel),
         scored AS (
           SELECT c.*, w.p, w.low, w.high,
-                 least(greatest(stats_histogram_percentile(c.h, 0.5), c.lo), c.hi) AS p50,
-                 least(greatest(stats_histogram_percentile(c.h, 0.9), c.lo), c.hi) AS p90,
-                 least(greatest(stats_histogram_percentile(c.h, 0.95), c.lo), c.hi) AS p95,
-                 least(greatest(stats_histogram_percentile(c.h, 0.99), c.lo), c.hi) AS p99
+                 least(greatest(q.q50, c.lo), c.hi) AS p50, least(greatest(q.q90, c.lo), c.hi) AS p90,
+                 least(greatest(q.q95, c.lo), c.hi) AS p95, least(greatest(q.q99, c.lo), c.hi) AS p99
             FROM channels c
+            LEFT JOIN quantiles q USING (channel)
            CROSS JOIN LATERAL (SELECT c.completed::float8 / nullif(c.finished, 0) AS p, nullif(c.finished, 0)::float8 AS n,
                                       1.96::float8 AS z) v
            CROSS JOIN LATERAL (

@@ -1,4 +1,5 @@
 using Npgsql;
+using WorkflowGraph.Analytics.Advice;
 using WorkflowGraph.Database;
 
 namespace WorkflowGraph.Analytics.Rollups;
@@ -9,9 +10,11 @@ namespace WorkflowGraph.Analytics.Rollups;
 /// at most <c>Analytics:RollupBatchCells</c> dirty cells until a batch comes back short. Writers only record the cells
 /// they changed; each pass recomputes those cells from the raw rows. A change is counted once the first pass that
 /// starts after its commit has finished: the lag is at most the interval plus one pass. Several instances may run it:
-/// the function's advisory lock lets one work while the others return at once.
+/// the function's advisory lock lets one work while the others return at once. After each pass it evaluates the
+/// anomalies of the organisations that subscribed to <c>anomalyDetected</c> here (<see cref="AnomalyAlerts"/>).
 /// </summary>
-public sealed class StatsRollupJob(DatabaseConnections connections, IConfiguration configuration, ILogger<StatsRollupJob> logger)
+public sealed class StatsRollupJob(
+    DatabaseConnections connections, IConfiguration configuration, AnomalyAlerts alerts, ILogger<StatsRollupJob> logger)
     : BackgroundService
 {
     public const int DefaultBatchCells = 5000;
@@ -30,6 +33,8 @@ public sealed class StatsRollupJob(DatabaseConnections connections, IConfigurati
             try
             {
                 await RefreshAsync(connections.Owner, batch, wait: false, stoppingToken);
+                // anomalyDetected: one evaluation per organisation with subscribers, over what this pass counted
+                await alerts.EvaluateAsync(stoppingToken);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {

@@ -12,8 +12,15 @@ public sealed record StatsOrder(string Column, bool Descending);
 public sealed record StatsBucket(string Unit, string TimeZone);
 
 /// <summary>
+/// The whole UTC days [<paramref name="From"/>, <paramref name="To"/>) of a window [<paramref name="WindowFrom"/>,
+/// <paramref name="WindowTo"/>) that the daily rollups answer; the hours before and after them come from the hourly ones.
+/// </summary>
+public sealed record StatsDays(DateTime WindowFrom, DateTime From, DateTime To, DateTime WindowTo);
+
+/// <summary>
 /// A statistics field read and checked: what to count, the condition (for the rollup, rewritten over its columns), the
-/// groups, the page and where the answer comes from (<see cref="FromRollups"/>; else <see cref="RawReason"/> says why).
+/// groups, the page and where the answer comes from (<see cref="FromRollups"/>; else <see cref="RawReason"/> says why),
+/// and which of its days the daily rollups can answer (<see cref="Days"/>, null: the hourly rows answer all of it).
 /// </summary>
 public sealed record StatsPlan(
     StatsSubject Subject,
@@ -26,7 +33,8 @@ public sealed record StatsPlan(
     int First,
     long After,
     IReadOnlyList<(string Path, FieldSelection Node)> Projections,
-    bool CountsTotal)
+    bool CountsTotal,
+    StatsDays? Days = null)
 {
     public bool FromRollups => RollupWhere is not null;
 }

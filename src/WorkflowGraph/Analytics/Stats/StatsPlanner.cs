@@ -36,6 +36,7 @@ public sealed class StatsPlanner(QueryLimits limits)
             reason = $"the offsets of {zone.Id} are not whole hours, so its buckets do not start on the hour";
         if (reason is not null)
             rollupWhere = null;
+        var wholeDays = rollupWhere is null ? null : Days(rollupWhere, from, to, bucket, zone);
 
         var projections = new List<(string, FieldSelection)>();
         foreach (var child in field.Children)
@@ -47,7 +48,7 @@ public sealed class StatsPlanner(QueryLimits limits)
                     projections.Add(($"edges/{child.ResponseKey}/{node.ResponseKey}", node));
         }
         var plan = new StatsPlan(subject, where, rollupWhere, reason, dimensions, bucket, Order(field.Argument("order")), first, after,
-            projections, CountsTotal: field.Children.Any(c => c.Name == "totalCount"));
+            projections, CountsTotal: field.Children.Any(c => c.Name == "totalCount"), wholeDays);
         var grouped = StatsSql.Columns(plan).ToHashSet(StringComparer.Ordinal);
         var ungrouped = plan.Order.FirstOrDefault(o => o.Column.StartsWith("g_", StringComparison.Ordinal) && !grouped.Contains(o.Column));
         if (ungrouped is not null)
@@ -151,6 +152,22 @@ public sealed class StatsPlanner(QueryLimits limits)
         if (buckets > limits.MaxStatsBuckets)
             throw StatsErrors.TooManyGroups(buckets, limits.MaxStatsBuckets);
         return (new StatsBucket(unit, name), info);
+    }
+
+    /// <summary>
+    /// The whole UTC days inside the window, when the daily rollups can answer them: buckets of a day or longer in a zone
+    /// that is UTC all year (a day of another zone is not a UTC day), or no buckets; and every startTime bound below the
+    /// top level on a UTC midnight (the top-level bounds are the window, whose edge hours the hourly rollups answer).
+    /// </summary>
+    private static StatsDays? Days(Filter rollupWhere, DateTime from, DateTime to, StatsBucket? bucket, TimeZoneInfo? zone)
+    {
+        if (bucket is { Unit: "hour" } || zone is not null && (zone.BaseUtcOffset != TimeSpan.Zero || zone.SupportsDaylightSavingTime))
+            return null;
+        var first = from.Ticks % TimeSpan.TicksPerDay == 0 ? from : from.Date.AddDays(1);
+        var last = to.Date;
+        if (last <= first || !StatsRollupFilter.DayAligned(rollupWhere))
+            return null;
+        return new StatsDays(from, DateTime.SpecifyKind(first, DateTimeKind.Utc), DateTime.SpecifyKind(last, DateTimeKind.Utc), to);
     }
 
     /// <summary>Every offset the zone uses around the window is a whole number of hours.</summary>

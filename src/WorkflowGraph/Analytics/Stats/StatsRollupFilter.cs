@@ -20,6 +20,27 @@ public static class StatsRollupFilter
         return reason;
     }
 
+    /// <summary>
+    /// Whether the daily rollups answer the condition exactly on the days inside its window: every startTime bound
+    /// below the top level is on a UTC midnight (a top-level bound is the window's, or lies beyond it).
+    /// </summary>
+    public static bool DayAligned(Filter rollupWhere) =>
+        TopLevel(rollupWhere).All(part => part is Comparison { Column.Column: "start_time" } || Bounds(part).All(OnMidnight));
+
+    private static IEnumerable<Filter> TopLevel(Filter filter) => filter is AllOf all ? all.Parts.SelectMany(TopLevel) : [filter];
+
+    private static bool OnMidnight(Comparison bound) =>
+        bound.Value is not null && StatsPlanner.Utc(bound.Value).Ticks % TimeSpan.TicksPerDay == 0;
+
+    private static IEnumerable<Comparison> Bounds(Filter filter) => filter switch
+    {
+        AllOf all => all.Parts.SelectMany(Bounds),
+        AnyOf any => any.Parts.SelectMany(Bounds),
+        RelatedRows related => Bounds(related.Condition),
+        Comparison { Column.Column: "start_time" } bound => [bound],
+        _ => [],
+    };
+
     private static Filter Visit(Filter filter, IReadOnlySet<string> columns, StatsSubject subject, ref string? reason)
     {
         switch (filter)
