@@ -4,6 +4,7 @@ using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
 using WorkflowGraph.Development;
 using WorkflowGraph.Execution;
+using WorkflowGraph.Exports;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
 using WorkflowGraph.RateLimiting;
@@ -31,6 +32,7 @@ builder.Services.AddProbes();
 builder.Services.AddOrganisationLimits(builder.Configuration);
 builder.Services.AddHostedService<RunSweeper>();
 builder.Services.AddHostedService<BulkOperationWorker>();
+builder.Services.AddExports();
 builder.Services.AddHostedService<StatsRollupJob>();
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
@@ -42,6 +44,7 @@ app.MapHealthEndpoint();
 app.MapProbes();
 app.MapMetricsEndpoint();
 app.MapGraphQLEndpoint();
+app.MapExportDownloads();
 
 // RunAsync disposes the host on Ctrl-C, and with it the embedded cluster this process started.
 await app.RunAsync();
