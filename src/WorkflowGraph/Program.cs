@@ -16,6 +16,10 @@ using WorkflowGraph.Transport.Http;
 using WorkflowGraph.Transport.Persisted;
 using WorkflowGraph.Transport.WebSockets;
 
+// `archive read <file>`: a retention archive's rows as JSON Lines (README, Retention archives); the service does not start
+if (args is ["archive", "read", var archive])
+    return await WorkflowGraph.Retention.ArchiveFile.ReadCommandAsync(archive, Console.Out);
+
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseLocalDefault(builder.Configuration);
 builder.Services.AddWorkflowGraphAuth();
@@ -48,3 +52,4 @@ app.MapExportDownloads();
 
 // RunAsync disposes the host on Ctrl-C, and with it the embedded cluster this process started.
 await app.RunAsync();
+return 0;
