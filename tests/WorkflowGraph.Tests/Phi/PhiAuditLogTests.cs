@@ -68,6 +68,11 @@ public sealed class PhiAuditLogTests(DatabaseFixture db) : IClassFixture<Databas
         Assert.Equal("42501", await FailureAsync(session, "DELETE FROM phi_access_audit WHERE seq = 2"));
         Assert.Equal("42501", await FailureAsync(session, "TRUNCATE phi_access_audit"));
         Assert.Equal("42501", await FailureAsync(session, "DELETE FROM phi_access_audit_default"));
+        // the chain's head moves with the trigger alone: the service reads its organisation's and cannot change it
+        Assert.Equal(3L, await ScalarAsync<long>(session, "SELECT seq FROM phi_access_audit_heads"));
+        Assert.Equal("42501", await FailureAsync(session, "UPDATE phi_access_audit_heads SET seq = 0"));
+        Assert.Equal("42501", await FailureAsync(session, "DELETE FROM phi_access_audit_heads"));
+        Assert.Equal("42501", await FailureAsync(session, $"INSERT INTO phi_access_audit_heads VALUES ('{org}', 9, '\\x')"));
         // a record cannot claim another organisation, nor forge its place in the chain
         Assert.Equal("42501", await FailureAsync(session,
             "INSERT INTO phi_access_audit (org_id, role, document_hash, fields) " +
@@ -112,5 +117,37 @@ public sealed class PhiAuditLogTests(DatabaseFixture db) : IClassFixture<Databas
             Assert.Equal(1, await remove.ExecuteNonQueryAsync());
         }
         Assert.Equal(4L, await ScalarAsync<long>(session, "SELECT verify_phi_access_audit($1)", org));
+
+        // records removed from the end leave the chain itself whole; the head still shows the first one missing
+        await using (var back = session.CreateCommand("ROLLBACK TO SAVEPOINT untouched"))
+            await back.ExecuteNonQueryAsync();
+        await using (var truncateEnd = session.CreateCommand("DELETE FROM phi_access_audit WHERE org_id = $1 AND seq >= 3"))
+        {
+            truncateEnd.Parameters.Add(new NpgsqlParameter { Value = org });
+            Assert.Equal(2, await truncateEnd.ExecuteNonQueryAsync());
+        }
+        Assert.Equal(3L, await ScalarAsync<long>(session, "SELECT verify_phi_access_audit($1)", org));
+        Assert.Equal(DBNull.Value, await ScalarAsync<object>(session, "SELECT verify_phi_access_audit($1)", other));
+    }
+
+    [Fact]
+    public async Task Each_organisations_first_record_starts_its_own_chain_at_one_however_many_others_exist()
+    {
+        await using var session = await db.OpenAsOwnerAsync();
+        var first = await OrganisationAsync(session.Connection);
+        var second = await OrganisationAsync(session.Connection);
+        var user = Guid.NewGuid();
+        await session.BecomeTenantAsync(first, user);
+        for (var trace = 1; trace <= 3; trace++)
+            await AppendAsync(session, user, trace);
+        await session.BecomeTenantAsync(second, user);
+        await AppendAsync(session, user, 10);
+        Assert.Equal(1L, await ScalarAsync<long>(session, "SELECT seq FROM phi_access_audit"));
+        Assert.Equal(0, await ScalarAsync<int>(session, "SELECT length(prev_hash) FROM phi_access_audit"));
+
+        await session.BecomeOwnerAsync();
+        foreach (var org in new[] { first, second })
+            Assert.Equal(DBNull.Value, await ScalarAsync<object>(session, "SELECT verify_phi_access_audit($1)", org));
+        Assert.Equal(3L, await ScalarAsync<long>(session, "SELECT seq FROM phi_access_audit_heads WHERE org_id = $1", first));
     }
 }
