@@ -265,6 +265,34 @@ public sealed class ExportTests(ExportFixture api) : IClassFixture<ExportFixture
     }
 
     [Fact]
+    public async Task A_parquet_file_of_several_row_groups_reads_back_whole()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"wg-export-{Guid.NewGuid():N}.parquet");
+        try
+        {
+            var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+            long length;
+            await using (var writer = ExportFileWriter.Create("parquet", path))
+            {
+                for (var i = 1; i <= 1_234; i++)
+                    await writer.WriteAsync(new ExportedRun { Id = i, WorkflowId = "w", Channel = "web", Status = "completed",
+                        StartTime = start.AddSeconds(i), Steps = $$"""[{"n": {{i}}}]""" }, CancellationToken.None);
+                length = await writer.CompleteAsync(CancellationToken.None);
+            }
+            Assert.Equal(new FileInfo(path).Length, length);
+            await using var file = File.OpenRead(path);
+            var runs = (await ParquetSerializer.DeserializeAsync<ExportedRun>(file)).Data;
+            Assert.Equal(Enumerable.Range(1, 1_234).Select(i => (long)i), runs.Select(r => r.Id));
+            Assert.Equal("""[{"n": 1234}]""", runs[^1].Steps);
+            Assert.Equal(start.AddSeconds(1_234), runs[^1].StartTime);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Files_past_their_expiry_are_deleted_and_no_longer_served()
     {
         var world = await PhiWorld.CreateAsync(api);
