@@ -26,7 +26,7 @@ COMMENT ON TABLE phi_pseudonym_keys IS 'per-organisation secrets of the pseudony
 -- organisation's row, and it is never changed once made.
 CREATE FUNCTION phi_pseudonym_pads() RETURNS bytea
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_org    uuid := app_current_org_id();

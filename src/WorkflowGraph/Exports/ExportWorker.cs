@@ -40,8 +40,9 @@ public sealed class ExportWorker(NpgsqlDataSource dataSource, ExportStorage stor
             {
                 await RunPassAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // whatever went wrong, the instance keeps serving: a job in hand was failed or released, or its lease expires
                 logger.LogWarning(e, "The export worker could not go on");
             }
         }
@@ -97,10 +98,11 @@ public sealed class ExportWorker(NpgsqlDataSource dataSource, ExportStorage stor
         }
         catch (PostgresException e) when (e.SqlState is "WF001" or "WF002")
         {
+            // the file it renamed, if any, is the instance's that holds the job now (the same runs, the same name)
             Discard(partial, null);
             logger.LogWarning("Export {Job} is no longer this instance's: {Reason}", job.Id, e.MessageText);
         }
-        catch (Exception e) when (e is NpgsqlException or IOException or UnauthorizedAccessException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             Discard(partial, renamed ? final : null);
             logger.LogWarning(e, "Export {Job} failed", job.Id);

@@ -265,6 +265,28 @@ public sealed class ExportTests(ExportFixture api) : IClassFixture<ExportFixture
     }
 
     [Fact]
+    public async Task A_file_that_cannot_be_written_fails_its_job_with_nothing_left_behind()
+    {
+        // an organisation of its own, whose export folder cannot be created: a file stands in its place
+        var org = Guid.NewGuid();
+        await using (var conn = await FreshWorkflow.OwnerAsync(api))
+            await conn.ExecAsync("INSERT INTO organizations (id, name) VALUES ($1, 'unwritable')", org);
+        var workflow = await FreshWorkflow.CreateAsync(api, org);
+        await using (var conn = await FreshWorkflow.OwnerAsync(api))
+            await conn.ExecAsync("SELECT start_workflow_execution($1, 'web', 'CLAIM-1', NULL, NULL)", workflow.Id);
+        Directory.CreateDirectory(api.Directory);
+        await File.WriteAllTextAsync(Path.Combine(api.Directory, org.ToString("D")), "not a folder");
+
+        var job = await api.RequestAsync(org, workflow.Id);
+        await api.Worker.RunPassAsync(CancellationToken.None);
+        var failed = await api.JobAsync(org, job.GetProperty("id").GetString()!);
+        Assert.Equal("FAILED", failed.GetProperty("status").GetString());
+        Assert.Equal("the export file could not be written", failed.GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, failed.GetProperty("downloadUrl").ValueKind);
+        Assert.DoesNotContain(api.Files(), f => f.EndsWith(".partial", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_parquet_file_of_several_row_groups_reads_back_whole()
     {
         var path = Path.Combine(Path.GetTempPath(), $"wg-export-{Guid.NewGuid():N}.parquet");
@@ -275,8 +297,18 @@ public sealed class ExportTests(ExportFixture api) : IClassFixture<ExportFixture
             await using (var writer = ExportFileWriter.Create("parquet", path))
             {
                 for (var i = 1; i <= 1_234; i++)
-                    await writer.WriteAsync(new ExportedRun { Id = i, WorkflowId = "w", Channel = "web", Status = "completed",
-                        StartTime = start.AddSeconds(i), Steps = $$"""[{"n": {{i}}}]""" }, CancellationToken.None);
+                {
+                    var run = new ExportedRun
+                    {
+                        Id = i,
+                        WorkflowId = "w",
+                        Channel = "web",
+                        Status = "completed",
+                        StartTime = start.AddSeconds(i),
+                        Steps = $$"""[{"n": {{i}}}]""",
+                    };
+                    await writer.WriteAsync(run, CancellationToken.None);
+                }
                 length = await writer.CompleteAsync(CancellationToken.None);
             }
             Assert.Equal(new FileInfo(path).Length, length);
