@@ -1,5 +1,6 @@
 using WorkflowGraph.Analytics;
 using WorkflowGraph.Configs;
+using WorkflowGraph.Exports;
 using WorkflowGraph.Phi;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Traces;
@@ -14,5 +15,5 @@ namespace WorkflowGraph;
 public static class Features
 {
     public static IReadOnlyList<IGraphFeature> All { get; } =
-        [new WorkflowsFeature(), new TracesFeature(), new ConfigsFeature(), new AnalyticsFeature(), new PhiFeature()];
+        [new WorkflowsFeature(), new TracesFeature(), new ConfigsFeature(), new AnalyticsFeature(), new PhiFeature(), new ExportsFeature()];
 }

@@ -5,6 +5,7 @@ using WorkflowGraph.Auth;
 using WorkflowGraph.Database;
 using WorkflowGraph.Development;
 using WorkflowGraph.Execution;
+using WorkflowGraph.Exports;
 using WorkflowGraph.Health;
 using WorkflowGraph.Hosting;
 using WorkflowGraph.RateLimiting;
@@ -15,6 +16,10 @@ using WorkflowGraph.Transport.Cors;
 using WorkflowGraph.Transport.Http;
 using WorkflowGraph.Transport.Persisted;
 using WorkflowGraph.Transport.WebSockets;
+
+// `archive read <file>`: a retention archive's rows as JSON Lines (README, Retention archives); the service does not start
+if (args is ["archive", "read", var archive])
+    return await WorkflowGraph.Retention.ArchiveFile.ReadCommandAsync(archive, Console.Out);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseLocalDefault(builder.Configuration);
@@ -33,6 +38,7 @@ builder.Services.AddOrganisationLimits(builder.Configuration);
 builder.Services.AddHostedService<RunSweeper>();
 builder.Services.AddHostedService<BulkOperationWorker>();
 builder.Services.AddSingleton<AnomalyAlerts>();
+builder.Services.AddExports();
 builder.Services.AddHostedService<StatsRollupJob>();
 // development mode: the embedded cluster and a generated signing key, each only when its setting is absent
 builder.Services.AddDevelopmentFallbacks();
@@ -44,6 +50,8 @@ app.MapHealthEndpoint();
 app.MapProbes();
 app.MapMetricsEndpoint();
 app.MapGraphQLEndpoint();
+app.MapExportDownloads();
 
 // RunAsync disposes the host on Ctrl-C, and with it the embedded cluster this process started.
 await app.RunAsync();
+return 0;

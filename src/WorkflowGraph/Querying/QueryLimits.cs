@@ -32,6 +32,9 @@ public sealed class QueryLimits
     /// <summary>The most runs one bulk cancel or re-run may match; a filter matching more is refused (ValidationError).</summary>
     public int MaxBulkRuns { get; set; } = 100_000;
 
+    /// <summary>The most runs one export may match; a filter matching more is refused (ValidationError).</summary>
+    public int MaxExportRuns { get; set; } = 10_000;
+
     /// <summary>The longest window (where.startTime) a statistics field may cover, in days.</summary>
     public int MaxStatsWindowDays { get; set; } = 400;
 

@@ -1,4 +1,5 @@
 using GraphQL;
+using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
 using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
@@ -91,18 +92,28 @@ public sealed class GraphModel
     {
         QueryFields.Add(field, async (context, database) =>
         {
-            if (database.Tenant.Role < role)
-                throw new ExecutionError($"{field} needs the {role.ToString().ToLowerInvariant()} role") { Code = "FORBIDDEN" };
+            Authorize(field, role, database);
             return await Connections.ExecuteAsync(context, map, database);
         });
         return this;
     }
 
-    /// <summary>One row by its key, or null (also for another organisation's row: RLS hides it).</summary>
-    public GraphModel ByKey(string field, EntityMap map, string keyColumn, string argument = "id")
+    /// <summary>One row by its key, or null (also for another organisation's row: RLS hides it); with
+    /// <paramref name="role"/>, only for callers of that role or above.</summary>
+    public GraphModel ByKey(string field, EntityMap map, string keyColumn, string argument = "id", TenantRole role = TenantRole.None)
     {
-        QueryFields.Add(field, (context, database) => Rows.ByKeyAsync(context, map, keyColumn, argument, database));
+        QueryFields.Add(field, async (context, database) =>
+        {
+            Authorize(field, role, database);
+            return await Rows.ByKeyAsync(context, map, keyColumn, argument, database);
+        });
         return this;
+    }
+
+    private static void Authorize(string field, TenantRole role, RequestDatabase database)
+    {
+        if (database.Tenant.Role < role)
+            throw new ExecutionError($"{field} needs the {role.ToString().ToLowerInvariant()} role") { Code = "FORBIDDEN" };
     }
 
     /// <summary>Rows of a SQL function whose result has the columns of <paramref name="map"/>.</summary>

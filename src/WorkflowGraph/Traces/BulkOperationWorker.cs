@@ -137,24 +137,7 @@ public sealed class BulkOperationWorker(NpgsqlDataSource dataSource, IConfigurat
     }
 
     /// <summary>One statement in a transaction of its own, as the tenant (RLS) or, with no organisation, as nobody.</summary>
-    private async Task<T> InTransactionAsync<T>(Guid? orgId, Guid? userId, string sql, List<NpgsqlParameter> parameters,
-        Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var command in TenantTransaction.Commands(orgId, userId, ("statement_timeout", "60s"), ("TimeZone", "UTC")))
-            batch.BatchCommands.Add(command);
-        var statement = new NpgsqlBatchCommand(sql);
-        statement.Parameters.AddRange(parameters.ToArray());
-        batch.BatchCommands.Add(statement);
-        T result;
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.NextResultAsync(cancellationToken); // the tenant setup's row
-            result = await read(reader, cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-        return result;
-    }
+    private Task<T> InTransactionAsync<T>(Guid? orgId, Guid? userId, string sql, List<NpgsqlParameter> parameters,
+        Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
+        BackgroundTransaction.RunAsync(dataSource, orgId, userId, sql, [.. parameters.Select(p => p.Value)], read, cancellationToken);
 }

@@ -3,7 +3,6 @@ using WorkflowGraph.Querying.Emit;
 using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Mutations;
-using WorkflowGraph.Querying.Plans;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Tenancy;
 
@@ -64,27 +63,23 @@ public static class BulkOperations
     }
 
     /// <summary>
-    /// The request: the ids of the runs the filter matches among those in <paramref name="statuses"/>, read with a
-    /// LIMIT one past the maximum (never a full count: a filter over millions of runs stops early, and the statement
-    /// is bounded by the request's statement timeout), and whether the filter leaves out any run of the organisation.
+    /// The request: the ids of the runs the filter matches among those in <paramref name="statuses"/> (<see cref="MatchedRuns"/>;
+    /// the statement is bounded by the request's statement timeout), and whether the filter leaves out any run of the
+    /// organisation.
     /// </summary>
     private static Sql Request(StatementScope scope, EntityMap trace, IDictionary<string, object?> input, int maxRuns,
         string kind, string[] statuses, Sql arguments)
     {
-        var filter = FilterPlanner.Plan(trace, (IDictionary<string, object?>)input["where"]!);
-        var match = scope.Alias();
-        var matchCondition = FilterSql.Condition(filter, match, scope);
+        var matched = MatchedRuns.Of(scope, trace, (IDictionary<string, object?>)input["where"]!, maxRuns, (match, s) =>
+            Sql.Of($"{match.Column("status")} = ANY({s.Parameter(statuses, NpgsqlDbType.Array | NpgsqlDbType.Text)})"));
         var rest = scope.Alias();
-        var restCondition = FilterSql.Condition(filter, rest, scope);
-        var excluded = matchCondition.IsEmpty
+        var restCondition = FilterSql.Condition(matched.Filter, rest, scope);
+        var excluded = restCondition.IsEmpty
             ? Sql.Raw("NULL::boolean")
             : Sql.Of($"EXISTS (SELECT 1 FROM workflow_trace {rest} WHERE ({restCondition}) IS NOT TRUE)");
-        var eligible = Sql.Of($"{match.Column("status")} = ANY({scope.Parameter(statuses, NpgsqlDbType.Array | NpgsqlDbType.Text)})");
-        var max = scope.Parameter(maxRuns, NpgsqlDbType.Integer);
         var dryRun = scope.Parameter(input.Get("dryRun") as bool? ?? false, NpgsqlDbType.Boolean);
         return Sql.Of(
-            $"SELECT row_to_json(b) FROM request_bulk_operation({Sql.Raw("'" + kind + "'")}, " +
-            $"ARRAY(SELECT {match.Column("id")} FROM workflow_trace {match} WHERE {eligible}{matchCondition.After(" AND ")} " +
-            $"LIMIT {max} + 1), {excluded}, {arguments}, {dryRun}, {max}) b");
+            $"SELECT row_to_json(b) FROM request_bulk_operation({Sql.Raw("'" + kind + "'")}, {matched.Ids}, {excluded}, {arguments}, " +
+            $"{dryRun}, {matched.MaxRuns}) b");
     }
 }

@@ -2,6 +2,7 @@ using NpgsqlTypes;
 using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Mutations;
+using WorkflowGraph.Retention;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Tenancy;
 
@@ -65,7 +66,9 @@ public static class TraceMutations
                 .Returning(new PayloadObject("trace", trace, (input, alias, scope) =>
                     Sql.Of($"{alias.Column("id")} = {scope.Parameter(input["traceId"], NpgsqlDbType.Bigint)}"))))
             .Mutation(new MutationSpec("cleanupOldExecutionData", TenantRole.Admin,
-                (input, scope) => Sql.Of($"SELECT row_to_json(c) FROM cleanup_old_execution_data(make_interval(days => " +
-                                         $"{scope.Parameter(input["retentionDays"], NpgsqlDbType.Integer)})) c")));
+                    (input, scope) => Sql.Of($"SELECT row_to_json(c) FROM cleanup_old_execution_data(make_interval(days => " +
+                                             $"{scope.Parameter(input["retentionDays"], NpgsqlDbType.Integer)})) c"))
+                // with Retention:ArchiveDirectory, what it deletes is archived first, in the same transaction
+                .Preparing(RetentionArchive.BeforeCleanupAsync));
     }
 }

@@ -78,6 +78,9 @@ public sealed class AnomalyTests(GraphApiFixture api) : IClassFixture<GraphApiFi
         var tooLong = await api.PostAsync("{ anomalies(window: { intervalHours: 1, baselineHours: 100000 }) { channel } }");
         Assert.Equal(["STATS_WINDOW_TOO_LARGE"], tooLong.ErrorCodes);
         Assert.Empty(tooLong.Statements);
+        // the largest Int does not wrap the window's length around
+        var largest = await api.PostAsync("{ anomalies(window: { intervalHours: 1, baselineHours: 2147483647 }) { channel } }");
+        Assert.Equal(["STATS_WINDOW_TOO_LARGE"], largest.ErrorCodes);
         var otherOrganisation = await api.PostAsync(
             $$"""{ anomalies(window: { end: "{{End}}" }) { channel } }""", org: GraphApiFixture.OrgB);
         Assert.Equal("[]", otherOrganisation.Data.GetProperty("anomalies").ToString());

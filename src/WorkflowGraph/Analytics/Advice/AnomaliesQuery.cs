@@ -80,8 +80,10 @@ public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
         var input = field.Argument("window") as IDictionary<string, object?>;
         var intervalHours = input?.TryGetValue("intervalHours", out var i) == true && i is int ih ? ih : 1;
         var baselineHours = input?.TryGetValue("baselineHours", out var b) == true && b is int bh ? bh : 24;
-        if (intervalHours is < 1 or > 168 || baselineHours < 1 || (intervalHours + baselineHours) / 24.0 > limits.MaxStatsWindowDays)
-            throw StatsErrors.WindowTooLarge((intervalHours + baselineHours) / 24.0, limits.MaxStatsWindowDays);
+        // summed as long: a baseline near int.MaxValue must be refused, not wrap into a negative window
+        var windowDays = ((long)intervalHours + baselineHours) / 24.0;
+        if (intervalHours is < 1 or > 168 || baselineHours < 1 || windowDays > limits.MaxStatsWindowDays)
+            throw StatsErrors.WindowTooLarge(windowDays, limits.MaxStatsWindowDays);
         var end = input?.TryGetValue("end", out var e) == true && e is not null ? StatsPlanner.Utc(e) : time.GetUtcNow().UtcDateTime;
         if (end.Ticks % TimeSpan.TicksPerHour != 0)
             end = new DateTime(end.Ticks - end.Ticks % TimeSpan.TicksPerHour + TimeSpan.TicksPerHour, DateTimeKind.Utc);

@@ -34,6 +34,9 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
             return payload;
         }
 
+        if (spec.Prepare is { } prepare)
+            await prepare(input, database, context.RequestServices!, context.CancellationToken);
+
         var write = new StatementScope();
         var statements = new List<Statement> { new(spec.Write(input, write).ToString(), write.Parameters) };
         // the payload's own object first (its row must exist), then any others it also returns

@@ -1,3 +1,4 @@
+using WorkflowGraph.Database;
 using WorkflowGraph.Querying.Fragments;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Tenancy;
@@ -37,6 +38,16 @@ public sealed record MutationSpec(
     /// The payload's object may be absent without an error (a claim when nothing is ready): its field is then null.
     /// </summary>
     public bool MayFindNothing { get; init; }
+
+    /// <summary>
+    /// Work done before the write, in the request's transaction (retention's archive: what the write deletes is read and
+    /// written out first). It refuses with an exception, and then nothing is written.
+    /// </summary>
+    public Func<IDictionary<string, object?>, RequestDatabase, IServiceProvider, CancellationToken, Task>? Prepare { get; init; }
+
+    /// <summary>This mutation with <paramref name="prepare"/> before its write (see <see cref="Prepare"/>).</summary>
+    public MutationSpec Preparing(Func<IDictionary<string, object?>, RequestDatabase, IServiceProvider, CancellationToken, Task> prepare) =>
+        this with { Prepare = prepare };
 
     /// <summary>For a delete: the type whose global id the payload's <c>deletedId</c> is.</summary>
     public EntityMap? Deletes { get; init; }
