@@ -11,7 +11,8 @@ var options = BenchOptions.Parse(args);
 var log = Console.Out;
 var root = RepoRoot.Find(Directory.GetCurrentDirectory()) ?? throw new InvalidOperationException("run from inside the repository");
 log.WriteLine($"WorkflowGraph benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, " +
-              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario after {options.WarmupSeconds} s of warm-up, load average {LoadAverage()}");
+              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario " +
+              $"after {options.WarmupSeconds} s of warm-up, load average {LoadAverage()}");
 
 // Every scenario, in order. A new scenario is a class implementing IScenario (its own file) and one line here.
 IScenario[] scenarios =
@@ -85,7 +86,8 @@ foreach (var scenario in chosen)
 }
 
 log.WriteLine($"\n{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, " +
-              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario after {options.WarmupSeconds} s of warm-up, load average {LoadAverage()}:");
+              $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario " +
+              $"after {options.WarmupSeconds} s of warm-up, load average {LoadAverage()}:");
 var allMet = ResultTable.Print(log, runs);
 log.WriteLine(allMet ? "\nAll goals met." : "\nSome goals are not met.");
 return runs.SelectMany(r => r.Item2).Any(r => r.Failures > 0) ? 1 : 0;

@@ -60,7 +60,10 @@ public sealed class AnomalyAlerts(DatabaseConnections connections, QueryLimits l
             BatchCommands =
             {
                 new NpgsqlBatchCommand("SET LOCAL ROLE workflowgraph_app"),
-                new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true)") { Parameters = { new() { Value = orgId.ToString() } } },
+                new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true)")
+                {
+                    Parameters = { new() { Value = orgId.ToString() } },
+                },
             },
         })
         {
