@@ -55,18 +55,10 @@ public sealed class AnomalyAlerts(DatabaseConnections connections, QueryLimits l
         await connection.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // the service's role and the organisation's setting, as a request of that organisation: RLS confines the statement
-        await using (var tenant = new NpgsqlBatch(connection, transaction)
+        await using (var tenant = new NpgsqlBatch(connection, transaction))
         {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SET LOCAL ROLE workflowgraph_app"),
-                new NpgsqlBatchCommand("SELECT set_config('app.current_org_id', $1, true)")
-                {
-                    Parameters = { new() { Value = orgId.ToString() } },
-                },
-            },
-        })
-        {
+            foreach (var command in TenantTransaction.Commands(orgId, null))
+                tenant.BatchCommands.Add(command);
             await tenant.ExecuteNonQueryAsync(cancellationToken);
         }
         await using var detect = new NpgsqlCommand(AnomaliesQuery.Statement, connection, transaction)
