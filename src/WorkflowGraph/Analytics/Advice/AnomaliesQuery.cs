@@ -31,27 +31,29 @@ public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
           SELECT workflow_id, channel, node_id, steps, timed, histogram_buckets, histogram_counts, start_time >= $2,
                  status NOT IN ('pending', 'running'), status IN ('failed', 'timeout')
             FROM step_stats_hourly WHERE start_time >= $1 AND start_time < $3),
+        series AS (
+          SELECT workflow_id, channel, node, CASE WHEN node = 0 THEN 'runs' ELSE 'steps' END AS unit,
+                 coalesce(sum(n) FILTER (WHERE current AND finished), 0)::float8 AS n_c,
+                 coalesce(sum(n) FILTER (WHERE current AND failed), 0)::float8 AS f_c,
+                 coalesce(sum(n) FILTER (WHERE NOT current AND finished), 0)::float8 AS n_b,
+                 coalesce(sum(n) FILTER (WHERE NOT current AND failed), 0)::float8 AS f_b,
+                 coalesce(sum(timed) FILTER (WHERE current), 0) AS t_c, coalesce(sum(timed) FILTER (WHERE NOT current), 0) AS t_b
+            FROM rows GROUP BY workflow_id, channel, node),
+        -- histograms are merged only for the series with enough timed runs (steps) on both sides to be judged
+        timed AS (SELECT workflow_id, channel, node FROM series WHERE t_c >= 20 AND t_b >= 20),
         buckets AS (
           SELECT workflow_id, channel, node, current, hb,
                  sum(n) OVER (PARTITION BY workflow_id, channel, node, current ORDER BY hb) AS running,
                  sum(n) OVER (PARTITION BY workflow_id, channel, node, current) AS total
-            FROM (SELECT r.workflow_id, r.channel, r.node, r.current, h.hb, sum(h.n) AS n
-                    FROM rows r CROSS JOIN LATERAL unnest(r.histogram_buckets, r.histogram_counts) h (hb, n)
+            FROM (SELECT r.workflow_id, r.channel, r.node, r.current, h.hb, sum(h.n)::bigint AS n
+                    FROM rows r JOIN timed USING (workflow_id, channel, node)
+                   CROSS JOIN LATERAL unnest(r.histogram_buckets, r.histogram_counts) h (hb, n)
                    GROUP BY 1, 2, 3, 4, 5) x),
         p95 AS (
           SELECT workflow_id, channel, node,
                  stats_bucket_value(min(hb) FILTER (WHERE current AND running >= greatest(ceil(0.95 * total), 1))) AS p95_c,
                  stats_bucket_value(min(hb) FILTER (WHERE NOT current AND running >= greatest(ceil(0.95 * total), 1))) AS p95_b
             FROM buckets GROUP BY workflow_id, channel, node),
-        series AS (
-          SELECT r.workflow_id, r.channel, r.node, CASE WHEN r.node = 0 THEN 'runs' ELSE 'steps' END AS unit,
-                 coalesce(sum(n) FILTER (WHERE current AND finished), 0)::float8 AS n_c,
-                 coalesce(sum(n) FILTER (WHERE current AND failed), 0)::float8 AS f_c,
-                 coalesce(sum(n) FILTER (WHERE NOT current AND finished), 0)::float8 AS n_b,
-                 coalesce(sum(n) FILTER (WHERE NOT current AND failed), 0)::float8 AS f_b,
-                 coalesce(sum(timed) FILTER (WHERE current), 0) AS t_c, coalesce(sum(timed) FILTER (WHERE NOT current), 0) AS t_b,
-                 min(p.p95_c) AS p95_c, min(p.p95_b) AS p95_b
-            FROM rows r LEFT JOIN p95 p USING (workflow_id, channel, node) GROUP BY r.workflow_id, r.channel, r.node),
         failures AS (
           SELECT s.workflow_id, s.channel, s.node, 'FAILURE_RATE' AS metric, 100 * s.f_c / s.n_c AS current,
                  100 * s.f_b / s.n_b AS baseline, s.n_c AS current_count, s.n_b AS baseline_count, z.z AS score, 3.0::float8 AS threshold,
@@ -66,13 +68,13 @@ public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
                     / nullif(sqrt(p.pooled * (1 - p.pooled) * (1 / s.n_c + 1 / s.n_b)), 0) AS z) z
            WHERE s.n_c >= 10 AND s.n_b >= 10 AND z.z >= 3 AND s.f_c / s.n_c - s.f_b / s.n_b >= 0.10),
         slow AS (
-          SELECT s.workflow_id, s.channel, s.node, 'P95_DURATION' AS metric, s.p95_c AS current, s.p95_b AS baseline,
-                 s.n_c AS current_count, s.n_b AS baseline_count, s.p95_c / s.p95_b AS score, 1.5::float8 AS threshold,
+          SELECT s.workflow_id, s.channel, s.node, 'P95_DURATION' AS metric, p.p95_c AS current, p.p95_b AS baseline,
+                 s.n_c AS current_count, s.n_b AS baseline_count, p.p95_c / p.p95_b AS score, 1.5::float8 AS threshold,
                  format('p95 duration %s ms over %s finished %s in the interval against %s ms over %s in the baseline: '
                         '%s times, reported from 1.5 times (percentiles within 2%%)',
-                        round(s.p95_c::numeric), s.t_c, s.unit, round(s.p95_b::numeric), s.t_b, round((s.p95_c / s.p95_b)::numeric, 2))
-            FROM series s
-           WHERE s.t_c >= 20 AND s.t_b >= 20 AND s.p95_b > 0 AND s.p95_c >= 1.5 * s.p95_b),
+                        round(p.p95_c::numeric), s.t_c, s.unit, round(p.p95_b::numeric), s.t_b, round((p.p95_c / p.p95_b)::numeric, 2))
+            FROM series s JOIN p95 p USING (workflow_id, channel, node)
+           WHERE p.p95_b > 0 AND p.p95_c >= 1.5 * p.p95_b),
         found AS (SELECT * FROM failures UNION ALL SELECT * FROM slow)
         SELECT coalesce(json_agg(json_build_object(
                  'workflowId', rtrim(translate(encode(convert_to('Workflow:' || workflow_id, 'UTF8'), 'base64'), E'+/\n', '-_'), '='),
