@@ -126,7 +126,8 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
             await using var primary = new NpgsqlConnection(replica.PrimaryConnectionString);
             await primary.OpenAsync();
             Assert.Equal(1L, await primary.ScalarAsync<long>(
-                "SELECT count(*) FROM phi_access_audit WHERE trace_ids @> ARRAY[$1::bigint] AND 'WorkflowContextEntry.value' = ANY (fields)",
+                "SELECT count(*) FROM phi_access_audit " +
+                "WHERE trace_ids @> ARRAY[$1::bigint] AND 'WorkflowContextEntry.value' = ANY (fields)",
                 traceId));
         }
         finally
