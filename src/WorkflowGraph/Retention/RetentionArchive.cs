@@ -60,7 +60,7 @@ public sealed class RetentionArchive(IConfiguration configuration, ExportStorage
                 Code = FailedCode,
             };
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
-        var files = new ArchiveWriter(Directory, stamp);
+        var files = new ArchiveWriter(Directory, (_, month) => $"runs-{month}-{stamp}-{Guid.NewGuid().ToString("N")[..8]}.parquet");
         try
         {
             await database.QueryAsync(Doomed, [new NpgsqlParameter { Value = retentionDays.Value, NpgsqlDbType = NpgsqlDbType.Integer }],
