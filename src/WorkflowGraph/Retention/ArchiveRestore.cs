@@ -41,7 +41,8 @@ public static class ArchiveRestore
                 var json = "[" + string.Join(",", rows.Where(r => r.Table == table).OrderBy(r => r.Id).Select(r => r.Row)) + "]";
                 var columns = await ColumnsAsync(connection, transaction, table, cancellationToken);
                 inserted[table] = await ExecAsync(connection, transaction,
-                    $"INSERT INTO public.{table} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::public.{table}, $1::jsonb) " +
+                    $"INSERT INTO public.{table} ({columns}) SELECT {columns} " +
+                    $"FROM jsonb_populate_recordset(NULL::public.{table}, $1::jsonb) " +
                     "ON CONFLICT DO NOTHING", cancellationToken, json);
             }
             await transaction.CommitAsync(cancellationToken);

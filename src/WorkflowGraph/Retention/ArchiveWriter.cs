@@ -1,3 +1,5 @@
+using WorkflowGraph.Exports;
+
 namespace WorkflowGraph.Retention;
 
 /// <summary>One archive file written and renamed into place: its organisation, month and number of rows.</summary>
@@ -11,7 +13,6 @@ public sealed record WrittenArchive(string Path, Guid Org, string Month, long Ro
 /// </summary>
 internal sealed class ArchiveWriter(string root, Func<Guid, string, string> name, bool replace = false)
 {
-    private readonly List<ArchivedRow> _rows = [];
     private string? _key;
     private string? _partial;
     private string? _final;
@@ -19,7 +20,7 @@ internal sealed class ArchiveWriter(string root, Func<Guid, string, string> name
     private string _month = "";
     private long _count;
     private FileStream? _file;
-    private bool _started;
+    private ParquetRowGroups<ArchivedRow>? _groups;
 
     /// <summary>The paths of the files complete so far.</summary>
     public List<string> Completed { get; } = [];
@@ -40,37 +41,28 @@ internal sealed class ArchiveWriter(string root, Func<Guid, string, string> name
             _partial = Path.Combine(folder, $".{file}.partial");
             _file = new FileStream(_partial, replace ? FileMode.Create : FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
                 64 * 1024, useAsync: true);
-            _started = false;
+            _groups = ArchiveFile.Writer(_file);
             _key = key;
             _org = org;
             _month = month;
             _count = 0;
         }
-        _rows.Add(row);
+        await _groups!.WriteAsync(row, cancellationToken);
         _count++;
-        if (_rows.Count >= ArchiveFile.RowGroupRows)
-            await FlushAsync(cancellationToken);
     }
 
     public Task CompleteAsync(CancellationToken cancellationToken) => CloseAsync(cancellationToken);
-
-    private async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        await ArchiveFile.AppendAsync(_file!, _rows, _started, cancellationToken);
-        _started = true;
-        _rows.Clear();
-    }
 
     private async Task CloseAsync(CancellationToken cancellationToken)
     {
         if (_file is null)
             return;
-        if (_rows.Count > 0)
-            await FlushAsync(cancellationToken);
+        await _groups!.CompleteAsync(cancellationToken);
         await _file.FlushAsync(cancellationToken);
         _file.Flush(flushToDisk: true);
         await _file.DisposeAsync();
         _file = null;
+        _groups = null;
         File.Move(_partial!, _final!, overwrite: replace);
         Completed.Add(_final!);
         Written.Add(new WrittenArchive(_final!, _org, _month, _count));

@@ -43,8 +43,9 @@ public static class RetentionCommands
                         var run = new RetentionRun(OwnerConnection(configuration), directory, logging.CreateLogger<RetentionRun>());
                         var result = await run.RunAsync(days);
                         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                            $"retention run: before {result.Cutoff:yyyy-MM-dd'T'HH:mm:ss'Z'}: {result.Files.Count} archive files; deleted " +
-                            $"{result.Traces} runs, {result.Steps} steps, {result.Context} context entries, {result.Events} events; " +
+                            $"retention run: before {result.Cutoff:yyyy-MM-dd'T'HH:mm:ss'Z'}: {result.Files.Count} archive files; " +
+                            $"deleted {result.Traces} runs, {result.Steps} steps, {result.Context} context entries, " +
+                            $"{result.Events} events; " +
                             $"dropped {result.Partitions.Length} partitions"));
                         foreach (var file in result.Files)
                             await output.WriteLineAsync($"  {file.Path} ({file.Rows} rows)");
@@ -60,7 +61,8 @@ public static class RetentionCommands
                         var inserted = string.Join(", ", result.Inserted.Select(t => string.Create(CultureInfo.InvariantCulture,
                             $"{t.Value} {t.Key}")));
                         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                            $"archive restore: organisation {result.Org:D}: {inserted} inserted; {result.AlreadyPresent} rows already present"));
+                            $"archive restore: organisation {result.Org:D}: {inserted} inserted; " +
+                            $"{result.AlreadyPresent} rows already present"));
                         return 0;
                     }
                 default:

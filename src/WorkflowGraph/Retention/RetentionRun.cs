@@ -38,7 +38,8 @@ public sealed class RetentionRun(string ownerConnectionString, string directory,
         "SELECT d.org_id, to_char(d.end_time AT TIME ZONE 'UTC', 'YYYY-MM') AS month, r.tbl, r.id, d.id AS trace_id, r.created_at, r.row " +
         "FROM doomed d CROSS JOIN LATERAL (" +
         "  SELECT 'workflow_trace' AS tbl, t.id, t.created_at, row_to_json(t)::text AS row FROM public.workflow_trace t WHERE t.id = d.id" +
-        "  UNION ALL SELECT 'workflow_steps', s.id, s.created_at, row_to_json(s)::text FROM public.workflow_steps s WHERE s.trace_id = d.id" +
+        "  UNION ALL SELECT 'workflow_steps', s.id, s.created_at, row_to_json(s)::text" +
+        "    FROM public.workflow_steps s WHERE s.trace_id = d.id" +
         "  UNION ALL SELECT 'workflow_trace_context', c.id, c.created_at, row_to_json(c)::text" +
         "    FROM public.workflow_trace_context c WHERE c.trace_id = d.id" +
         "  UNION ALL SELECT 'workflow_events', e.id, e.created_at, row_to_json(e)::text" +

@@ -258,8 +258,13 @@ public sealed class RetentionRunTests : IAsyncLifetime
         Assert.Contains("Retention:RestoreMaxRows", error, StringComparison.Ordinal);
         var mixed = Path.Combine(_archive, "mixed.parquet");
         await using (var stream = File.Create(mixed))
-            await ArchiveFile.AppendAsync(stream, [.. await ArchiveFile.ReadAsync(ArchiveFiles(OrgA)[0]),
-                .. await ArchiveFile.ReadAsync(ArchiveFiles(OrgB)[0])], started: false, CancellationToken.None);
+        {
+            var writer = ArchiveFile.Writer(stream);
+            var rows = (await ArchiveFile.ReadAsync(ArchiveFiles(OrgA)[0])).Concat(await ArchiveFile.ReadAsync(ArchiveFiles(OrgB)[0]));
+            foreach (var row in rows)
+                await writer.WriteAsync(row, CancellationToken.None);
+            await writer.CompleteAsync(CancellationToken.None);
+        }
         (code, _, error) = await CommandAsync(Settings(), "archive", "restore", mixed);
         Assert.Equal(1, code);
         Assert.Contains("one organisation", error, StringComparison.Ordinal);
