@@ -17,9 +17,10 @@ using WorkflowGraph.Transport.Http;
 using WorkflowGraph.Transport.Persisted;
 using WorkflowGraph.Transport.WebSockets;
 
-// `archive read <file>`: a retention archive's rows as JSON Lines (README, Retention archives); the service does not start
-if (args is ["archive", "read", var archive])
-    return await WorkflowGraph.Retention.ArchiveFile.ReadCommandAsync(archive, Console.Out);
+// `retention run`, `archive restore <file>`, `archive read <file>`: the owner's retention commands (README, Retention
+// archives); the service does not start
+if (WorkflowGraph.Retention.RetentionCommands.Handles(args))
+    return await WorkflowGraph.Retention.RetentionCommands.RunAsync(args, Console.Out, Console.Error);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseLocalDefault(builder.Configuration);

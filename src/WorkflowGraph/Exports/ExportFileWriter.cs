@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Parquet;
-using Parquet.Serialization;
 
 namespace WorkflowGraph.Exports;
 
@@ -76,29 +74,14 @@ public abstract class ExportFileWriter : IAsyncDisposable
     private sealed class ParquetRuns(Stream stream) : ExportFileWriter(stream)
     {
         private const int RowGroupRuns = 500;
-        private readonly List<ExportedRun> _buffer = [];
-        private bool _started;
+        private readonly ParquetRowGroups<ExportedRun> _groups = new(stream, RowGroupRuns);
 
-        public override async Task WriteAsync(ExportedRun run, CancellationToken cancellationToken)
-        {
-            _buffer.Add(run);
-            if (_buffer.Count >= RowGroupRuns)
-                await FlushGroupAsync(cancellationToken);
-        }
+        public override Task WriteAsync(ExportedRun run, CancellationToken cancellationToken) => _groups.WriteAsync(run, cancellationToken);
 
         public override async Task<long> CompleteAsync(CancellationToken cancellationToken)
         {
-            if (_buffer.Count > 0 || !_started)
-                await FlushGroupAsync(cancellationToken);
+            await _groups.CompleteAsync(cancellationToken);
             return await base.CompleteAsync(cancellationToken);
-        }
-
-        private async Task FlushGroupAsync(CancellationToken cancellationToken)
-        {
-            await ParquetSerializer.SerializeAsync(_buffer, Stream, new ParquetOptions { Append = _started },
-                cancellationToken: cancellationToken);
-            _started = true;
-            _buffer.Clear();
         }
     }
 }

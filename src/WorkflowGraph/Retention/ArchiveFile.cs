@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Parquet;
 using Parquet.Serialization;
+using WorkflowGraph.Exports;
 
 namespace WorkflowGraph.Retention;
 
@@ -9,9 +9,8 @@ public static class ArchiveFile
 {
     public const int RowGroupRows = 1000;
 
-    /// <summary>Appends a row group to a file that <paramref name="started"/> (or starts it).</summary>
-    public static Task AppendAsync(Stream file, IReadOnlyCollection<ArchivedRow> rows, bool started, CancellationToken cancellationToken) =>
-        ParquetSerializer.SerializeAsync(rows, file, new ParquetOptions { Append = started }, cancellationToken: cancellationToken);
+    /// <summary>Writes an archive file into <paramref name="file"/> (the service's one Parquet writer, shared with exports).</summary>
+    public static ParquetRowGroups<ArchivedRow> Writer(Stream file) => new(file, RowGroupRows);
 
     /// <summary>Every row of an archive file, in the order written.</summary>
     public static async Task<IList<ArchivedRow>> ReadAsync(string path, CancellationToken cancellationToken = default)

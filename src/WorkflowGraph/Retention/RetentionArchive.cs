@@ -10,7 +10,7 @@ namespace WorkflowGraph.Retention;
 /// <summary>
 /// Archival before retention: with <c>Retention:ArchiveDirectory</c> set, <c>cleanupOldExecutionData</c> first reads, in
 /// its own transaction and with the same cutoff (the transaction's <c>now()</c>), every run that
-/// <c>cleanup_old_execution_data</c> (db/migrations/010) is about to delete, with its steps, context and events — the runs
+/// <c>cleanup_old_execution_data</c> (db/migrations/049) is about to delete, with its steps, context and events — the runs
 /// locked, so nothing changes under the archive — and writes them to Parquet: one file per organisation and month the
 /// runs ended in, under the organisation's folder, each written under a temporary name and renamed once complete. Only
 /// then does the delete run. A failure to archive (an unwritable directory, a full disk) deletes the files of this
@@ -60,7 +60,7 @@ public sealed class RetentionArchive(IConfiguration configuration, ExportStorage
                 Code = FailedCode,
             };
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
-        var files = new ArchiveWriter(Directory, stamp);
+        var files = new ArchiveWriter(Directory, (_, month) => $"runs-{month}-{stamp}-{Guid.NewGuid().ToString("N")[..8]}.parquet");
         try
         {
             await database.QueryAsync(Doomed, [new NpgsqlParameter { Value = retentionDays.Value, NpgsqlDbType = NpgsqlDbType.Integer }],

@@ -4,7 +4,7 @@ using WorkflowGraph.Tests.Infrastructure;
 namespace WorkflowGraph.Tests.Database;
 
 /// <summary>
-/// Event partitions and retention (010_retention.sql, ensure_workflow_event_partitions in 005). Each test builds its
+/// Event partitions and retention (010_retention.sql and 049, ensure_workflow_event_partitions in 005). Each test builds its
 /// rows and partitions as the owner inside one transaction and rolls back, so partitions created or dropped here
 /// never leak into the next test.
 /// </summary>
@@ -103,9 +103,11 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
         public (long Traces, long Steps, long Context, long Events) Counts => (Traces, Steps, Context, Events);
     }
 
-    private static async Task<CleanupResult> CleanupAsync(NpgsqlConnection conn, string retention = Retention)
+    private static async Task<CleanupResult> CleanupAsync(NpgsqlConnection conn, string retention = Retention, bool archived = false)
     {
-        var row = Assert.Single(await conn.RowsAsync("SELECT * FROM cleanup_old_execution_data($1::interval)", retention));
+        var row = Assert.Single(archived
+            ? await conn.RowsAsync("SELECT * FROM cleanup_old_execution_data($1::interval, p_archived => true)", retention)
+            : await conn.RowsAsync("SELECT * FROM cleanup_old_execution_data($1::interval)", retention));
         var partitions = (string[])row["partitions_dropped"]!;
         Array.Sort(partitions, StringComparer.Ordinal);
         return new CleanupResult((long)row["traces_deleted"]!, (long)row["steps_deleted"]!, (long)row["context_deleted"]!,
@@ -192,7 +194,8 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await conn.ExecAsync(DataSet);
         Assert.Equal(16L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events"));
 
-        var result = await CleanupAsync(conn);
+        // the caller archived what goes (the service's `retention run` does, tests/.../Retention/RetentionRunTests)
+        var result = await CleanupAsync(conn, archived: true);
 
         // traces 11, 12, 13, 21; steps 101, 102, 103, 104, 201; context of 11 and 21.
         // events: p202001 (3) + p202002 (4, A's and B's) + p202003 (1, of the open run 14) dropped whole = 8,
@@ -212,10 +215,41 @@ public sealed class RetentionTests(DatabaseFixture db) : IClassFixture<DatabaseF
         // 14's current event, 16's two, 17's (default partition, inside the window), 22's
         Assert.Equal(new long[] { 14L, 16, 16, 17, 22 }, await IdsAsync(conn, "SELECT trace_id FROM workflow_events"));
 
-        // a second pass finds nothing left to do
+        // a second pass finds nothing left to do, and needs no archive for that
         var again = await CleanupAsync(conn);
         Assert.Equal((0L, 0L, 0L, 0L), again.Counts);
         Assert.Empty(again.Partitions);
+    }
+
+    [Fact]
+    public async Task Owner_cleanup_refuses_to_drop_rows_it_was_not_told_were_archived_and_changes_nothing()
+    {
+        await using var owner = await db.OpenAsOwnerAsync();
+        var conn = owner.Connection;
+        await conn.ExecAsync(DataSet);
+
+        var refused = await conn.FailsAsync("SELECT * FROM cleanup_old_execution_data($1::interval)", Retention);
+        Assert.Equal("WF005", refused.SqlState);
+        Assert.Contains("workflow_events_p202001", refused.MessageText, StringComparison.Ordinal);
+        Assert.Contains("retention run", refused.Hint, StringComparison.Ordinal);
+        Assert.Equal(9L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_trace"));
+        Assert.Equal(16L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_events"));
+        Assert.True(await PartitionExistsAsync(conn, "workflow_events_p202001"));
+
+        // the expired monthly partitions emptied: the default partition's expired rows (run 13's) are refused the same way
+        await conn.ExecAsync("DELETE FROM workflow_events WHERE created_at < '2021-01-01'");
+        refused = await conn.FailsAsync("SELECT * FROM cleanup_old_execution_data($1::interval, false)", Retention);
+        Assert.Equal("WF005", refused.SqlState);
+        Assert.Contains("workflow_events_default", refused.MessageText, StringComparison.Ordinal);
+        Assert.True(await PartitionExistsAsync(conn, "workflow_events_p202001"));
+        Assert.Equal(9L, await conn.ScalarAsync<long>("SELECT count(*) FROM workflow_trace"));
+
+        // with nothing expired left in them, the partitions go without the flag
+        await conn.ExecAsync("DELETE FROM workflow_events_default WHERE created_at < now() - $1::interval", Retention);
+        var result = await CleanupAsync(conn);
+        Assert.Equal(["workflow_events_p202001", "workflow_events_p202002", "workflow_events_p202003"], result.Partitions);
+        Assert.Equal(4L, result.Traces);
+        Assert.Equal("WF003", (await conn.FailsAsync("SELECT * FROM cleanup_old_execution_data($1::interval, NULL)", Retention)).SqlState);
     }
 
     [Fact]
