@@ -108,7 +108,9 @@ internal sealed class OrganisationFeed
                     throw new SubscriptionEndedException("after is a cursor from beyond the end of the event log.");
                 _subscribers.Add(subscriber);
                 var key = subscriber.Shape.Key;
-                _shapes[key] = (_shapes.TryGetValue(key, out var entry) ? entry.Shape : subscriber.Shape, entry.Count + 1);
+                if (_shapes.TryGetValue(key, out var entry))
+                    subscriber.Share(entry.Shape);
+                _shapes[key] = (subscriber.Shape, entry.Count + 1);
                 if (subscriber.Shape.Heavy && !_lanes.ContainsKey(key))
                     _lanes[key] = new FeedLane(OrgId, subscriber.Shape, _reader, _options, _building, _logger, _stopping);
                 return _position.Since;
