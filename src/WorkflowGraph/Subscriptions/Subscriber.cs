@@ -160,29 +160,37 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
     {
         lock (_gate)
         {
-            if (_done)
-                return;
             foreach (var row in rows)
-            {
-                if (row.Shapes[shape] is not { } json || !_request.Filter.Matches(row)
-                    || (_request.TraceStatuses is { } statuses && !statuses.Contains(row.TraceStatus)))
-                    continue;
-                if (_waiting is not null)
-                {
-                    if (_waiting.Count >= options.SubscriptionReplayBacklog)
-                    {
-                        Fail(new SubscriptionEndedException(
-                            "Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
-                        return;
-                    }
-                    _waiting.Add((json, row.Runs.Length > shape ? row.Runs[shape] : null));
-                }
-                else if (!Send(json, row.Runs.Length > shape ? row.Runs[shape] : null))
-                {
+                if (!DeliverRow(row, shape))
                     return;
-                }
-            }
         }
+    }
+
+    /// <summary>One event of a batch of the feed (the batch's events reach a subscriber in order, one call each).</summary>
+    public void Deliver(EventLogRow row, int shape)
+    {
+        lock (_gate)
+            DeliverRow(row, shape);
+    }
+
+    /// <returns>False when the subscription has ended (the caller holds <see cref="_gate"/>).</returns>
+    private bool DeliverRow(EventLogRow row, int shape)
+    {
+        if (_done)
+            return false;
+        if (row.Shapes[shape] is not { } json || !_request.Filter.Matches(row)
+            || (_request.TraceStatuses is { } statuses && !statuses.Contains(row.TraceStatus)))
+            return true;
+        if (_waiting is null)
+            return Send(json, row.Runs.Length > shape ? row.Runs[shape] : null);
+        if (_waiting.Count >= options.SubscriptionReplayBacklog)
+        {
+            Fail(new SubscriptionEndedException(
+                "Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
+            return false;
+        }
+        _waiting.Add((json, row.Runs.Length > shape ? row.Runs[shape] : null));
+        return true;
     }
 
     /// <summary>
