@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Npgsql;
+using WorkflowGraph.Telemetry;
 
 namespace WorkflowGraph.Database;
 
@@ -10,7 +11,9 @@ namespace WorkflowGraph.Database;
 /// records of the responses waiting at the same moment are written together, one transaction and one statement per
 /// organisation, and each response waits for its own record's commit: durable before the response leaves, as before,
 /// and a failed batch fails every response in it (none of them is answered). One writer loop per instance; at most
-/// <see cref="MaxBatch"/> records per transaction, the rest wait for the next.
+/// <see cref="MaxBatch"/> records per transaction, the rest wait for the next. A batch is one round trip (its
+/// transaction begins and commits in it): a response waits for the commit (its WAL flush) of the batch being written
+/// when it arrived and of its own, so every round trip less is latency less for every audited response.
 /// </summary>
 public sealed class PhiAccessBatcher : IAsyncDisposable
 {
@@ -63,11 +66,12 @@ public sealed class PhiAccessBatcher : IAsyncDisposable
     /// <summary>One transaction for the records of one organisation (RLS checks each record's organisation against it).</summary>
     private async Task WriteGroupAsync(Guid? orgId, List<Pending> group)
     {
+        NpgsqlConnection? connection = null;
         try
         {
-            await using var connection = await _primary.OpenConnectionAsync(_stopping.Token);
-            await using var transaction = await connection.BeginTransactionAsync(_stopping.Token);
-            await using var batch = new NpgsqlBatch(connection, transaction);
+            connection = await _primary.OpenConnectionAsync(_stopping.Token);
+            await using var batch = new NpgsqlBatch(connection);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
             foreach (var command in TenantTransaction.Commands(orgId, null))
                 batch.BatchCommands.Add(command);
             // one statement per reader (user, operation, fields), its records in arrival order
@@ -80,15 +84,39 @@ public sealed class PhiAccessBatcher : IAsyncDisposable
                 foreach (var observer in _observers)
                     observer.OnStatement(statement.Sql, statement.Parameters);
             }
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             await batch.ExecuteNonQueryAsync(_stopping.Token);
-            await transaction.CommitAsync(_stopping.Token);
+            ServiceTelemetry.PhiAuditBatch.Record(group.Count);
             foreach (var pending in group)
                 pending.Done.TrySetResult();
         }
         catch (Exception error)
         {
+            // a failed command skips the rest of the round trip, COMMIT included: end the failed transaction before the
+            // connection goes back to the pool
+            await RollBackAsync(connection);
             foreach (var pending in group)
                 pending.Done.TrySetException(error);
+        }
+        finally
+        {
+            if (connection is not null)
+                await connection.DisposeAsync();
+        }
+    }
+
+    private static async Task RollBackAsync(NpgsqlConnection? connection)
+    {
+        if (connection is not { State: System.Data.ConnectionState.Open })
+            return;
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // the connection broke: the server ended the transaction with it
         }
     }
 

@@ -151,10 +151,18 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
             await QueryAsync([PhiAccessWriter.Statement(reader, [runs])], (_, _) => Task.FromResult(0), cancellationToken);
             return true;
         }
-        await EndAsync();
-        if (phiAccessBatcher is not null)
-            await phiAccessBatcher.WriteAsync(reader, runs, cancellationToken);
-        else
+        // the record joins the next group commit while this request's transaction and connection are given back
+        var recorded = phiAccessBatcher?.WriteAsync(reader, runs, cancellationToken);
+        try
+        {
+            await EndAsync();
+        }
+        finally
+        {
+            if (recorded is not null)
+                await recorded;
+        }
+        if (recorded is null)
             await PhiAccessWriter.WriteAsync(dataSource, reader, [runs], observers, cancellationToken);
         return false;
     }

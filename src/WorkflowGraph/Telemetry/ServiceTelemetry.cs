@@ -71,6 +71,11 @@ public static class ServiceTelemetry
     public static readonly Counter<long> BulkRuns = Meter.CreateCounter<long>(
         "workflowgraph.bulk.runs", "{run}", "Runs bulk operations processed, by kind and outcome (failed: could no longer be acted on)");
 
+    /// <summary>Records per PHI access audit commit (the group commit's batch size).</summary>
+    public static readonly Histogram<long> PhiAuditBatch = Meter.CreateHistogram<long>(
+        "workflowgraph.phi_audit.batch_size", "{record}", "PHI access records written per audit commit",
+        advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+
     // the last lag measured by this process (NaN: no replica), for the gauge below
     private static double _replicaLag = double.NaN;
 

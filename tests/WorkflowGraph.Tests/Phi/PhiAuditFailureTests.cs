@@ -48,5 +48,15 @@ public sealed class PhiAuditFailureTests(GraphApiFixture api) : IClassFixture<Gr
         {
             await owner.ExecAsync("GRANT INSERT ON phi_access_audit TO workflowgraph_app");
         }
+
+        // the failed audit transactions were ended: the pool's connections answer and record again
+        for (var i = 0; i < 4; i++)
+        {
+            var answered = await api.PostAsync($$"""{ trace(id: "{{Ids.Trace(world.TraceId)}}") { externalId } }""",
+                role: TenantRole.Viewer, scope: "phi:read");
+            Assert.Empty(answered.ErrorCodes);
+        }
+        Assert.Equal(4L, await owner.ScalarAsync<long>("SELECT count(*) FROM phi_access_audit WHERE org_id = $1", world.Workflow.OrgId));
+        Assert.Null(await owner.ScalarAsync<object>("SELECT verify_phi_access_audit($1)", world.Workflow.OrgId));
     }
 }

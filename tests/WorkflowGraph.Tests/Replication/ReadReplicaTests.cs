@@ -5,10 +5,12 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using WorkflowGraph.Database;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Auth;
+using WorkflowGraph.Tests.Database;
 using WorkflowGraph.Tests.Infrastructure;
 using WorkflowGraph.Tests.WebSockets;
 
@@ -90,6 +92,50 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
         }
     }
 
+    [Fact]
+    public async Task A_read_on_the_replica_that_shows_phi_is_audited_on_the_primary()
+    {
+        await using var app = await App.StartAsync(replica, maxLagSeconds: 3600);
+        await app.PostAsync("""
+            mutation { setPhiClassificationRule(input: { target: CONTEXT_KEY, key: "memberId", sensitivity: PHI }) {
+              phiClassificationRule { key } errors { __typename } } }
+            """, new { }, primary: true, GraphQLWsServer.Bearer());
+        var traceId = await app.StartRunAsync();
+        await app.SetContextAsync(traceId, "memberId");
+        await app.WaitForLagAsync(lag => lag == 0);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!(await app.ContextKeysAsync(traceId, primary: false)).Contains("memberId"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the standby did not replay the context");
+            await Task.Delay(50);
+        }
+        try
+        {
+            await replica.PauseReplayAsync(true);
+            await app.SetContextAsync(traceId, "writtenAfterThePause");
+
+            var reader = TestTokens.BearerWithScope(GraphApiFixture.OrgA, GraphApiFixture.UserOf(GraphApiFixture.OrgA), TenantRole.Viewer,
+                "phi:read");
+            var context = (await app.PostAsync("query ($id: ID!) { workflowContext(traceId: $id) { key value } }",
+                new { id = Ids.Trace(traceId) }, primary: false, reader)).GetProperty("data").GetProperty("workflowContext");
+
+            // read on the standby (it has not replayed the later key), shown unmasked, and recorded on the primary
+            var entry = Assert.Single(context.EnumerateArray());
+            Assert.Equal("memberId", entry.GetProperty("key").GetString());
+            Assert.Equal(1, entry.GetProperty("value").GetInt32());
+            await using var primary = new NpgsqlConnection(replica.PrimaryConnectionString);
+            await primary.OpenAsync();
+            Assert.Equal(1L, await primary.ScalarAsync<long>(
+                "SELECT count(*) FROM phi_access_audit " +
+                "WHERE trace_ids @> ARRAY[$1::bigint] AND 'WorkflowContextEntry.value' = ANY (fields)",
+                traceId));
+        }
+        finally
+        {
+            await replica.PauseReplayAsync(false);
+        }
+    }
+
     /// <summary>The service on a loopback port over the pair: the primary, and the standby as its read replica.</summary>
     private sealed class App : IAsyncDisposable
     {
@@ -152,13 +198,16 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
         public async Task<JsonElement> TraceAsync(long traceId, bool primary) =>
             (await PostAsync(TraceById, new { id = Ids.Trace(traceId) }, primary)).GetProperty("data").GetProperty("trace");
 
-        private async Task<JsonElement> PostAsync(string query, object variables, bool primary)
+        private Task<JsonElement> PostAsync(string query, object variables, bool primary) =>
+            PostAsync(query, variables, primary, GraphQLWsServer.Bearer(role: TenantRole.Operator));
+
+        public async Task<JsonElement> PostAsync(string query, object variables, bool primary, string authorization)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, BaseUrl + "/graphql")
             {
                 Content = JsonContent.Create(new { query, variables }),
             };
-            request.Headers.TryAddWithoutValidation("Authorization", GraphQLWsServer.Bearer(role: TenantRole.Operator));
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
             if (primary)
                 request.Headers.TryAddWithoutValidation(RequestDatabase.ReadFromHeader, "primary");
             using var response = await _http.SendAsync(request);

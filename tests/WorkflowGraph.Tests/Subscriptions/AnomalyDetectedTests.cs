@@ -123,4 +123,56 @@ public sealed class AnomalyDetectedTests(AnomalyAlertHost host) : IClassFixture<
         // the noisy organisation's subscriber was evaluated three times and told nothing
         Assert.False(await other.AnyWithinAsync(TimeSpan.FromMilliseconds(200)));
     }
+
+    [Fact]
+    public async Task A_planted_node_anomaly_reaches_its_organisation_once_and_another_organisations_reaches_only_that_one()
+    {
+        TenantWorld mine, theirs;
+        await using (var conn = await host.Database.DataSource.OpenConnectionAsync())
+        {
+            mine = await TenantWorld.CreateAsync(conn, "Node anomalies");
+            theirs = await TenantWorld.CreateAsync(conn, "Their node anomaly");
+            PlantedRuns.Node[] Steady(TenantWorld w) =>
+                [new(w.NodeIds[0], 0.02, 400), new(w.NodeIds[1], 0.02, 300), new(w.NodeIds[2], 0.02, 900)];
+            await conn.ExecAsync("SELECT setseed(0.14)");
+            await conn.ExecAsync(
+                PlantedRuns.Sql(mine.OrgId, mine.WorkflowId, "voice", Day, Hour, 3, 0.1, 30000, Steady(mine)) +
+                // the interval: the first node three times slower, the third failing half its steps; the runs as before
+                PlantedRuns.Sql(mine.OrgId, mine.WorkflowId, "voice", Hour, End, 1, 0.1, 30000,
+                    new(mine.NodeIds[0], 0.02, 1200), new(mine.NodeIds[1], 0.02, 300), new(mine.NodeIds[2], 0.5, 900)) +
+                PlantedRuns.Sql(theirs.OrgId, theirs.WorkflowId, "voice", Day, Hour, 3, 0.1, 30000, Steady(theirs)) +
+                PlantedRuns.Sql(theirs.OrgId, theirs.WorkflowId, "voice", Hour, End, 1, 0.1, 30000,
+                    new(theirs.NodeIds[0], 0.02, 400), new(theirs.NodeIds[1], 0.6, 300), new(theirs.NodeIds[2], 0.02, 900)));
+            await conn.RefreshStatsRollupsAsync();
+        }
+        await using var subscription = await TestSubscription.StartAsync(host.Services, mine.OrgId, Selection);
+        await using var other = await TestSubscription.StartAsync(host.Services, theirs.OrgId, Selection);
+        Assert.Null(subscription.Errors);
+        Assert.Null(other.Errors);
+        var alerts = host.Services.GetRequiredService<AnomalyAlerts>();
+
+        // first pass: one of mine (the cap) and theirs; second: my other one; third: nothing new
+        Assert.Equal(2, await alerts.EvaluateAsync(CancellationToken.None));
+        var first = Anomalies(await subscription.NextAsync(TimeSpan.FromSeconds(30)));
+        var their = Anomalies(await other.NextAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, await alerts.EvaluateAsync(CancellationToken.None));
+        var second = Anomalies(await subscription.NextAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, await alerts.EvaluateAsync(CancellationToken.None));
+
+        static string Series(JsonElement a) =>
+            $"{a.GetProperty("workflowId").GetString()} {a.GetProperty("nodeId").GetString()} {a.GetProperty("metric").GetString()}";
+        Assert.Equal(
+            [$"{Ids.Workflow(mine.WorkflowId)} {Ids.Node(mine.NodeIds[2])} FAILURE_RATE",
+             $"{Ids.Workflow(mine.WorkflowId)} {Ids.Node(mine.NodeIds[0])} P95_DURATION"],
+            first.Concat(second).Select(Series));
+        Assert.Equal([$"{Ids.Workflow(theirs.WorkflowId)} {Ids.Node(theirs.NodeIds[1])} FAILURE_RATE"], their.Select(Series));
+        var failing = first[0];
+        Assert.Equal("VOICE", failing.GetProperty("channel").GetString());
+        Assert.Equal("2026-05-02T00:00:00+00:00", failing.GetProperty("intervalStart").GetString());
+        Assert.Equal(60, failing.GetProperty("currentCount").GetInt64());
+        Assert.Equal(480, failing.GetProperty("baselineCount").GetInt64());
+        Assert.Contains("finished steps failed or timed out", failing.GetProperty("explanation").GetString());
+        Assert.False(await subscription.AnyWithinAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.False(await other.AnyWithinAsync(TimeSpan.FromMilliseconds(200)));
+    }
 }

@@ -13,9 +13,9 @@ namespace WorkflowGraph.Analytics.Advice;
 /// <c>anomalyDetected</c>: after each pass of the rollup job (<see cref="Rollups.StatsRollupJob"/>), one evaluation per
 /// organisation that has subscribers on this instance — the <c>anomalies</c> statement (<see cref="AnomaliesQuery"/>) for the
 /// last hour against the 24 before it, run under the organisation's tenant settings — and each subscriber of that
-/// organisation gets what was not delivered yet, shaped for its own selection. An anomaly (workflow, channel, metric,
-/// interval) is delivered once; a message holds at most <see cref="QueryLimits.MaxAnomaliesPerMessage"/>, the rest follow
-/// after the next pass.
+/// organisation gets what was not delivered yet, shaped for its own selection. An anomaly (workflow, channel, node — none
+/// for a run-level series —, metric, interval) is delivered once; a message holds at most
+/// <see cref="QueryLimits.MaxAnomaliesPerMessage"/>, the rest follow after the next pass.
 /// </summary>
 public sealed class AnomalyAlerts(DatabaseConnections connections, QueryLimits limits, TimeProvider time)
 {
@@ -96,8 +96,9 @@ public sealed class AnomalyAlerts(DatabaseConnections connections, QueryLimits l
         }
     }
 
-    private static string Key(JsonElement anomaly) => string.Join('|', new[] { "workflowId", "channel", "metric", "intervalStart" }
-        .Select(name => anomaly.GetProperty(name).ToString()));
+    private static readonly string[] KeyFields = ["workflowId", "channel", "nodeId", "metric", "intervalStart"];
+
+    private static string Key(JsonElement anomaly) => string.Join('|', KeyFields.Select(name => anomaly.GetProperty(name).ToString()));
 
     private void Join(Guid orgId, IObserver<object?> observer, IReadOnlyList<FieldSelection> fields)
     {

@@ -7,11 +7,11 @@ namespace WorkflowGraph.Analytics.Stats;
 
 /// <summary>
 /// Writes a <see cref="StatsPlan"/> as one statement. Both sources produce the same two sets — counts per group and
-/// status (<c>counts</c>) and histogram buckets per group (<c>hist</c>) — from the rollup rows (daily for the whole UTC
-/// days the plan allows, hourly for the rest) or from the raw rows
-/// (whose durations are bucketed with the rollups' own function), and everything after them is shared: so the two
-/// sources give the same answer for the same rows. The result is the total, one JSON object per group of the page and
-/// the time the rollups are complete up to.
+/// status (<c>counts</c>) and histogram buckets per group (<c>hist</c>, one row per group and bucket) — from the rollup
+/// rows (daily for the whole UTC days the plan allows, hourly for the rest) or from the raw rows (whose durations are
+/// bucketed with the rollups' own function), and everything after them is shared: so the two sources give the same
+/// answer for the same rows. The result is the total, one JSON object per group of the page and the time the rollups
+/// are complete up to.
 /// </summary>
 public static class StatsSql
 {
@@ -61,8 +61,9 @@ public static class StatsSql
                 $"SELECT {groups}, s_status, sum(n) AS n, sum(timed) AS timed, sum(total) AS total, min(lo) AS lo, max(hi) AS hi " +
                 $"FROM source GROUP BY {groups}, s_status");
             // a histogram is its non-empty buckets and their counts, two arrays (db/migrations/045)
+            // summed as bigint: numeric sums are slower to merge and to run over
             hist = Sql.Of(
-                $"SELECT {groups}, h.hb, sum(h.n) AS n " +
+                $"SELECT {groups}, h.hb, sum(h.n)::bigint AS n " +
                 $"FROM source CROSS JOIN LATERAL unnest(source.histogram_buckets, source.histogram_counts) h (hb, n) " +
                 $"GROUP BY {groups}, h.hb");
         }
@@ -107,8 +108,7 @@ public static class StatsSql
             $"json_agg(json_build_object('status', upper(s_status), 'count', n) ORDER BY s_status) FILTER (WHERE n <> 0) AS by_status " +
             $"FROM counts GROUP BY {groups} HAVING sum(n) <> 0), " +
             $"buckets AS (SELECT {groups}, hb, sum(n) OVER (PARTITION BY {groups} ORDER BY hb) AS running, " +
-            $"sum(n) OVER (PARTITION BY {groups}) AS timed FROM " +
-            $"(SELECT {groups}, hb, sum(n) AS n FROM hist GROUP BY {groups}, hb HAVING sum(n) <> 0) x), " +
+            $"sum(n) OVER (PARTITION BY {groups}) AS timed FROM hist WHERE n <> 0), " +
             $"histograms AS (SELECT {groups}, {Rank("0.5", "b50")}, {Rank("0.9", "b90")}, {Rank("0.95", "b95")}, {Rank("0.99", "b99")} " +
             $"FROM buckets GROUP BY {groups}), " +
             $"measured AS (SELECT g.*, round(100.0 * coalesce(g.completed, 0) / nullif(g.finished, 0), 2)::float8 AS success_rate, " +
