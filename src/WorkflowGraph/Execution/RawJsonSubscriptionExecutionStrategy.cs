@@ -31,7 +31,10 @@ public sealed class RawJsonSubscriptionExecutionStrategy : SubscriptionExecution
             context.Errors.Add(error);
             return null;
         }
+        // the stream lives as long as the subscription: it keeps the response key and path, not the execution nodes
+        // (and through them the document)
         var key = node.Name!;
+        var path = node.ResponsePath.ToArray();
         return new ResultStream(source, value => new ExecutionResult
         {
             Executed = true,
@@ -41,22 +44,22 @@ public sealed class RawJsonSubscriptionExecutionStrategy : SubscriptionExecution
             Executed = true,
             // only a stream's own reasons (an ExecutionError) reach the client, with their code when they have one (a
             // limit's RATE_LIMITED); a database failure is logged where it happened
-            Errors = [StreamError(exception, node)],
+            Errors = [StreamError(exception, path)],
         });
     }
 
-    private static ExecutionError StreamError(Exception exception, ExecutionNode node)
+    private static ExecutionError StreamError(Exception exception, object[] path)
     {
         if (exception is ExecutionError { Code: not null } coded)
         {
-            coded.Path = node.ResponsePath;
+            coded.Path = path;
             return coded;
         }
         return new ExecutionError(exception is ExecutionError ended ? ended.Message
             : "The subscription ended unexpectedly; subscribe again with the last cursor received.")
         {
             Code = "SUBSCRIPTION_ENDED",
-            Path = node.ResponsePath,
+            Path = path,
         };
     }
 

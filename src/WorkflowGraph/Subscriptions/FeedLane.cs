@@ -29,7 +29,7 @@ internal sealed class FeedLane
     private int _waiting;
     private int _closed;
 
-    private sealed record Work(EventPosition From, EventLogBatch Batch, Subscriber[] Subscribers);
+    private sealed record Work(EventPosition From, EventLogBatch Batch, FeedAudience Subscribers);
 
     /// <param name="building">Shared by the lanes of one feed: how many of them may run a statement at once.</param>
     public FeedLane(Guid orgId, FeedShape shape, EventLogReader reader, SubscriptionOptions options, SemaphoreSlim building,
@@ -53,12 +53,12 @@ internal sealed class FeedLane
     /// Queues a batch the feed read from <paramref name="from"/> for <paramref name="subscribers"/> (this selection's, at
     /// that read). Past the bound of waiting events they are ended instead (outside the feed's lock: they leave it).
     /// </summary>
-    public void Post(EventPosition from, EventLogBatch batch, Subscriber[] subscribers)
+    public void Post(EventPosition from, EventLogBatch batch, FeedAudience subscribers)
     {
         if (Interlocked.Add(ref _waiting, batch.Rows.Count) > _options.SubscriptionReplayBacklog)
         {
             Interlocked.Add(ref _waiting, -batch.Rows.Count);
-            End(subscribers, "The selection's events could not be built as fast as they arrived");
+            End(subscribers.All, "The selection's events could not be built as fast as they arrived");
             return;
         }
         if (!_work.Writer.TryWrite(new Work(from, batch, subscribers)))
@@ -83,7 +83,7 @@ internal sealed class FeedLane
             await foreach (var work in _work.Reader.ReadAllAsync(token))
             {
                 // a batch whose subscribers all ended (too costly, or gone) is not built
-                if (work.Subscribers.Any(s => !s.Ended))
+                if (work.Subscribers.All.Any(s => !s.Ended))
                     await BuildAsync(work, token);
                 Interlocked.Add(ref _waiting, -work.Batch.Rows.Count);
             }
@@ -111,7 +111,7 @@ internal sealed class FeedLane
             {
                 _logger.LogWarning("A selection of organisation {Org} took longer than {Budget} s to build for {Events} events",
                     _orgId, budget.TotalSeconds, work.Batch.Rows.Count);
-                End(work.Subscribers, $"Building the selection for {work.Batch.Rows.Count} events took longer than its budget of " +
+                End(work.Subscribers.All, $"Building the selection for {work.Batch.Rows.Count} events took longer than its budget of " +
                     $"{budget.TotalSeconds:0.###} s");
                 return;
             }
@@ -125,13 +125,13 @@ internal sealed class FeedLane
             }
             if (built is not null)
             {
-                OrganisationFeed.Distribute(built.Rows, [_shape], work.Subscribers);
+                work.Subscribers.Distribute(built.Rows, [_shape]);
                 return;
             }
             if (attempt == Attempts)
             {
                 // ends them as any failure while delivering does (logged, not shown): they resume from their cursor
-                foreach (var subscriber in work.Subscribers)
+                foreach (var subscriber in work.Subscribers.All)
                     subscriber.Abort(failure!);
                 return;
             }

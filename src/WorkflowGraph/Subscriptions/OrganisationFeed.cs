@@ -34,6 +34,10 @@ internal sealed class OrganisationFeed
 
     private EventPosition? _position;
     private bool _isClosed;
+    // who the next read hands its batch to: made again after a join or a leave (null until then), not per read
+    private Audiences? _audiences;
+
+    private sealed record Audiences(FeedShape[] Shapes, FeedAudience Light, (FeedLane Lane, FeedAudience Audience)[] Lanes);
 
     /// <param name="closed">Called once, when the feed closes (its registry forgets it).</param>
     /// <param name="stopping">Ends the reading loop when the application stops.</param>
@@ -107,8 +111,11 @@ internal sealed class OrganisationFeed
                 if (atLeast is not null && !_position.Since.Includes(atLeast))
                     throw new SubscriptionEndedException("after is a cursor from beyond the end of the event log.");
                 _subscribers.Add(subscriber);
+                _audiences = null;
                 var key = subscriber.Shape.Key;
-                _shapes[key] = (_shapes.TryGetValue(key, out var entry) ? entry.Shape : subscriber.Shape, entry.Count + 1);
+                if (_shapes.TryGetValue(key, out var entry))
+                    subscriber.Share(entry.Shape);
+                _shapes[key] = (subscriber.Shape, entry.Count + 1);
                 if (subscriber.Shape.Heavy && !_lanes.ContainsKey(key))
                     _lanes[key] = new FeedLane(OrgId, subscriber.Shape, _reader, _options, _building, _logger, _stopping);
                 return _position.Since;
@@ -146,6 +153,7 @@ internal sealed class OrganisationFeed
         {
             if (!_subscribers.Remove(subscriber))
                 return;
+            _audiences = null;
             var key = subscriber.Shape.Key;
             var entry = _shapes[key];
             if (entry.Count == 1)
@@ -232,24 +240,23 @@ internal sealed class OrganisationFeed
         EventLogBatch batch;
         do
         {
-            FeedShape[] shapes;
-            Subscriber[] subscribers;
-            (FeedLane Lane, Subscriber[] Subscribers)[] lanes;
+            Audiences audiences;
             lock (_gate)
             {
                 if (_isClosed || _position is null) // closed, or woken before its first subscriber fixed a position
                     return;
-                shapes = _shapes.Values.Select(s => s.Shape).Where(s => !s.Heavy).ToArray();
-                subscribers = _subscribers.Where(s => !s.Shape.Heavy).ToArray();
-                lanes = _lanes.Select(l => (l.Value, _subscribers.Where(s => s.Shape.Key == l.Key).ToArray())).ToArray();
+                audiences = _audiences ??= new Audiences(
+                    [.. _shapes.Values.Select(s => s.Shape).Where(s => !s.Heavy)],
+                    new FeedAudience([.. _subscribers.Where(s => !s.Shape.Heavy)]),
+                    [.. _lanes.Select(l => (l.Value, new FeedAudience([.. _subscribers.Where(s => s.Shape.Key == l.Key)])))]);
             }
             var from = _position!;
-            batch = await _reader.ReadAsync(OrgId, from, EventFilter.All, shapes, _batchSize, cancellationToken);
+            batch = await _reader.ReadAsync(OrgId, from, EventFilter.All, audiences.Shapes, _batchSize, cancellationToken);
             if (batch.Rows.Count > 0)
             {
                 RecordLag(batch.Rows);
-                Distribute(batch.Rows, shapes, subscribers);
-                foreach (var (lane, followers) in lanes)
+                audiences.Light.Distribute(batch.Rows, audiences.Shapes);
+                foreach (var (lane, followers) in audiences.Lanes)
                     lane.Post(from, batch, followers);
             }
             _position = batch.Next;
@@ -263,47 +270,5 @@ internal sealed class OrganisationFeed
         var now = DateTime.UtcNow;
         foreach (var row in rows)
             ServiceTelemetry.FeedLag.Record(Math.Max(0, (now - row.WrittenAt).TotalSeconds));
-    }
-
-    /// <summary>
-    /// Hands each subscriber its part of the batch, in order: a run's followers are found by its id, not by asking
-    /// everyone.
-    /// </summary>
-    internal static void Distribute(IReadOnlyList<EventLogRow> rows, FeedShape[] shapes, Subscriber[] subscribers)
-    {
-        var shapeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < shapes.Length; i++)
-            shapeIndex[shapes[i].Key] = i;
-        var byRun = new Dictionary<long, List<Subscriber>>();
-        var others = new List<Subscriber>();
-        foreach (var subscriber in subscribers)
-            if (subscriber.TraceId is { } traceId)
-                (byRun.TryGetValue(traceId, out var list) ? list : byRun[traceId] = []).Add(subscriber);
-            else
-                others.Add(subscriber);
-
-        var mine = new Dictionary<Subscriber, List<EventLogRow>>(ReferenceEqualityComparer.Instance);
-        void Add(Subscriber subscriber, EventLogRow row) =>
-            (mine.TryGetValue(subscriber, out var list) ? list : mine[subscriber] = []).Add(row);
-        foreach (var row in rows)
-        {
-            if (byRun.TryGetValue(row.TraceId, out var followers))
-                foreach (var subscriber in followers)
-                    Add(subscriber, row);
-            foreach (var subscriber in others)
-                Add(subscriber, row);
-        }
-        foreach (var (subscriber, part) in mine)
-        {
-            try
-            {
-                subscriber.Deliver(part, shapeIndex[subscriber.Shape.Key]);
-            }
-            catch (Exception e)
-            {
-                // one subscriber's failure must not make the feed read (and send) the batch again to the others
-                subscriber.Abort(e);
-            }
-        }
     }
 }

@@ -22,11 +22,14 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
     /// <summary>The code of the error that ends a subscription whose selection took longer to build than its budget.</summary>
     public const string EventTooCostlyCode = "SUBSCRIPTION_EVENT_TOO_COSTLY";
 
+    // the feed's instance of an equal shape once joined (Share): the subscriber's own parsed selection is not kept
+    private SubscriptionRequest _request = request;
     private readonly CancellationTokenSource _cancellation = new();
     private readonly Lock _gate = new();
     private List<(RawJson Json, long[]? Runs)>? _waiting;
-    // events that show PHI unmasked, waiting for their audit records to be written before they are sent (in order)
-    private readonly List<(RawJson Json, long[]? Runs)> _auditing = [];
+    // events that show PHI unmasked, waiting for their audit records to be written before they are sent (in order);
+    // made by the first such event
+    private List<(RawJson Json, long[]? Runs)>? _auditing;
     private bool _draining;
     private OrganisationFeed? _feed;
     // this subscription's place among its organisation's open ones (RateLimits:SubscriptionsPerOrganisation)
@@ -34,11 +37,11 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
     private bool _done;
     private bool _counted;
 
-    public Guid OrgId => request.OrgId;
-    public FeedShape Shape => request.Shape;
+    public Guid OrgId => _request.OrgId;
+    public FeedShape Shape => _request.Shape;
 
     /// <summary>The one run this subscriber follows, if its filter names one.</summary>
-    public long? TraceId => request.Filter.TraceId;
+    public long? TraceId => _request.Filter.TraceId;
     public CancellationToken Cancellation => _cancellation.Token;
 
     /// <summary>The subscription ended (failed or disposed): nothing more is delivered to it.</summary>
@@ -114,7 +117,7 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
         do
         {
             // a heavy selection's replay has the budget its lane has (it is this subscription's own statement)
-            batch = await reader.ReadAsync(OrgId, position, request.Filter, [Shape], options.SubscriptionBatchSize, _cancellation.Token,
+            batch = await reader.ReadAsync(OrgId, position, _request.Filter, [Shape], options.SubscriptionBatchSize, _cancellation.Token,
                 bound: joinedAt, timeout: Shape.Heavy ? TimeSpan.FromSeconds(options.SubscriptionBuildTimeoutSeconds) : null);
             lock (_gate)
             {
@@ -140,34 +143,54 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
         }
     }
 
+    /// <summary>
+    /// Takes the feed's instance of its shape (one with the same <see cref="FeedShape.Key"/>), so that subscribers of one
+    /// selection share one shape and none keeps its own parsed selection for as long as it lives.
+    /// </summary>
+    internal void Share(FeedShape shape)
+    {
+        if (shape.Key != Shape.Key)
+            throw new ArgumentException("a subscriber shares only a shape equal to its own", nameof(shape));
+        // not under _gate: the feed calls this holding its own lock, and delivery takes the two the other way round
+        _request = _request with { Shape = shape };
+    }
+
     /// <summary>A batch of the organisation's feed, in order; <paramref name="shape"/> is this subscriber's JSON column.</summary>
     public void Deliver(IReadOnlyList<EventLogRow> rows, int shape)
     {
         lock (_gate)
         {
-            if (_done)
-                return;
             foreach (var row in rows)
-            {
-                if (row.Shapes[shape] is not { } json || !request.Filter.Matches(row)
-                    || (request.TraceStatuses is { } statuses && !statuses.Contains(row.TraceStatus)))
-                    continue;
-                if (_waiting is not null)
-                {
-                    if (_waiting.Count >= options.SubscriptionReplayBacklog)
-                    {
-                        Fail(new SubscriptionEndedException(
-                            "Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
-                        return;
-                    }
-                    _waiting.Add((json, row.Runs.Length > shape ? row.Runs[shape] : null));
-                }
-                else if (!Send(json, row.Runs.Length > shape ? row.Runs[shape] : null))
-                {
+                if (!DeliverRow(row, shape))
                     return;
-                }
-            }
         }
+    }
+
+    /// <summary>One event of a batch of the feed (the batch's events reach a subscriber in order, one call each).</summary>
+    public void Deliver(EventLogRow row, int shape)
+    {
+        lock (_gate)
+            DeliverRow(row, shape);
+    }
+
+    /// <returns>False when the subscription has ended (the caller holds <see cref="_gate"/>).</returns>
+    private bool DeliverRow(EventLogRow row, int shape)
+    {
+        if (_done)
+            return false;
+        if (row.Shapes[shape] is not { } json || !_request.Filter.Matches(row)
+            || (_request.TraceStatuses is { } statuses && !statuses.Contains(row.TraceStatus)))
+            return true;
+        if (_waiting is null)
+            return Send(json, row.Runs.Length > shape ? row.Runs[shape] : null);
+        if (_waiting.Count >= options.SubscriptionReplayBacklog)
+        {
+            Fail(new SubscriptionEndedException(
+                "Too many live events arrived while the replay ran; resubscribe from the last cursor received."));
+            return false;
+        }
+        _waiting.Add((json, row.Runs.Length > shape ? row.Runs[shape] : null));
+        return true;
     }
 
     /// <summary>
@@ -187,12 +210,13 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             });
             return false;
         }
-        if (request.Reader is null)
+        if (_request.Reader is null)
         {
             observer.OnNext(json);
             ServiceTelemetry.EventsDelivered.Add(1);
             return true;
         }
+        _auditing ??= [];
         if (_auditing.Count >= options.SubscriptionReplayBacklog)
         {
             Fail(new SubscriptionEndedException(
@@ -220,18 +244,18 @@ internal sealed class Subscriber(SubscriptionRequest request, IObserver<object?>
             List<(RawJson Json, long[]? Runs)> pending;
             lock (_gate)
             {
-                if (_done || _auditing.Count == 0)
+                if (_done || _auditing is not { Count: > 0 })
                 {
-                    _auditing.Clear();
+                    _auditing?.Clear();
                     _draining = false;
                     return;
                 }
-                pending = [.. _auditing];
+                pending = [.. _auditing!];
                 _auditing.Clear();
             }
             try
             {
-                await auditor.WriteAsync(request.Reader!, [.. pending.Select(p => (IReadOnlyCollection<long>)(p.Runs ?? []))],
+                await auditor.WriteAsync(_request.Reader!, [.. pending.Select(p => (IReadOnlyCollection<long>)(p.Runs ?? []))],
                     _cancellation.Token);
             }
             catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)

@@ -16,6 +16,11 @@ public static class TelemetryServices
     public const string MetricsPath = "/metrics";
     public const string DefaultServiceName = "workflowgraph";
 
+    /// <summary>The runtime's own meter: the managed heap and what the GC has committed beside the process's working set
+    /// (<c>dotnet_gc_last_collection_*</c>, <c>dotnet_process_memory_working_set_bytes</c>), so an instance's memory per
+    /// connection can be read off <c>/metrics</c>.</summary>
+    private const string RuntimeMeter = "System.Runtime";
+
     public static IServiceCollection AddWorkflowGraphTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         if (IsDisabled(configuration))
@@ -40,7 +45,7 @@ public static class TelemetryServices
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation()
-                    .AddMeter(ServiceTelemetry.Name, "Microsoft.AspNetCore.Server.Kestrel")
+                    .AddMeter(ServiceTelemetry.Name, "Microsoft.AspNetCore.Server.Kestrel", RuntimeMeter)
                     .AddNpgsqlInstrumentation()
                     .AddPrometheusExporter();
                 if (otlp && configuration["OTEL_METRICS_EXPORTER"] != "none")

@@ -5,8 +5,8 @@ namespace WorkflowGraph.Transport.WebSockets;
 
 /// <summary>
 /// A WebSocket as whole messages in and out, below any protocol. One loop reads and assembles messages up to a size
-/// bound (1009 above it) and hands each to the <see cref="IFramedSocketHandler"/>; one loop sends what
-/// <see cref="SendQueue"/> holds (1013 when it is full); a close, whichever side begins it, ends both within
+/// bound (1009 above it) and hands each to the <see cref="IFramedSocketHandler"/>; <see cref="SendQueue"/> sends what it
+/// holds while it holds something (1013 when it is full); a close, whichever side begins it, ends both within
 /// <see cref="CloseHandshake"/>'s bounds, and the socket is aborted if it is not closed by then.
 /// </summary>
 public sealed class FramedSocket
@@ -22,7 +22,8 @@ public sealed class FramedSocket
     public FramedSocket(WebSocket socket, long maxMessageBytes, int sendBuffer, long sendBufferBytes = long.MaxValue)
     {
         (_socket, _maxMessageBytes) = (socket, maxMessageBytes);
-        _queue = new SendQueue(sendBuffer, sendBufferBytes) { Overflowed = CloseOrganisationOverflow };
+        // a send that fails ends the connection as a client that vanished does: the receive that waits fails too
+        _queue = new SendQueue(sendBuffer, sendBufferBytes) { Overflowed = CloseOrganisationOverflow, Failed = socket.Abort };
     }
 
     /// <summary>What is queued from now on counts against the organisation's budget too.</summary>
@@ -34,22 +35,22 @@ public sealed class FramedSocket
     /// <returns>How the socket ended: the server's close reason, or the client's close status.</returns>
     public async Task<string> RunAsync(IFramedSocketHandler handler)
     {
-        var sending = _queue.SendAllAsync(_socket);
+        _queue.Start(_socket);
         var receiving = ReceiveAllAsync(handler);
         try
         {
-            await Task.WhenAny(receiving, sending, _closeRequested.Task);
+            await Task.WhenAny(receiving, _closeRequested.Task);
             _closing = true;
             handler.OnClosing();
             _queue.Discard();
             if (_closeRequested.Task.IsCompleted)
             {
                 var reason = await _closeRequested.Task;
-                await CloseHandshake.CloseAsync(_socket, reason, sending, receiving);
+                await CloseHandshake.CloseAsync(_socket, reason, _queue.Sending, receiving);
                 return $"closed by the server: {reason.Code} {reason.Description}";
             }
             // the client closed (or vanished)
-            await CloseHandshake.AnswerAsync(_socket, sending);
+            await CloseHandshake.AnswerAsync(_socket, _queue.Sending);
             return $"closed by the client: {(int?)_socket.CloseStatus ?? 1006} {_socket.CloseStatusDescription}";
         }
         finally

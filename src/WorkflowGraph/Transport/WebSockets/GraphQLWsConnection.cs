@@ -15,21 +15,27 @@ namespace WorkflowGraph.Transport.WebSockets;
 /// runs) within the init timeout, then operations (<see cref="GraphQLWsOperation"/>, each in its own scope) until the
 /// client closes or the server does. Every reason the server closes for is a <c>Close…</c> method at the end.
 /// </summary>
-internal sealed class GraphQLWsConnection : IFramedSocketHandler
+internal sealed class GraphQLWsConnection : IFramedSocketHandler, IClockedConnection
 {
     private readonly FramedSocket _socket;
     private readonly HttpContext _http;
     private readonly ConnectionOperations _operations = new();
-    // ends the protocol's timers, and a token check in progress, once the socket closes
+    // ends a token check in progress once the socket closes
     private readonly CancellationTokenSource _lifetime = new();
-    private bool _initReceived;
-    private bool _acknowledged;
+    private volatile bool _initReceived;
+    private volatile bool _acknowledged;
+    // deadlines on the ConnectionClock's scale (ConnectionClock.Now); set before _initReceived or _acknowledged says
+    // they apply
+    private readonly long _initDeadline;
+    private long _nextPing = long.MaxValue;
+    private long _expiresAt = long.MaxValue;
 
     public GraphQLWsConnection(WebSocket socket, HttpContext http, GraphQLWsServices services)
     {
         (_http, Services) = (http, services);
         _socket = new FramedSocket(socket, services.Limits.MaxRequestBytes, services.Limits.SubscriptionSendBuffer,
             services.Limits.SubscriptionSendBufferBytes);
+        _initDeadline = ConnectionClock.Now + Milliseconds(services.Limits.ConnectionInitTimeoutSeconds);
     }
 
     public GraphQLWsServices Services { get; }
@@ -42,9 +48,42 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         // at the end of the drain window when the service stops (see ShutdownDrain)
         using var stopping = Services.Shutdown.Closing.Register(CloseGoingAway);
         var running = _socket.RunAsync(this);
-        _ = ConnectionTimers.AfterAsync(Limits.ConnectionInitTimeoutSeconds, CloseUnlessInitialised, _lifetime.Token);
-        return await running;
+        Services.Clock.Add(this);
+        try
+        {
+            return await running;
+        }
+        finally
+        {
+            Services.Clock.Remove(this);
+        }
     }
+
+    /// <summary>The protocol's deadlines: the init timeout, the keep-alive pings, the token's expiry.</summary>
+    void IClockedConnection.OnTick(long now)
+    {
+        if (!_initReceived)
+        {
+            if (now >= _initDeadline)
+                CloseInitialisationTimeout();
+            return;
+        }
+        if (!_acknowledged)
+            return;
+        if (now >= Volatile.Read(ref _expiresAt))
+        {
+            CloseTokenExpired();
+            return;
+        }
+        if (now >= Volatile.Read(ref _nextPing))
+        {
+            Volatile.Write(ref _nextPing, now + Milliseconds(Limits.KeepAliveSeconds));
+            // the client answers pong: a connection that stopped working shows, and proxies see it is not idle
+            Send(new OperationMessage { Type = Ping });
+        }
+    }
+
+    private static long Milliseconds(double seconds) => (long)Math.Min(seconds * 1000, long.MaxValue / 4);
 
     /// <summary>Queues a message (see <see cref="FramedSocket.Send"/>).</summary>
     public void Send(OperationMessage message)
@@ -123,16 +162,16 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
         _http.Features.Set<RequestTenant>(outcome.Tenant);
         if (outcome.Tenant!.OrgId is { } orgId)
             _socket.JoinBudget(Services.SendBudgets.For(orgId));
+        var now = ConnectionClock.Now;
+        if (Limits.KeepAliveSeconds > 0)
+            Volatile.Write(ref _nextPing, now + Milliseconds(Limits.KeepAliveSeconds));
+        // A connection lives no longer than its token; the client reconnects with a fresh one (and resumes from its cursor).
+        if (expiry is { } at)
+            Volatile.Write(ref _expiresAt, now + Milliseconds(Math.Max(0, (at - DateTimeOffset.UtcNow).TotalSeconds)));
         Send(new OperationMessage { Type = ConnectionAck });
         _acknowledged = true;
         Services.Logger.LogDebug("WebSocket {Connection} acknowledged for org {Org}, user {User} ({Role})",
             _http.TraceIdentifier, outcome.Tenant!.OrgId, outcome.Tenant.UserId, outcome.Tenant.Role);
-        // the client answers pong: a connection that stopped working shows, and proxies see it is not idle
-        if (Limits.KeepAliveSeconds > 0)
-            _ = ConnectionTimers.EveryAsync(Limits.KeepAliveSeconds, () => Send(new OperationMessage { Type = Ping }), _lifetime.Token);
-        // A connection lives no longer than its token; the client reconnects with a fresh one (and resumes from its cursor).
-        if (expiry is { } at)
-            _ = ConnectionTimers.AtAsync(at, CloseTokenExpired, _lifetime.Token);
     }
 
     private void Start(ClientMessage message)
@@ -207,12 +246,6 @@ internal sealed class GraphQLWsConnection : IFramedSocketHandler
     /// <summary>The organisation is over its request rate: an <c>error</c> for this operation only.</summary>
     private void RefuseRateLimited(string id, RateLimitRefusal refusal) =>
         Send(new OperationMessage { Id = id, Type = Error, Payload = new[] { new RateLimitedException(refusal) } });
-
-    private void CloseUnlessInitialised()
-    {
-        if (!_initReceived)
-            CloseInitialisationTimeout();
-    }
 
     /// <summary>The token's <c>exp</c> (seconds since the epoch), which the validator already required.</summary>
     private static DateTimeOffset? ExpiryOf(ClaimsPrincipal principal) =>

@@ -10,7 +10,9 @@ namespace WorkflowGraph.Transport.WebSockets;
 /// One <c>subscribe</c> of a connection: a query or mutation answers <c>next</c> then <c>complete</c>; a subscription
 /// answers a <c>next</c> per stream item and <c>complete</c> when the stream ends; a request that does not validate
 /// answers <c>error</c>. It runs in a DI scope of its own (its database session and tenant), released when the
-/// operation ends, the client completes it, or the connection closes; after <see cref="Stop"/> nothing more is sent.
+/// operation ends, the client completes it, or the connection closes — a subscription's as soon as its stream is set up,
+/// since the stream holds what it needs and an idle subscriber should cost no more than that; after <see cref="Stop"/>
+/// nothing more is sent.
 /// </summary>
 internal sealed class GraphQLWsOperation(string id, GraphQLWsConnection connection) : IObserver<ExecutionResult>
 {
@@ -29,6 +31,7 @@ internal sealed class GraphQLWsOperation(string id, GraphQLWsConnection connecti
     {
         var scope = connection.Services.ScopeFactory.CreateAsyncScope();
         lock (_gate) _scope = scope;
+        var streaming = false;
         try
         {
             // The scope's tenant comes from the connection's HttpContext: taken now, while this call's context flows it,
@@ -39,7 +42,7 @@ internal sealed class GraphQLWsOperation(string id, GraphQLWsConnection connecti
             if (!result.Executed)
                 End(new OperationMessage { Id = id, Type = Error, Payload = result.Errors?.ToArray() ?? [] });
             else if (result.Streams is { Count: > 0 } streams)
-                Attach(streams.Values.Single().Subscribe(this));
+                streaming = Attach(streams.Values.Single().Subscribe(this));
             else
                 Answer(result);
         }
@@ -58,7 +61,7 @@ internal sealed class GraphQLWsOperation(string id, GraphQLWsConnection connecti
             lock (_gate)
             {
                 _executing = false;
-                dispose = _ended;
+                dispose = _ended || streaming;
                 if (dispose)
                     _scope = null;
             }
@@ -97,18 +100,20 @@ internal sealed class GraphQLWsOperation(string id, GraphQLWsConnection connecti
         End(new OperationMessage { Id = id, Type = Complete });
     }
 
-    private void Attach(IDisposable subscription)
+    /// <returns>True when the stream is attached (it runs on without the scope).</returns>
+    private bool Attach(IDisposable subscription)
     {
         lock (_gate)
         {
             if (!_ended)
             {
                 _subscription = subscription;
-                return;
+                return true;
             }
         }
         // the stream ended (or the client completed it) before Subscribe returned
         subscription.Dispose();
+        return false;
     }
 
     private OperationMessage ErrorMessage(ExecutionError error) => new() { Id = id, Type = Error, Payload = new[] { error } };

@@ -10,7 +10,8 @@ namespace WorkflowGraph.Transport.WebSockets;
 /// <summary>What every connection of the WebSocket transport uses (singletons, so a connection costs no resolution).</summary>
 internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScopeFactory scopeFactory, IGraphQLTextSerializer serializer,
     TokenAuthenticator authenticator, TokenSettings tokens, TransportLimits limits, OrganisationSendBudgets sendBudgets,
-    ShutdownDrain shutdown, OrganisationLimiter limiter, PersistedDocuments persisted, ILogger<GraphQLWsConnection> logger)
+    ShutdownDrain shutdown, OrganisationLimiter limiter, PersistedDocuments persisted, ConnectionClock clock,
+    ILogger<GraphQLWsConnection> logger)
 {
     public GraphQLExecution Execution => execution;
     public IServiceScopeFactory ScopeFactory => scopeFactory;
@@ -22,5 +23,6 @@ internal sealed class GraphQLWsServices(GraphQLExecution execution, IServiceScop
     public ShutdownDrain Shutdown => shutdown;
     public OrganisationLimiter Limiter => limiter;
     public PersistedDocuments Persisted => persisted;
+    public ConnectionClock Clock => clock;
     public ILogger Logger => logger;
 }
