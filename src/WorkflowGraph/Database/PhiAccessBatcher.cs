@@ -76,14 +76,7 @@ public sealed class PhiAccessBatcher : IAsyncDisposable
                 batch.BatchCommands.Add(command);
             // one statement per reader (user, operation, fields), its records in arrival order
             foreach (var same in group.GroupBy(p => p.Reader))
-            {
-                var statement = PhiAccessWriter.Statement(same.Key, [.. same.Select(p => p.Runs)]);
-                var insert = new NpgsqlBatchCommand(statement.Sql);
-                insert.Parameters.AddRange(statement.Parameters.ToArray());
-                batch.BatchCommands.Add(insert);
-                foreach (var observer in _observers)
-                    observer.OnStatement(statement.Sql, statement.Parameters);
-            }
+                PhiAccessWriter.Add(batch, same.Key, [.. same.Select(p => p.Runs)], _observers);
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             await batch.ExecuteNonQueryAsync(_stopping.Token);
             ServiceTelemetry.PhiAuditBatch.Record(group.Count);

@@ -38,19 +38,27 @@ public static class PhiAccessWriter
     public static async Task WriteAsync(NpgsqlDataSource primary, PhiAccessReader reader, IReadOnlyList<IReadOnlyCollection<long>> records,
         IEnumerable<IStatementObserver> observers, CancellationToken cancellationToken)
     {
-        var statement = Statement(reader, records);
         await using var connection = await primary.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
         foreach (var command in TenantTransaction.Commands(reader.Tenant.OrgId, reader.Tenant.UserId))
             batch.BatchCommands.Add(command);
+        Add(batch, reader, records, observers);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Appends the statement writing <paramref name="records"/> to <paramref name="batch"/> (and shows it to the
+    /// observers): the tenant's transaction is the caller's.</summary>
+    public static void Add(NpgsqlBatch batch, PhiAccessReader reader, IReadOnlyList<IReadOnlyCollection<long>> records,
+        IEnumerable<IStatementObserver> observers)
+    {
+        var statement = Statement(reader, records);
         var insert = new NpgsqlBatchCommand(statement.Sql);
         insert.Parameters.AddRange(statement.Parameters.ToArray());
         batch.BatchCommands.Add(insert);
         foreach (var observer in observers)
             observer.OnStatement(statement.Sql, statement.Parameters);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
     }
 }
 
