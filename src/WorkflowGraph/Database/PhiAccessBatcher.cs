@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Npgsql;
 using WorkflowGraph.Telemetry;
+using WorkflowGraph.Tenancy;
 
 namespace WorkflowGraph.Database;
 
@@ -74,9 +75,10 @@ public sealed class PhiAccessBatcher : IAsyncDisposable
             batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
             foreach (var command in TenantTransaction.Commands(orgId, null))
                 batch.BatchCommands.Add(command);
-            // one statement per reader (user, operation, fields), its records in arrival order
-            foreach (var same in group.GroupBy(p => p.Reader))
-                PhiAccessWriter.Add(batch, same.Key, [.. same.Select(p => p.Runs)], _observers);
+            // one statement per reader (user, operation, fields: compared by value, so the responses of one page read by
+            // one user share it), its records in arrival order
+            foreach (var same in group.GroupBy(p => ReaderKey.Of(p.Reader)))
+                PhiAccessWriter.Add(batch, same.First().Reader, [.. same.Select(p => p.Runs)], _observers);
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             await batch.ExecuteNonQueryAsync(_stopping.Token);
             ServiceTelemetry.PhiAuditBatch.Record(group.Count);
@@ -96,6 +98,13 @@ public sealed class PhiAccessBatcher : IAsyncDisposable
             if (connection is not null)
                 await connection.DisposeAsync();
         }
+    }
+
+    /// <summary>What a record shares with the others of its statement; the fields list compared by its content.</summary>
+    private readonly record struct ReaderKey(RequestTenant Tenant, string? OperationName, string DocumentHash, string Fields)
+    {
+        public static ReaderKey Of(PhiAccessReader reader) =>
+            new(reader.Tenant, reader.OperationName, reader.DocumentHash, string.Join('\n', reader.Fields));
     }
 
     private static async Task RollBackAsync(NpgsqlConnection? connection)

@@ -29,4 +29,15 @@ public sealed class PreparedStatementSettingTests
     [InlineData("Host=127.0.0.1;Password='Max Auto Prepare=9';MaxAutoPrepare=3", 3)]
     public void A_configured_value_is_kept_however_it_is_spelt(string configured, int expected) =>
         Assert.Equal(expected, Applied(configured).MaxAutoPrepare);
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Username=app", true)]
+    [InlineData("Host=127.0.0.1;No Reset On Close=false", false)]
+    [InlineData("Host=127.0.0.1;noresetonclose=False", false)]
+    public void Connections_go_back_to_the_pool_without_a_session_reset_unless_configured(string configured, bool expected)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(configured);
+        DatabaseServices.KeepSessionsOnReturn(configured, builder);
+        Assert.Equal(expected, builder.NoResetOnClose);
+    }
 }
