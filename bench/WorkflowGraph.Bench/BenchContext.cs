@@ -37,9 +37,14 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     public TimeSpan Warmup { get; } = TimeSpan.FromSeconds(options.WarmupSeconds);
     public TimeSpan Duration { get; } = TimeSpan.FromSeconds(options.Seconds);
 
-    /// <summary>Owner connections for the direct baseline; every transaction sets the role and tenant like the service.</summary>
-    public NpgsqlDataSource Database { get; } =
-        new NpgsqlDataSourceBuilder(ownerConnection) { ConnectionStringBuilder = { MaxPoolSize = options.Clients + 4 } }.Build();
+    /// <summary>
+    /// Owner connections for the direct baseline; every transaction sets the role and tenant like the service, and, like
+    /// the service's pool, a connection goes back without a session reset (all its state is transaction-local).
+    /// </summary>
+    public NpgsqlDataSource Database { get; } = new NpgsqlDataSourceBuilder(ownerConnection)
+    {
+        ConnectionStringBuilder = { MaxPoolSize = options.Clients + 4, NoResetOnClose = true },
+    }.Build();
 
     public HttpClient ServiceHttp { get; } = Client(service.Address, options.Clients);
     public HttpClient? PeerHttp { get; } = peer is null ? null : Client(peer.Address, options.Clients);
@@ -152,6 +157,24 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         foreach (var command in TenantTransaction.Commands(Org, user, [("statement_timeout", "30s"), ("TimeZone", "UTC"), .. settings]))
             batch.BatchCommands.Add(command);
         return batch;
+    }
+
+    /// <summary>
+    /// A page read by hand (<see cref="Scenarios.DirectPages"/>): BEGIN, the tenant setup and the page's statements in one
+    /// round trip, then <paramref name="read"/> over their results (the reader is past the tenant setup), then the end of the
+    /// transaction. Returns what <paramref name="read"/> returns.
+    /// </summary>
+    public async Task<int> ReadPageAsync(IEnumerable<NpgsqlBatchCommand> statements,
+        Func<NpgsqlDataReader, CancellationToken, Task<int>> read, CancellationToken ct)
+    {
+        await using var conn = await Database.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var batch = TenantBatch(conn, tx, Viewer);
+        foreach (var statement in statements)
+            batch.BatchCommands.Add(statement);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        return await read(reader, ct);
     }
 
     /// <summary>

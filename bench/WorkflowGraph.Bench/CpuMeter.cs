@@ -3,9 +3,15 @@ using System.Globalization;
 
 namespace WorkflowGraph.Bench;
 
-/// <summary>CPU time used by the serving process, the benchmark itself and the benchmark's PostgreSQL cluster, read from /proc.</summary>
-public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postgres)
+/// <summary>
+/// CPU time used by the serving process, the benchmark itself and the benchmark's PostgreSQL cluster, read from /proc;
+/// and by the whole machine (/proc/stat), so that what anything else used meanwhile (<see cref="Other"/>) shows.
+/// </summary>
+public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postgres, TimeSpan Machine)
 {
+    /// <summary>CPU used by processes that are neither the server measured, the benchmark nor its PostgreSQL.</summary>
+    public TimeSpan Other => TimeSpan.FromTicks(Math.Max(0, (Machine - Service - Client - Postgres).Ticks));
+
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
     private static int _postmaster;
 
@@ -19,10 +25,28 @@ public sealed record CpuSample(TimeSpan Service, TimeSpan Client, TimeSpan Postg
     public static CpuSample Take(Process service)
     {
         service.Refresh();
-        return new CpuSample(service.TotalProcessorTime, Process.GetCurrentProcess().TotalProcessorTime, PostgresTime());
+        return new CpuSample(service.TotalProcessorTime, Process.GetCurrentProcess().TotalProcessorTime, PostgresTime(), MachineTime());
     }
 
-    public CpuSample Minus(CpuSample earlier) => new(Service - earlier.Service, Client - earlier.Client, Postgres - earlier.Postgres);
+    public CpuSample Minus(CpuSample earlier) =>
+        new(Service - earlier.Service, Client - earlier.Client, Postgres - earlier.Postgres, Machine - earlier.Machine);
+
+    /// <summary>The busy time of all CPUs: user, nice, system, irq, softirq and steal of /proc/stat's first line.</summary>
+    private static TimeSpan MachineTime()
+    {
+        try
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            double busy = 0;
+            foreach (var index in (int[])[1, 2, 3, 6, 7, 8])
+                busy += index < fields.Length ? Ticks(fields[index]) : 0;
+            return TimeSpan.FromSeconds(busy / TicksPerSecond);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
 
     /// <summary>
     /// The postmaster and its live children (backends, background workers), plus what its exited children used

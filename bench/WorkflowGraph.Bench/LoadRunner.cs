@@ -32,6 +32,12 @@ public sealed record LoadResult(string Name, int Clients, double Seconds, long R
     /// <summary>The first error, when some requests failed.</summary>
     public string? FirstError { get; init; }
 
+    /// <summary>Cores that other processes kept busy on average while this was measured (NaN without a CPU sample).</summary>
+    public double OtherCores => Cpu is null || Seconds <= 0 ? double.NaN : Cpu.Other.TotalSeconds / Seconds;
+
+    /// <summary>Other processes used at least a quarter of a core meanwhile: the figures are relative only.</summary>
+    public bool Busy => OtherCores >= 0.25;
+
     public double CpuMs(Func<CpuSample, TimeSpan> part) =>
         Cpu is null || Requests == 0 ? double.NaN : part(Cpu).TotalMilliseconds / Requests;
 }

@@ -15,8 +15,8 @@ public static class ResultTable
         static string F(double value, string format) => double.IsNaN(value) ? "—" : value.ToString(format, CultureInfo.InvariantCulture);
         log.WriteLine();
         log.WriteLine("| scenario | server | ops/s | p50 ms | p99 ms | server CPU ms/op | PostgreSQL CPU ms/op | peak server MB | " +
-                      "WorkflowGraph ÷ this |");
-        log.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                      "other processes, cores | WorkflowGraph ÷ this |");
+        log.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (_, results) in runs)
             foreach (var r in results)
             {
@@ -26,7 +26,8 @@ public static class ResultTable
                 var failed = r.Failures > 0 ? $" ({r.Failures} failed)" : "";
                 log.WriteLine($"| {r.Scenario} | {BenchContext.ServerLabel(r.Server)} | {F(r.PerSecond, "0")}{failed} | " +
                               $"{F(r.P50Ms, "0.0")} | {F(r.P99Ms, "0.0")} | {serverCpu} | {F(r.CpuMs(c => c.Postgres), "0.00")} | " +
-                              $"{(r.PeakMemoryMb is { } mb ? F(mb, "0") : "—")} | {ratio} |");
+                              $"{(r.PeakMemoryMb is { } mb ? F(mb, "0") : "—")} | {F(r.OtherCores, "0.00")}{(r.Busy ? " (busy)" : "")} | " +
+                              $"{ratio} |");
             }
 
         log.WriteLine();
@@ -64,6 +65,14 @@ public static class ResultTable
                         $"p99 {F(r.P99Ms, "0.0")} ms at {r.Clients} client{(r.Clients == 1 ? "" : "s")} (goal ≤ {maxP99:0} ms)");
             if (checks.Count > 0)
                 log.WriteLine($"- {scenario.Name}: {string.Join("; ", checks)}");
+        }
+        var busy = runs.SelectMany(r => r.Results).Where(r => r.Busy).ToList();
+        if (busy.Count > 0)
+        {
+            log.WriteLine();
+            log.WriteLine($"BUSY MACHINE: other processes used a quarter of a core or more while {busy.Count} of these rows were " +
+                          "measured (column \"other processes\"); their figures, and goals read from them, are relative only. " +
+                          "Measure again on a quiet machine.");
         }
         return allMet;
     }

@@ -26,15 +26,25 @@ public sealed class DashboardScenario : IScenario
     {
         var (sql, parameters) = await bench.CaptureStatementAsync(Query);
         bench.Log.WriteLine($"  dashboard SQL ({parameters.Count} parameters): {sql}");
+        var check = new DirectPages();
+        await check.DashboardAsync(bench, CancellationToken.None);
+        var served = await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, null, CancellationToken.None);
+        if (DirectPages.Shape(served) != DirectPages.Shape(check.LastPage.Span))
+            throw new InvalidOperationException("the direct dashboard page differs from the service's");
         var results = new List<LoadResult>
         {
             await bench.MeasureAsync(Name, Server.WorkflowGraph, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>
                 await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, null, ct))),
-            await bench.MeasureAsync(Name, Server.DirectSql, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>
+            // the direct baseline writes the page by hand (DirectPages), one writer per client
+            await bench.MeasureAsync(Name, Server.DirectSql, _ =>
             {
-                if (await bench.ReadDirectAsync(sql, parameters, ct) == 0)
-                    throw new InvalidOperationException("the dashboard returned no rows");
-            })),
+                var page = new DirectPages();
+                return Task.FromResult<Func<CancellationToken, Task>>(async ct =>
+                {
+                    if (await page.DashboardAsync(bench, ct) == 0)
+                        throw new InvalidOperationException("the dashboard returned no rows");
+                });
+            }),
         };
         if (bench.PeerHttp is { } peer)
             results.Add(await bench.MeasureAsync(Name, Server.PostGraphile, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Npgsql;
 using WorkflowGraph.Querying.Model;
 
 namespace WorkflowGraph.Bench.Scenarios;
@@ -37,8 +36,12 @@ public sealed class TraceDetailScenario : IScenario
         // clients send the runs' global ids, encoded before the clock starts
         var globalIds = ids.ToDictionary(id => id, id => GlobalId.Encode("WorkflowTrace", id.ToString(CultureInfo.InvariantCulture)));
         var (sql, parameters) = await bench.CaptureStatementAsync(Query, $$"""{"id": "{{globalIds[ids[0]]}}"}""");
-        var idParameter = parameters.Select((p, i) => (p, i)).Single(x => x.p.Value is long id && id == ids[0]).i;
         bench.Log.WriteLine($"  trace detail SQL ({parameters.Count} parameters): {sql}");
+        var check = new DirectPages();
+        await check.TraceAsync(bench, ids[0], CancellationToken.None);
+        var served = await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id = globalIds[ids[0]] }, CancellationToken.None);
+        if (DirectPages.Shape(served) != DirectPages.Shape(check.LastPage.Span))
+            throw new InvalidOperationException("the direct trace detail page differs from the service's");
 
         // each client starts at its own place in the list and walks on
         Func<int, Task<Func<CancellationToken, Task>>> Walk(Func<long, CancellationToken, Task> fetch) => client =>
@@ -51,13 +54,16 @@ public sealed class TraceDetailScenario : IScenario
         {
             await bench.MeasureAsync(Name, Server.WorkflowGraph, Walk((id, ct) =>
                 BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id = globalIds[id] }, ct))),
-            await bench.MeasureAsync(Name, Server.DirectSql, Walk(async (id, ct) =>
+            // the direct baseline writes the page by hand (DirectPages), one writer per client
+            await bench.MeasureAsync(Name, Server.DirectSql, client =>
             {
-                var values = parameters.Select((p, i) =>
-                    new NpgsqlParameter { Value = i == idParameter ? id : p.Value, NpgsqlDbType = p.NpgsqlDbType });
-                if (await bench.ReadDirectAsync(sql, values, ct) == 0)
-                    throw new InvalidOperationException($"trace {id} not found");
-            })),
+                var page = new DirectPages();
+                return Walk(async (id, ct) =>
+                {
+                    if (await page.TraceAsync(bench, id, ct) == 0)
+                        throw new InvalidOperationException($"trace {id} not found");
+                })(client);
+            }),
         };
         if (bench.PeerHttp is { } peer)
             results.Add(await bench.MeasureAsync(Name, Server.PostGraphile, Walk((id, ct) =>

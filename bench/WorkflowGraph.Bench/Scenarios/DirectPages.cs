@@ -1,0 +1,262 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using WorkflowGraph.Querying.Model;
+
+namespace WorkflowGraph.Bench.Scenarios;
+
+/// <summary>
+/// The direct baseline of the dashboard and the trace detail: what a careful engineer would write by hand for the same
+/// answer, not the service's own statement replayed — plain columns (no JSON built in PostgreSQL, no per-row function
+/// calls), all of a page in one round trip under the same tenant transaction (role, organisation, RLS), read with
+/// Npgsql's typed getters and written as the same JSON document with <see cref="Utf8JsonWriter"/> (global ids and
+/// upper-case enums included). The bench organisation classifies nothing as PHI, so the values are the service's too.
+/// </summary>
+public sealed class DirectPages
+{
+    private const string DashboardSql =
+        "SELECT t.id, t.status, t.channel, t.start_time, s.id, s.status, s.duration_ms " +
+        "FROM (SELECT id, status, channel, start_time FROM workflow_trace WHERE channel = $1 AND status = $2 " +
+        "ORDER BY start_time DESC, id DESC LIMIT 50) t " +
+        "LEFT JOIN LATERAL (SELECT id, status, duration_ms, step_number FROM workflow_steps WHERE trace_id = t.id " +
+        "ORDER BY step_number, id LIMIT 100) s ON true " +
+        "ORDER BY t.start_time DESC, t.id DESC, s.step_number, s.id";
+
+    private const string TraceSql =
+        "SELECT t.id, t.status, t.channel, t.external_id, t.start_time, t.end_time, t.duration_ms, t.error_message, w.name " +
+        "FROM workflow_trace t JOIN workflows w ON w.id = t.workflow_id WHERE t.id = $1";
+
+    private const string StepsSql =
+        "SELECT id, step_number, status, retry_count, duration_ms, error_message, start_time, end_time FROM workflow_steps " +
+        "WHERE trace_id = $1 ORDER BY step_number, id LIMIT 100";
+
+    private const string EventsSql =
+        "SELECT id, step_id, event_type, event_data, created_at FROM workflow_events WHERE trace_id = $1 ORDER BY id LIMIT 100";
+
+    private const string ContextSql = "SELECT key, value FROM workflow_trace_context WHERE trace_id = $1 ORDER BY key LIMIT 100";
+
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly Utf8JsonWriter _json;
+
+    public DirectPages() => _json = new Utf8JsonWriter(_buffer);
+
+    /// <summary>The size of the last page's JSON.</summary>
+    public int LastBytes { get; private set; }
+
+    /// <summary>The last page's JSON.</summary>
+    public ReadOnlyMemory<byte> LastPage => _buffer.WrittenMemory;
+
+    /// <summary>
+    /// Every <c>id</c> and <c>stepId</c> of a page in document order, and its number of objects: two pages with the same
+    /// list hold the same rows in the same order (the check that the baseline answers what the service answers).
+    /// </summary>
+    public static string Shape(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        var parts = new List<string>();
+        var objects = 0;
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.StartObject)
+                objects++;
+            else if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("id") || reader.ValueTextEquals("stepId")))
+            {
+                reader.Read();
+                parts.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : "null");
+            }
+        }
+        return $"{objects} objects, ids {string.Join(",", parts)}";
+    }
+
+    private void Begin()
+    {
+        _buffer.ResetWrittenCount();
+        _json.Reset(_buffer);
+    }
+
+    private int End()
+    {
+        _json.Flush();
+        LastBytes = _buffer.WrittenCount;
+        return LastBytes;
+    }
+
+    private static string Id(string type, long id) => GlobalId.Encode(type, id.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The dashboard's 50 newest completed web runs with their steps; returns the number of runs.</summary>
+    public Task<int> DashboardAsync(BenchContext bench, CancellationToken ct) => bench.ReadPageAsync(
+        [Command(DashboardSql, ("web", NpgsqlDbType.Text), ("completed", NpgsqlDbType.Text))],
+        async (reader, token) =>
+        {
+            Begin();
+            _json.WriteStartObject();
+            _json.WriteStartObject("data");
+            _json.WriteStartObject("traces");
+            _json.WriteStartArray("nodes");
+            var runs = 0;
+            long current = -1;
+            while (await reader.ReadAsync(token))
+            {
+                var run = reader.GetInt64(0);
+                if (run != current)
+                {
+                    if (current != -1)
+                    {
+                        _json.WriteEndArray();
+                        _json.WriteEndObject();
+                    }
+                    current = run;
+                    runs++;
+                    _json.WriteStartObject();
+                    _json.WriteString("id", Id("WorkflowTrace", run));
+                    _json.WriteString("status", reader.GetString(1).ToUpperInvariant());
+                    _json.WriteString("channel", reader.GetString(2).ToUpperInvariant());
+                    _json.WriteString("startTime", reader.GetFieldValue<DateTime>(3));
+                    _json.WriteStartArray("steps");
+                }
+                if (reader.IsDBNull(4))
+                    continue;
+                _json.WriteStartObject();
+                _json.WriteString("id", Id("WorkflowStep", reader.GetInt64(4)));
+                _json.WriteString("status", reader.GetString(5).ToUpperInvariant());
+                WriteNumber("durationMs", reader, 6);
+                _json.WriteEndObject();
+            }
+            if (current != -1)
+            {
+                _json.WriteEndArray();
+                _json.WriteEndObject();
+            }
+            _json.WriteEndArray();
+            _json.WriteEndObject();
+            _json.WriteEndObject();
+            _json.WriteEndObject();
+            End();
+            return runs;
+        }, ct);
+
+    /// <summary>One run's page: the run and its workflow's name, steps, events and context; returns 1 when the run exists.</summary>
+    public Task<int> TraceAsync(BenchContext bench, long id, CancellationToken ct) => bench.ReadPageAsync(
+        [
+            Command(TraceSql, (id, NpgsqlDbType.Bigint)), Command(StepsSql, (id, NpgsqlDbType.Bigint)),
+            Command(EventsSql, (id, NpgsqlDbType.Bigint)), Command(ContextSql, (id, NpgsqlDbType.Bigint)),
+        ],
+        async (reader, token) =>
+        {
+            Begin();
+            _json.WriteStartObject();
+            _json.WriteStartObject("data");
+            if (!await reader.ReadAsync(token))
+            {
+                _json.WriteNull("trace");
+                return 0;
+            }
+            _json.WriteStartObject("trace");
+            _json.WriteString("id", Id("WorkflowTrace", reader.GetInt64(0)));
+            _json.WriteString("status", reader.GetString(1).ToUpperInvariant());
+            _json.WriteString("channel", reader.GetString(2).ToUpperInvariant());
+            WriteString("externalId", reader, 3);
+            WriteTime("startTime", reader, 4);
+            WriteTime("endTime", reader, 5);
+            WriteNumber("durationMs", reader, 6);
+            WriteString("errorMessage", reader, 7);
+            _json.WriteStartObject("workflow");
+            _json.WriteString("name", reader.GetString(8));
+            _json.WriteEndObject();
+
+            await reader.NextResultAsync(token);
+            _json.WriteStartArray("steps");
+            while (await reader.ReadAsync(token))
+            {
+                _json.WriteStartObject();
+                _json.WriteString("id", Id("WorkflowStep", reader.GetInt64(0)));
+                _json.WriteNumber("stepNumber", reader.GetInt32(1));
+                _json.WriteString("status", reader.GetString(2).ToUpperInvariant());
+                _json.WriteNumber("retryCount", reader.GetInt32(3));
+                WriteNumber("durationMs", reader, 4);
+                WriteString("errorMessage", reader, 5);
+                WriteTime("startTime", reader, 6);
+                WriteTime("endTime", reader, 7);
+                _json.WriteEndObject();
+            }
+            _json.WriteEndArray();
+
+            await reader.NextResultAsync(token);
+            _json.WriteStartArray("events");
+            while (await reader.ReadAsync(token))
+            {
+                _json.WriteStartObject();
+                _json.WriteString("id", Id("WorkflowEvent", reader.GetInt64(0)));
+                if (reader.IsDBNull(1))
+                    _json.WriteNull("stepId");
+                else
+                    _json.WriteString("stepId", Id("WorkflowStep", reader.GetInt64(1)));
+                _json.WriteString("eventType", reader.GetString(2));
+                WriteJson("eventData", reader, 3);
+                _json.WriteString("createdAt", reader.GetFieldValue<DateTime>(4));
+                _json.WriteEndObject();
+            }
+            _json.WriteEndArray();
+
+            await reader.NextResultAsync(token);
+            _json.WriteStartArray("context");
+            while (await reader.ReadAsync(token))
+            {
+                _json.WriteStartObject();
+                _json.WriteString("key", reader.GetString(0));
+                WriteJson("value", reader, 1);
+                _json.WriteEndObject();
+            }
+            _json.WriteEndArray();
+            _json.WriteEndObject();
+            _json.WriteEndObject();
+            _json.WriteEndObject();
+            End();
+            return 1;
+        }, ct);
+
+    private static NpgsqlBatchCommand Command(string sql, params (object Value, NpgsqlDbType Type)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (value, type) in parameters)
+            command.Parameters.Add(new NpgsqlParameter { Value = value, NpgsqlDbType = type });
+        return command;
+    }
+
+    private void WriteString(string name, NpgsqlDataReader reader, int column)
+    {
+        if (reader.IsDBNull(column))
+            _json.WriteNull(name);
+        else
+            _json.WriteString(name, reader.GetString(column));
+    }
+
+    private void WriteTime(string name, NpgsqlDataReader reader, int column)
+    {
+        if (reader.IsDBNull(column))
+            _json.WriteNull(name);
+        else
+            _json.WriteString(name, reader.GetFieldValue<DateTime>(column));
+    }
+
+    /// <summary>A bigint column (durations).</summary>
+    private void WriteNumber(string name, NpgsqlDataReader reader, int column)
+    {
+        if (reader.IsDBNull(column))
+            _json.WriteNull(name);
+        else
+            _json.WriteNumber(name, reader.GetInt64(column));
+    }
+
+    /// <summary>A jsonb column, written as it came (PostgreSQL's text of it is valid JSON).</summary>
+    private void WriteJson(string name, NpgsqlDataReader reader, int column)
+    {
+        _json.WritePropertyName(name);
+        if (reader.IsDBNull(column))
+            _json.WriteNullValue();
+        else
+            _json.WriteRawValue(reader.GetString(column), skipInputValidation: true);
+    }
+}
