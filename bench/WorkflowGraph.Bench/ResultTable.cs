@@ -26,8 +26,8 @@ public static class ResultTable
                 var failed = r.Failures > 0 ? $" ({r.Failures} failed)" : "";
                 log.WriteLine($"| {r.Scenario} | {BenchContext.ServerLabel(r.Server)} | {F(r.PerSecond, "0")}{failed} | " +
                               $"{F(r.P50Ms, "0.0")} | {F(r.P99Ms, "0.0")} | {serverCpu} | {F(r.CpuMs(c => c.Postgres), "0.00")} | " +
-                              $"{(r.PeakMemoryMb is { } mb ? F(mb, "0") : "—")} | {F(r.OtherCores, "0.00")}{(r.Busy ? " (busy)" : "")} | " +
-                              $"{ratio} |");
+                              $"{(r.PeakMemoryMb is { } mb ? F(mb, "0") : "—")} | " +
+                              $"{F(r.OtherCores, "0.00")}{(r.Busy ? " (busy)" : "")} | {ratio} |");
             }
 
         log.WriteLine();

@@ -39,7 +39,8 @@ public sealed class TraceDetailScenario : IScenario
         bench.Log.WriteLine($"  trace detail SQL ({parameters.Count} parameters): {sql}");
         var check = new DirectPages();
         await check.TraceAsync(bench, ids[0], CancellationToken.None);
-        var served = await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id = globalIds[ids[0]] }, CancellationToken.None);
+        var served = await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id = globalIds[ids[0]] },
+            CancellationToken.None);
         if (DirectPages.Shape(served) != DirectPages.Shape(check.LastPage.Span))
             throw new InvalidOperationException("the direct trace detail page differs from the service's");
 
