@@ -2,6 +2,8 @@ using System.Globalization;
 using WorkflowGraph.Querying;
 using WorkflowGraph.Querying.Fragments;
 
+using WorkflowGraph.Querying.Model;
+
 namespace WorkflowGraph.Subscriptions;
 
 /// <summary>
@@ -59,6 +61,6 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
     /// unpadded base64url (<see cref="Base64Url"/>'s form).
     /// </summary>
     public static Sql CursorSql(Sql since, Sql upto, Sql id) =>
-        Sql.Of($"translate(encode(convert_to('{Sql.Raw(Version)}|' || ({since})::text || '|' || ({upto})::text || '|' || ({id})::text, " +
-               $"'UTF8'), 'base64'), E'+/=\\n', '-_')");
+        Sql.Of($"rtrim({GlobalId.Base64UrlSql(Sql.Of(
+            $"convert_to('{Sql.Raw(Version)}|' || ({since})::text || '|' || ({upto})::text || '|' || ({id})::text, 'UTF8')"))}, '=')");
 }

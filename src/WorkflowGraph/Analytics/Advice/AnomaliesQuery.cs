@@ -77,10 +77,12 @@ public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
            WHERE p.p95_b > 0 AND p.p95_c >= 1.5 * p.p95_b),
         found AS (SELECT * FROM failures UNION ALL SELECT * FROM slow)
         SELECT coalesce(json_agg(json_build_object(
-                 'workflowId', rtrim(translate(encode(convert_to('Workflow:' || workflow_id, 'UTF8'), 'base64'), E'+/\n', '-_'), '='),
+                 'workflowId', rtrim(replace(replace(replace(
+                   encode(convert_to('Workflow:' || workflow_id, 'UTF8'), 'base64'), E'\n', ''), '+', '-'), '/', '_'), '='),
                  'channel', upper(channel),
                  'nodeId', CASE WHEN node <> 0
-                   THEN rtrim(translate(encode(convert_to('WorkflowNode:' || node, 'UTF8'), 'base64'), E'+/\n', '-_'), '=') END,
+                   THEN rtrim(replace(replace(replace(
+                     encode(convert_to('WorkflowNode:' || node, 'UTF8'), 'base64'), E'\n', ''), '+', '-'), '/', '_'), '=') END,
                  'metric', metric, 'intervalStart', $2::timestamptz, 'intervalEnd', $3::timestamptz,
                  'current', round(current::numeric, 2)::float8, 'baseline', round(baseline::numeric, 2)::float8,
                  'currentCount', current_count::bigint, 'baselineCount', baseline_count::bigint,
