@@ -121,7 +121,8 @@ public sealed class StatsRollupMigrationTests : IAsyncLifetime
             "EXPLAIN (VERBOSE, COSTS OFF) SELECT stats_bucket_value(stats_duration_bucket(duration_ms)) FROM workflow_trace";
         Assert.Contains("stats_duration_bucket", await PlanAsync(conn, Inlined));
 
-        var result = await new MigrationRunner(_connectionString, scripts).MigrateAsync();
+        var upTo050 = scripts.Where(s => string.CompareOrdinal(s.Name, "051") < 0);
+        var result = await new MigrationRunner(_connectionString, upTo050).MigrateAsync();
 
         Assert.Equal(["050_stats_buckets_inlined.sql"], result.Applied.Where(name => string.CompareOrdinal(name, "050") >= 0));
         Assert.Equal(values, await conn.ScalarAsync<string>(BucketFunctionValues));
