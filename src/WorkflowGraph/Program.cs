@@ -22,6 +22,7 @@ using WorkflowGraph.Transport.WebSockets;
 if (WorkflowGraph.Retention.RetentionCommands.Handles(args))
     return await WorkflowGraph.Retention.RetentionCommands.RunAsync(args, Console.Out, Console.Error);
 
+SocketSettings.CompleteInline();
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseLocalDefault(builder.Configuration);
 builder.Services.AddWorkflowGraphAuth();
