@@ -1,3 +1,4 @@
+using Npgsql;
 using WorkflowGraph.Exports;
 
 namespace WorkflowGraph.Retention;
@@ -27,6 +28,26 @@ internal sealed class ArchiveWriter(string root, Func<Guid, string, string> name
 
     /// <summary>The files complete so far, with what each holds.</summary>
     public List<WrittenArchive> Written { get; } = [];
+
+    /// <summary>
+    /// Writes the reader's current row, whose columns are the archive statements' (org_id, month, table, id, trace_id,
+    /// created_at, row as JSON); returns the row written.
+    /// </summary>
+    public async Task<ArchivedRow> WriteAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var org = reader.GetGuid(0);
+        var row = new ArchivedRow
+        {
+            OrgId = org.ToString("D"),
+            Table = reader.GetString(2),
+            Id = reader.GetInt64(3),
+            TraceId = reader.GetInt64(4),
+            CreatedAt = reader.GetDateTime(5),
+            Row = reader.GetString(6),
+        };
+        await WriteAsync(org, reader.GetString(1), row, cancellationToken);
+        return row;
+    }
 
     public async Task WriteAsync(Guid org, string month, ArchivedRow row, CancellationToken cancellationToken)
     {

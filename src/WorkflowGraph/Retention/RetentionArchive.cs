@@ -67,18 +67,7 @@ public sealed class RetentionArchive(IConfiguration configuration, ExportStorage
                 async (reader, ct) =>
                 {
                     while (await reader.ReadAsync(ct))
-                    {
-                        var org = reader.GetGuid(0);
-                        await files.WriteAsync(org, reader.GetString(1), new ArchivedRow
-                        {
-                            OrgId = org.ToString("D"),
-                            Table = reader.GetString(2),
-                            Id = reader.GetInt64(3),
-                            TraceId = reader.GetInt64(4),
-                            CreatedAt = reader.GetDateTime(5),
-                            Row = reader.GetString(6),
-                        }, ct);
-                    }
+                        await files.WriteAsync(reader, ct);
                     await files.CompleteAsync(ct);
                     return 0;
                 }, cancellationToken, isolate: true);

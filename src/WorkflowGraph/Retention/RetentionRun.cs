@@ -92,18 +92,8 @@ public sealed class RetentionRun(string ownerConnectionString, string directory,
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    var org = reader.GetGuid(0);
-                    var table = reader.GetString(2);
+                    var table = (await files.WriteAsync(reader, cancellationToken)).Table;
                     archived[table] = archived.GetValueOrDefault(table) + 1;
-                    await files.WriteAsync(org, reader.GetString(1), new ArchivedRow
-                    {
-                        OrgId = org.ToString("D"),
-                        Table = table,
-                        Id = reader.GetInt64(3),
-                        TraceId = reader.GetInt64(4),
-                        CreatedAt = reader.GetDateTime(5),
-                        Row = reader.GetString(6),
-                    }, cancellationToken);
                 }
             }
             await files.CompleteAsync(cancellationToken);
