@@ -166,11 +166,8 @@ public sealed class DirectPages
             _json.WriteString("name", reader.GetString(8));
             _json.WriteEndObject();
 
-            await reader.NextResultAsync(token);
-            _json.WriteStartArray("steps");
-            while (await reader.ReadAsync(token))
+            await WriteRowsAsync("steps", reader, () =>
             {
-                _json.WriteStartObject();
                 _json.WriteString("id", Id("WorkflowStep", reader.GetInt64(0)));
                 _json.WriteNumber("stepNumber", reader.GetInt32(1));
                 _json.WriteString("status", reader.GetString(2).ToUpperInvariant());
@@ -179,15 +176,9 @@ public sealed class DirectPages
                 WriteString("errorMessage", reader, 5);
                 WriteTime("startTime", reader, 6);
                 WriteTime("endTime", reader, 7);
-                _json.WriteEndObject();
-            }
-            _json.WriteEndArray();
-
-            await reader.NextResultAsync(token);
-            _json.WriteStartArray("events");
-            while (await reader.ReadAsync(token))
+            }, token);
+            await WriteRowsAsync("events", reader, () =>
             {
-                _json.WriteStartObject();
                 _json.WriteString("id", Id("WorkflowEvent", reader.GetInt64(0)));
                 if (reader.IsDBNull(1))
                     _json.WriteNull("stepId");
@@ -196,26 +187,32 @@ public sealed class DirectPages
                 _json.WriteString("eventType", reader.GetString(2));
                 WriteJson("eventData", reader, 3);
                 _json.WriteString("createdAt", reader.GetFieldValue<DateTime>(4));
-                _json.WriteEndObject();
-            }
-            _json.WriteEndArray();
-
-            await reader.NextResultAsync(token);
-            _json.WriteStartArray("context");
-            while (await reader.ReadAsync(token))
+            }, token);
+            await WriteRowsAsync("context", reader, () =>
             {
-                _json.WriteStartObject();
                 _json.WriteString("key", reader.GetString(0));
                 WriteJson("value", reader, 1);
-                _json.WriteEndObject();
-            }
-            _json.WriteEndArray();
+            }, token);
             _json.WriteEndObject();
             _json.WriteEndObject();
             _json.WriteEndObject();
             End();
             return 1;
         }, ct);
+
+    /// <summary>The reader's next result as an array of objects named <paramref name="name"/>, one per row.</summary>
+    private async Task WriteRowsAsync(string name, NpgsqlDataReader reader, Action writeRow, CancellationToken ct)
+    {
+        await reader.NextResultAsync(ct);
+        _json.WriteStartArray(name);
+        while (await reader.ReadAsync(ct))
+        {
+            _json.WriteStartObject();
+            writeRow();
+            _json.WriteEndObject();
+        }
+        _json.WriteEndArray();
+    }
 
     private static NpgsqlBatchCommand Command(string sql, params (object Value, NpgsqlDbType Type)[] parameters)
     {
