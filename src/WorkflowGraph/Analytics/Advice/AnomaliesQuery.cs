@@ -4,6 +4,8 @@ using NpgsqlTypes;
 using WorkflowGraph.Analytics.Stats;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
+using WorkflowGraph.Querying.Fragments;
+using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Selection;
 
 namespace WorkflowGraph.Analytics.Advice;
@@ -22,7 +24,7 @@ public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
     /// Parameters: baseline start, interval start, interval end (whole UTC hours); runs under the tenant. A run-level series
     /// has node 0 inside the statement (node ids start at 1) and a null <c>nodeId</c> in the answer.
     /// </summary>
-    internal const string Statement = """
+    internal static readonly string Statement = $$"""
         WITH rows AS (
           SELECT workflow_id, channel, 0 AS node, runs AS n, timed, histogram_buckets, histogram_counts, start_time >= $2 AS current,
                  status NOT IN ('pending', 'active') AS finished, status IN ('failed', 'timeout') AS failed
@@ -77,12 +79,10 @@ public sealed class AnomaliesQuery(QueryLimits limits, TimeProvider time)
            WHERE p.p95_b > 0 AND p.p95_c >= 1.5 * p.p95_b),
         found AS (SELECT * FROM failures UNION ALL SELECT * FROM slow)
         SELECT coalesce(json_agg(json_build_object(
-                 'workflowId', rtrim(replace(replace(replace(
-                   encode(convert_to('Workflow:' || workflow_id, 'UTF8'), 'base64'), E'\n', ''), '+', '-'), '/', '_'), '='),
+                 'workflowId', {{GlobalId.Expression("Workflow", [Sql.Raw("workflow_id")])}},
                  'channel', upper(channel),
                  'nodeId', CASE WHEN node <> 0
-                   THEN rtrim(replace(replace(replace(
-                     encode(convert_to('WorkflowNode:' || node, 'UTF8'), 'base64'), E'\n', ''), '+', '-'), '/', '_'), '=') END,
+                   THEN {{GlobalId.Expression("WorkflowNode", [Sql.Raw("node")])}} END,
                  'metric', metric, 'intervalStart', $2::timestamptz, 'intervalEnd', $3::timestamptz,
                  'current', round(current::numeric, 2)::float8, 'baseline', round(baseline::numeric, 2)::float8,
                  'currentCount', current_count::bigint, 'baselineCount', baseline_count::bigint,
