@@ -181,25 +181,22 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     /// A read as the service does it: BEGIN, the tenant setup and the statement in one round trip, every column of
     /// every row read as text, then the end of the transaction. Returns the number of rows.
     /// </summary>
-    public async Task<int> ReadDirectAsync(string sql, IEnumerable<NpgsqlParameter> parameters, CancellationToken ct)
+    public Task<int> ReadDirectAsync(string sql, IEnumerable<NpgsqlParameter> parameters, CancellationToken ct)
     {
-        await using var conn = await Database.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var batch = TenantBatch(conn, tx, Viewer);
         var query = new NpgsqlBatchCommand(sql);
         foreach (var p in parameters)
             query.Parameters.Add(new NpgsqlParameter { Value = p.Value, NpgsqlDbType = p.NpgsqlDbType });
-        batch.BatchCommands.Add(query);
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        await reader.NextResultAsync(ct);
-        var rows = 0;
-        while (await reader.ReadAsync(ct))
+        return ReadPageAsync([query], async (reader, token) =>
         {
-            for (var i = 0; i < reader.FieldCount; i++)
-                _ = reader.IsDBNull(i) ? null : reader.GetValue(i).ToString();
-            rows++;
-        }
-        return rows;
+            var rows = 0;
+            while (await reader.ReadAsync(token))
+            {
+                for (var i = 0; i < reader.FieldCount; i++)
+                    _ = reader.IsDBNull(i) ? null : reader.GetValue(i).ToString();
+                rows++;
+            }
+            return rows;
+        }, ct);
     }
 
     /// <summary>POSTs one GraphQL request; fails on a non-2xx status or a response with top-level errors. Returns the body.</summary>

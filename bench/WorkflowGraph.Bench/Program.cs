@@ -13,8 +13,7 @@ var root = RepoRoot.Find(Directory.GetCurrentDirectory()) ?? throw new InvalidOp
 log.WriteLine($"WorkflowGraph benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, " +
               $"{options.Traces:N0} traces, {options.Clients} clients, {options.Seconds} s per scenario " +
               $"after {options.WarmupSeconds} s of warm-up, load average {LoadAverage()}");
-if (File.Exists("/proc/loadavg")
-    && double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) > Environment.ProcessorCount / 2.0)
+if (double.TryParse(LoadAverage().Split(' ')[0], CultureInfo.InvariantCulture, out var load) && load > Environment.ProcessorCount / 2.0)
     log.WriteLine("BUSY MACHINE: the load average is above half the cores before the benchmark starts; the table marks the rows " +
                   "measured while other processes ran, and their figures are relative only.");
 
