@@ -99,7 +99,7 @@ public sealed class AnalyticsFeature : IGraphFeature
             .Connection("failedSteps", failedStep);
 
         // statistics over the hourly rollups (or the raw rows when a filter needs them)
-        var stats = new StatsQuery(new StatsPlanner(model.Limits), model.Catalog);
+        var stats = new StatsQuery(new StatsPlanner(model.Limits), model.Catalog, model.Limits);
         model.Field("traceStats", (context, database) => stats.ExecuteAsync(context, StatsSubject.Traces, database))
             .Field("stepStats", (context, database) => stats.ExecuteAsync(context, StatsSubject.Steps, database))
             .Projected(StatsSubject.Traces.TypeNames.Concat(StatsSubject.Steps.TypeNames).Append(StatsSubject.DurationsType));

@@ -44,6 +44,12 @@ public sealed class QueryLimits
     /// <summary>The most time buckets a statistics field's window may be split into.</summary>
     public int MaxStatsBuckets { get; set; } = 1_000;
 
+    /// <summary>
+    /// The most groups one statistics field may merge (each holds its counts and a histogram in the service, ~1 kB); a
+    /// grouping whose rows fall into more is refused while they are read.
+    /// </summary>
+    public int MaxStatsGroups { get; set; } = 20_000;
+
     public int PageSize(int? first, int? last)
     {
         if (first is not null && last is not null)

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using WorkflowGraph.Querying;
 using WorkflowGraph.Tests.Database;
 using WorkflowGraph.Tests.Infrastructure;
 
@@ -217,6 +219,32 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
             after = info.GetProperty("endCursor").GetString();
         }
         Assert.Equal(expected, paged);
+    }
+
+    [Fact]
+    public async Task Rows_falling_into_more_groups_than_allowed_are_refused_while_they_are_read()
+    {
+        const string query = $$"""
+            { stepStats(where: { {{Window}} }, groupBy: [NODE, STATUS], first: 100) { totalCount nodes { count } } }
+            """;
+        var groups = (await OkAsync(query)).Data.GetProperty("stepStats").GetProperty("totalCount").GetInt32();
+        Assert.True(groups > 4);
+        var limits = api.Services.GetRequiredService<QueryLimits>();
+        var allowed = limits.MaxStatsGroups;
+        try
+        {
+            limits.MaxStatsGroups = groups;
+            Assert.Equal(groups, (await OkAsync(query)).Data.GetProperty("stepStats").GetProperty("totalCount").GetInt32());
+            limits.MaxStatsGroups = groups - 1;
+            var refused = await api.PostAsync(query);
+            Assert.Equal(["STATS_TOO_MANY_GROUPS"], refused.ErrorCodes);
+            // stepStats is non-null: the error nulls the data
+            Assert.Equal(JsonValueKind.Null, refused.Data.ValueKind);
+        }
+        finally
+        {
+            limits.MaxStatsGroups = allowed;
+        }
     }
 
     [Theory]

@@ -2,7 +2,7 @@ using GraphQL;
 
 namespace WorkflowGraph.Analytics.Stats;
 
-/// <summary>Refusals of a statistics field, each before any SQL runs.</summary>
+/// <summary>Refusals of a statistics field, each before any SQL runs but <see cref="TooManyCells"/>.</summary>
 public static class StatsErrors
 {
     public static ExecutionError WindowRequired(string field) => new(
@@ -22,6 +22,14 @@ public static class StatsErrors
     public static ExecutionError TooManyGroups(long buckets, int maximum) => new(
         $"the bucket would split the window into up to {buckets} groups, more than the {maximum} allowed " +
         "(GraphQL:MaxStatsBuckets); choose a longer unit or a shorter window")
+    {
+        Code = "STATS_TOO_MANY_GROUPS",
+    };
+
+    /// <summary>Raised while the cells are read: the groups the window's rows fall into, not the buckets, passed the bound.</summary>
+    public static ExecutionError TooManyCells(int maximum) => new(
+        $"the rows fall into more than the {maximum} groups allowed (GraphQL:MaxStatsGroups); " +
+        "group by fewer keys, choose a longer unit or a shorter window, or filter")
     {
         Code = "STATS_TOO_MANY_GROUPS",
     };

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using GraphQL;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
@@ -10,12 +9,12 @@ using WorkflowGraph.Querying.Selection;
 namespace WorkflowGraph.Analytics.Stats;
 
 /// <summary>
-/// Answers <c>traceStats</c>/<c>stepStats</c>: plan (<see cref="StatsPlanner"/>), one statement (<see cref="StatsSql"/>), a
-/// page of groups shaped for each place they are selected (<see cref="StatsProjection"/>), and
+/// Answers <c>traceStats</c>/<c>stepStats</c>: plan (<see cref="StatsPlanner"/>), one statement that reads the cells
+/// (<see cref="StatsSql"/>), groups merged, measured and ordered in the service (<see cref="StatsGroups"/>), a page of groups shaped for each place they are selected (<see cref="StatsProjection"/>), and
 /// <c>extensions.stats.&lt;responseKey&gt;</c> saying whether the rollups or the raw rows answered, and why, and how fresh
 /// the rollups are (<c>rollupsAsOf</c>).
 /// </summary>
-public sealed class StatsQuery(StatsPlanner planner, EntityCatalog catalog)
+public sealed class StatsQuery(StatsPlanner planner, EntityCatalog catalog, QueryLimits limits)
 {
     public async Task<object?> ExecuteAsync(IResolveFieldContext context, StatsSubject subject, RequestDatabase database)
     {
@@ -23,46 +22,32 @@ public sealed class StatsQuery(StatsPlanner planner, EntityCatalog catalog)
         var plan = planner.Plan(subject, catalog.Get(subject.EntityType), field);
         var scope = new StatementScope();
         var statement = StatsSql.Emit(plan, scope);
-        var (total, nodes, asOf) = await database.QueryAsync(statement.ToString(), scope.Parameters, async (reader, ct) =>
+        var groups = await database.QueryAsync(statement.ToString(), scope.Parameters, async (reader, ct) =>
         {
-            long total = 0;
-            DateTime? asOf = null;
-            var nodes = new List<(long Position, string Json)>();
+            var groups = new StatsGroups(plan, limits.MaxStatsGroups);
             while (await reader.ReadAsync(ct))
-            {
-                total = reader.GetInt64(0);
-                if (!reader.IsDBNull(1))
-                    nodes.Add((reader.GetInt64(1), reader.GetString(2)));
-                if (!reader.IsDBNull(3))
-                    asOf = reader.GetFieldValue<DateTime>(3);
-            }
-            return (total, nodes, asOf);
+                groups.Add(reader);
+            return groups;
         }, context.CancellationToken);
-        Report(context, field.ResponseKey, plan, asOf);
-        return Shape(plan, total, nodes);
+        Report(context, field.ResponseKey, plan, groups.AsOf);
+        return Shape(plan, groups.Ordered());
     }
 
-    private static ConnectionPage Shape(StatsPlan plan, long total, List<(long Position, string Json)> nodes)
+    private static ConnectionPage Shape(StatsPlan plan, List<StatsGroup> ordered)
     {
-        var hasMore = nodes.Count > plan.First;
-        if (hasMore)
-            nodes.RemoveAt(nodes.Count - 1);
-        var cursors = nodes.Select(n => StatsPlanner.EncodeCursor(n.Position)).ToList();
-        var rows = new List<RawJson[]>();
-        foreach (var (_, json) in nodes)
-        {
-            using var document = JsonDocument.Parse(json);
-            rows.Add(plan.Projections
-                .Select(p => new RawJson(StatsProjection.Write(document.RootElement, p.Node.Children, plan.Subject)))
-                .ToArray());
-        }
+        var from = (int)Math.Min(plan.After, ordered.Count);
+        var page = ordered.Skip(from).Take(plan.First).ToList();
+        var cursors = page.Select((_, i) => StatsPlanner.EncodeCursor(from + i + 1)).ToList();
+        var rows = page
+            .Select(group => plan.Projections.Select(p => new RawJson(StatsProjection.Write(group, p.Node.Children, plan))).ToArray())
+            .ToList();
         return new ConnectionPage
         {
             Cursors = cursors,
             Rows = rows,
             ProjectionByPath = plan.Projections.Select((p, i) => (p.Path, i)).ToDictionary(p => p.Path, p => p.i),
-            PageInfo = new PageInfo(hasMore, plan.After > 0, cursors.FirstOrDefault(), cursors.LastOrDefault()),
-            TotalCount = plan.CountsTotal ? total : null,
+            PageInfo = new PageInfo(from + page.Count < ordered.Count, plan.After > 0, cursors.FirstOrDefault(), cursors.LastOrDefault()),
+            TotalCount = plan.CountsTotal ? ordered.Count : null,
         };
     }
 

@@ -1,0 +1,264 @@
+using System.Globalization;
+using Npgsql;
+
+namespace WorkflowGraph.Analytics.Stats;
+
+/// <summary>A group's key: the values of the plan's dimensions (null where the plan does not group by one).</summary>
+public readonly record struct StatsKey(Guid? Workflow, string? Channel, string? Status, int? Node, DateTime? Bucket);
+
+/// <summary>
+/// Merges the cells of <see cref="StatsSql"/> into groups and gives them their measures, order and page — the work
+/// PostgreSQL did in the statement before, with the same rules, so the answers are the same to the last digit:
+/// <list type="bullet">
+/// <item>a group is counted only when it has rows (the SQL's <c>HAVING sum(n) &lt;&gt; 0</c>);</item>
+/// <item><c>successRate</c> is completed ÷ finished (statuses that are not open) × 100, rounded half away from zero to
+/// hundredths, null without finished rows; <c>avg</c> the duration sum ÷ timed rows as double;</item>
+/// <item>a percentile is the value of the bucket holding the nearest rank ceil(q · n) (at least 1) of the merged
+/// histogram, held between the exact min and max, then rounded as PostgreSQL rounds <c>float8::numeric</c> (15
+/// significant digits) to hundredths;</item>
+/// <item>the order is the plan's, nulls last, then every key ascending (uuids in byte order, texts ordinally).</item>
+/// </list>
+/// Groups are bounded (<c>GraphQL:MaxStatsGroups</c>): a cell that would open one more is refused with
+/// <c>STATS_TOO_MANY_GROUPS</c>, so a hostile grouping cannot grow the service's memory without end.
+/// </summary>
+public sealed class StatsGroups(StatsPlan plan, int maxGroups)
+{
+    /// <summary>r = 1.02 / 0.98: a bucket's bounds are r apart, its value the point within 2% of both (db/migrations/030).</summary>
+    private static readonly double Ratio = 1.02 / 0.98;
+
+    private static readonly decimal[] Quantiles = [0.5m, 0.9m, 0.95m, 0.99m];
+
+    private readonly Dictionary<StatsKey, StatsGroup> _groups = [];
+    private readonly HashSet<string> _open = new(plan.Subject.OpenStatuses, StringComparer.Ordinal);
+
+    public DateTime? AsOf { get; private set; }
+
+    /// <summary>Adds the reader's current row: <c>as_of</c>, the plan's dimensions in order, then the cell's columns.</summary>
+    public void Add(NpgsqlDataReader reader)
+    {
+        if (!reader.IsDBNull(0))
+            AsOf = reader.GetFieldValue<DateTime>(0);
+        var at = 1;
+        Guid? workflow = null;
+        string? channel = null, status = null;
+        int? node = null;
+        DateTime? bucket = null;
+        foreach (var dimension in plan.Dimensions)
+        {
+            var column = at++;
+            if (reader.IsDBNull(column))
+                continue;
+            switch (dimension)
+            {
+                case StatsDimension.Workflow:
+                    workflow = reader.GetGuid(column);
+                    break;
+                case StatsDimension.Channel:
+                    channel = reader.GetString(column);
+                    break;
+                case StatsDimension.Status:
+                    status = reader.GetString(column);
+                    break;
+                case StatsDimension.Node:
+                    node = reader.GetInt32(column);
+                    break;
+                default:
+                    bucket = reader.GetFieldValue<DateTime>(column);
+                    break;
+            }
+        }
+        // the one row of an empty answer has no cell
+        if (reader.IsDBNull(at))
+            return;
+        var key = new StatsKey(workflow, channel, status, node, bucket);
+        if (!_groups.TryGetValue(key, out var group))
+        {
+            if (_groups.Count >= maxGroups)
+                throw StatsErrors.TooManyCells(maxGroups);
+            _groups[key] = group = new StatsGroup(key);
+        }
+        var cellStatus = reader.GetString(at);
+        var count = reader.GetInt64(at + 1);
+        group.Count += count;
+        group.ByStatus[cellStatus] = group.ByStatus.GetValueOrDefault(cellStatus) + count;
+        group.Timed += reader.GetInt64(at + 2);
+        group.Total += reader.GetInt64(at + 3);
+        if (!reader.IsDBNull(at + 4))
+        {
+            var lo = reader.GetInt64(at + 4);
+            group.Min = group.Min is { } min && min <= lo ? min : lo;
+        }
+        if (!reader.IsDBNull(at + 5))
+        {
+            var hi = reader.GetInt64(at + 5);
+            group.Max = group.Max is { } max && max >= hi ? max : hi;
+        }
+        if (reader.IsDBNull(at + 6))
+            return;
+        var buckets = reader.GetFieldValue<int[]>(at + 6);
+        var counts = reader.GetFieldValue<long[]>(at + 7);
+        for (var i = 0; i < buckets.Length; i++)
+            group.Histogram[buckets[i]] = group.Histogram.GetValueOrDefault(buckets[i]) + counts[i];
+    }
+
+    /// <summary>Every group with rows, measured and in the plan's order (its position is its index + 1).</summary>
+    public List<StatsGroup> Ordered()
+    {
+        var groups = new List<StatsGroup>(_groups.Count);
+        foreach (var group in _groups.Values)
+        {
+            if (group.Count == 0)
+                continue;
+            Measure(group);
+            groups.Add(group);
+        }
+        groups.Sort(Compare);
+        return groups;
+    }
+
+    private void Measure(StatsGroup group)
+    {
+        long completed = 0;
+        long? finished = null;
+        foreach (var (status, count) in group.ByStatus)
+        {
+            if (status == "completed")
+                completed += count;
+            if (!_open.Contains(status))
+                finished = (finished ?? 0) + count;
+        }
+        group.SuccessRate = SuccessRate(completed, finished);
+        group.Avg = group.Timed == 0 ? null : (double)group.Total / group.Timed;
+
+        var histogram = group.Histogram.Where(b => b.Value != 0).OrderBy(b => b.Key).ToList();
+        decimal timed = 0;
+        foreach (var (_, count) in histogram)
+            timed += count;
+        for (var q = 0; q < Quantiles.Length; q++)
+        {
+            double? value = null;
+            if (histogram.Count > 0)
+            {
+                var rank = Math.Max(Math.Ceiling(Quantiles[q] * timed), 1m);
+                decimal running = 0;
+                foreach (var (bucket, count) in histogram)
+                {
+                    running += count;
+                    if (running >= rank)
+                    {
+                        value = BucketValue(bucket);
+                        break;
+                    }
+                }
+            }
+            group.Percentiles[q] = Percentile(value, group.Min, group.Max);
+        }
+    }
+
+    /// <summary><c>round(100.0 * completed / nullif(finished, 0), 2)::float8</c>: null without finished rows.</summary>
+    public static double? SuccessRate(long completed, long? finished) =>
+        finished is { } f and not 0 ? ToDouble(Math.Round(100m * completed / f, 2, MidpointRounding.AwayFromZero)) : null;
+
+    /// <summary>What stats_bucket_value gives for a bucket (db/migrations/050).</summary>
+    public static double BucketValue(int bucket) => bucket <= 0 ? 0 : 2 * Math.Pow(Ratio, bucket - 1) / (Ratio + 1);
+
+    /// <summary>
+    /// <c>round(least(greatest(value, min), max)::numeric, 2)::float8</c>: greatest and least skip nulls, and a float8
+    /// becomes numeric through its 15 significant digits.
+    /// </summary>
+    public static double? Percentile(double? value, long? min, long? max)
+    {
+        var held = value;
+        if (min is { } lo && (held is null || held < lo))
+            held = lo;
+        if (max is { } hi && (held is null || held > hi))
+            held = hi;
+        if (held is not { } v)
+            return null;
+        var numeric = decimal.Parse(v.ToString("G15", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture);
+        return ToDouble(Math.Round(numeric, 2, MidpointRounding.AwayFromZero));
+    }
+
+    /// <summary>A numeric as PostgreSQL makes it a float8: through its text, so the nearest double.</summary>
+    private static double ToDouble(decimal value) =>
+        double.Parse(value.ToString(CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private int Compare(StatsGroup a, StatsGroup b)
+    {
+        foreach (var order in plan.Order)
+        {
+            var result = CompareColumn(order.Column, a, b, order.Descending);
+            if (result != 0)
+                return result;
+        }
+        foreach (var column in StatsSql.Columns(plan))
+        {
+            var result = CompareColumn(column, a, b, descending: false);
+            if (result != 0)
+                return result;
+        }
+        return 0;
+    }
+
+    /// <summary>One column of the order: nulls last in either direction.</summary>
+    private static int CompareColumn(string column, StatsGroup a, StatsGroup b, bool descending)
+    {
+        static int Nulls<T>(T? x, T? y, bool descending, Func<T, T, int> compare) where T : struct =>
+            (x, y) switch
+            {
+                (null, null) => 0,
+                (null, _) => 1,
+                (_, null) => -1,
+                ({ } p, { } q) => descending ? compare(q, p) : compare(p, q),
+            };
+        static int Texts(string? x, string? y, bool descending) =>
+            (x, y) switch
+            {
+                (null, null) => 0,
+                (null, _) => 1,
+                (_, null) => -1,
+                _ => descending ? string.CompareOrdinal(y, x) : string.CompareOrdinal(x, y),
+            };
+        return column switch
+        {
+            "count" => Nulls<long>(a.Count, b.Count, descending, (x, y) => x.CompareTo(y)),
+            "success_rate" => Nulls(a.SuccessRate, b.SuccessRate, descending, (x, y) => x.CompareTo(y)),
+            "avg" => Nulls(a.Avg, b.Avg, descending, (x, y) => x.CompareTo(y)),
+            "lo" => Nulls(a.Min, b.Min, descending, (x, y) => x.CompareTo(y)),
+            "hi" => Nulls(a.Max, b.Max, descending, (x, y) => x.CompareTo(y)),
+            "p50" => Nulls(a.Percentiles[0], b.Percentiles[0], descending, (x, y) => x.CompareTo(y)),
+            "p90" => Nulls(a.Percentiles[1], b.Percentiles[1], descending, (x, y) => x.CompareTo(y)),
+            "p95" => Nulls(a.Percentiles[2], b.Percentiles[2], descending, (x, y) => x.CompareTo(y)),
+            "p99" => Nulls(a.Percentiles[3], b.Percentiles[3], descending, (x, y) => x.CompareTo(y)),
+            // a uuid sorts by its bytes, which is the order of its lower-case text
+            "g_workflow" => Texts(a.Key.Workflow?.ToString("D"), b.Key.Workflow?.ToString("D"), descending),
+            "g_channel" => Texts(a.Key.Channel, b.Key.Channel, descending),
+            "g_status" => Texts(a.Key.Status, b.Key.Status, descending),
+            "g_node" => Nulls(a.Key.Node, b.Key.Node, descending, (x, y) => x.CompareTo(y)),
+            "g_bucket" => Nulls(a.Key.Bucket, b.Key.Bucket, descending, (x, y) => x.CompareTo(y)),
+            _ => throw new ArgumentOutOfRangeException(nameof(column), column, "not a statistics column"),
+        };
+    }
+}
+
+/// <summary>One group: its key, what its cells add up to, and its measures once <see cref="StatsGroups.Ordered"/> ran.</summary>
+public sealed class StatsGroup(StatsKey key)
+{
+    public StatsKey Key { get; } = key;
+    public long Count { get; set; }
+    public Dictionary<string, long> ByStatus { get; } = new(StringComparer.Ordinal);
+    public long Timed { get; set; }
+    public Int128 Total { get; set; }
+    public long? Min { get; set; }
+    public long? Max { get; set; }
+    public Dictionary<int, long> Histogram { get; } = [];
+    public double? SuccessRate { get; set; }
+    public double? Avg { get; set; }
+
+    /// <summary>p50, p90, p95, p99.</summary>
+    public double?[] Percentiles { get; } = new double?[4];
+
+    /// <summary>The group's statuses with rows, in text order, as countByStatus lists them.</summary>
+    public IEnumerable<KeyValuePair<string, long>> StatusCounts =>
+        ByStatus.Where(s => s.Value != 0).OrderBy(s => s.Key, StringComparer.Ordinal);
+}
