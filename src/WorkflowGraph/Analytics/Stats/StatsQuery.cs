@@ -10,7 +10,8 @@ namespace WorkflowGraph.Analytics.Stats;
 
 /// <summary>
 /// Answers <c>traceStats</c>/<c>stepStats</c>: plan (<see cref="StatsPlanner"/>), one statement that reads the cells
-/// (<see cref="StatsSql"/>), groups merged, measured and ordered in the service (<see cref="StatsGroups"/>), a page of groups shaped for each place they are selected (<see cref="StatsProjection"/>), and
+/// (<see cref="StatsSql"/>), groups merged, measured and ordered in the service (<see cref="StatsGroups"/>), a page of
+/// groups shaped for each place they are selected (<see cref="StatsProjection"/>), and
 /// <c>extensions.stats.&lt;responseKey&gt;</c> saying whether the rollups or the raw rows answered, and why, and how fresh
 /// the rollups are (<c>rollupsAsOf</c>).
 /// </summary>
