@@ -51,6 +51,9 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
         // a window that is not on UTC midnights: its whole day from the daily rollups, its edge hours from the hourly ones
         { "traceStats", "groupBy: [CHANNEL, STATUS], bucket: { unit: DAY }", EdgeWindow },
         { "stepStats", "groupBy: [NODE, STATUS]", EdgeWindow },
+        // UTC buckets of a rollup row's own length take the row's start instead of date_trunc
+        { "traceStats", "groupBy: [CHANNEL], bucket: { unit: HOUR }", EdgeWindow },
+        { "stepStats", "groupBy: [NODE], bucket: { unit: DAY, timeZone: \"Etc/UTC\" }", EdgeWindow },
         { "stepStats", "groupBy: [NODE], order: [{ count: DESC }, { successRate: ASC }]",
             "trace: { workflowId: { eq: \"V29ya2Zsb3c6YWFhYWFhYWEtMjIyMi00MDAwLTgwMDAtMDAwMDAwMDAwMDAx\" } }" },
     };

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Npgsql;
 
 namespace WorkflowGraph.Analytics.Stats;
@@ -95,10 +97,62 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
         }
         if (reader.IsDBNull(at + 6))
             return;
-        var buckets = reader.GetFieldValue<int[]>(at + 6);
-        var counts = reader.GetFieldValue<long[]>(at + 7);
-        for (var i = 0; i < buckets.Length; i++)
-            group.Histogram[buckets[i]] = group.Histogram.GetValueOrDefault(buckets[i]) + counts[i];
+        var buckets = Raw(reader, at + 6, ref _buckets);
+        var counts = Raw(reader, at + 7, ref _counts);
+        var n = Elements(buckets, out var b);
+        if (Elements(counts, out var c) != n)
+            throw new InvalidDataException("a histogram's buckets and counts differ in length");
+        for (var i = 0; i < n; i++)
+        {
+            var index = BinaryPrimitives.ReadInt32BigEndian(Element(buckets, ref b, 4));
+            ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(group.Histogram, index, out _);
+            sum += BinaryPrimitives.ReadInt64BigEndian(Element(counts, ref c, 8));
+        }
+    }
+
+    private byte[] _buckets = new byte[512];
+    private byte[] _counts = new byte[1024];
+
+    /// <summary>
+    /// A column's value as PostgreSQL sent it (arrays in its binary form): the histograms are decoded here, ~10x cheaper
+    /// than through the driver's array converter, which was a fifth of a statistics page's service CPU.
+    /// </summary>
+    private static ReadOnlySpan<byte> Raw(NpgsqlDataReader reader, int column, ref byte[] buffer)
+    {
+        using var stream = reader.GetStream(column);
+        var length = (int)stream.Length;
+        if (buffer.Length < length)
+            buffer = new byte[Math.Max(length, buffer.Length * 2)];
+        stream.ReadExactly(buffer, 0, length);
+        return buffer.AsSpan(0, length);
+    }
+
+    /// <summary>
+    /// The element count of a one-dimensional array in PostgreSQL's binary form (array_send: dimensions, null flag,
+    /// element type, then length and lower bound per dimension), and where its first element starts.
+    /// </summary>
+    private static int Elements(ReadOnlySpan<byte> array, out int offset)
+    {
+        var dimensions = BinaryPrimitives.ReadInt32BigEndian(array);
+        if (dimensions == 0)
+        {
+            offset = 12;
+            return 0;
+        }
+        if (dimensions != 1 || BinaryPrimitives.ReadInt32BigEndian(array[4..]) != 0)
+            throw new InvalidDataException("a histogram is not a one-dimensional array without nulls");
+        offset = 20;
+        return BinaryPrimitives.ReadInt32BigEndian(array[12..]);
+    }
+
+    /// <summary>The element at <paramref name="offset"/> (its length, then its bytes), which moves past it.</summary>
+    private static ReadOnlySpan<byte> Element(ReadOnlySpan<byte> array, ref int offset, int size)
+    {
+        if (BinaryPrimitives.ReadInt32BigEndian(array[offset..]) != size)
+            throw new InvalidDataException($"a histogram element is not {size} bytes long");
+        var element = array.Slice(offset + 4, size);
+        offset += 4 + size;
+        return element;
     }
 
     /// <summary>Every group with rows, measured and in the plan's order (its position is its index + 1).</summary>

@@ -23,21 +23,30 @@ public static class StatsSql
         Func<Sql, Sql> bucket = _ => Sql.Raw("NULL");
         if (plan.Bucket is { } b)
         {
-            var unit = scope.Parameter(b.Unit, NpgsqlDbType.Text);
-            var zone = scope.Parameter(b.TimeZone, NpgsqlDbType.Text);
-            bucket = started => Sql.Of($"date_trunc({unit}, {started}, {zone})");
+            // parameters made when first used: a statement whose rows all start their buckets sends none
+            Sql? unit = null, zone = null;
+            bucket = started => Sql.Of(
+                $"date_trunc({unit ??= scope.Parameter(b.Unit, NpgsqlDbType.Text)}, {started}, " +
+                $"{zone ??= scope.Parameter(b.TimeZone, NpgsqlDbType.Text)})");
         }
 
         Sql cells;
         if (plan.RollupWhere is { } rollupWhere)
         {
-            var dims = Dimensions(plan, row, row, row.Column("start_time"), bucket);
             var condition = FilterSql.Condition(rollupWhere, row, scope);
-            Sql Part(string table, Sql range) => Sql.Of(
-                $"SELECT {dims}{row}.status AS s_status, {row}.{Sql.Raw(subject.RollupCount)} AS n, {row}.timed, " +
-                $"{row}.duration_sum AS total, {row}.duration_min AS lo, {row}.duration_max AS hi, " +
-                $"{row}.histogram_buckets AS hb, {row}.histogram_counts AS hc " +
-                $"FROM {Sql.Raw(table)} {row}{Sql.And([condition, range]).After(" WHERE ")}");
+            // a UTC bucket of a rollup row's own length starts at the row's start: no date_trunc per row (~0.5 µs each)
+            var utc = plan.Bucket is { TimeZone: "UTC" or "Etc/UTC" };
+            Sql Part(string table, Sql range)
+            {
+                var own = table == subject.DailyRollupTable ? "day" : "hour";
+                var rowBucket = utc && plan.Bucket!.Unit == own ? started => started : bucket;
+                return Sql.Of(
+                    $"SELECT {Dimensions(plan, row, row, row.Column("start_time"), rowBucket)}{row}.status AS s_status, " +
+                    $"{row}.{Sql.Raw(subject.RollupCount)} AS n, {row}.timed, " +
+                    $"{row}.duration_sum AS total, {row}.duration_min AS lo, {row}.duration_max AS hi, " +
+                    $"{row}.histogram_buckets AS hb, {row}.histogram_counts AS hc " +
+                    $"FROM {Sql.Raw(table)} {row}{Sql.And([condition, range]).After(" WHERE ")}");
+            }
             Sql Range(DateTime from, DateTime to) => Sql.Of(
                 $"{row}.start_time >= {scope.Parameter(from, NpgsqlDbType.TimestampTz)} " +
                 $"AND {row}.start_time < {scope.Parameter(to, NpgsqlDbType.TimestampTz)}");
