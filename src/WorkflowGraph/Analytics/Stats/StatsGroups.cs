@@ -33,12 +33,16 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     private readonly Dictionary<StatsKey, StatsGroup> _groups = [];
     private readonly HashSet<string> _open = new(plan.Subject.OpenStatuses, StringComparer.Ordinal);
 
+    private readonly string[] _keys = [.. StatsSql.Columns(plan)];
+    private long _rows;
+
     public DateTime? AsOf { get; private set; }
 
     /// <summary>Adds the reader's current row: <c>as_of</c>, the plan's dimensions in order, then the cell's columns.</summary>
     public void Add(NpgsqlDataReader reader)
     {
-        if (!reader.IsDBNull(0))
+        // the same on every row
+        if (_rows++ == 0 && !reader.IsDBNull(0))
             AsOf = reader.GetFieldValue<DateTime>(0);
         var at = 1;
         Guid? workflow = null;
@@ -184,23 +188,33 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
         group.SuccessRate = SuccessRate(completed, finished);
         group.Avg = group.Timed == 0 ? null : (double)group.Total / group.Timed;
 
-        var histogram = group.Histogram.Where(b => b.Value != 0).OrderBy(b => b.Key).ToList();
+        // the non-empty buckets in order, and the nearest rank of each quantile among their counts
+        var buckets = new int[group.Histogram.Count];
+        var counts = new long[buckets.Length];
+        var filled = 0;
         decimal timed = 0;
-        foreach (var (_, count) in histogram)
+        foreach (var (bucket, count) in group.Histogram)
+        {
+            if (count == 0)
+                continue;
+            (buckets[filled], counts[filled]) = (bucket, count);
             timed += count;
+            filled++;
+        }
+        Array.Sort(buckets, counts, 0, filled);
         for (var q = 0; q < Quantiles.Length; q++)
         {
             double? value = null;
-            if (histogram.Count > 0)
+            if (filled > 0)
             {
                 var rank = Math.Max(Math.Ceiling(Quantiles[q] * timed), 1m);
                 decimal running = 0;
-                foreach (var (bucket, count) in histogram)
+                for (var i = 0; i < filled; i++)
                 {
-                    running += count;
+                    running += counts[i];
                     if (running >= rank)
                     {
-                        value = BucketValue(bucket);
+                        value = BucketValue(buckets[i]);
                         break;
                     }
                 }
@@ -245,7 +259,7 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
             if (result != 0)
                 return result;
         }
-        foreach (var column in StatsSql.Columns(plan))
+        foreach (var column in _keys)
         {
             var result = CompareColumn(column, a, b, descending: false);
             if (result != 0)
