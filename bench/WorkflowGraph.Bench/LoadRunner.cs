@@ -40,6 +40,23 @@ public sealed record LoadResult(string Name, int Clients, double Seconds, long R
 
     public double CpuMs(Func<CpuSample, TimeSpan> part) =>
         Cpu is null || Requests == 0 ? double.NaN : part(Cpu).TotalMilliseconds / Requests;
+
+    /// <summary>
+    /// Two measurements of the same thing as one: requests, time and CPU added; the latencies are the higher of the two
+    /// (percentiles of two runs cannot be merged without their samples, so this errs on the slow side).
+    /// </summary>
+    public LoadResult Combine(LoadResult other) =>
+        new LoadResult(Name, Clients, Seconds + other.Seconds, Requests + other.Requests, Failures + other.Failures,
+            Math.Max(P50Ms, other.P50Ms), Math.Max(P99Ms, other.P99Ms))
+        {
+            Cpu = Cpu is null || other.Cpu is null ? null : new CpuSample(Cpu.Service + other.Cpu.Service,
+                Cpu.Client + other.Cpu.Client, Cpu.Postgres + other.Cpu.Postgres, Cpu.Machine + other.Cpu.Machine),
+            Scenario = Scenario,
+            Server = Server,
+            PeakMemoryMb = PeakMemoryMb is null && other.PeakMemoryMb is null ? null
+                : Math.Max(PeakMemoryMb ?? 0, other.PeakMemoryMb ?? 0),
+            FirstError = FirstError ?? other.FirstError,
+        };
 }
 
 public static class LoadRunner
