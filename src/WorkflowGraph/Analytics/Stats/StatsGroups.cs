@@ -36,6 +36,10 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     private readonly string[] _keys = [.. StatsSql.Columns(plan)];
     private long _rows;
 
+    // the histogram columns of the row being read, as PostgreSQL sent them (grown as needed, kept for the next row)
+    private byte[] _buckets = new byte[512];
+    private byte[] _counts = new byte[1024];
+
     public DateTime? AsOf { get; private set; }
 
     /// <summary>Adds the reader's current row: <c>as_of</c>, the plan's dimensions in order, then the cell's columns.</summary>
@@ -113,9 +117,6 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
             sum += BinaryPrimitives.ReadInt64BigEndian(Element(counts, ref c, 8));
         }
     }
-
-    private byte[] _buckets = new byte[512];
-    private byte[] _counts = new byte[1024];
 
     /// <summary>
     /// A column's value as PostgreSQL sent it (arrays in its binary form): the histograms are decoded here, ~10x cheaper
