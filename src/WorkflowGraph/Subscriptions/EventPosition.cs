@@ -2,8 +2,6 @@ using System.Globalization;
 using WorkflowGraph.Querying;
 using WorkflowGraph.Querying.Fragments;
 
-using WorkflowGraph.Querying.Model;
-
 namespace WorkflowGraph.Subscriptions;
 
 /// <summary>
@@ -61,6 +59,5 @@ public sealed record EventPosition(PgSnapshot Since, PgSnapshot Upto, long After
     /// unpadded base64url (<see cref="Base64Url"/>'s form).
     /// </summary>
     public static Sql CursorSql(Sql since, Sql upto, Sql id) =>
-        Sql.Of($"rtrim({GlobalId.Base64UrlSql(Sql.Of(
-            $"convert_to('{Sql.Raw(Version)}|' || ({since})::text || '|' || ({upto})::text || '|' || ({id})::text, 'UTF8')"))}, '=')");
+        Base64Url.EncodeSql(Sql.Of($"'{Sql.Raw(Version)}|' || ({since})::text || '|' || ({upto})::text || '|' || ({id})::text"));
 }

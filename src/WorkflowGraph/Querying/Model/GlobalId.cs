@@ -20,16 +20,8 @@ public static class GlobalId
     {
         // type names are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): safe between quotes
         var text = Sql.Of($"{Sql.Raw("'" + typeName + ":'")} || {Sql.Join(" || ':' || ", parts)}");
-        return Sql.Of($"rtrim({Base64UrlSql(Sql.Of($"convert_to({text}, 'UTF8')"))}, '=')");
+        return Base64Url.EncodeSql(text);
     }
-
-    /// <summary>
-    /// The base64url form of a bytea (padding kept). encode() breaks base64 lines at 76 characters; the breaks are dropped
-    /// and the alphabet changed with replace(), which costs PostgreSQL a third of what translate() did (0.32 against
-    /// 0.77 µs per id measured over 300,000 ids; a dashboard page holds some 550 of them).
-    /// </summary>
-    public static Sql Base64UrlSql(Sql bytes) =>
-        Sql.Of($"replace(replace(replace(encode({bytes}, 'base64'), E'\\n', ''), '+', '-'), '/', '_')");
 
     public static string Encode(string typeName, params string[] parts) => Base64Url.Encode(typeName + ":" + string.Join(':', parts));
 
