@@ -61,4 +61,25 @@ public sealed class StatsMeasureTests(DatabaseFixture db) : IClassFixture<Databa
         Assert.Equal(401 * 402 / 2, rows);
         Assert.Null(StatsGroups.SuccessRate(3, null));
     }
+
+    [Fact]
+    public async Task Uuids_sort_as_postgresql_sorts_them()
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        // random ones, and ones that differ only in the first or the last group
+        await using var command = new NpgsqlCommand("""
+            SELECT u FROM (SELECT gen_random_uuid() AS u FROM generate_series(1, 500)
+                           UNION ALL SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid FROM generate_series(1, 40) i
+                           UNION ALL SELECT (lpad(to_hex(i), 8, '0') || '-0000-4000-8000-000000000000')::uuid
+                                       FROM generate_series(1, 40) i) all_ids
+             ORDER BY u
+            """, conn);
+        var expected = new List<Guid>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                expected.Add(reader.GetGuid(0));
+        var sorted = expected.OrderBy(u => u.GetHashCode()).ToList();
+        sorted.Sort(StatsGroups.UuidOrder);
+        Assert.Equal(expected, sorted);
+    }
 }

@@ -34,7 +34,7 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     private readonly HashSet<string> _open = new(plan.Subject.OpenStatuses, StringComparer.Ordinal);
 
     private readonly string[] _keys = [.. StatsSql.Columns(plan)];
-    private long _rows;
+    private bool _asOfRead;
 
     // the histogram columns of the row being read, as PostgreSQL sent them (grown as needed, kept for the next row)
     private byte[] _buckets = new byte[512];
@@ -45,9 +45,12 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     /// <summary>Adds the reader's current row: <c>as_of</c>, the plan's dimensions in order, then the cell's columns.</summary>
     public void Add(NpgsqlDataReader reader)
     {
-        // the same on every row
-        if (_rows++ == 0 && !reader.IsDBNull(0))
-            AsOf = reader.GetFieldValue<DateTime>(0);
+        // the same on every row: read from the first
+        if (!_asOfRead)
+        {
+            _asOfRead = true;
+            AsOf = reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTime>(0);
+        }
         var at = 1;
         Guid? workflow = null;
         string? channel = null, status = null;
@@ -269,6 +272,12 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
         return 0;
     }
 
+    /// <summary>
+    /// PostgreSQL's order of uuids, by their 16 bytes as written: <see cref="Guid.CompareTo(Guid)"/> compares the fields
+    /// as unsigned numbers in the order they are written, which is the same (<c>Database/StatsMeasureTests</c>).
+    /// </summary>
+    public static int UuidOrder(Guid x, Guid y) => x.CompareTo(y);
+
     /// <summary>One column of the order: nulls last in either direction.</summary>
     private static int CompareColumn(string column, StatsGroup a, StatsGroup b, bool descending)
     {
@@ -299,8 +308,7 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
             "p90" => Nulls(a.Percentiles[1], b.Percentiles[1], descending, (x, y) => x.CompareTo(y)),
             "p95" => Nulls(a.Percentiles[2], b.Percentiles[2], descending, (x, y) => x.CompareTo(y)),
             "p99" => Nulls(a.Percentiles[3], b.Percentiles[3], descending, (x, y) => x.CompareTo(y)),
-            // a uuid sorts by its bytes, which is the order of its lower-case text
-            "g_workflow" => Texts(a.Key.Workflow?.ToString("D"), b.Key.Workflow?.ToString("D"), descending),
+            "g_workflow" => Nulls(a.Key.Workflow, b.Key.Workflow, descending, UuidOrder),
             "g_channel" => Texts(a.Key.Channel, b.Key.Channel, descending),
             "g_status" => Texts(a.Key.Status, b.Key.Status, descending),
             "g_node" => Nulls(a.Key.Node, b.Key.Node, descending, (x, y) => x.CompareTo(y)),
