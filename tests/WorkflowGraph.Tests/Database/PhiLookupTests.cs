@@ -1,4 +1,5 @@
 using Npgsql;
+using WorkflowGraph.Database;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;
@@ -14,18 +15,20 @@ public sealed class PhiLookupTests(DatabaseFixture db) : IClassFixture<DatabaseF
         "SELECT phi_column_classified('external_id'), array_to_string(phi_classified_keys('context_key'), ','), " +
         "array_to_string(phi_sensitive_nodes(), ',')";
 
+    /// <summary>
+    /// The lookups in a transaction made the tenant's the service's way (<see cref="TenantTransaction.Commands"/>), on
+    /// <paramref name="conn"/>.
+    /// </summary>
     private static async Task<string> AsTenantAsync(NpgsqlConnection conn, Guid org)
     {
         await using var tx = await conn.BeginTransactionAsync();
-        await using (var role = new NpgsqlCommand("SET LOCAL ROLE workflowgraph_app", conn, tx))
-            await role.ExecuteNonQueryAsync();
-        await using (var tenant = new NpgsqlCommand("SELECT set_config('app.current_org_id', $1, true)", conn, tx))
-        {
-            tenant.Parameters.Add(new NpgsqlParameter { Value = org.ToString() });
-            await tenant.ExecuteNonQueryAsync();
-        }
-        await using var lookups = new NpgsqlCommand(Lookups, conn, tx);
-        await using var reader = await lookups.ExecuteReaderAsync();
+        await using var batch = new NpgsqlBatch(conn, tx);
+        foreach (var command in TenantTransaction.Commands(org, null))
+            batch.BatchCommands.Add(command);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Lookups));
+        await using var reader = await batch.ExecuteReaderAsync();
+        // past the tenant setup's one row set
+        await reader.NextResultAsync();
         await reader.ReadAsync();
         return $"{reader.GetBoolean(0)}|{reader.GetString(1)}|{reader.GetString(2)}";
     }
