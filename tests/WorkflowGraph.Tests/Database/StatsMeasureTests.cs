@@ -82,4 +82,61 @@ public sealed class StatsMeasureTests(DatabaseFixture db) : IClassFixture<Databa
         sorted.Sort(StatsGroups.UuidOrder);
         Assert.Equal(expected, sorted);
     }
+
+    [Fact]
+    public async Task Merged_histograms_give_postgresqls_nearest_rank()
+    {
+        // 300 histograms of rollup rows, merged in the service cell by cell in a shuffled order (so the buckets arrive
+        // below, inside and above what is held), against the nearest rank that PostgreSQL finds with window sums over the
+        // merged histogram (exact q, as statistics statements computed it before the service merged cells)
+        var random = new Random(1403);
+        var cases = new List<(Dictionary<int, long> Merged, StatsHistogram Histogram)>();
+        for (var h = 0; h < 300; h++)
+        {
+            var merged = new Dictionary<int, long>();
+            var cells = new List<(int Bucket, long Count)>();
+            var low = random.Next(0, 900);
+            var width = random.Next(1, h % 3 == 0 ? 5 : 200);
+            for (var cell = random.Next(1, 40); cell > 0; cell--)
+            {
+                var bucket = low + random.Next(0, width);
+                var count = random.Next(1, h % 5 == 0 ? 3 : 100_000);
+                cells.Add((bucket, count));
+                merged[bucket] = merged.GetValueOrDefault(bucket) + count;
+            }
+            var histogram = new StatsHistogram();
+            foreach (var (bucket, count) in cells.OrderBy(_ => random.Next()))
+                histogram.Add(bucket, count);
+            cases.Add((merged, histogram));
+        }
+
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT i, q, (SELECT bucket
+                            FROM (SELECT bucket, sum(n) OVER (ORDER BY bucket) AS running, sum(n) OVER () AS total
+                                    FROM unnest(h.buckets, h.counts) u (bucket, n)) c
+                           WHERE running >= greatest(ceil(q * total), 1) ORDER BY bucket LIMIT 1)
+              FROM unnest($1::jsonb[]) WITH ORDINALITY j (histogram, i)
+             CROSS JOIN LATERAL (SELECT array_agg(k::integer ORDER BY k::integer) AS buckets,
+                                        array_agg(v::bigint ORDER BY k::integer) AS counts
+                                   FROM jsonb_each_text(j.histogram) e (k, v)) h
+             CROSS JOIN unnest('{0.5, 0.9, 0.95, 0.99, 0.001, 1}'::numeric[]) q
+            """, conn);
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = cases.Select(c => System.Text.Json.JsonSerializer.Serialize(c.Merged.ToDictionary(e => e.Key.ToString(), e => e.Value)))
+                .ToArray(),
+            NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Jsonb,
+        });
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = 0;
+        while (await reader.ReadAsync())
+        {
+            var (index, quantile, expected) = ((int)reader.GetInt64(0) - 1, reader.GetDecimal(1), reader.GetInt32(2));
+            Assert.True(expected == cases[index].Histogram.NearestRank(quantile), $"histogram {index}, q {quantile}");
+            rows++;
+        }
+        Assert.Equal(300 * 6, rows);
+        Assert.Null(new StatsHistogram().NearestRank(0.5m));
+    }
 }

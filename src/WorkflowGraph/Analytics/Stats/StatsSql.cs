@@ -6,7 +6,8 @@ namespace WorkflowGraph.Analytics.Stats;
 
 /// <summary>
 /// Writes a <see cref="StatsPlan"/> as one statement that returns the plan's cells: one row per group and status of a
-/// source row — counts, duration sum and extremes, and the histogram as two arrays (non-empty buckets, their counts).
+/// source row — counts, duration sum and extremes, and the histogram packed as the rollups store it (the binary form
+/// of its non-empty buckets' array, then of their counts': db/migrations/052).
 /// From the rollups the cells are the rollup rows themselves (daily for the whole UTC days the plan allows, hourly for
 /// the rest), read as they are stored; from the raw rows they are the rows grouped by group and status, their durations
 /// bucketed with the rollups' own function. <see cref="StatsGroups"/> merges the cells into groups, measures, orders and
@@ -43,8 +44,7 @@ public static class StatsSql
                 return Sql.Of(
                     $"SELECT {Dimensions(plan, row, row, row.Column("start_time"), rowBucket)}{row}.status AS s_status, " +
                     $"{row}.{Sql.Raw(subject.RollupCount)} AS n, {row}.timed, " +
-                    $"{row}.duration_sum AS total, {row}.duration_min AS lo, {row}.duration_max AS hi, " +
-                    $"{row}.histogram_buckets AS hb, {row}.histogram_counts AS hc " +
+                    $"{row}.duration_sum AS total, {row}.duration_min AS lo, {row}.duration_max AS hi, {row}.histogram AS h " +
                     $"FROM {Sql.Raw(table)} {row}{Sql.And([condition, range]).After(" WHERE ")}");
             }
             Sql Range(DateTime from, DateTime to) => Sql.Of(
@@ -88,8 +88,8 @@ public static class StatsSql
             var keys = Sql.Raw(string.Concat(Columns(plan).Select(c => c + ", ")) + "s_status");
             cells = Sql.Of(
                 $"SELECT {keys}, sum(n)::bigint AS n, sum(timed)::bigint AS timed, sum(total)::bigint AS total, " +
-                $"min(lo) AS lo, max(hi) AS hi, array_agg(hb) FILTER (WHERE hb IS NOT NULL) AS hb, " +
-                $"array_agg(timed) FILTER (WHERE hb IS NOT NULL) AS hc FROM (" +
+                $"min(lo) AS lo, max(hi) AS hi, stats_histogram_pack(array_agg(hb) FILTER (WHERE hb IS NOT NULL), " +
+                $"array_agg(timed) FILTER (WHERE hb IS NOT NULL)) AS h FROM (" +
                 $"SELECT {keys}, stats_duration_bucket(d) AS hb, count(*) AS n, count(d) AS timed, coalesce(sum(d), 0) AS total, " +
                 $"min(d) AS lo, max(d) AS hi FROM ({source}) source GROUP BY {keys}, hb) bucketed GROUP BY {keys}");
         }
