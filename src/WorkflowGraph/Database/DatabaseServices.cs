@@ -21,6 +21,7 @@ public static class DatabaseServices
             var builder = new NpgsqlDataSourceBuilder(app) { ConnectionStringBuilder = { IncludeErrorDetail = true } };
             UsePreparedStatements(app, builder.ConnectionStringBuilder);
             KeepSessionsOnReturn(app, builder.ConnectionStringBuilder);
+            UseLargeReadBuffer(app, builder.ConnectionStringBuilder);
             // the pool's name in metrics (db.client.connection.pool.name) instead of its connection string
             builder.Name = "workflowgraph";
             return builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>()).Build();
@@ -35,6 +36,7 @@ public static class DatabaseServices
             var builder = new NpgsqlDataSourceBuilder(replica) { ConnectionStringBuilder = { IncludeErrorDetail = true } };
             UsePreparedStatements(replica, builder.ConnectionStringBuilder);
             KeepSessionsOnReturn(replica, builder.ConnectionStringBuilder);
+            UseLargeReadBuffer(replica, builder.ConnectionStringBuilder);
             builder.Name = "workflowgraph-replica";
             return new ReadReplica(builder.UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>()).Build(), maxLag);
         });
@@ -70,6 +72,18 @@ public static class DatabaseServices
     {
         if (!Given(configured, "NoResetOnClose"))
             connectionString.NoResetOnClose = true;
+    }
+
+    /// <summary>
+    /// Unless the connection string says otherwise (<c>Read Buffer Size</c>), a connection reads up to 64 kB from its
+    /// socket at a time instead of Npgsql's 8 kB: a statistics page reads a few hundred kB of rollup rows, and each
+    /// buffer's worth was a receive call and an asynchronous continuation (bench/README.md has the measurements). The
+    /// pool holds at most <c>Maximum Pool Size</c> buffers.
+    /// </summary>
+    public static void UseLargeReadBuffer(string configured, NpgsqlConnectionStringBuilder connectionString)
+    {
+        if (!Given(configured, "ReadBufferSize"))
+            connectionString.ReadBufferSize = 64 * 1024;
     }
 
     /// <summary>Whether the connection string as configured sets <paramref name="keyword"/> (spaces and case ignored).</summary>
