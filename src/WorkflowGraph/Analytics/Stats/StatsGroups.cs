@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Text;
 using Npgsql;
 
 namespace WorkflowGraph.Analytics.Stats;
@@ -38,6 +39,10 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     // the histogram of the row being read, as PostgreSQL sent it (grown as needed, kept for the next row)
     private byte[] _histogram = new byte[1024];
 
+    // the channel and status labels met so far (enum values: a handful), so a row's labels are not new strings
+    private readonly List<(byte[] Utf8, string Text)> _labels = [];
+    private byte[] _label = new byte[64];
+
     public DateTime? AsOf { get; private set; }
 
     /// <summary>Adds the reader's current row: <c>as_of</c>, the plan's dimensions in order, then the cell's columns.</summary>
@@ -65,10 +70,10 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
                     workflow = reader.GetGuid(column);
                     break;
                 case StatsDimension.Channel:
-                    channel = reader.GetString(column);
+                    channel = Label(reader, column);
                     break;
                 case StatsDimension.Status:
-                    status = reader.GetString(column);
+                    status = Label(reader, column);
                     break;
                 case StatsDimension.Node:
                     node = reader.GetInt32(column);
@@ -88,7 +93,7 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
                 throw StatsErrors.TooManyCells(maxGroups);
             _groups[key] = group = new StatsGroup(key);
         }
-        var cellStatus = reader.GetString(at);
+        var cellStatus = Label(reader, at);
         var count = reader.GetInt64(at + 1);
         group.Count += count;
         group.ByStatus[cellStatus] = group.ByStatus.GetValueOrDefault(cellStatus) + count;
@@ -117,6 +122,20 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
             var index = BinaryPrimitives.ReadInt32BigEndian(Element(histogram, ref b, 4));
             group.Histogram.Add(index, BinaryPrimitives.ReadInt64BigEndian(Element(counts, ref c, 8)));
         }
+    }
+
+    /// <summary>A channel's or status's label: the string made when it was first met.</summary>
+    private string Label(NpgsqlDataReader reader, int column)
+    {
+        var utf8 = Raw(reader, column, ref _label);
+        foreach (var (known, text) in _labels)
+        {
+            if (utf8.SequenceEqual(known))
+                return text;
+        }
+        var label = Encoding.UTF8.GetString(utf8);
+        _labels.Add((utf8.ToArray(), label));
+        return label;
     }
 
     /// <summary>
