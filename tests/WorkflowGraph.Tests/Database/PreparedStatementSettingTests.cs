@@ -3,7 +3,10 @@ using WorkflowGraph.Database;
 
 namespace WorkflowGraph.Tests.Database;
 
-/// <summary>Prepared statements are on by default, and a connection string that says anything about them wins.</summary>
+/// <summary>
+/// Prepared statements, no session reset and 64 kB socket reads are on by default, and a connection string that says
+/// anything about them wins.
+/// </summary>
 public sealed class PreparedStatementSettingTests
 {
     private static NpgsqlConnectionStringBuilder Applied(string configured)
@@ -39,5 +42,16 @@ public sealed class PreparedStatementSettingTests
         var builder = new NpgsqlConnectionStringBuilder(configured);
         DatabaseServices.KeepSessionsOnReturn(configured, builder);
         Assert.Equal(expected, builder.NoResetOnClose);
+    }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Username=app", 65536)]
+    [InlineData("Host=127.0.0.1;Read Buffer Size=8192", 8192)]
+    [InlineData("Host=127.0.0.1;readbuffersize=16384", 16384)]
+    public void Connections_read_64_kB_at_a_time_unless_configured(string configured, int expected)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(configured);
+        DatabaseServices.UseLargeReadBuffer(configured, builder);
+        Assert.Equal(expected, builder.ReadBufferSize);
     }
 }
