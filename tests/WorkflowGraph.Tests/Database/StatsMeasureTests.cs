@@ -138,5 +138,13 @@ public sealed class StatsMeasureTests(DatabaseFixture db) : IClassFixture<Databa
         }
         Assert.Equal(300 * 6, rows);
         Assert.Null(new StatsHistogram().NearestRank(0.5m));
+
+        // a bucket no duration has is refused, not a reason to hold more counts
+        var bounded = new StatsHistogram();
+        bounded.Add(StatsHistogram.MaxBucket, 1);
+        bounded.Add(0, 1);
+        Assert.Equal(StatsHistogram.MaxBucket + 1, bounded.Counts.Length);
+        Assert.Throws<InvalidDataException>(() => bounded.Add(StatsHistogram.MaxBucket + 1, 1));
+        Assert.Throws<InvalidDataException>(() => bounded.Add(-1, 1));
     }
 }

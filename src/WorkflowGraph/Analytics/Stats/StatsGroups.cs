@@ -389,8 +389,16 @@ public sealed class StatsHistogram
     /// <summary>ceil(q · n), at least 1: exact, as numeric arithmetic gives it.</summary>
     private static long Rank(decimal quantile, long total) => (long)Math.Max(Math.Ceiling(quantile * total), 1m);
 
+    /// <summary>
+    /// The highest bucket a duration can have: stats_duration_bucket of 2^63 - 1 ms is 1,094 (db/migrations/050). Counts
+    /// are held for buckets 0 to this at most, ~9 kB per group.
+    /// </summary>
+    public const int MaxBucket = 1100;
+
     public void Add(int bucket, long count)
     {
+        if (bucket is < 0 or > MaxBucket)
+            throw new InvalidDataException($"histogram bucket {bucket} is outside 0-{MaxBucket}");
         if (_used == 0)
         {
             if (_counts.Length == 0)
@@ -403,10 +411,10 @@ public sealed class StatsHistogram
         var at = bucket - First;
         if (at < 0)
         {
-            // room below: the counts move up by what is missing and as many again spare buckets (zeros)
-            const int spare = 8;
+            // room below: the counts move up by what is missing and up to 8 spare buckets (zeros), never below bucket 0
+            var spare = Math.Min(8, bucket);
             var shift = -at + spare;
-            var grown = new long[Math.Max(_counts.Length, _used + shift + spare)];
+            var grown = new long[Math.Max(_counts.Length, _used + shift)];
             Array.Copy(_counts, 0, grown, shift, _used);
             _counts = grown;
             First -= shift;
@@ -417,7 +425,7 @@ public sealed class StatsHistogram
         if (at >= _used)
         {
             if (at >= _counts.Length)
-                Array.Resize(ref _counts, Math.Max(at + 1, _counts.Length * 2));
+                Array.Resize(ref _counts, Math.Max(at + 1, Math.Min(_counts.Length * 2, MaxBucket + 1 - First)));
             _used = at + 1;
         }
         _counts[at] += count;
