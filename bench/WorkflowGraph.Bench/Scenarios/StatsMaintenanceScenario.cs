@@ -4,12 +4,11 @@ namespace WorkflowGraph.Bench.Scenarios;
 
 /// <summary>
 /// What maintaining the statistics rollups costs writers: the step lifecycle (start a step, complete it: two function
-/// calls, two transactions, on a run of each client's own) sent directly with the dirty-cell recorder on (its
-/// statement-level triggers append the changed cells; the service's rollup job recomputes them meanwhile, on the same
-/// database), and the same with the recorder switched off for the transaction
-/// (<c>SET LOCAL workflowgraph.stats_rollups = off</c>), in the order on, off, off, on. The ratio column is on against
-/// off. Afterwards the rollups of the
-/// hours written are rebuilt, so the data set stays exact.
+/// calls, two transactions, on a run of each client's own) sent directly with the change recorder on (its row
+/// triggers append each write's change; the service's rollup job adds them meanwhile, on the same database), and the
+/// same with the recorder switched off for the transaction (<c>SET LOCAL workflowgraph.stats_rollups = off</c>: the
+/// triggers do not fire), in the order on, off, off, on. The ratio column is on against off. Afterwards the rollups of
+/// the hours written are rebuilt, so the data set stays exact.
 /// </summary>
 public sealed class StatsMaintenanceScenario : IScenario
 {

@@ -4,22 +4,22 @@ using WorkflowGraph.Tests.Infrastructure;
 namespace WorkflowGraph.Tests.Database;
 
 /// <summary>
-/// The statistics rollups and their job (030_stats_rollups.sql, daily rows and array histograms 045): writers record dirty cells
-/// without waiting for each other, the job's passes make the rollups equal to the raw rows under concurrent writers,
-/// retention keeps them (cells at or before the horizon are left alone), rebuild_stats_rollups writes them again, RLS
-/// confines them, and a histogram's percentiles are within 2% of the exact ones. Each test uses an organisation of its
-/// own (the job's passes recompute every organisation's cells, which changes nothing in another's).
+/// The statistics rollups and their job (030_stats_rollups.sql, daily rows and array histograms 045, changes added 053):
+/// writers record their changes without waiting for each other, the job's passes make the rollups equal to the raw rows
+/// under concurrent writers, retention keeps them (cells at or before the horizon are not recomputed), rebuild_stats_rollups
+/// writes them again, RLS confines them, and a histogram's percentiles are within 2% of the exact ones. Each test uses an
+/// organisation of its own (the job's passes take every organisation's changes, which changes nothing in another's).
 /// </summary>
 public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    /// <summary>Rollup rows (without emptied ones) that differ from the raw rows of the organisation, as text.</summary>
+    /// <summary>Rollup rows that differ from the raw rows of the organisation (a row left counting nothing is one), as text.</summary>
     private const string TraceMismatches = """
         WITH raw AS (
           SELECT org_id, workflow_id, channel, status, date_trunc('hour', start_time, 'UTC') AS hour,
                  count(*) AS n, count(duration_ms) AS timed, coalesce(sum(duration_ms), 0) AS total,
                  min(duration_ms) AS lo, max(duration_ms) AS hi
             FROM workflow_trace WHERE org_id = $1 GROUP BY 1, 2, 3, 4, 5),
-        rollup AS (SELECT * FROM trace_stats_hourly WHERE org_id = $1 AND (runs <> 0 OR timed <> 0))
+        rollup AS (SELECT * FROM trace_stats_hourly WHERE org_id = $1)
         SELECT coalesce(raw.status, rollup.status) || ' ' || coalesce(raw.n, -1) || '/' || coalesce(rollup.runs, -1)
           FROM raw FULL JOIN rollup
             ON (raw.org_id, raw.workflow_id, raw.channel, raw.status, raw.hour)
@@ -36,7 +36,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
                  min(s.duration_ms) AS lo, max(s.duration_ms) AS hi
             FROM workflow_steps s JOIN workflow_trace t ON t.id = s.trace_id
            WHERE s.org_id = $1 GROUP BY 1, 2, 3, 4, 5, 6),
-        rollup AS (SELECT * FROM step_stats_hourly WHERE org_id = $1 AND (steps <> 0 OR timed <> 0))
+        rollup AS (SELECT * FROM step_stats_hourly WHERE org_id = $1)
         SELECT coalesce(raw.status, rollup.status) || ' ' || coalesce(raw.n, -1) || '/' || coalesce(rollup.steps, -1)
           FROM raw FULL JOIN rollup
             ON (raw.org_id, raw.workflow_id, raw.channel, raw.node_id, raw.status, raw.hour)
@@ -299,7 +299,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
     }
 
     [Fact]
-    public async Task Cells_at_or_before_the_horizon_wait_for_a_rebuild_which_moves_the_horizon_back()
+    public async Task Cells_at_or_before_the_horizon_take_changes_but_wait_for_a_rebuild_to_be_recomputed()
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();
         await BeginAsync(conn);
@@ -309,19 +309,43 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
             "INSERT INTO stats_rollup_horizons (org_id, workflow_id, frozen_through) VALUES ($1, $2, date_trunc('hour', now(), 'UTC'))",
             world.OrgId, world.WorkflowId);
         const string Runs = "SELECT coalesce(sum(runs), 0) FROM trace_stats_hourly WHERE org_id = $1";
+        // a change is added (it reads no raw row)
         await world.StartRunAsync(conn);
         await conn.RefreshStatsRollupsAsync();
-        Assert.Equal(0m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
+        Assert.Equal(1m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
+        // a recomputation is not: the hour's raw rows may be gone (here a run the recorder did not see stays out)
+        await conn.ExecAsync("SET LOCAL workflowgraph.stats_rollups = off");
+        await world.StartRunAsync(conn);
+        await conn.ExecAsync("SET LOCAL workflowgraph.stats_rollups = on");
+        await conn.ExecAsync(
+            "INSERT INTO stats_dirty_cells (org_id, workflow_id, channel, node_id, hour) " +
+            "VALUES ($1, $2, 'web', NULL, date_trunc('hour', now(), 'UTC'))", world.OrgId, world.WorkflowId);
+        await conn.RefreshStatsRollupsAsync();
+        Assert.Equal(1m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
 
         await conn.ExecAsync("SELECT rebuild_stats_rollups(now() - interval '1 day', now() + interval '1 hour')");
-        Assert.Equal(1m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
+        Assert.Equal(2m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
         Assert.True(await conn.ScalarAsync<bool>(
             "SELECT frozen_through < now() - interval '1 day' FROM stats_rollup_horizons WHERE org_id = $1", world.OrgId));
 
         // the hours rebuilt follow the writes again
         await world.StartRunAsync(conn);
         Assert.Empty(await MismatchesAsync(conn, world.OrgId));
-        Assert.Equal(2m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
+        Assert.Equal(3m, await conn.ScalarAsync<decimal>(Runs, world.OrgId));
+        await conn.ExecAsync("ROLLBACK");
+    }
+
+    [Fact]
+    public async Task Deleting_an_open_run_freezes_its_workflow_up_to_the_hour_of_the_delete_not_for_ever()
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await BeginAsync(conn);
+        var world = await TenantWorld.CreateAsync(conn, "Rollup open run deleted");
+        var traceId = await world.StartRunAsync(conn);
+        await world.StartStepAsync(conn, traceId, 1);
+        await conn.ExecAsync("DELETE FROM workflow_trace WHERE id = $1", traceId);
+        Assert.True(await conn.ScalarAsync<bool>(
+            "SELECT frozen_through = date_trunc('hour', now(), 'UTC') FROM stats_rollup_horizons WHERE org_id = $1", world.OrgId));
         await conn.ExecAsync("ROLLBACK");
     }
 
@@ -340,8 +364,61 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         await world.StartRunAsync(conn);
         Assert.Equal(1L, await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId));
         await conn.RefreshStatsRollupsAsync();
-        // the cell is recomputed from every raw row in it, the unrecorded run too: rollups never drift from the raw rows
+        // a pass adds the recorded change to the hour and does not read the hour's raw rows again: the unrecorded run stays
+        // out until a rebuild of its hour
+        Assert.Equal(1m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_hourly WHERE org_id = $1", world.OrgId));
+        await conn.ExecAsync("SELECT rebuild_stats_rollups(now() - interval '1 hour', now() + interval '1 hour')");
         Assert.Equal(2m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_hourly WHERE org_id = $1", world.OrgId));
+        Assert.Empty(await MismatchesAsync(conn, world.OrgId));
+        await conn.ExecAsync("ROLLBACK");
+    }
+
+    [Fact]
+    public async Task A_recomputed_cell_takes_its_queued_changes_with_it_instead_of_adding_them_again()
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await BeginAsync(conn);
+        var world = await TenantWorld.CreateAsync(conn, "Rollup recompute and queue");
+        await world.StartRunAsync(conn);
+        // the run's change is queued; a mark of the same cell, older than any queued row, makes the next pass of one row
+        // recompute the cell from the raw rows, which count the run already
+        await conn.ExecAsync("""
+            INSERT INTO stats_dirty_cells (org_id, workflow_id, channel, node_id, hour, recorded_at)
+            SELECT org_id, workflow_id, channel, NULL, date_trunc('hour', start_time, 'UTC'), '2000-01-01'
+              FROM workflow_trace WHERE org_id = $1
+            """, world.OrgId);
+        Assert.Equal(1, await conn.ScalarAsync<int>("SELECT refresh_stats_rollups(1, true)"));
+        Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId));
+        Assert.Equal(1m, await conn.ScalarAsync<decimal>("SELECT sum(runs) FROM trace_stats_hourly WHERE org_id = $1", world.OrgId));
+        Assert.Empty(await MismatchesAsync(conn, world.OrgId));
+        await conn.ExecAsync("ROLLBACK");
+    }
+
+    [Fact]
+    public async Task Passes_take_the_oldest_changes_first_so_no_count_goes_below_zero()
+    {
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await BeginAsync(conn);
+        var world = await TenantWorld.CreateAsync(conn, "Rollup change order");
+        var traceId = await world.StartRunAsync(conn);
+        for (var step = 1; step <= 3; step++)
+            await TenantWorld.CompleteStepAsync(conn, await world.StartStepAsync(conn, traceId, step), "completed");
+        await conn.ExecAsync("SELECT complete_workflow_execution($1, 'completed', NULL)", traceId);
+        var queued = await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId);
+        Assert.Equal(1 + 3 * 3 + 2, queued); // the run's start; each step's start and completion (-1, +1); the run's end (-1, +1)
+
+        // the additions rewritten, so they lie after the subtractions in the table: only the order of recording keeps a
+        // subtraction from being taken before the addition it undoes
+        await conn.ExecAsync("UPDATE stats_dirty_cells SET recorded_at = recorded_at WHERE org_id = $1 AND n = 1", world.OrgId);
+        // one row a pass: every state in between is one the raw rows had at some moment
+        while (await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId) > 0)
+        {
+            await conn.ExecAsync("SELECT refresh_stats_rollups(1, true)");
+            Assert.Equal(0L, await conn.ScalarAsync<long>(
+                "SELECT (SELECT count(*) FROM trace_stats_hourly WHERE org_id = $1 AND runs <= 0) " +
+                "+ (SELECT count(*) FROM step_stats_hourly WHERE org_id = $1 AND steps <= 0)", world.OrgId));
+        }
+        Assert.Empty(await MismatchesAsync(conn, world.OrgId));
         await conn.ExecAsync("ROLLBACK");
     }
 
@@ -425,8 +502,12 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         Assert.Equal(0L, await conn.ScalarAsync<long>("SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1", world.OrgId));
 
         await TenantWorld.CompleteStepAsync(conn, stepId, "completed");
-        Assert.Equal(1L, await conn.ScalarAsync<long>(
-            "SELECT count(*) FROM stats_dirty_cells WHERE org_id = $1 AND node_id = $2", world.OrgId, world.NodeIds[0]));
+        // the completion's change: one step less running, one more completed with its duration
+        var changes = await conn.RowsAsync(
+            "SELECT status, n, duration_ms IS NOT NULL AS timed FROM stats_dirty_cells WHERE org_id = $1 AND node_id = $2 ORDER BY n",
+            world.OrgId, world.NodeIds[0]);
+        Assert.Equal([("running", -1, false), ("completed", 1, true)],
+            changes.Select(r => ((string)r["status"]!, (int)r["n"]!, (bool)r["timed"]!)));
         Assert.Empty(await MismatchesAsync(conn, world.OrgId));
         await conn.ExecAsync("ROLLBACK");
     }

@@ -6,9 +6,10 @@ namespace WorkflowGraph.Analytics.Rollups;
 
 /// <summary>
 /// Keeps the statistics rollups up to date: every <c>Analytics:RollupIntervalSeconds</c> it calls
-/// <c>refresh_stats_rollups</c> (db/migrations/030, SECURITY DEFINER) through the owner connection, batch after batch of
-/// at most <c>Analytics:RollupBatchCells</c> dirty cells until a batch comes back short. Writers only record the cells
-/// they changed; each pass recomputes those cells from the raw rows. A change is counted once the first pass that
+/// <c>refresh_stats_rollups</c> (db/migrations/030, 053, SECURITY DEFINER) through the owner connection, batch after
+/// batch of at most <c>Analytics:RollupBatchCells</c> queued changes until a batch comes back short. Writers only record
+/// their changes; each pass adds them to the hourly rows (recomputing from the raw rows only the cells a change marked:
+/// a duration taken away, a run moved) and then their days. A change is counted once the first pass that
 /// starts after its commit has finished: the lag is at most the interval plus one pass. Several instances may run it:
 /// the function's advisory lock lets one work while the others return at once. After each pass it evaluates the
 /// anomalies of the organisations that subscribed to <c>anomalyDetected</c> here (<see cref="AnomalyAlerts"/>).
@@ -46,7 +47,7 @@ public sealed class StatsRollupJob(
 
     /// <summary>
     /// One pass: batches until one comes back short (the queue is empty), another instance holds the lock (unless
-    /// <paramref name="wait"/>), or <see cref="MaxBatchesPerPass"/> batches. Returns the dirty cells taken.
+    /// <paramref name="wait"/>), or <see cref="MaxBatchesPerPass"/> batches. Returns the queued rows taken.
     /// </summary>
     public static async Task<long> RefreshAsync(
         string ownerConnectionString, int batchCells, bool wait, CancellationToken cancellationToken)
