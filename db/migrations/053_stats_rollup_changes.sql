@@ -344,9 +344,14 @@ BEGIN
   END IF;
   -- every transaction that committed before this moment is visible to the statement below
   v_started := clock_timestamp();
-  WITH taken AS (
+  -- the rows picked once (MATERIALIZED): as a subquery under the delete, a plan made while the queue was empty could
+  -- sort and lock the queue again for every row it deletes (passes of seconds under load)
+  WITH picked AS MATERIALIZED (
+    SELECT q.ctid FROM stats_dirty_cells q ORDER BY q.recorded_at LIMIT p_limit FOR UPDATE SKIP LOCKED),
+  taken AS (
     DELETE FROM stats_dirty_cells d
-     WHERE d.ctid IN (SELECT q.ctid FROM stats_dirty_cells q ORDER BY q.recorded_at LIMIT p_limit FOR UPDATE SKIP LOCKED)
+     USING picked p
+     WHERE d.ctid = p.ctid
     RETURNING d.org_id, d.workflow_id, d.channel, d.node_id, d.hour, d.status, d.n, d.duration_ms),
   -- a change needs no raw row, so it is added at any hour; a cell at or before its horizon is not recomputed (its raw
   -- rows may be gone, its rollups are the history)
