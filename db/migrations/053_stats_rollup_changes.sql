@@ -8,9 +8,9 @@
 -- that changed no counted value and even with the recorder switched off.
 --
 -- Now:
--- 1. Each recorder is a row trigger whose WHEN clause holds the switch (workflowgraph.stats_rollups, read as
---    stats_rollups_enabled() reads it, written out because that function's SET search_path would be a configuration
---    change on every row) and, for updates, the test that a counted value changed: other writes queue no trigger event.
+-- 1. Each recorder is a row trigger whose WHEN clause holds the switch (stats_rollups_enabled(), now without its SET
+--    search_path so that it is inlined: a SET would be a configuration change on every row) and, for updates, the test
+--    that a counted value changed: other writes queue no trigger event.
 -- 2. A write records its change: one stats_dirty_cells row per status it adds to or takes from (status, n = +1 or -1,
 --    and the duration it adds). Counts and sums are exact under any order of addition, and so is a histogram; minimum
 --    and maximum are exact as long as nothing timed is taken away. So a change that takes a timed row away (a retried
@@ -68,6 +68,13 @@ AS $$
            GROUP BY b) m
    WHERE c <> 0
 $$;
+
+-- Inlinable (no SET, names qualified) so that the triggers' WHEN clauses below cost no function call.
+CREATE OR REPLACE FUNCTION stats_rollups_enabled() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT coalesce(pg_catalog.current_setting('workflowgraph.stats_rollups', true), '') NOT IN ('off', 'false', '0') $$;
+-- the WHEN clauses run as the writer, the service role among them
+GRANT EXECUTE ON FUNCTION stats_rollups_enabled() TO workflowgraph_app;
 
 DROP TRIGGER tg_workflow_trace__stats_dirty_insert ON workflow_trace;
 DROP TRIGGER tg_workflow_trace__stats_dirty_update ON workflow_trace;
@@ -144,23 +151,23 @@ $$;
 
 CREATE TRIGGER tg_workflow_trace__stats_dirty_insert AFTER INSERT ON workflow_trace
   FOR EACH ROW
-  WHEN (coalesce(pg_catalog.current_setting('workflowgraph.stats_rollups', true), '') NOT IN ('off', 'false', '0'))
+  WHEN (stats_rollups_enabled())
   EXECUTE FUNCTION tg_workflow_trace__stats_dirty();
 CREATE TRIGGER tg_workflow_trace__stats_dirty_update AFTER UPDATE ON workflow_trace
   FOR EACH ROW
   WHEN ((OLD.org_id, OLD.workflow_id, OLD.channel, OLD.status, OLD.start_time, OLD.duration_ms)
         IS DISTINCT FROM (NEW.org_id, NEW.workflow_id, NEW.channel, NEW.status, NEW.start_time, NEW.duration_ms)
-        AND coalesce(pg_catalog.current_setting('workflowgraph.stats_rollups', true), '') NOT IN ('off', 'false', '0'))
+        AND stats_rollups_enabled())
   EXECUTE FUNCTION tg_workflow_trace__stats_dirty();
 CREATE TRIGGER tg_workflow_steps__stats_dirty_insert AFTER INSERT ON workflow_steps
   FOR EACH ROW
-  WHEN (coalesce(pg_catalog.current_setting('workflowgraph.stats_rollups', true), '') NOT IN ('off', 'false', '0'))
+  WHEN (stats_rollups_enabled())
   EXECUTE FUNCTION tg_workflow_steps__stats_dirty();
 CREATE TRIGGER tg_workflow_steps__stats_dirty_update AFTER UPDATE ON workflow_steps
   FOR EACH ROW
   WHEN ((OLD.org_id, OLD.node_id, OLD.status, coalesce(OLD.start_time, OLD.created_at), OLD.duration_ms)
         IS DISTINCT FROM (NEW.org_id, NEW.node_id, NEW.status, coalesce(NEW.start_time, NEW.created_at), NEW.duration_ms)
-        AND coalesce(pg_catalog.current_setting('workflowgraph.stats_rollups', true), '') NOT IN ('off', 'false', '0'))
+        AND stats_rollups_enabled())
   EXECUTE FUNCTION tg_workflow_steps__stats_dirty();
 
 -- Deleted runs (retention, a workflow's or organisation's cascade): the hour of the latest end among them is the horizon
