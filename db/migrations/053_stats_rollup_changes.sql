@@ -189,7 +189,7 @@ $$;
 UPDATE stats_rollup_horizons SET frozen_through = date_trunc('hour', recorded_at, 'UTC') WHERE frozen_through = 'infinity';
 
 -- Adds summed changes to their hourly rows (changes of the cells in p_skip are left out: those are recomputed from the
--- raw rows), removes the rows left with nothing counted, and recomputes the UTC days of the cells changed.
+-- raw rows) and removes the rows left with nothing counted. The caller recomputes the days.
 CREATE FUNCTION stats_add_changes(p_changes stats_change[], p_skip stats_cell[]) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, public, pg_temp
@@ -251,15 +251,11 @@ BEGIN
    WHERE (r.org_id, r.start_time, r.workflow_id, r.channel, r.node_id, r.status)
          = (c.org_id, c.hour, c.workflow_id, c.channel, c.node_id, c.status)
      AND r.steps = 0 AND r.timed = 0;
-
-  PERFORM stats_recompute_days(ARRAY(
-    SELECT DISTINCT ROW(c.org_id, c.workflow_id, c.channel, c.node_id, date_trunc('day', c.hour, 'UTC'))::stats_cell
-      FROM unnest(p_changes) c));
 END
 $$;
 
--- Recomputes the hourly rows of a set of cells from the raw rows (the cells' old rows go first), then their days. Each
--- insert also deletes its cells' queued rows: in one statement, the raw rows read and the queue agree on which writes
+-- Recomputes the hourly rows of a set of cells from the raw rows (the cells' old rows go first; the caller recomputes
+-- the days). Each insert also deletes its cells' queued rows: in one statement, the raw rows read and the queue agree on which writes
 -- are counted (a write committed after the statement's snapshot stays queued, to be added by the next pass).
 CREATE OR REPLACE FUNCTION stats_recompute_cells(p_cells stats_cell[]) RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -318,10 +314,6 @@ BEGIN
             JOIN workflow_trace t ON t.id = s.trace_id AND t.workflow_id = c.workflow_id AND t.channel = c.channel
            GROUP BY 1, 2, 3, 4, 5, 6, 7) b
    GROUP BY 1, 2, 3, 4, 5, 6;
-
-  PERFORM stats_recompute_days(ARRAY(
-    SELECT DISTINCT ROW(c.org_id, c.workflow_id, c.channel, c.node_id, date_trunc('day', c.hour, 'UTC'))::stats_cell
-      FROM unnest(p_cells) c));
 END
 $$;
 
@@ -385,6 +377,14 @@ BEGIN
   END IF;
   IF v_cells IS NOT NULL THEN
     PERFORM stats_recompute_cells(v_cells);
+  END IF;
+  -- the UTC days of every cell the pass changed, once, from their hours as they now are
+  IF v_changes IS NOT NULL OR v_cells IS NOT NULL THEN
+    PERFORM stats_recompute_days(ARRAY(
+      SELECT DISTINCT ROW(c.org_id, c.workflow_id, c.channel, c.node_id, date_trunc('day', c.hour, 'UTC'))::stats_cell
+        FROM (SELECT h.org_id, h.workflow_id, h.channel, h.node_id, h.hour FROM unnest(v_changes) h
+              UNION ALL
+              SELECT m.org_id, m.workflow_id, m.channel, m.node_id, m.hour FROM unnest(v_cells) m) c));
   END IF;
   IF v_taken < p_limit THEN
     UPDATE stats_rollup_progress SET refreshed_to = greatest(refreshed_to, v_started);
