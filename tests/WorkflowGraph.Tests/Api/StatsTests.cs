@@ -114,19 +114,56 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
     }
 
     [Theory]
-    [InlineData("bucket: { unit: DAY }", "", "trace_stats_daily")]
-    [InlineData("bucket: { unit: MONTH, timeZone: \"Etc/UTC\" }", "", "trace_stats_daily")]
-    [InlineData("groupBy: [CHANNEL]", EdgeWindow, "trace_stats_daily trace_stats_hourly")]
-    [InlineData("bucket: { unit: HOUR }", "", "trace_stats_hourly")]
-    [InlineData("bucket: { unit: DAY, timeZone: \"America/Chicago\" }", "", "trace_stats_hourly")]
+    [InlineData("bucket: { unit: DAY }", "", "daily")]
+    [InlineData("bucket: { unit: MONTH, timeZone: \"Etc/UTC\" }", "", "daily")]
+    [InlineData("groupBy: [CHANNEL]", EdgeWindow, "daily hourly")]
+    [InlineData("bucket: { unit: HOUR }", "", "hourly")]
+    [InlineData("bucket: { unit: DAY, timeZone: \"America/Chicago\" }", "", "hourly")]
     [InlineData("groupBy: [CHANNEL]", """or: [{ startTime: { lt: "2026-01-10T12:00:00Z" } }, { channel: { eq: WEB } }]""",
-        "trace_stats_hourly")]
+        "hourly")]
+    [InlineData("groupBy: [STATUS], bucket: { unit: DAY }", "", "daily")]
+    [InlineData("groupBy: [CHANNEL, STATUS]", EdgeWindow, "daily hourly")]
+    [InlineData("groupBy: [STATUS], bucket: { unit: HOUR }", "", "hourly")]
     public async Task Whole_utc_days_are_read_from_the_daily_rollups_and_the_rest_from_the_hourly_ones(
-        string arguments, string filter, string tables)
+        string arguments, string filter, string periods)
     {
         var response = await OkAsync($"{{ traceStats(where: {{ {Window} {filter} }}, {arguments}) {{ nodes {{ count }} }} }}");
-        Assert.Equal(tables, string.Join(" ", System.Text.RegularExpressions.Regex.Matches(
-            response.Statements.Single(), "trace_stats_(daily|hourly)").Select(m => m.Value)));
+        // the rows per status by their tables, the folded ones (db/migrations/054) by their period
+        Assert.Equal(periods, string.Join(" ", System.Text.RegularExpressions.Regex.Matches(
+                response.Statements.Single(), @"trace_stats_(daily|hourly)|\.hours = (24|1)\b")
+            .Select(m => m.Value is "trace_stats_daily" or ".hours = 24" ? "daily" : "hourly")));
+    }
+
+    [Theory]
+    [InlineData("traceStats", "groupBy: [CHANNEL], bucket: { unit: DAY }", "", "trace_stats_folded kept 2")]
+    [InlineData("traceStats", "groupBy: [WORKFLOW]", EdgeWindow, "trace_stats_folded kept 1")]
+    [InlineData("traceStats", "groupBy: [WORKFLOW, CHANNEL]", "", "trace_stats_folded kept 3")]
+    [InlineData("traceStats", "bucket: { unit: HOUR }", "", "trace_stats_folded kept 0")]
+    [InlineData("traceStats", "groupBy: [CHANNEL]",
+        "workflowId: { in: [\"V29ya2Zsb3c6YWFhYWFhYWEtMjIyMi00MDAwLTgwMDAtMDAwMDAwMDAwMDAx\"] }", "trace_stats_folded kept 3")]
+    [InlineData("traceStats", "groupBy: [STATUS]", "", "trace_stats_daily")]
+    [InlineData("traceStats", "groupBy: [CHANNEL]", "status: { neq: PENDING }", "trace_stats_daily")]
+    [InlineData("stepStats", "groupBy: [NODE], order: [{ durationMs: { p95: DESC } }]",
+        "trace: { workflowId: { eq: \"V29ya2Zsb3c6YWFhYWFhYWEtMjIyMi00MDAwLTgwMDAtMDAwMDAwMDAwMDAx\" } }", "step_stats_folded kept 5")]
+    [InlineData("stepStats", "groupBy: [CHANNEL], bucket: { unit: DAY }", EdgeWindow, "step_stats_folded kept 2")]
+    [InlineData("stepStats", "groupBy: [WORKFLOW, CHANNEL]", "", "step_stats_folded kept 3")]
+    [InlineData("stepStats", "groupBy: [NODE]", "trace: { channel: { eq: WEB } }", "step_stats_daily")]
+    [InlineData("stepStats", "groupBy: [NODE, STATUS]", "", "step_stats_daily")]
+    public async Task Pages_without_status_read_the_smallest_folded_set_keeping_their_dimensions_with_the_raw_rows_answer(
+        string field, string arguments, string filter, string read)
+    {
+        var rollup = await OkAsync(
+            $"{{ {field}(where: {{ {Window} {filter} }}, {arguments}, first: 100) {{ totalCount nodes {{ {Group} }} }} }}");
+        var raw = await OkAsync(
+            $"{{ {field}(where: {{ {Window} {filter} {EveryRowRaw} }}, {arguments}, first: 100) {{ totalCount nodes {{ {Group} }} }} }}");
+
+        var sql = rollup.Statements.Single();
+        var set = System.Text.RegularExpressions.Regex.Match(sql, @"\.kept = (\d)");
+        var table = System.Text.RegularExpressions.Regex.Match(sql, @"(trace|step)_stats_(folded|daily|hourly)").Value;
+        Assert.Equal(read, set.Success ? $"{table} kept {set.Groups[1].Value}" : table);
+        Assert.Equal("RAW", Source(raw, field));
+        Assert.True(rollup.Data.GetProperty(field).GetProperty("totalCount").GetInt32() > 0);
+        Assert.Equal(raw.Data.GetProperty(field).ToString(), rollup.Data.GetProperty(field).ToString());
     }
 
     [Fact]

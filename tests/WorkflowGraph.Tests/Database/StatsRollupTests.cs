@@ -102,12 +102,68 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
                IS DISTINCT FROM (daily.n, daily.timed, daily.total, daily.lo, daily.hi, daily.h)
         """;
 
+    /// <summary>
+    /// Folded rows (054) that differ from the rows per status of their period folded over status and the dimensions
+    /// their set does not keep, counts per status and histograms included; and rows per status no folded row holds.
+    /// </summary>
+    private const string FoldedMismatches = """
+        WITH source AS (
+          SELECT 'trace' AS subject, 1 AS hours, start_time, workflow_id, channel::text AS channel, NULL::integer AS node_id,
+                 status::text AS status, runs AS n, timed, duration_sum, duration_min, duration_max, histogram_buckets, histogram_counts
+            FROM trace_stats_hourly WHERE org_id = $1
+          UNION ALL
+          SELECT 'trace', 24, start_time, workflow_id, channel::text, NULL, status::text, runs, timed, duration_sum, duration_min,
+                 duration_max, histogram_buckets, histogram_counts
+            FROM trace_stats_daily WHERE org_id = $1
+          UNION ALL
+          SELECT 'step', 1, start_time, workflow_id, channel::text, node_id, status::text, steps, timed, duration_sum, duration_min,
+                 duration_max, histogram_buckets, histogram_counts
+            FROM step_stats_hourly WHERE org_id = $1
+          UNION ALL
+          SELECT 'step', 24, start_time, workflow_id, channel::text, node_id, status::text, steps, timed, duration_sum, duration_min,
+                 duration_max, histogram_buckets, histogram_counts
+            FROM step_stats_daily WHERE org_id = $1),
+        exploded AS (
+          SELECT concat_ws('|', s.subject, s.hours, s.start_time, k.kept, CASE WHEN k.kept & 1 = 1 THEN s.workflow_id END,
+                           CASE WHEN k.kept & 2 = 2 THEN s.channel END, CASE WHEN k.kept & 4 = 4 THEN s.node_id END) AS key, s.*
+            FROM source s
+            JOIN (VALUES ('trace', 0), ('trace', 1), ('trace', 2), ('trace', 3),
+                         ('step', 0), ('step', 1), ('step', 2), ('step', 3), ('step', 5)) k (subject, kept) USING (subject)),
+        by_status AS (SELECT key, status, sum(n) AS n FROM exploded GROUP BY 1, 2),
+        buckets AS (SELECT key, u.b, sum(u.m) AS m FROM exploded, unnest(histogram_buckets, histogram_counts) u (b, m) GROUP BY 1, 2),
+        expected AS (
+          SELECT e.key, sum(e.n) AS n, sum(e.timed) AS timed, sum(e.duration_sum) AS total, min(e.duration_min) AS lo,
+                 max(e.duration_max) AS hi,
+                 (SELECT string_agg(b.status || ':' || b.n, ',' ORDER BY b.status) FROM by_status b WHERE b.key = e.key) AS statuses,
+                 coalesce((SELECT string_agg(b.b || ':' || b.m, ',' ORDER BY b.b) FROM buckets b WHERE b.key = e.key), '') AS h
+            FROM exploded e GROUP BY e.key),
+        folded AS (
+          SELECT concat_ws('|', 'trace', hours, start_time, kept, workflow_id, channel::text) AS key, runs AS n, timed,
+                 duration_sum AS total, duration_min AS lo, duration_max AS hi, statuses, status_counts, histogram_buckets,
+                 histogram_counts
+            FROM trace_stats_folded WHERE org_id = $1
+          UNION ALL
+          SELECT concat_ws('|', 'step', hours, start_time, kept, workflow_id, channel::text, node_id), steps, timed, duration_sum,
+                 duration_min, duration_max, statuses, status_counts, histogram_buckets, histogram_counts
+            FROM step_stats_folded WHERE org_id = $1),
+        actual AS (
+          SELECT f.key, f.n, f.timed, f.total, f.lo, f.hi,
+                 (SELECT string_agg(u.s || ':' || u.n, ',' ORDER BY u.s) FROM unnest(f.statuses, f.status_counts) u (s, n)) AS statuses,
+                 coalesce((SELECT string_agg(u.b || ':' || u.m, ',' ORDER BY u.b)
+                             FROM unnest(f.histogram_buckets, f.histogram_counts) u (b, m)), '') AS h
+            FROM folded f)
+        SELECT 'folded ' || coalesce(expected.key, actual.key) || ' ' || coalesce(expected.n, -1) || '/' || coalesce(actual.n, -1)
+          FROM expected FULL JOIN actual USING (key)
+         WHERE (expected.n, expected.timed, expected.total, expected.lo, expected.hi, expected.statuses, expected.h)
+               IS DISTINCT FROM (actual.n, actual.timed, actual.total, actual.lo, actual.hi, actual.statuses, actual.h)
+        """;
+
     /// <summary>Runs the job's passes first, then compares.</summary>
     private static async Task<List<string>> MismatchesAsync(NpgsqlConnection conn, Guid orgId)
     {
         await conn.RefreshStatsRollupsAsync();
         var found = new List<string>();
-        foreach (var sql in new[] { TraceMismatches, StepMismatches, DailyMismatches })
+        foreach (var sql in new[] { TraceMismatches, StepMismatches, DailyMismatches, FoldedMismatches })
             found.AddRange((await conn.RowsAsync(sql, orgId)).Select(r => (string)r.Values.Single()!));
         var buckets = await conn.ScalarAsync<long>(StepHistogramMismatches, orgId);
         if (buckets > 0)

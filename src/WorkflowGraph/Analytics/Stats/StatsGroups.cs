@@ -43,6 +43,9 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     private readonly List<(byte[] Utf8, string Text)> _labels = [];
     private byte[] _label = new byte[64];
 
+    // a folded row's counts per status, as PostgreSQL sent them
+    private byte[] _statuses = new byte[256];
+
     public DateTime? AsOf { get; private set; }
 
     /// <summary>Adds the reader's current row: <c>as_of</c>, the plan's dimensions in order, then the cell's columns.</summary>
@@ -70,10 +73,10 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
                     workflow = reader.GetGuid(column);
                     break;
                 case StatsDimension.Channel:
-                    channel = Label(reader, column);
+                    channel = Label(Raw(reader, column, ref _label));
                     break;
                 case StatsDimension.Status:
-                    status = Label(reader, column);
+                    status = Label(Raw(reader, column, ref _label));
                     break;
                 case StatsDimension.Node:
                     node = reader.GetInt32(column);
@@ -84,7 +87,7 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
             }
         }
         // the one row of an empty answer has no cell
-        if (reader.IsDBNull(at))
+        if (reader.IsDBNull(at + 1))
             return;
         var key = new StatsKey(workflow, channel, status, node, bucket);
         if (!_groups.TryGetValue(key, out var group))
@@ -93,10 +96,12 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
                 throw StatsErrors.TooManyCells(maxGroups);
             _groups[key] = group = new StatsGroup(key);
         }
-        var cellStatus = Label(reader, at);
         var count = reader.GetInt64(at + 1);
         group.Count += count;
-        group.ByStatus[cellStatus] = group.ByStatus.GetValueOrDefault(cellStatus) + count;
+        if (reader.IsDBNull(at))
+            AddStatuses(group, Raw(reader, at + 7, ref _statuses));
+        else
+            AddStatus(group, Label(Raw(reader, at, ref _label)), count);
         group.Timed += reader.GetInt64(at + 2);
         group.Total += reader.GetInt64(at + 3);
         if (!reader.IsDBNull(at + 4))
@@ -124,10 +129,35 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
         }
     }
 
-    /// <summary>A channel's or status's label: the string made when it was first met.</summary>
-    private string Label(NpgsqlDataReader reader, int column)
+    private static void AddStatus(StatsGroup group, string status, long count) =>
+        group.ByStatus[status] = group.ByStatus.GetValueOrDefault(status) + count;
+
+    /// <summary>
+    /// A folded row's counts per status (db/migrations/054): the binary form of the labels' array (each element its
+    /// length, then its UTF-8 bytes), then of the counts'.
+    /// </summary>
+    private void AddStatuses(StatsGroup group, ReadOnlySpan<byte> packed)
     {
-        var utf8 = Raw(reader, column, ref _label);
+        var n = Elements(packed, out var first);
+        var end = first;
+        for (var i = 0; i < n; i++)
+            end += 4 + BinaryPrimitives.ReadInt32BigEndian(packed[end..]);
+        var counts = packed[end..];
+        if (Elements(counts, out var c) != n)
+            throw new InvalidDataException("a folded row's statuses and counts differ in length");
+        var at = first;
+        for (var i = 0; i < n; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(packed[at..]);
+            var status = Label(packed.Slice(at + 4, length));
+            at += 4 + length;
+            AddStatus(group, status, BinaryPrimitives.ReadInt64BigEndian(Element(counts, ref c, 8)));
+        }
+    }
+
+    /// <summary>A channel's or status's label from its UTF-8 bytes: the string made when it was first met.</summary>
+    private string Label(ReadOnlySpan<byte> utf8)
+    {
         foreach (var (known, text) in _labels)
         {
             if (utf8.SequenceEqual(known))

@@ -20,7 +20,8 @@ public sealed record StatsDays(DateTime WindowFrom, DateTime From, DateTime To, 
 /// <summary>
 /// A statistics field read and checked: what to count, the condition (for the rollup, rewritten over its columns), the
 /// groups, the page and where the answer comes from (<see cref="FromRollups"/>; else <see cref="RawReason"/> says why),
-/// and which of its days the daily rollups can answer (<see cref="Days"/>, null: the hourly rows answer all of it).
+/// which of its days the daily rollups can answer (<see cref="Days"/>, null: the hourly rows answer all of it), and the
+/// set of folded rollup rows that answers it (<see cref="Folded"/>, the set's <c>kept</c>; null: the rows per status).
 /// </summary>
 public sealed record StatsPlan(
     StatsSubject Subject,
@@ -34,7 +35,8 @@ public sealed record StatsPlan(
     long After,
     IReadOnlyList<(string Path, FieldSelection Node)> Projections,
     bool CountsTotal,
-    StatsDays? Days = null)
+    StatsDays? Days = null,
+    int? Folded = null)
 {
     public bool FromRollups => RollupWhere is not null;
 }

@@ -48,7 +48,8 @@ public sealed class StatsPlanner(QueryLimits limits)
                     projections.Add(($"edges/{child.ResponseKey}/{node.ResponseKey}", node));
         }
         var plan = new StatsPlan(subject, where, rollupWhere, reason, dimensions, bucket, Order(field.Argument("order")), first, after,
-            projections, CountsTotal: field.Children.Any(c => c.Name == "totalCount"), wholeDays);
+            projections, CountsTotal: field.Children.Any(c => c.Name == "totalCount"), wholeDays,
+            rollupWhere is null ? null : StatsRollupFilter.FoldedSet(subject, dimensions, rollupWhere));
         var grouped = StatsSql.Columns(plan).ToHashSet(StringComparer.Ordinal);
         var ungrouped = plan.Order.FirstOrDefault(o => o.Column.StartsWith("g_", StringComparison.Ordinal) && !grouped.Contains(o.Column));
         if (ungrouped is not null)

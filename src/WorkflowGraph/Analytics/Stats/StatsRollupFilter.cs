@@ -27,6 +27,74 @@ public static class StatsRollupFilter
     public static bool DayAligned(Filter rollupWhere) =>
         TopLevel(rollupWhere).All(part => part is Comparison { Column.Column: "start_time" } || Bounds(part).All(OnMidnight));
 
+    /// <summary>
+    /// The first of the subject's folded sets (db/migrations/054; the smallest first) that keeps every dimension the plan
+    /// groups by or the condition names, or null when the rows per status must answer: the plan groups by status, or
+    /// the condition names status or a column no set keeps.
+    /// </summary>
+    public static int? FoldedSet(StatsSubject subject, IEnumerable<StatsDimension> dimensions, Filter rollupWhere)
+    {
+        var needed = 0;
+        foreach (var dimension in dimensions)
+        {
+            switch (dimension)
+            {
+                case StatsDimension.Status:
+                    return null;
+                case StatsDimension.Workflow:
+                    needed |= StatsSubject.KeepsWorkflow;
+                    break;
+                case StatsDimension.Channel:
+                    needed |= StatsSubject.KeepsChannel;
+                    break;
+                case StatsDimension.Node:
+                    needed |= StatsSubject.KeepsNode;
+                    break;
+            }
+        }
+        if (Kept(rollupWhere) is not { } named)
+            return null;
+        needed |= named;
+        foreach (var set in subject.FoldedSets)
+        {
+            if ((set & needed) == needed)
+                return set;
+        }
+        return null;
+    }
+
+    /// <summary>The dimensions a rewritten condition names, or null when it names one no folded row has.</summary>
+    private static int? Kept(Filter filter)
+    {
+        var kept = 0;
+        switch (filter)
+        {
+            case AllOf all:
+                foreach (var part in all.Parts)
+                    kept |= Kept(part) ?? -1;
+                return kept < 0 ? null : kept;
+            case AnyOf any:
+                foreach (var part in any.Parts)
+                    kept |= Kept(part) ?? -1;
+                return kept < 0 ? null : kept;
+            case Comparison comparison:
+                return Kept(comparison.Column.Column);
+            case Membership membership:
+                return Kept(membership.Column.Column);
+            default:
+                return null;
+        }
+    }
+
+    private static int? Kept(string column) => column switch
+    {
+        "org_id" or "start_time" => 0,
+        "workflow_id" => StatsSubject.KeepsWorkflow,
+        "channel" => StatsSubject.KeepsChannel,
+        "node_id" => StatsSubject.KeepsNode,
+        _ => null,
+    };
+
     private static IEnumerable<Filter> TopLevel(Filter filter) => filter is AllOf all ? all.Parts.SelectMany(TopLevel) : [filter];
 
     private static bool OnMidnight(Comparison bound) =>

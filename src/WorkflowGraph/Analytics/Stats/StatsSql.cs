@@ -7,7 +7,8 @@ namespace WorkflowGraph.Analytics.Stats;
 /// <summary>
 /// Writes a <see cref="StatsPlan"/> as one statement that returns the plan's cells: one row per group and status of a
 /// source row — counts, duration sum and extremes, and the histogram packed as the rollups store it (the binary form
-/// of its non-empty buckets' array, then of their counts': db/migrations/052).
+/// of its non-empty buckets' array, then of their counts': db/migrations/052); or, from the folded rollups (054), one row
+/// per group of the set's dimensions without a status, its counts per status packed the same way (labels, counts).
 /// From the rollups the cells are the rollup rows themselves (daily for the whole UTC days the plan allows, hourly for
 /// the rest), read as they are stored; from the raw rows they are the rows grouped by group and status, their durations
 /// bucketed with the rollups' own function. <see cref="StatsGroups"/> merges the cells into groups, measures, orders and
@@ -37,15 +38,27 @@ public static class StatsSql
             var condition = FilterSql.Condition(rollupWhere, row, scope);
             // a UTC bucket of a rollup row's own length starts at the row's start: no date_trunc per row (~0.5 µs each)
             var utc = plan.Bucket is { TimeZone: "UTC" or "Etc/UTC" };
-            Sql Part(string table, Sql range)
+            // the folded rows of one set (db/migrations/054) carry their counts per status packed, and no status
+            Sql Part(bool daily, Sql range)
             {
-                var own = table == subject.DailyRollupTable ? "day" : "hour";
+                var own = daily ? "day" : "hour";
                 var rowBucket = utc && plan.Bucket!.Unit == own ? started => started : bucket;
+                Sql table, status, byStatus, set;
+                if (plan.Folded is { } kept)
+                {
+                    (table, status, byStatus) = (Sql.Raw(subject.FoldedRollupTable), Sql.Raw("NULL::text"), Sql.Of($"{row}.by_status"));
+                    set = Sql.Raw($"{row.Name}.hours = {(daily ? 24 : 1)} AND {row.Name}.kept = {kept}");
+                }
+                else
+                {
+                    table = Sql.Raw(daily ? subject.DailyRollupTable : subject.RollupTable);
+                    (status, byStatus, set) = (Sql.Of($"{row}.status"), Sql.Raw("NULL::bytea"), Sql.Empty);
+                }
                 return Sql.Of(
-                    $"SELECT {Dimensions(plan, row, row, row.Column("start_time"), rowBucket)}{row}.status AS s_status, " +
+                    $"SELECT {Dimensions(plan, row, row, row.Column("start_time"), rowBucket)}{status} AS s_status, " +
                     $"{row}.{Sql.Raw(subject.RollupCount)} AS n, {row}.timed, " +
-                    $"{row}.duration_sum AS total, {row}.duration_min AS lo, {row}.duration_max AS hi, {row}.histogram AS h " +
-                    $"FROM {Sql.Raw(table)} {row}{Sql.And([condition, range]).After(" WHERE ")}");
+                    $"{row}.duration_sum AS total, {row}.duration_min AS lo, {row}.duration_max AS hi, {row}.histogram AS h, " +
+                    $"{byStatus} AS sc FROM {table} {row}{Sql.And([set, condition, range]).After(" WHERE ")}");
             }
             Sql Range(DateTime from, DateTime to) => Sql.Of(
                 $"{row}.start_time >= {scope.Parameter(from, NpgsqlDbType.TimestampTz)} " +
@@ -53,16 +66,16 @@ public static class StatsSql
             if (plan.Days is { } days)
             {
                 // whole UTC days from the daily rows, the hours before and after them from the hourly ones
-                var parts = new List<Sql> { Part(subject.DailyRollupTable, Range(days.From, days.To)) };
+                var parts = new List<Sql> { Part(daily: true, Range(days.From, days.To)) };
                 if (days.WindowFrom < days.From)
-                    parts.Add(Part(subject.RollupTable, Range(days.WindowFrom, days.From)));
+                    parts.Add(Part(daily: false, Range(days.WindowFrom, days.From)));
                 if (days.To < days.WindowTo)
-                    parts.Add(Part(subject.RollupTable, Range(days.To, days.WindowTo)));
+                    parts.Add(Part(daily: false, Range(days.To, days.WindowTo)));
                 cells = Sql.Join(" UNION ALL ", parts);
             }
             else
             {
-                cells = Part(subject.RollupTable, Sql.Empty);
+                cells = Part(daily: false, Sql.Empty);
             }
         }
         else
@@ -89,7 +102,7 @@ public static class StatsSql
             cells = Sql.Of(
                 $"SELECT {keys}, sum(n)::bigint AS n, sum(timed)::bigint AS timed, sum(total)::bigint AS total, " +
                 $"min(lo) AS lo, max(hi) AS hi, stats_histogram_pack(array_agg(hb) FILTER (WHERE hb IS NOT NULL), " +
-                $"array_agg(timed) FILTER (WHERE hb IS NOT NULL)) AS h FROM (" +
+                $"array_agg(timed) FILTER (WHERE hb IS NOT NULL)) AS h, NULL::bytea AS sc FROM (" +
                 $"SELECT {keys}, stats_duration_bucket(d) AS hb, count(*) AS n, count(d) AS timed, coalesce(sum(d), 0) AS total, " +
                 $"min(d) AS lo, max(d) AS hi FROM ({source}) source GROUP BY {keys}, hb) bucketed GROUP BY {keys}");
         }
