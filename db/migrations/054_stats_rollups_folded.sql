@@ -14,20 +14,24 @@
 -- workflow, 2 the channel, 4 the node; a dimension not kept is NULL.
 --   runs:  3 (workflow, channel), 1 (workflow), 2 (channel), 0 (nothing: the organisation)
 --   steps: 5 (workflow, node), 3 (workflow, channel), 1 (workflow), 2 (channel), 0
--- The same series now reads 87 daily and 72 hourly folded rows.
+-- The same series now reads 87 daily and 71 hourly folded rows, the node statistics 290 and 230.
+--
+-- Folded rows also exist per UTC week (from Monday, hours = 168), made from the folded days of the week: a page without
+-- buckets (or with UTC weeks) reads its whole weeks from them, the days around them from the daily rows.
 --
 -- The folded rows are derived from the per-status rows, never from the raw ones: after a pass of the job has written
 -- its hourly rows and recomputed their UTC days, it recomputes the folded rows of every (organisation, hour) and
 -- (organisation, day) it changed from the per-status rows as they now are (an organisation's hour holds a few dozen of
--- them), in the same transaction; a rebuild recomputes those of its range. So they hold what the per-status rows hold,
+-- them), then the weeks of those days from their folded days, in the same transaction; a rebuild recomputes those of
+-- its range. So they hold what the per-status rows hold,
 -- at the same moment, and the checks that compare rollups with raw rows compare them too (Database/StatsRollupTests).
 
 CREATE TABLE trace_stats_folded (
   org_id        uuid NOT NULL,
-  -- the period: 1 an hour, 24 a UTC day, starting at start_time
-  hours         smallint NOT NULL CHECK (hours IN (1, 24)),
+  -- the period: 1 an hour, 24 a UTC day, 168 a UTC week (from Monday), starting at start_time
+  hours         smallint NOT NULL CHECK (hours IN (1, 24, 168)),
   kept          smallint NOT NULL CHECK (kept IN (0, 1, 2, 3)),
-  start_time    timestamptz NOT NULL CHECK (start_time = date_trunc(CASE hours WHEN 1 THEN 'hour' ELSE 'day' END, start_time, 'UTC')),
+  start_time    timestamptz NOT NULL CHECK (start_time = date_trunc(CASE hours WHEN 1 THEN 'hour' WHEN 24 THEN 'day' ELSE 'week' END, start_time, 'UTC')),
   workflow_id   uuid CHECK ((workflow_id IS NOT NULL) = (kept & 1 = 1)),
   channel       workflow_channel CHECK ((channel IS NOT NULL) = (kept & 2 = 2)),
   runs          bigint NOT NULL,
@@ -45,9 +49,9 @@ CREATE TABLE trace_stats_folded (
 
 CREATE TABLE step_stats_folded (
   org_id        uuid NOT NULL,
-  hours         smallint NOT NULL CHECK (hours IN (1, 24)),
+  hours         smallint NOT NULL CHECK (hours IN (1, 24, 168)),
   kept          smallint NOT NULL CHECK (kept IN (0, 1, 2, 3, 5)),
-  start_time    timestamptz NOT NULL CHECK (start_time = date_trunc(CASE hours WHEN 1 THEN 'hour' ELSE 'day' END, start_time, 'UTC')),
+  start_time    timestamptz NOT NULL CHECK (start_time = date_trunc(CASE hours WHEN 1 THEN 'hour' WHEN 24 THEN 'day' ELSE 'week' END, start_time, 'UTC')),
   workflow_id   uuid CHECK ((workflow_id IS NOT NULL) = (kept & 1 = 1)),
   channel       workflow_channel CHECK ((channel IS NOT NULL) = (kept & 2 = 2)),
   node_id       integer CHECK ((node_id IS NOT NULL) = (kept & 4 = 4)),
@@ -95,19 +99,96 @@ CREATE TYPE stats_period AS (
   start_time  timestamptz
 );
 
+-- Recomputes the folded weeks (hours = 168: UTC weeks from Monday) of p_weeks from the folded days in them. A page
+-- without buckets (or with UTC weeks) reads whole weeks from these: a week's row holds what its seven days' do.
+CREATE FUNCTION stats_recompute_folded_weeks(p_weeks stats_period[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  DELETE FROM trace_stats_folded f USING (SELECT DISTINCT * FROM unnest(p_weeks)) p
+   WHERE f.org_id = p.org_id AND f.hours = 168 AND f.start_time = p.start_time;
+  DELETE FROM step_stats_folded f USING (SELECT DISTINCT * FROM unnest(p_weeks)) p
+   WHERE f.org_id = p.org_id AND f.hours = 168 AND f.start_time = p.start_time;
+
+  -- each day's counts per status (its totals on its first status only), and its buckets, grouped by the week's key
+  INSERT INTO trace_stats_folded
+         (org_id, hours, kept, start_time, workflow_id, channel, runs, timed, duration_sum, duration_min, duration_max,
+          statuses, status_counts, histogram_buckets, histogram_counts)
+  WITH weeks AS (SELECT DISTINCT * FROM unnest(p_weeks)),
+  days AS (
+    SELECT w.start_time AS week, d.*
+      FROM weeks w
+      JOIN trace_stats_folded d
+        ON d.org_id = w.org_id AND d.hours = 24 AND d.start_time >= w.start_time AND d.start_time < w.start_time + interval '168 hours'),
+  parts AS (
+    SELECT d.org_id, d.week, d.kept, d.workflow_id AS w, d.channel AS c, true AS of_status, s.label AS status, NULL::integer AS b,
+           s.n AS m, CASE WHEN s.i = 1 THEN d.runs END AS n, CASE WHEN s.i = 1 THEN d.timed END AS timed,
+           CASE WHEN s.i = 1 THEN d.duration_sum END AS total, d.duration_min AS lo, d.duration_max AS hi
+      FROM days d CROSS JOIN LATERAL unnest(d.statuses, d.status_counts) WITH ORDINALITY s (label, n, i)
+    UNION ALL
+    SELECT d.org_id, d.week, d.kept, d.workflow_id, d.channel, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
+      FROM days d CROSS JOIN LATERAL unnest(d.histogram_buckets, d.histogram_counts) u (b, m)),
+  grouped AS (
+    SELECT org_id, week, kept, w, c, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n, sum(timed)::bigint AS timed,
+           sum(total)::bigint AS total, min(lo) AS lo, max(hi) AS hi
+      FROM parts GROUP BY org_id, week, kept, w, c, of_status, status, b)
+  SELECT org_id, 168, kept, week, w, c, sum(n), sum(timed), sum(total), min(lo), max(hi),
+         array_agg(status ORDER BY status::trace_status) FILTER (WHERE of_status),
+         array_agg(m ORDER BY status::trace_status) FILTER (WHERE of_status),
+         coalesce(array_agg(b ORDER BY b) FILTER (WHERE NOT of_status), '{}'),
+         coalesce(array_agg(m ORDER BY b) FILTER (WHERE NOT of_status), '{}')
+    FROM grouped
+   GROUP BY org_id, week, kept, w, c;
+
+  INSERT INTO step_stats_folded
+         (org_id, hours, kept, start_time, workflow_id, channel, node_id, steps, timed, duration_sum, duration_min, duration_max,
+          statuses, status_counts, histogram_buckets, histogram_counts)
+  WITH weeks AS (SELECT DISTINCT * FROM unnest(p_weeks)),
+  days AS (
+    SELECT w.start_time AS week, d.*
+      FROM weeks w
+      JOIN step_stats_folded d
+        ON d.org_id = w.org_id AND d.hours = 24 AND d.start_time >= w.start_time AND d.start_time < w.start_time + interval '168 hours'),
+  parts AS (
+    SELECT d.org_id, d.week, d.kept, d.workflow_id AS w, d.channel AS c, d.node_id AS nd, true AS of_status, s.label AS status,
+           NULL::integer AS b, s.n AS m, CASE WHEN s.i = 1 THEN d.steps END AS n, CASE WHEN s.i = 1 THEN d.timed END AS timed,
+           CASE WHEN s.i = 1 THEN d.duration_sum END AS total, d.duration_min AS lo, d.duration_max AS hi
+      FROM days d CROSS JOIN LATERAL unnest(d.statuses, d.status_counts) WITH ORDINALITY s (label, n, i)
+    UNION ALL
+    SELECT d.org_id, d.week, d.kept, d.workflow_id, d.channel, d.node_id, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
+      FROM days d CROSS JOIN LATERAL unnest(d.histogram_buckets, d.histogram_counts) u (b, m)),
+  grouped AS (
+    SELECT org_id, week, kept, w, c, nd, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n,
+           sum(timed)::bigint AS timed, sum(total)::bigint AS total, min(lo) AS lo, max(hi) AS hi
+      FROM parts GROUP BY org_id, week, kept, w, c, nd, of_status, status, b)
+  SELECT org_id, 168, kept, week, w, c, nd, sum(n), sum(timed), sum(total), min(lo), max(hi),
+         array_agg(status ORDER BY status::step_status) FILTER (WHERE of_status),
+         array_agg(m ORDER BY status::step_status) FILTER (WHERE of_status),
+         coalesce(array_agg(b ORDER BY b) FILTER (WHERE NOT of_status), '{}'),
+         coalesce(array_agg(m ORDER BY b) FILTER (WHERE NOT of_status), '{}')
+    FROM grouped
+   GROUP BY org_id, week, kept, w, c, nd;
+END
+$$;
+
 -- Recomputes the folded rows of the periods from their per-status rows (hourly for hours, daily for days): of
--- p_periods, or when it is NULL of every period starting in [p_from, p_to).
+-- p_periods, or when it is NULL of every period starting in [p_from, p_to); then the weeks of the days among them.
 CREATE FUNCTION stats_recompute_folded(p_periods stats_period[], p_from timestamptz DEFAULT NULL, p_to timestamptz DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_periods stats_period[] := p_periods;
+  v_periods     stats_period[] := p_periods;
+  v_weeks_from  timestamptz;
+  v_weeks_to    timestamptz;
 BEGIN
   IF p_periods IS NULL THEN
-    DELETE FROM trace_stats_folded WHERE start_time >= p_from AND start_time < p_to;
-    DELETE FROM step_stats_folded WHERE start_time >= p_from AND start_time < p_to;
+    -- (the weeks the range touches are recomputed below from their days)
+    DELETE FROM trace_stats_folded WHERE start_time >= p_from AND start_time < p_to AND hours <> 168;
+    DELETE FROM step_stats_folded WHERE start_time >= p_from AND start_time < p_to AND hours <> 168;
+
     v_periods := ARRAY(
       SELECT DISTINCT ROW(r.org_id, r.hours, r.start_time)::stats_period
         FROM (SELECT org_id, 1::smallint AS hours, start_time FROM trace_stats_hourly WHERE start_time >= p_from AND start_time < p_to
@@ -198,6 +279,29 @@ BEGIN
          coalesce(array_agg(m ORDER BY b) FILTER (WHERE NOT of_status AND b IS NOT NULL), '{}')
     FROM parts
    GROUP BY org_id, hours, kept, start_time, w, c, nd;
+
+  -- and the UTC weeks of its days, from their folded days as they now are (of a range: every week it touches)
+  IF p_periods IS NULL THEN
+    v_weeks_from := date_trunc('week', p_from, 'UTC');
+    v_weeks_to := date_trunc('week', p_to - interval '1 microsecond', 'UTC') + interval '168 hours';
+    PERFORM stats_recompute_folded_weeks(ARRAY(
+      SELECT DISTINCT ROW(d.org_id, 168, date_trunc('week', d.start_time, 'UTC'))::stats_period
+        FROM (SELECT org_id, start_time FROM trace_stats_folded
+               WHERE hours = 24 AND start_time >= v_weeks_from AND start_time < v_weeks_to
+              UNION
+              SELECT org_id, start_time FROM step_stats_folded
+               WHERE hours = 24 AND start_time >= v_weeks_from AND start_time < v_weeks_to
+              UNION
+              SELECT org_id, start_time FROM trace_stats_folded
+               WHERE hours = 168 AND start_time >= v_weeks_from AND start_time < v_weeks_to
+              UNION
+              SELECT org_id, start_time FROM step_stats_folded
+               WHERE hours = 168 AND start_time >= v_weeks_from AND start_time < v_weeks_to) d));
+  ELSE
+    PERFORM stats_recompute_folded_weeks(ARRAY(
+      SELECT DISTINCT ROW(p.org_id, 168, date_trunc('week', p.start_time, 'UTC'))::stats_period
+        FROM unnest(v_periods) p WHERE p.hours = 24));
+  END IF;
 END
 $$;
 

@@ -166,6 +166,37 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
         Assert.Equal(raw.Data.GetProperty(field).ToString(), rollup.Data.GetProperty(field).ToString());
     }
 
+    [Theory]
+    [InlineData("stepStats", "groupBy: [NODE]", "", "week day day hour")]
+    [InlineData("traceStats", "groupBy: [CHANNEL], bucket: { unit: WEEK }", "", "week day day hour")]
+    [InlineData("traceStats", "groupBy: [WORKFLOW]", """or: [{ startTime: { lt: "2026-01-10T00:00:00Z" } }, { channel: { eq: WEB } }]""",
+        "day hour")]
+    [InlineData("traceStats", "groupBy: [CHANNEL], bucket: { unit: DAY }", "", "day hour")]
+    [InlineData("traceStats", "groupBy: [STATUS]", "", "day hour")]
+    public async Task Whole_utc_weeks_of_folded_pages_are_read_from_the_weekly_rows_with_the_raw_rows_answer(
+        string field, string arguments, string filter, string periods)
+    {
+        // Thursday 2026-01-01 to Thursday 2026-01-22 01:00: the weeks from Monday 5 and 12, the days before and after them,
+        // an hour after the last day
+        const string weeks = """startTime: { gte: "2026-01-01T00:00:00Z", lt: "2026-01-22T01:00:00Z" }""";
+        var rollup = await OkAsync(
+            $"{{ {field}(where: {{ {weeks} {filter} }}, {arguments}, first: 100) {{ totalCount nodes {{ {Group} }} }} }}");
+        var raw = await OkAsync(
+            $"{{ {field}(where: {{ {weeks} {filter} {EveryRowRaw} }}, {arguments}, first: 100) {{ totalCount nodes {{ {Group} }} }} }}");
+
+        Assert.Equal(periods, string.Join(" ", System.Text.RegularExpressions.Regex.Matches(
+                rollup.Statements.Single(), @"_stats_(daily|hourly)\b|\.hours = (168|24|1)\b")
+            .Select(m => m.Value switch
+            {
+                ".hours = 168" => "week",
+                ".hours = 24" or "_stats_daily" => "day",
+                _ => "hour",
+            })));
+        Assert.Equal("RAW", Source(raw, field));
+        Assert.True(rollup.Data.GetProperty(field).GetProperty("totalCount").GetInt32() > 0);
+        Assert.Equal(raw.Data.GetProperty(field).ToString(), rollup.Data.GetProperty(field).ToString());
+    }
+
     [Fact]
     public async Task Day_buckets_follow_the_time_zone()
     {

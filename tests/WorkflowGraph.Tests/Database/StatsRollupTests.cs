@@ -103,8 +103,9 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         """;
 
     /// <summary>
-    /// Folded rows (054) that differ from the rows per status of their period folded over status and the dimensions
-    /// their set does not keep, counts per status and histograms included; and rows per status no folded row holds.
+    /// Folded rows (054) that differ from the rows per status of their period (hour, UTC day, UTC week of days) folded
+    /// over status and the dimensions their set does not keep, counts per status and histograms included; and rows per
+    /// status no folded row holds.
     /// </summary>
     private const string FoldedMismatches = """
         WITH source AS (
@@ -122,6 +123,14 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
           UNION ALL
           SELECT 'step', 24, start_time, workflow_id, channel::text, node_id, status::text, steps, timed, duration_sum, duration_min,
                  duration_max, histogram_buckets, histogram_counts
+            FROM step_stats_daily WHERE org_id = $1
+          UNION ALL
+          SELECT 'trace', 168, date_trunc('week', start_time, 'UTC'), workflow_id, channel::text, NULL, status::text, runs, timed,
+                 duration_sum, duration_min, duration_max, histogram_buckets, histogram_counts
+            FROM trace_stats_daily WHERE org_id = $1
+          UNION ALL
+          SELECT 'step', 168, date_trunc('week', start_time, 'UTC'), workflow_id, channel::text, node_id, status::text, steps, timed,
+                 duration_sum, duration_min, duration_max, histogram_buckets, histogram_counts
             FROM step_stats_daily WHERE org_id = $1),
         exploded AS (
           SELECT concat_ws('|', s.subject, s.hours, s.start_time, k.kept, CASE WHEN k.kept & 1 = 1 THEN s.workflow_id END,

@@ -14,8 +14,10 @@ public sealed record StatsBucket(string Unit, string TimeZone);
 /// <summary>
 /// The whole UTC days [<paramref name="From"/>, <paramref name="To"/>) of a window [<paramref name="WindowFrom"/>,
 /// <paramref name="WindowTo"/>) that the daily rollups answer; the hours before and after them come from the hourly ones.
+/// <see cref="Weeks"/>: the whole UTC weeks among those days that the folded weekly rows answer (db/migrations/054).
 /// </summary>
-public sealed record StatsDays(DateTime WindowFrom, DateTime From, DateTime To, DateTime WindowTo);
+public sealed record StatsDays(
+    DateTime WindowFrom, DateTime From, DateTime To, DateTime WindowTo, (DateTime From, DateTime To)? Weeks = null);
 
 /// <summary>
 /// A statistics field read and checked: what to count, the condition (for the rollup, rewritten over its columns), the

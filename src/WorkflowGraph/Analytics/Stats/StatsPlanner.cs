@@ -47,9 +47,11 @@ public sealed class StatsPlanner(QueryLimits limits)
                 foreach (var node in child.ChildrenNamed("node"))
                     projections.Add(($"edges/{child.ResponseKey}/{node.ResponseKey}", node));
         }
+        var folded = rollupWhere is null ? null : StatsRollupFilter.FoldedSet(subject, dimensions, rollupWhere);
+        if (folded is not null && wholeDays is not null)
+            wholeDays = wholeDays with { Weeks = Weeks(rollupWhere!, wholeDays, bucket) };
         var plan = new StatsPlan(subject, where, rollupWhere, reason, dimensions, bucket, Order(field.Argument("order")), first, after,
-            projections, CountsTotal: field.Children.Any(c => c.Name == "totalCount"), wholeDays,
-            rollupWhere is null ? null : StatsRollupFilter.FoldedSet(subject, dimensions, rollupWhere));
+            projections, CountsTotal: field.Children.Any(c => c.Name == "totalCount"), wholeDays, folded);
         var grouped = StatsSql.Columns(plan).ToHashSet(StringComparer.Ordinal);
         var ungrouped = plan.Order.FirstOrDefault(o => o.Column.StartsWith("g_", StringComparison.Ordinal) && !grouped.Contains(o.Column));
         if (ungrouped is not null)
@@ -169,6 +171,24 @@ public sealed class StatsPlanner(QueryLimits limits)
         if (last <= first || !StatsRollupFilter.DayAligned(rollupWhere))
             return null;
         return new StatsDays(from, DateTime.SpecifyKind(first, DateTimeKind.Utc), DateTime.SpecifyKind(last, DateTimeKind.Utc), to);
+    }
+
+    /// <summary>
+    /// The whole UTC weeks (from Monday, as date_trunc counts them) among the whole days, when the folded weekly rows can
+    /// answer them: no buckets or buckets of a UTC week (the days are UTC days already), and every startTime bound below
+    /// the top level on the start of a week.
+    /// </summary>
+    private static (DateTime From, DateTime To)? Weeks(Filter rollupWhere, StatsDays days, StatsBucket? bucket)
+    {
+        if (bucket is not null && bucket.Unit != "week")
+            return null;
+        static DateTime Monday(DateTime day) => day.AddDays(-(((int)day.DayOfWeek + 6) % 7));
+        var first = Monday(days.From) == days.From ? days.From : Monday(days.From).AddDays(7);
+        var last = Monday(days.To);
+        static bool OnAWeek(DateTime at) => at.Ticks % TimeSpan.TicksPerDay == 0 && at.DayOfWeek == DayOfWeek.Monday;
+        if (last <= first || !StatsRollupFilter.Aligned(rollupWhere, OnAWeek))
+            return null;
+        return (first, last);
     }
 
     /// <summary>Every offset the zone uses around the window is a whole number of hours.</summary>

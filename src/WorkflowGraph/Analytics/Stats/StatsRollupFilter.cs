@@ -24,8 +24,12 @@ public static class StatsRollupFilter
     /// Whether the daily rollups answer the condition exactly on the days inside its window: every startTime bound
     /// below the top level is on a UTC midnight (a top-level bound is the window's, or lies beyond it).
     /// </summary>
-    public static bool DayAligned(Filter rollupWhere) =>
-        TopLevel(rollupWhere).All(part => part is Comparison { Column.Column: "start_time" } || Bounds(part).All(OnMidnight));
+    public static bool DayAligned(Filter rollupWhere) => Aligned(rollupWhere, at => at.Ticks % TimeSpan.TicksPerDay == 0);
+
+    /// <summary>Every startTime bound below the top level lies on a boundary of the longer rows (a UTC day, week).</summary>
+    public static bool Aligned(Filter rollupWhere, Func<DateTime, bool> boundary) =>
+        TopLevel(rollupWhere).All(part => part is Comparison { Column.Column: "start_time" }
+            || Bounds(part).All(bound => bound.Value is not null && boundary(StatsPlanner.Utc(bound.Value))));
 
     /// <summary>
     /// The first of the subject's folded sets (db/migrations/054; the smallest first) that keeps every dimension the plan
@@ -96,9 +100,6 @@ public static class StatsRollupFilter
     };
 
     private static IEnumerable<Filter> TopLevel(Filter filter) => filter is AllOf all ? all.Parts.SelectMany(TopLevel) : [filter];
-
-    private static bool OnMidnight(Comparison bound) =>
-        bound.Value is not null && StatsPlanner.Utc(bound.Value).Ticks % TimeSpan.TicksPerDay == 0;
 
     private static IEnumerable<Comparison> Bounds(Filter filter) => filter switch
     {

@@ -39,19 +39,19 @@ public static class StatsSql
             // a UTC bucket of a rollup row's own length starts at the row's start: no date_trunc per row (~0.5 µs each)
             var utc = plan.Bucket is { TimeZone: "UTC" or "Etc/UTC" };
             // the folded rows of one set (db/migrations/054) carry their counts per status packed, and no status
-            Sql Part(bool daily, Sql range)
+            Sql Part(int hours, Sql range)
             {
-                var own = daily ? "day" : "hour";
+                var own = hours switch { 1 => "hour", 24 => "day", _ => "week" };
                 var rowBucket = utc && plan.Bucket!.Unit == own ? started => started : bucket;
                 Sql table, status, byStatus, set;
                 if (plan.Folded is { } kept)
                 {
                     (table, status, byStatus) = (Sql.Raw(subject.FoldedRollupTable), Sql.Raw("NULL::text"), Sql.Of($"{row}.by_status"));
-                    set = Sql.Raw($"{row.Name}.hours = {(daily ? 24 : 1)} AND {row.Name}.kept = {kept}");
+                    set = Sql.Raw($"{row.Name}.hours = {hours} AND {row.Name}.kept = {kept}");
                 }
                 else
                 {
-                    table = Sql.Raw(daily ? subject.DailyRollupTable : subject.RollupTable);
+                    table = Sql.Raw(hours == 24 ? subject.DailyRollupTable : subject.RollupTable);
                     (status, byStatus, set) = (Sql.Of($"{row}.status"), Sql.Raw("NULL::bytea"), Sql.Empty);
                 }
                 return Sql.Of(
@@ -66,16 +66,29 @@ public static class StatsSql
             if (plan.Days is { } days)
             {
                 // whole UTC days from the daily rows, the hours before and after them from the hourly ones
-                var parts = new List<Sql> { Part(daily: true, Range(days.From, days.To)) };
+                // and whole UTC weeks among those days from the folded weekly rows
+                var parts = new List<Sql>();
+                if (days.Weeks is { } weeks)
+                {
+                    parts.Add(Part(168, Range(weeks.From, weeks.To)));
+                    if (days.From < weeks.From)
+                        parts.Add(Part(24, Range(days.From, weeks.From)));
+                    if (weeks.To < days.To)
+                        parts.Add(Part(24, Range(weeks.To, days.To)));
+                }
+                else
+                {
+                    parts.Add(Part(24, Range(days.From, days.To)));
+                }
                 if (days.WindowFrom < days.From)
-                    parts.Add(Part(daily: false, Range(days.WindowFrom, days.From)));
+                    parts.Add(Part(1, Range(days.WindowFrom, days.From)));
                 if (days.To < days.WindowTo)
-                    parts.Add(Part(daily: false, Range(days.To, days.WindowTo)));
+                    parts.Add(Part(1, Range(days.To, days.WindowTo)));
                 cells = Sql.Join(" UNION ALL ", parts);
             }
             else
             {
-                cells = Part(daily: false, Sql.Empty);
+                cells = Part(1, Sql.Empty);
             }
         }
         else
