@@ -35,6 +35,9 @@ public sealed class StatsMeasureTests(DatabaseFixture db) : IClassFixture<Databa
             double? expected = reader.IsDBNull(3) ? null : reader.GetDouble(3);
             var actual = StatsGroups.Percentile(bucket is { } b ? StatsGroups.BucketValue(b) : null, lo, hi);
             Assert.True(expected == actual, $"bucket {bucket}, min {lo}, max {hi}: PostgreSQL {expected:R}, service {actual:R}");
+            // and by the bucket (its rounded value made once for all)
+            var ofBucket = StatsGroups.Percentile(bucket, lo, hi);
+            Assert.True(expected == ofBucket, $"bucket {bucket}, min {lo}, max {hi}: PostgreSQL {expected:R}, by bucket {ofBucket:R}");
             rows++;
         }
         Assert.Equal(1001 * 4 + 1, rows);

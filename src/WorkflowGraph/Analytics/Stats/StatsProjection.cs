@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -16,8 +17,11 @@ public static class StatsProjection
     public static string Write(StatsGroup group, IReadOnlyList<FieldSelection> fields, StatsPlan plan)
     {
         var subject = plan.Subject;
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        // one buffer and writer per thread, reset for each group (Write does not await): a page writes a group at a time
+        var buffer = _groupBuffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = _groupWriter ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
         {
             writer.WriteStartObject();
             foreach (var field in fields)
@@ -65,8 +69,15 @@ public static class StatsProjection
             }
             writer.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        writer.Flush();
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _groupBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _groupWriter;
 
     private static void WriteKey(Utf8JsonWriter writer, StatsKey key, IReadOnlyList<FieldSelection> fields, string typeName,
         IReadOnlyList<StatsDimension> dimensions)
