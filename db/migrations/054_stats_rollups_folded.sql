@@ -16,22 +16,26 @@
 --   steps: 5 (workflow, node), 3 (workflow, channel), 1 (workflow), 2 (channel), 0
 -- The same series now reads 87 daily and 71 hourly folded rows, the node statistics 290 and 230.
 --
--- Folded rows also exist per UTC week (from Monday, hours = 168), made from the folded days of the week: a page without
--- buckets (or with UTC weeks) reads its whole weeks from them, the days around them from the daily rows.
+-- Folded rows also exist per UTC week (from Monday, hours = 168), made from the folded days of the week, and per block of
+-- six hours (from 00, 06, 12, 18 UTC, hours = 6), made from the folded hours: a page without buckets (or with UTC weeks)
+-- reads its whole weeks from them, the days around them from the daily rows; a page reading days reads the whole
+-- blocks among its edge hours from the blocks.
 --
 -- The folded rows are derived from the per-status rows, never from the raw ones: after a pass of the job has written
 -- its hourly rows and recomputed their UTC days, it recomputes the folded rows of every (organisation, hour) and
 -- (organisation, day) it changed from the per-status rows as they now are (an organisation's hour holds a few dozen of
--- them), then the weeks of those days from their folded days, in the same transaction; a rebuild recomputes those of
--- its range. So they hold what the per-status rows hold,
+-- them), then the blocks of those hours and the weeks of those days from the folded ones, in the same transaction; a
+-- rebuild recomputes those of its range. So they hold what the per-status rows hold,
 -- at the same moment, and the checks that compare rollups with raw rows compare them too (Database/StatsRollupTests).
 
 CREATE TABLE trace_stats_folded (
   org_id        uuid NOT NULL,
-  -- the period: 1 an hour, 24 a UTC day, 168 a UTC week (from Monday), starting at start_time
-  hours         smallint NOT NULL CHECK (hours IN (1, 24, 168)),
+  -- the period: 1 an hour, 6 a block of six hours (from 00, 06, 12, 18 UTC), 24 a UTC day, 168 a UTC week (from
+  -- Monday), starting at start_time
+  hours         smallint NOT NULL CHECK (hours IN (1, 6, 24, 168)),
   kept          smallint NOT NULL CHECK (kept IN (0, 1, 2, 3)),
-  start_time    timestamptz NOT NULL CHECK (start_time = date_trunc(CASE hours WHEN 1 THEN 'hour' WHEN 24 THEN 'day' ELSE 'week' END, start_time, 'UTC')),
+  start_time    timestamptz NOT NULL CHECK (start_time = CASE hours WHEN 6 THEN date_bin('6 hours', start_time, '2000-01-01 00:00+00')
+                            ELSE date_trunc(CASE hours WHEN 1 THEN 'hour' WHEN 24 THEN 'day' ELSE 'week' END, start_time, 'UTC') END),
   workflow_id   uuid CHECK ((workflow_id IS NOT NULL) = (kept & 1 = 1)),
   channel       workflow_channel CHECK ((channel IS NOT NULL) = (kept & 2 = 2)),
   runs          bigint NOT NULL,
@@ -49,9 +53,10 @@ CREATE TABLE trace_stats_folded (
 
 CREATE TABLE step_stats_folded (
   org_id        uuid NOT NULL,
-  hours         smallint NOT NULL CHECK (hours IN (1, 24, 168)),
+  hours         smallint NOT NULL CHECK (hours IN (1, 6, 24, 168)),
   kept          smallint NOT NULL CHECK (kept IN (0, 1, 2, 3, 5)),
-  start_time    timestamptz NOT NULL CHECK (start_time = date_trunc(CASE hours WHEN 1 THEN 'hour' WHEN 24 THEN 'day' ELSE 'week' END, start_time, 'UTC')),
+  start_time    timestamptz NOT NULL CHECK (start_time = CASE hours WHEN 6 THEN date_bin('6 hours', start_time, '2000-01-01 00:00+00')
+                            ELSE date_trunc(CASE hours WHEN 1 THEN 'hour' WHEN 24 THEN 'day' ELSE 'week' END, start_time, 'UTC') END),
   workflow_id   uuid CHECK ((workflow_id IS NOT NULL) = (kept & 1 = 1)),
   channel       workflow_channel CHECK ((channel IS NOT NULL) = (kept & 2 = 2)),
   node_id       integer CHECK ((node_id IS NOT NULL) = (kept & 4 = 4)),
@@ -99,81 +104,87 @@ CREATE TYPE stats_period AS (
   start_time  timestamptz
 );
 
--- Recomputes the folded weeks (hours = 168: UTC weeks from Monday) of p_weeks from the folded days in them. A page
--- without buckets (or with UTC weeks) reads whole weeks from these: a week's row holds what its seven days' do.
-CREATE FUNCTION stats_recompute_folded_weeks(p_weeks stats_period[]) RETURNS void
+-- Recomputes the folded spans of p_spans from the folded periods in them: a UTC week (hours = 168, from Monday) from its
+-- days, a block of six hours (hours = 6, from 00, 06, 12 or 18 UTC) from its hours. A page without buckets (or with UTC
+-- weeks) reads whole weeks from these, and a page reading days reads the whole blocks of its edge hours from them.
+CREATE FUNCTION stats_recompute_folded_spans(p_spans stats_period[]) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
-  DELETE FROM trace_stats_folded f USING (SELECT DISTINCT * FROM unnest(p_weeks)) p
-   WHERE f.org_id = p.org_id AND f.hours = 168 AND f.start_time = p.start_time;
-  DELETE FROM step_stats_folded f USING (SELECT DISTINCT * FROM unnest(p_weeks)) p
-   WHERE f.org_id = p.org_id AND f.hours = 168 AND f.start_time = p.start_time;
+  DELETE FROM trace_stats_folded f USING (SELECT DISTINCT * FROM unnest(p_spans)) p
+   WHERE f.org_id = p.org_id AND f.hours = p.hours AND f.start_time = p.start_time;
+  DELETE FROM step_stats_folded f USING (SELECT DISTINCT * FROM unnest(p_spans)) p
+   WHERE f.org_id = p.org_id AND f.hours = p.hours AND f.start_time = p.start_time;
 
   -- each day's counts per status (its totals on its first status only), and its buckets, grouped by the week's key
   INSERT INTO trace_stats_folded
          (org_id, hours, kept, start_time, workflow_id, channel, runs, timed, duration_sum, duration_min, duration_max,
           statuses, status_counts, histogram_buckets, histogram_counts)
-  WITH weeks AS (SELECT DISTINCT * FROM unnest(p_weeks)),
+  WITH weeks AS (SELECT DISTINCT * FROM unnest(p_spans)),
   days AS (
-    SELECT w.start_time AS week, d.*
+    SELECT w.hours AS span, w.start_time AS week, d.*
       FROM weeks w
+     CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint), (3::smallint)) k (kept)
       JOIN trace_stats_folded d
-        ON d.org_id = w.org_id AND d.hours = 24 AND d.start_time >= w.start_time AND d.start_time < w.start_time + interval '168 hours'),
+        ON d.org_id = w.org_id AND d.hours = CASE w.hours WHEN 6 THEN 1 ELSE 24 END AND d.kept = k.kept
+       AND d.start_time >= w.start_time AND d.start_time < w.start_time + make_interval(hours => w.hours)),
   parts AS (
-    SELECT d.org_id, d.week, d.kept, d.workflow_id AS w, d.channel AS c, true AS of_status, s.label AS status, NULL::integer AS b,
+    SELECT d.org_id, d.span, d.week, d.kept, d.workflow_id AS w, d.channel AS c, true AS of_status, s.label AS status, NULL::integer AS b,
            s.n AS m, CASE WHEN s.i = 1 THEN d.runs END AS n, CASE WHEN s.i = 1 THEN d.timed END AS timed,
            CASE WHEN s.i = 1 THEN d.duration_sum END AS total, d.duration_min AS lo, d.duration_max AS hi
       FROM days d CROSS JOIN LATERAL unnest(d.statuses, d.status_counts) WITH ORDINALITY s (label, n, i)
     UNION ALL
-    SELECT d.org_id, d.week, d.kept, d.workflow_id, d.channel, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
+    SELECT d.org_id, d.span, d.week, d.kept, d.workflow_id, d.channel, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
       FROM days d CROSS JOIN LATERAL unnest(d.histogram_buckets, d.histogram_counts) u (b, m)),
   grouped AS (
-    SELECT org_id, week, kept, w, c, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n, sum(timed)::bigint AS timed,
+    SELECT org_id, span, week, kept, w, c, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n, sum(timed)::bigint AS timed,
            sum(total)::bigint AS total, min(lo) AS lo, max(hi) AS hi
-      FROM parts GROUP BY org_id, week, kept, w, c, of_status, status, b)
-  SELECT org_id, 168, kept, week, w, c, sum(n), sum(timed), sum(total), min(lo), max(hi),
+      FROM parts GROUP BY org_id, span, week, kept, w, c, of_status, status, b)
+  SELECT org_id, span, kept, week, w, c, sum(n), sum(timed), sum(total), min(lo), max(hi),
          array_agg(status ORDER BY status::trace_status) FILTER (WHERE of_status),
          array_agg(m ORDER BY status::trace_status) FILTER (WHERE of_status),
          coalesce(array_agg(b ORDER BY b) FILTER (WHERE NOT of_status), '{}'),
          coalesce(array_agg(m ORDER BY b) FILTER (WHERE NOT of_status), '{}')
     FROM grouped
-   GROUP BY org_id, week, kept, w, c;
+   GROUP BY org_id, span, week, kept, w, c;
 
   INSERT INTO step_stats_folded
          (org_id, hours, kept, start_time, workflow_id, channel, node_id, steps, timed, duration_sum, duration_min, duration_max,
           statuses, status_counts, histogram_buckets, histogram_counts)
-  WITH weeks AS (SELECT DISTINCT * FROM unnest(p_weeks)),
+  WITH weeks AS (SELECT DISTINCT * FROM unnest(p_spans)),
   days AS (
-    SELECT w.start_time AS week, d.*
+    SELECT w.hours AS span, w.start_time AS week, d.*
       FROM weeks w
+     CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint), (3::smallint), (5::smallint)) k (kept)
       JOIN step_stats_folded d
-        ON d.org_id = w.org_id AND d.hours = 24 AND d.start_time >= w.start_time AND d.start_time < w.start_time + interval '168 hours'),
+        ON d.org_id = w.org_id AND d.hours = CASE w.hours WHEN 6 THEN 1 ELSE 24 END AND d.kept = k.kept
+       AND d.start_time >= w.start_time AND d.start_time < w.start_time + make_interval(hours => w.hours)),
   parts AS (
-    SELECT d.org_id, d.week, d.kept, d.workflow_id AS w, d.channel AS c, d.node_id AS nd, true AS of_status, s.label AS status,
+    SELECT d.org_id, d.span, d.week, d.kept, d.workflow_id AS w, d.channel AS c, d.node_id AS nd, true AS of_status, s.label AS status,
            NULL::integer AS b, s.n AS m, CASE WHEN s.i = 1 THEN d.steps END AS n, CASE WHEN s.i = 1 THEN d.timed END AS timed,
            CASE WHEN s.i = 1 THEN d.duration_sum END AS total, d.duration_min AS lo, d.duration_max AS hi
       FROM days d CROSS JOIN LATERAL unnest(d.statuses, d.status_counts) WITH ORDINALITY s (label, n, i)
     UNION ALL
-    SELECT d.org_id, d.week, d.kept, d.workflow_id, d.channel, d.node_id, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
+    SELECT d.org_id, d.span, d.week, d.kept, d.workflow_id, d.channel, d.node_id, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
       FROM days d CROSS JOIN LATERAL unnest(d.histogram_buckets, d.histogram_counts) u (b, m)),
   grouped AS (
-    SELECT org_id, week, kept, w, c, nd, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n,
+    SELECT org_id, span, week, kept, w, c, nd, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n,
            sum(timed)::bigint AS timed, sum(total)::bigint AS total, min(lo) AS lo, max(hi) AS hi
-      FROM parts GROUP BY org_id, week, kept, w, c, nd, of_status, status, b)
-  SELECT org_id, 168, kept, week, w, c, nd, sum(n), sum(timed), sum(total), min(lo), max(hi),
+      FROM parts GROUP BY org_id, span, week, kept, w, c, nd, of_status, status, b)
+  SELECT org_id, span, kept, week, w, c, nd, sum(n), sum(timed), sum(total), min(lo), max(hi),
          array_agg(status ORDER BY status::step_status) FILTER (WHERE of_status),
          array_agg(m ORDER BY status::step_status) FILTER (WHERE of_status),
          coalesce(array_agg(b ORDER BY b) FILTER (WHERE NOT of_status), '{}'),
          coalesce(array_agg(m ORDER BY b) FILTER (WHERE NOT of_status), '{}')
     FROM grouped
-   GROUP BY org_id, week, kept, w, c, nd;
+   GROUP BY org_id, span, week, kept, w, c, nd;
 END
 $$;
 
 -- Recomputes the folded rows of the periods from their per-status rows (hourly for hours, daily for days): of
--- p_periods, or when it is NULL of every period starting in [p_from, p_to); then the weeks of the days among them.
+-- p_periods, or when it is NULL of every period starting in [p_from, p_to); then the blocks of six hours and the weeks
+-- of the hours and days among them.
 CREATE FUNCTION stats_recompute_folded(p_periods stats_period[], p_from timestamptz DEFAULT NULL, p_to timestamptz DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -185,9 +196,9 @@ DECLARE
   v_weeks_to    timestamptz;
 BEGIN
   IF p_periods IS NULL THEN
-    -- (the weeks the range touches are recomputed below from their days)
-    DELETE FROM trace_stats_folded WHERE start_time >= p_from AND start_time < p_to AND hours <> 168;
-    DELETE FROM step_stats_folded WHERE start_time >= p_from AND start_time < p_to AND hours <> 168;
+    -- (the blocks and weeks the range touches are recomputed below from their hours and days)
+    DELETE FROM trace_stats_folded WHERE start_time >= p_from AND start_time < p_to AND hours IN (1, 24);
+    DELETE FROM step_stats_folded WHERE start_time >= p_from AND start_time < p_to AND hours IN (1, 24);
 
     v_periods := ARRAY(
       SELECT DISTINCT ROW(r.org_id, r.hours, r.start_time)::stats_period
@@ -280,27 +291,30 @@ BEGIN
     FROM parts
    GROUP BY org_id, hours, kept, start_time, w, c, nd;
 
-  -- and the UTC weeks of its days, from their folded days as they now are (of a range: every week it touches)
+  -- and the blocks of its hours and the UTC weeks of its days, from their folded hours and days as they now are (of a
+  -- range: every block and week it touches, their hours and days in the range or not)
   IF p_periods IS NULL THEN
     v_weeks_from := date_trunc('week', p_from, 'UTC');
     v_weeks_to := date_trunc('week', p_to - interval '1 microsecond', 'UTC') + interval '168 hours';
-    PERFORM stats_recompute_folded_weeks(ARRAY(
-      SELECT DISTINCT ROW(d.org_id, 168, date_trunc('week', d.start_time, 'UTC'))::stats_period
-        FROM (SELECT org_id, start_time FROM trace_stats_folded
-               WHERE hours = 24 AND start_time >= v_weeks_from AND start_time < v_weeks_to
+    PERFORM stats_recompute_folded_spans(ARRAY(
+      SELECT DISTINCT ROW(d.org_id, d.span, d.start_time)::stats_period
+        FROM (SELECT org_id, 168::smallint AS span, date_trunc('week', start_time, 'UTC') AS start_time FROM trace_stats_folded
+               WHERE hours IN (24, 168) AND start_time >= v_weeks_from AND start_time < v_weeks_to
               UNION
-              SELECT org_id, start_time FROM step_stats_folded
-               WHERE hours = 24 AND start_time >= v_weeks_from AND start_time < v_weeks_to
+              SELECT org_id, 168::smallint, date_trunc('week', start_time, 'UTC') FROM step_stats_folded
+               WHERE hours IN (24, 168) AND start_time >= v_weeks_from AND start_time < v_weeks_to
               UNION
-              SELECT org_id, start_time FROM trace_stats_folded
-               WHERE hours = 168 AND start_time >= v_weeks_from AND start_time < v_weeks_to
+              SELECT org_id, 6::smallint, date_bin('6 hours', start_time, '2000-01-01 00:00+00') FROM trace_stats_folded
+               WHERE hours IN (1, 6) AND start_time >= v_weeks_from AND start_time < v_weeks_to
               UNION
-              SELECT org_id, start_time FROM step_stats_folded
-               WHERE hours = 168 AND start_time >= v_weeks_from AND start_time < v_weeks_to) d));
+              SELECT org_id, 6::smallint, date_bin('6 hours', start_time, '2000-01-01 00:00+00') FROM step_stats_folded
+               WHERE hours IN (1, 6) AND start_time >= v_weeks_from AND start_time < v_weeks_to) d));
   ELSE
-    PERFORM stats_recompute_folded_weeks(ARRAY(
-      SELECT DISTINCT ROW(p.org_id, 168, date_trunc('week', p.start_time, 'UTC'))::stats_period
-        FROM unnest(v_periods) p WHERE p.hours = 24));
+    PERFORM stats_recompute_folded_spans(ARRAY(
+      SELECT DISTINCT CASE p.hours
+               WHEN 24 THEN ROW(p.org_id, 168, date_trunc('week', p.start_time, 'UTC'))::stats_period
+               ELSE ROW(p.org_id, 6, date_bin('6 hours', p.start_time, '2000-01-01 00:00+00'))::stats_period END
+        FROM unnest(v_periods) p));
   END IF;
 END
 $$;

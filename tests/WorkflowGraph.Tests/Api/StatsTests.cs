@@ -21,6 +21,12 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
     /// </summary>
     private const string EdgeWindow = """and: [{ startTime: { gte: "2026-01-09T05:00:00Z", lt: "2026-01-11T01:00:00Z" } }]""";
 
+    /// <summary>
+    /// Narrows <see cref="Window"/> to 2026-01-10 00:00 to 2026-01-11 20:00: one whole UTC day, then the blocks of six hours
+    /// from 00:00 and 06:00 and 12:00, then two hours.
+    /// </summary>
+    private const string BlockWindow = """and: [{ startTime: { gte: "2026-01-09T05:00:00Z", lt: "2026-01-11T20:00:00Z" } }]""";
+
     /// <summary>A condition the rollups cannot answer that every row meets: the same rows, from the raw tables.</summary>
     private const string EveryRowRaw = "rowId: { gte: 0 }";
 
@@ -54,6 +60,9 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
         // UTC buckets of a rollup row's own length take the row's start instead of date_trunc
         { "traceStats", "groupBy: [CHANNEL], bucket: { unit: HOUR }", EdgeWindow },
         { "stepStats", "groupBy: [NODE], bucket: { unit: DAY, timeZone: \"Etc/UTC\" }", EdgeWindow },
+        // edge hours in whole blocks of six hours: from the folded blocks
+        { "traceStats", "groupBy: [CHANNEL], bucket: { unit: DAY }", BlockWindow },
+        { "stepStats", "groupBy: [NODE], order: [{ durationMs: { p50: ASC } }]", BlockWindow },
         { "stepStats", "groupBy: [NODE], order: [{ count: DESC }, { successRate: ASC }]",
             "trace: { workflowId: { eq: \"V29ya2Zsb3c6YWFhYWFhYWEtMjIyMi00MDAwLTgwMDAtMDAwMDAwMDAwMDAx\" } }" },
     };
@@ -124,14 +133,21 @@ public sealed class StatsTests(GraphApiFixture api) : IClassFixture<GraphApiFixt
     [InlineData("groupBy: [STATUS], bucket: { unit: DAY }", "", "daily")]
     [InlineData("groupBy: [CHANNEL, STATUS]", EdgeWindow, "daily hourly")]
     [InlineData("groupBy: [STATUS], bucket: { unit: HOUR }", "", "hourly")]
+    [InlineData("groupBy: [CHANNEL]", BlockWindow, "daily block hourly")]
+    [InlineData("groupBy: [CHANNEL, STATUS]", BlockWindow, "daily hourly")]
     public async Task Whole_utc_days_are_read_from_the_daily_rollups_and_the_rest_from_the_hourly_ones(
         string arguments, string filter, string periods)
     {
         var response = await OkAsync($"{{ traceStats(where: {{ {Window} {filter} }}, {arguments}) {{ nodes {{ count }} }} }}");
         // the rows per status by their tables, the folded ones (db/migrations/054) by their period
         Assert.Equal(periods, string.Join(" ", System.Text.RegularExpressions.Regex.Matches(
-                response.Statements.Single(), @"trace_stats_(daily|hourly)|\.hours = (24|1)\b")
-            .Select(m => m.Value is "trace_stats_daily" or ".hours = 24" ? "daily" : "hourly")));
+                response.Statements.Single(), @"trace_stats_(daily|hourly)|\.hours = (24|6|1)\b")
+            .Select(m => m.Value switch
+            {
+                "trace_stats_daily" or ".hours = 24" => "daily",
+                ".hours = 6" => "block",
+                _ => "hourly",
+            })));
     }
 
     [Theory]

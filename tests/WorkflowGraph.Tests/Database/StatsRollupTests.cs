@@ -103,7 +103,7 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
         """;
 
     /// <summary>
-    /// Folded rows (054) that differ from the rows per status of their period (hour, UTC day, UTC week of days) folded
+    /// Folded rows (054) that differ from the rows per status of their period (hour, block of six hours, UTC day, week) folded
     /// over status and the dimensions their set does not keep, counts per status and histograms included; and rows per
     /// status no folded row holds.
     /// </summary>
@@ -124,6 +124,14 @@ public sealed class StatsRollupTests(DatabaseFixture db) : IClassFixture<Databas
           SELECT 'step', 24, start_time, workflow_id, channel::text, node_id, status::text, steps, timed, duration_sum, duration_min,
                  duration_max, histogram_buckets, histogram_counts
             FROM step_stats_daily WHERE org_id = $1
+          UNION ALL
+          SELECT 'trace', 6, date_bin('6 hours', start_time, '2000-01-01 00:00+00'), workflow_id, channel::text, NULL, status::text,
+                 runs, timed, duration_sum, duration_min, duration_max, histogram_buckets, histogram_counts
+            FROM trace_stats_hourly WHERE org_id = $1
+          UNION ALL
+          SELECT 'step', 6, date_bin('6 hours', start_time, '2000-01-01 00:00+00'), workflow_id, channel::text, node_id, status::text,
+                 steps, timed, duration_sum, duration_min, duration_max, histogram_buckets, histogram_counts
+            FROM step_stats_hourly WHERE org_id = $1
           UNION ALL
           SELECT 'trace', 168, date_trunc('week', start_time, 'UTC'), workflow_id, channel::text, NULL, status::text, runs, timed,
                  duration_sum, duration_min, duration_max, histogram_buckets, histogram_counts

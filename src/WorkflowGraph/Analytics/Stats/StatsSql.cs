@@ -41,7 +41,7 @@ public static class StatsSql
             // the folded rows of one set (db/migrations/054) carry their counts per status packed, and no status
             Sql Part(int hours, Sql range)
             {
-                var own = hours switch { 1 => "hour", 24 => "day", _ => "week" };
+                var own = hours switch { 1 => "hour", 6 => "block", 24 => "day", _ => "week" };
                 var rowBucket = utc && plan.Bucket!.Unit == own ? started => started : bucket;
                 Sql table, status, byStatus, set;
                 if (plan.Folded is { } kept)
@@ -80,10 +80,25 @@ public static class StatsSql
                 {
                     parts.Add(Part(24, Range(days.From, days.To)));
                 }
-                if (days.WindowFrom < days.From)
-                    parts.Add(Part(1, Range(days.WindowFrom, days.From)));
-                if (days.To < days.WindowTo)
-                    parts.Add(Part(1, Range(days.To, days.WindowTo)));
+                // the edge hours; folded, the whole blocks of six hours among them from the blocks (the days are whole blocks)
+                void Edge(DateTime from, DateTime to)
+                {
+                    if (from >= to)
+                        return;
+                    var blocks = (From: Block(from, up: true), To: Block(to, up: false));
+                    if (plan.Folded is null || blocks.From >= blocks.To)
+                    {
+                        parts.Add(Part(1, Range(from, to)));
+                        return;
+                    }
+                    if (from < blocks.From)
+                        parts.Add(Part(1, Range(from, blocks.From)));
+                    parts.Add(Part(6, Range(blocks.From, blocks.To)));
+                    if (blocks.To < to)
+                        parts.Add(Part(1, Range(blocks.To, to)));
+                }
+                Edge(days.WindowFrom, days.From);
+                Edge(days.To, days.WindowTo);
                 cells = Sql.Join(" UNION ALL ", parts);
             }
             else
@@ -123,6 +138,14 @@ public static class StatsSql
         // how fresh the rollups are, read in the same snapshot as they are (db/migrations/030)
         var asOf = Sql.Raw(plan.FromRollups ? "(SELECT refreshed_to FROM stats_rollup_progress)" : "NULL::timestamptz");
         return Sql.Of($"SELECT a.as_of, c.* FROM (SELECT {asOf} AS as_of) a LEFT JOIN ({cells}) c ON true");
+    }
+
+    /// <summary>The start of the block of six UTC hours (from 00, 06, 12, 18) at or after, or at or before, a time.</summary>
+    private static DateTime Block(DateTime at, bool up)
+    {
+        var length = TimeSpan.FromHours(6).Ticks;
+        var down = at.Ticks - at.Ticks % length;
+        return new DateTime(up && down < at.Ticks ? down + length : down, DateTimeKind.Utc);
     }
 
     public static IEnumerable<string> Columns(StatsPlan plan) =>
