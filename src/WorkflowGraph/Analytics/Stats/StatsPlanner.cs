@@ -182,13 +182,22 @@ public sealed class StatsPlanner(QueryLimits limits)
     {
         if (bucket is not null && bucket.Unit != "week")
             return null;
-        static DateTime Monday(DateTime day) => day.AddDays(-(((int)day.DayOfWeek + 6) % 7));
-        var first = Monday(days.From) == days.From ? days.From : Monday(days.From).AddDays(7);
-        var last = Monday(days.To);
-        static bool OnAWeek(DateTime at) => at.Ticks % TimeSpan.TicksPerDay == 0 && at.DayOfWeek == DayOfWeek.Monday;
-        if (last <= first || !StatsRollupFilter.Aligned(rollupWhere, OnAWeek))
+        var week = TimeSpan.FromDays(7);
+        var (first, last) = (Align(days.From, week, up: true), Align(days.To, week, up: false));
+        if (last <= first || !StatsRollupFilter.Aligned(rollupWhere, at => at.Ticks % week.Ticks == 0))
             return null;
         return (first, last);
+    }
+
+    /// <summary>
+    /// The start of the period of <paramref name="length"/> at or after (<paramref name="up"/>), or at or before, a UTC
+    /// time. Periods are counted from 0001-01-01, a Monday at midnight: so UTC days, blocks of six hours from midnight
+    /// and weeks from Monday (as date_trunc counts them) each start on a multiple of their length.
+    /// </summary>
+    public static DateTime Align(DateTime at, TimeSpan length, bool up)
+    {
+        var down = at.Ticks - at.Ticks % length.Ticks;
+        return new DateTime(up && down < at.Ticks ? down + length.Ticks : down, DateTimeKind.Utc);
     }
 
     /// <summary>Every offset the zone uses around the window is a whole number of hours.</summary>

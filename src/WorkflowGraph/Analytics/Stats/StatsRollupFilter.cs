@@ -70,24 +70,29 @@ public static class StatsRollupFilter
     /// <summary>The dimensions a rewritten condition names, or null when it names one no folded row has.</summary>
     private static int? Kept(Filter filter)
     {
-        var kept = 0;
-        switch (filter)
+        var parts = filter switch
         {
-            case AllOf all:
-                foreach (var part in all.Parts)
-                    kept |= Kept(part) ?? -1;
-                return kept < 0 ? null : kept;
-            case AnyOf any:
-                foreach (var part in any.Parts)
-                    kept |= Kept(part) ?? -1;
-                return kept < 0 ? null : kept;
-            case Comparison comparison:
-                return Kept(comparison.Column.Column);
-            case Membership membership:
-                return Kept(membership.Column.Column);
-            default:
-                return null;
+            AllOf all => all.Parts,
+            AnyOf any => any.Parts,
+            _ => null,
+        };
+        if (parts is null)
+        {
+            return filter switch
+            {
+                Comparison comparison => Kept(comparison.Column.Column),
+                Membership membership => Kept(membership.Column.Column),
+                _ => null,
+            };
         }
+        var kept = 0;
+        foreach (var part in parts)
+        {
+            if (Kept(part) is not { } named)
+                return null;
+            kept |= named;
+        }
+        return kept;
     }
 
     private static int? Kept(string column) => column switch

@@ -65,40 +65,30 @@ public static class StatsSql
                 $"AND {row}.start_time < {scope.Parameter(to, NpgsqlDbType.TimestampTz)}");
             if (plan.Days is { } days)
             {
-                // whole UTC days from the daily rows, the hours before and after them from the hourly ones
-                // and whole UTC weeks among those days from the folded weekly rows
+                // whole UTC days from the daily rows (whole weeks among them from the folded weekly rows when the plan
+                // allows), the hours before and after them from the hourly ones (whole blocks of six hours among them
+                // from the folded blocks: the days are whole blocks)
                 var parts = new List<Sql>();
-                if (days.Weeks is { } weeks)
-                {
-                    parts.Add(Part(168, Range(weeks.From, weeks.To)));
-                    if (days.From < weeks.From)
-                        parts.Add(Part(24, Range(days.From, weeks.From)));
-                    if (weeks.To < days.To)
-                        parts.Add(Part(24, Range(weeks.To, days.To)));
-                }
-                else
-                {
-                    parts.Add(Part(24, Range(days.From, days.To)));
-                }
-                // the edge hours; folded, the whole blocks of six hours among them from the blocks (the days are whole blocks)
-                void Edge(DateTime from, DateTime to)
+                void Cover(DateTime from, DateTime to, int narrow, int wide, (DateTime From, DateTime To)? whole)
                 {
                     if (from >= to)
                         return;
-                    var blocks = (From: Block(from, up: true), To: Block(to, up: false));
-                    if (plan.Folded is null || blocks.From >= blocks.To)
+                    if (whole is not { } w || w.From >= w.To)
                     {
-                        parts.Add(Part(1, Range(from, to)));
+                        parts.Add(Part(narrow, Range(from, to)));
                         return;
                     }
-                    if (from < blocks.From)
-                        parts.Add(Part(1, Range(from, blocks.From)));
-                    parts.Add(Part(6, Range(blocks.From, blocks.To)));
-                    if (blocks.To < to)
-                        parts.Add(Part(1, Range(blocks.To, to)));
+                    parts.Add(Part(wide, Range(w.From, w.To)));
+                    if (from < w.From)
+                        parts.Add(Part(narrow, Range(from, w.From)));
+                    if (w.To < to)
+                        parts.Add(Part(narrow, Range(w.To, to)));
                 }
-                Edge(days.WindowFrom, days.From);
-                Edge(days.To, days.WindowTo);
+                (DateTime, DateTime)? Blocks(DateTime from, DateTime to) => plan.Folded is null ? null
+                    : (StatsPlanner.Align(from, SixHours, up: true), StatsPlanner.Align(to, SixHours, up: false));
+                Cover(days.From, days.To, 24, 168, days.Weeks);
+                Cover(days.WindowFrom, days.From, 1, 6, Blocks(days.WindowFrom, days.From));
+                Cover(days.To, days.WindowTo, 1, 6, Blocks(days.To, days.WindowTo));
                 cells = Sql.Join(" UNION ALL ", parts);
             }
             else
@@ -140,13 +130,7 @@ public static class StatsSql
         return Sql.Of($"SELECT a.as_of, c.* FROM (SELECT {asOf} AS as_of) a LEFT JOIN ({cells}) c ON true");
     }
 
-    /// <summary>The start of the block of six UTC hours (from 00, 06, 12, 18) at or after, or at or before, a time.</summary>
-    private static DateTime Block(DateTime at, bool up)
-    {
-        var length = TimeSpan.FromHours(6).Ticks;
-        var down = at.Ticks - at.Ticks % length;
-        return new DateTime(up && down < at.Ticks ? down + length : down, DateTimeKind.Utc);
-    }
+    private static readonly TimeSpan SixHours = TimeSpan.FromHours(6);
 
     public static IEnumerable<string> Columns(StatsPlan plan) =>
         plan.Dimensions.Select(d => d switch
