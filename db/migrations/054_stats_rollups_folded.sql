@@ -117,68 +117,69 @@ BEGIN
   DELETE FROM step_stats_folded f USING (SELECT DISTINCT * FROM unnest(p_spans)) p
    WHERE f.org_id = p.org_id AND f.hours = p.hours AND f.start_time = p.start_time;
 
-  -- each day's counts per status (its totals on its first status only), and its buckets, grouped by the week's key
+  -- each member period's counts per status (its totals on its first status only), and its buckets, grouped by the
+  -- span's key
   INSERT INTO trace_stats_folded
          (org_id, hours, kept, start_time, workflow_id, channel, runs, timed, duration_sum, duration_min, duration_max,
           statuses, status_counts, histogram_buckets, histogram_counts)
-  WITH weeks AS (SELECT DISTINCT * FROM unnest(p_spans)),
-  days AS (
-    SELECT w.hours AS span, w.start_time AS week, d.*
-      FROM weeks w
+  WITH spans AS (SELECT DISTINCT * FROM unnest(p_spans)),
+  members AS (
+    SELECT w.hours AS span, w.start_time AS span_start, d.*
+      FROM spans w
      CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint), (3::smallint)) k (kept)
       JOIN trace_stats_folded d
         ON d.org_id = w.org_id AND d.hours = CASE w.hours WHEN 6 THEN 1 ELSE 24 END AND d.kept = k.kept
        AND d.start_time >= w.start_time AND d.start_time < w.start_time + make_interval(hours => w.hours)),
   parts AS (
-    SELECT d.org_id, d.span, d.week, d.kept, d.workflow_id AS w, d.channel AS c, true AS of_status, s.label AS status, NULL::integer AS b,
+    SELECT d.org_id, d.span, d.span_start, d.kept, d.workflow_id AS w, d.channel AS c, true AS of_status, s.label AS status, NULL::integer AS b,
            s.n AS m, CASE WHEN s.i = 1 THEN d.runs END AS n, CASE WHEN s.i = 1 THEN d.timed END AS timed,
            CASE WHEN s.i = 1 THEN d.duration_sum END AS total, d.duration_min AS lo, d.duration_max AS hi
-      FROM days d CROSS JOIN LATERAL unnest(d.statuses, d.status_counts) WITH ORDINALITY s (label, n, i)
+      FROM members d CROSS JOIN LATERAL unnest(d.statuses, d.status_counts) WITH ORDINALITY s (label, n, i)
     UNION ALL
-    SELECT d.org_id, d.span, d.week, d.kept, d.workflow_id, d.channel, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
-      FROM days d CROSS JOIN LATERAL unnest(d.histogram_buckets, d.histogram_counts) u (b, m)),
+    SELECT d.org_id, d.span, d.span_start, d.kept, d.workflow_id, d.channel, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
+      FROM members d CROSS JOIN LATERAL unnest(d.histogram_buckets, d.histogram_counts) u (b, m)),
   grouped AS (
-    SELECT org_id, span, week, kept, w, c, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n, sum(timed)::bigint AS timed,
+    SELECT org_id, span, span_start, kept, w, c, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n, sum(timed)::bigint AS timed,
            sum(total)::bigint AS total, min(lo) AS lo, max(hi) AS hi
-      FROM parts GROUP BY org_id, span, week, kept, w, c, of_status, status, b)
-  SELECT org_id, span, kept, week, w, c, sum(n), sum(timed), sum(total), min(lo), max(hi),
+      FROM parts GROUP BY org_id, span, span_start, kept, w, c, of_status, status, b)
+  SELECT org_id, span, kept, span_start, w, c, sum(n), sum(timed), sum(total), min(lo), max(hi),
          array_agg(status ORDER BY status::trace_status) FILTER (WHERE of_status),
          array_agg(m ORDER BY status::trace_status) FILTER (WHERE of_status),
          coalesce(array_agg(b ORDER BY b) FILTER (WHERE NOT of_status), '{}'),
          coalesce(array_agg(m ORDER BY b) FILTER (WHERE NOT of_status), '{}')
     FROM grouped
-   GROUP BY org_id, span, week, kept, w, c;
+   GROUP BY org_id, span, span_start, kept, w, c;
 
   INSERT INTO step_stats_folded
          (org_id, hours, kept, start_time, workflow_id, channel, node_id, steps, timed, duration_sum, duration_min, duration_max,
           statuses, status_counts, histogram_buckets, histogram_counts)
-  WITH weeks AS (SELECT DISTINCT * FROM unnest(p_spans)),
-  days AS (
-    SELECT w.hours AS span, w.start_time AS week, d.*
-      FROM weeks w
+  WITH spans AS (SELECT DISTINCT * FROM unnest(p_spans)),
+  members AS (
+    SELECT w.hours AS span, w.start_time AS span_start, d.*
+      FROM spans w
      CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint), (3::smallint), (5::smallint)) k (kept)
       JOIN step_stats_folded d
         ON d.org_id = w.org_id AND d.hours = CASE w.hours WHEN 6 THEN 1 ELSE 24 END AND d.kept = k.kept
        AND d.start_time >= w.start_time AND d.start_time < w.start_time + make_interval(hours => w.hours)),
   parts AS (
-    SELECT d.org_id, d.span, d.week, d.kept, d.workflow_id AS w, d.channel AS c, d.node_id AS nd, true AS of_status, s.label AS status,
+    SELECT d.org_id, d.span, d.span_start, d.kept, d.workflow_id AS w, d.channel AS c, d.node_id AS nd, true AS of_status, s.label AS status,
            NULL::integer AS b, s.n AS m, CASE WHEN s.i = 1 THEN d.steps END AS n, CASE WHEN s.i = 1 THEN d.timed END AS timed,
            CASE WHEN s.i = 1 THEN d.duration_sum END AS total, d.duration_min AS lo, d.duration_max AS hi
-      FROM days d CROSS JOIN LATERAL unnest(d.statuses, d.status_counts) WITH ORDINALITY s (label, n, i)
+      FROM members d CROSS JOIN LATERAL unnest(d.statuses, d.status_counts) WITH ORDINALITY s (label, n, i)
     UNION ALL
-    SELECT d.org_id, d.span, d.week, d.kept, d.workflow_id, d.channel, d.node_id, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
-      FROM days d CROSS JOIN LATERAL unnest(d.histogram_buckets, d.histogram_counts) u (b, m)),
+    SELECT d.org_id, d.span, d.span_start, d.kept, d.workflow_id, d.channel, d.node_id, false, NULL, u.b, u.m, NULL, NULL, NULL, NULL, NULL
+      FROM members d CROSS JOIN LATERAL unnest(d.histogram_buckets, d.histogram_counts) u (b, m)),
   grouped AS (
-    SELECT org_id, span, week, kept, w, c, nd, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n,
+    SELECT org_id, span, span_start, kept, w, c, nd, of_status, status, b, sum(m)::bigint AS m, sum(n)::bigint AS n,
            sum(timed)::bigint AS timed, sum(total)::bigint AS total, min(lo) AS lo, max(hi) AS hi
-      FROM parts GROUP BY org_id, span, week, kept, w, c, nd, of_status, status, b)
-  SELECT org_id, span, kept, week, w, c, nd, sum(n), sum(timed), sum(total), min(lo), max(hi),
+      FROM parts GROUP BY org_id, span, span_start, kept, w, c, nd, of_status, status, b)
+  SELECT org_id, span, kept, span_start, w, c, nd, sum(n), sum(timed), sum(total), min(lo), max(hi),
          array_agg(status ORDER BY status::step_status) FILTER (WHERE of_status),
          array_agg(m ORDER BY status::step_status) FILTER (WHERE of_status),
          coalesce(array_agg(b ORDER BY b) FILTER (WHERE NOT of_status), '{}'),
          coalesce(array_agg(m ORDER BY b) FILTER (WHERE NOT of_status), '{}')
     FROM grouped
-   GROUP BY org_id, span, week, kept, w, c, nd;
+   GROUP BY org_id, span, span_start, kept, w, c, nd;
 END
 $$;
 
