@@ -27,8 +27,8 @@ public static class ResponseSize
                 case RawJsonExecutionNode raw:
                     size += raw.Result switch
                     {
-                        RawJson json => Encoding.UTF8.GetByteCount(json.Text),
-                        IReadOnlyList<RawJson> list => list.Sum(json => (long)Encoding.UTF8.GetByteCount(json.Text) + 1),
+                        RawJson json => json.Utf8Length,
+                        IReadOnlyList<RawJson> list => list.Sum(json => (long)json.Utf8Length + 1),
                         _ => 4,
                     };
                     break;
@@ -44,7 +44,7 @@ public static class ResponseSize
                     size += node.ToValue() switch
                     {
                         string text => Encoding.UTF8.GetByteCount(text) + 2,
-                        RawJson json => Encoding.UTF8.GetByteCount(json.Text),
+                        RawJson json => json.Utf8Length,
                         _ => 8,
                     };
                     break;

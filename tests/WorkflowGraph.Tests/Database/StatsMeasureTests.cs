@@ -8,7 +8,7 @@ namespace WorkflowGraph.Tests.Database;
 /// The service merges statistics cells and computes their measures (<see cref="StatsGroups"/>) with PostgreSQL's
 /// arithmetic: a percentile's bucket value, held between min and max and rounded through numeric, and a success rate,
 /// equal to what the same expressions give in PostgreSQL — to the last bit of the double — for buckets 0 to 1000 (1000
-/// holds durations of ~10^17 ms) and every rate of up to 400 finished rows.
+/// holds durations of ~10^17 ms) and every rate of up to 400 finished rows (and 3,000 of up to ~3·10^18).
 /// </summary>
 public sealed class StatsMeasureTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
@@ -50,19 +50,60 @@ public sealed class StatsMeasureTests(DatabaseFixture db) : IClassFixture<Databa
         await using var command = new NpgsqlCommand("""
             SELECT c, f, round(100.0 * c / nullif(f, 0), 2)::float8
               FROM generate_series(0, 400) f CROSS JOIN LATERAL generate_series(0, f) c
+            UNION ALL
+            SELECT c, f, round(100.0 * c / f, 2)::float8
+              FROM generate_series(1, 3000) i
+             CROSS JOIN LATERAL (SELECT i::bigint * 3074457345618258 / 3 + i * 7919 AS f) big
+             CROSS JOIN LATERAL (SELECT floor(f::numeric * (i % 1001) / 1000)::bigint AS c) part
             """, conn);
         await using var reader = await command.ExecuteReaderAsync();
         var rows = 0;
         while (await reader.ReadAsync())
         {
-            var (completed, finished) = (reader.GetInt32(0), reader.GetInt32(1));
+            var (completed, finished) = (reader.GetInt64(0), reader.GetInt64(1));
             double? expected = reader.IsDBNull(2) ? null : reader.GetDouble(2);
             var actual = StatsGroups.SuccessRate(completed, finished);
             Assert.True(expected == actual, $"{completed} of {finished}: PostgreSQL {expected:R}, service {actual:R}");
             rows++;
         }
-        Assert.Equal(401 * 402 / 2, rows);
+        Assert.Equal(401 * 402 / 2 + 3000, rows);
         Assert.Null(StatsGroups.SuccessRate(3, null));
+    }
+
+    [Fact]
+    public void Measures_are_written_as_the_json_writer_writes_their_doubles()
+    {
+        static string Written(Action<System.Text.Json.Utf8JsonWriter> write)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+                write(writer);
+            return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        // percentiles: every bucket's rounded value (texts made once), whole numbers held to a min or max (written as
+        // integers below 10^15), and the values around and beyond those bounds
+        var random = new Random(1503);
+        var values = Enumerable.Range(0, 1200).Select(bucket => StatsGroups.Percentile(bucket, null, null)!.Value)
+            .Concat([0, -0.0, 1, 7, 0.5, -3, 1e14, 1e15 - 1, 1e15, 1e15 + 2, 9_007_199_254_740_993, 1e17, 123.45, 1e300])
+            .Concat(Enumerable.Range(0, 2000).Select(_ => (double)random.NextInt64(1, 1_000_000_000_000)))
+            .Concat(Enumerable.Range(0, 2000).Select(_ => Math.Round(random.NextDouble() * 100_000, 2)));
+        foreach (var value in values)
+        {
+            var expected = Written(writer => writer.WriteNumberValue(value));
+            Assert.Equal(expected, Written(writer => StatsProjection.WritePercentile(writer, value)));
+        }
+        Assert.Equal("null", Written(writer => StatsProjection.WritePercentile(writer, null)));
+
+        // success rates: each hundredth of a percent as the double of its decimal text (numeric::float8)
+        for (var hundredths = 0L; hundredths <= 10_000; hundredths++)
+        {
+            var rate = double.Parse((hundredths / 100m).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(rate, hundredths / 100.0);
+            Assert.Equal(Written(writer => writer.WriteNumberValue(rate)),
+                Written(writer => StatsProjection.WriteSuccessRate(writer, hundredths)));
+        }
+        Assert.Equal("null", Written(writer => StatsProjection.WriteSuccessRate(writer, null)));
     }
 
     [Fact]

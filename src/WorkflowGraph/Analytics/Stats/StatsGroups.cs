@@ -28,10 +28,10 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     /// <summary>r = 1.02 / 0.98: a bucket's bounds are r apart, its value the point within 2% of both (db/migrations/030).</summary>
     private static readonly double Ratio = 1.02 / 0.98;
 
-    private static readonly decimal[] Quantiles = [0.5m, 0.9m, 0.95m, 0.99m];
+    /// <summary>p50, p90, p95, p99 in hundredths.</summary>
+    private static readonly int[] QuantileHundredths = [50, 90, 95, 99];
 
     private readonly Dictionary<StatsKey, StatsGroup> _groups = [];
-    private readonly HashSet<string> _open = new(plan.Subject.OpenStatuses, StringComparer.Ordinal);
 
     private readonly string[] _keys = [.. StatsSql.Columns(plan)];
     private bool _asOfRead;
@@ -230,32 +230,67 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     {
         long completed = 0;
         long? finished = null;
+        var statuses = new KeyValuePair<string, long>[group.ByStatus.Count];
+        var at = 0;
         foreach (var (status, count) in group.ByStatus)
         {
             if (status == "completed")
                 completed += count;
-            if (!_open.Contains(status))
+            if (!IsOpen(status))
                 finished = (finished ?? 0) + count;
+            if (count != 0)
+                statuses[at++] = new(status, count);
         }
-        group.SuccessRate = SuccessRate(completed, finished);
+        Array.Resize(ref statuses, at);
+        if (at > 1)
+            Array.Sort(statuses, static (x, y) => string.CompareOrdinal(x.Key, y.Key));
+        group.StatusCounts = statuses;
+        group.SuccessHundredths = SuccessHundredths(completed, finished);
+        group.SuccessRate = group.SuccessHundredths / 100.0;
         group.Avg = group.Timed == 0 ? null : (double)group.Total / group.Timed;
 
-        Span<int?> buckets = stackalloc int?[Quantiles.Length];
-        group.Histogram.NearestRanks(Quantiles, buckets);
-        for (var q = 0; q < Quantiles.Length; q++)
+        Span<int?> buckets = stackalloc int?[4];
+        group.Histogram.NearestRanks(QuantileHundredths, buckets);
+        for (var q = 0; q < buckets.Length; q++)
             group.Percentiles[q] = Percentile(buckets[q], group.Min, group.Max);
     }
 
+    // a handful of statuses, matched as the labels (one string per label) or by their text
+    private bool IsOpen(string status)
+    {
+        foreach (var open in plan.Subject.OpenStatuses)
+        {
+            if (ReferenceEquals(open, status) || string.Equals(open, status, StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
+
     /// <summary><c>round(100.0 * completed / nullif(finished, 0), 2)::float8</c>: null without finished rows.</summary>
-    public static double? SuccessRate(long completed, long? finished) =>
-        finished is { } f and not 0 ? ToDouble(Math.Round(100m * completed / f, 2, MidpointRounding.AwayFromZero)) : null;
+    public static double? SuccessRate(long completed, long? finished) => SuccessHundredths(completed, finished) / 100.0;
+
+    /// <summary>
+    /// The success rate in hundredths of a percent: 10,000 · completed ÷ finished rounded half away from zero, in whole
+    /// numbers (counts are not negative). Its double, hundredths ÷ 100, is the double nearest the rate's decimal — what
+    /// PostgreSQL's <c>numeric::float8</c> gives — since IEEE division rounds the exact quotient to the nearest.
+    /// </summary>
+    public static long? SuccessHundredths(long completed, long? finished)
+    {
+        if (finished is not ({ } f and not 0))
+            return null;
+        if (completed < 0 || f < 0)
+            throw new InvalidDataException("a status count is negative");
+        return (long)(((Int128)20_000 * completed + f) / (2 * (Int128)f));
+    }
 
     /// <summary>What stats_bucket_value gives for a bucket (db/migrations/050).</summary>
     public static double BucketValue(int bucket) => bucket <= 0 ? 0 : 2 * Math.Pow(Ratio, bucket - 1) / (Ratio + 1);
 
     // every bucket's value rounded as below, made once (the text round trip per percentile was a tenth of a series page's
     // service CPU); the buckets of durations up to bigint's largest lie below 1,200
-    private static readonly double[] RoundedBucketValues =
+    private static readonly double[] BucketValues = [.. Enumerable.Range(0, 1200).Select(BucketValue)];
+
+    internal static readonly double[] RoundedBucketValues =
         [.. Enumerable.Range(0, 1200).Select(bucket => Percentile(BucketValue(bucket), null, null)!.Value)];
 
     /// <summary>
@@ -266,7 +301,7 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     {
         if (bucket is not ({ } b and >= 0) || b >= RoundedBucketValues.Length)
             return Percentile(bucket is { } any ? BucketValue(any) : null, min, max);
-        var value = BucketValue(b);
+        var value = BucketValues[b];
         long? held = null;
         if (min is { } lo && value < lo)
             (held, value) = (lo, lo);
@@ -379,8 +414,10 @@ public sealed class StatsGroup(StatsKey key)
     public double?[] Percentiles { get; } = new double?[4];
 
     /// <summary>The group's statuses with rows, in text order, as countByStatus lists them.</summary>
-    public IEnumerable<KeyValuePair<string, long>> StatusCounts =>
-        ByStatus.Where(s => s.Value != 0).OrderBy(s => s.Key, StringComparer.Ordinal);
+    public KeyValuePair<string, long>[] StatusCounts { get; set; } = [];
+
+    /// <summary><see cref="SuccessRate"/> in hundredths of a percent (0 to 10,000).</summary>
+    public long? SuccessHundredths { get; set; }
 }
 
 /// <summary>
@@ -399,50 +436,49 @@ public sealed class StatsHistogram
     /// <summary>The counts of buckets <see cref="First"/>, <see cref="First"/> + 1, …; zero where a bucket is empty.</summary>
     public ReadOnlySpan<long> Counts => _counts.AsSpan(0, _used);
 
+    /// <summary>The durations counted.</summary>
+    public long Total { get; private set; }
+
     /// <summary>
     /// The bucket holding the nearest rank ceil(q · n) (at least 1) of the n counted durations: null when none is counted.
     /// </summary>
     public int? NearestRank(decimal quantile)
     {
+        var rank = Total == 0 ? 0 : (long)Math.Max(Math.Ceiling(quantile * Total), 1m);
         Span<int?> bucket = stackalloc int?[1];
-        NearestRanks([quantile], bucket);
+        NearestRanks([rank], bucket);
         return bucket[0];
     }
 
-    /// <summary>
-    /// <see cref="NearestRank"/> of each of <paramref name="quantiles"/> (ascending) in one walk over the buckets.
-    /// </summary>
-    public void NearestRanks(ReadOnlySpan<decimal> quantiles, Span<int?> buckets)
+    /// <summary><see cref="NearestRank"/> of each of <paramref name="hundredths"/> (q · 100, ascending) in one walk.</summary>
+    public void NearestRanks(ReadOnlySpan<int> hundredths, Span<int?> buckets)
+    {
+        // ceil(q · n) exactly: (h · n + 99) div 100, in 128 bits
+        Span<long> ranks = stackalloc long[hundredths.Length];
+        for (var q = 0; q < hundredths.Length; q++)
+            ranks[q] = Total == 0 ? 0 : Math.Max((long)(((Int128)hundredths[q] * Total + 99) / 100), 1);
+        NearestRanks(ranks, buckets);
+    }
+
+    private void NearestRanks(ReadOnlySpan<long> ranks, Span<int?> buckets)
     {
         var counts = Counts;
-        long total = 0;
-        foreach (var count in counts)
-            total = checked(total + count);
         var q = 0;
-        if (total > 0)
+        if (Total > 0)
         {
             long running = 0;
-            var rank = Rank(quantiles[0], total);
-            for (var i = 0; i < counts.Length && q < quantiles.Length; i++)
+            for (var i = 0; i < counts.Length && q < ranks.Length; i++)
             {
                 if (counts[i] == 0)
                     continue;
                 running += counts[i];
-                while (running >= rank)
-                {
+                while (q < ranks.Length && running >= ranks[q])
                     buckets[q++] = First + i;
-                    if (q == quantiles.Length)
-                        break;
-                    rank = Rank(quantiles[q], total);
-                }
             }
         }
-        for (; q < quantiles.Length; q++)
+        for (; q < ranks.Length; q++)
             buckets[q] = null;
     }
-
-    /// <summary>ceil(q · n), at least 1: exact, as numeric arithmetic gives it.</summary>
-    private static long Rank(decimal quantile, long total) => (long)Math.Max(Math.Ceiling(quantile * total), 1m);
 
     /// <summary>
     /// The highest bucket a duration can have: stats_duration_bucket of 2^63 - 1 ms is 1,094 (db/migrations/050). Counts
@@ -454,6 +490,7 @@ public sealed class StatsHistogram
     {
         if (bucket is < 0 or > MaxBucket)
             throw new InvalidDataException($"histogram bucket {bucket} is outside 0-{MaxBucket}");
+        Total = checked(Total + count);
         if (_used == 0)
         {
             if (_counts.Length == 0)

@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using WorkflowGraph.Querying;
 using WorkflowGraph.Querying.Model;
 using WorkflowGraph.Querying.Selection;
 
@@ -13,95 +15,196 @@ namespace WorkflowGraph.Analytics.Stats;
 /// </summary>
 public static class StatsProjection
 {
-    /// <summary>A group of a statistics page with the fields selected at one place, values as PostgreSQL's JSON writes them.</summary>
-    public static string Write(StatsGroup group, IReadOnlyList<FieldSelection> fields, StatsPlan plan)
+    /// <summary>
+    /// The groups of a page, each with the fields selected at each place (<see cref="StatsPlan.Projections"/>), values as
+    /// PostgreSQL's JSON writes them: one UTF-8 buffer for the page, each group's object a slice of it that goes into the
+    /// response as it is.
+    /// </summary>
+    public static List<RawJson[]> WritePage(IReadOnlyList<StatsGroup> page, StatsPlan plan)
     {
-        var subject = plan.Subject;
-        // one buffer and writer per thread, reset for each group (Write does not await): a page writes a group at a time
-        var buffer = _groupBuffer ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
-        var writer = _groupWriter ??= new Utf8JsonWriter(buffer);
-        writer.Reset(buffer);
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, page.Count * plan.Projections.Count * 256));
+        var spans = new (int Start, int End)[page.Count * plan.Projections.Count];
+        var texts = new PageTexts(plan);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            foreach (var field in fields)
+            var at = 0;
+            foreach (var group in page)
             {
-                writer.WritePropertyName(field.ResponseKey);
-                switch (field.Name)
+                foreach (var (_, node) in plan.Projections)
                 {
-                    case FieldSelection.Typename:
-                        writer.WriteStringValue(subject.GroupType);
-                        break;
-                    case "key":
-                        WriteKey(writer, group.Key, field.Children, subject.KeyType, plan.Dimensions);
-                        break;
-                    case "count":
-                        writer.WriteNumberValue(group.Count);
-                        break;
-                    case "countByStatus":
-                        writer.WriteStartArray();
-                        foreach (var (status, count) in group.StatusCounts)
-                        {
-                            writer.WriteStartObject();
-                            foreach (var child in field.Children)
-                            {
-                                writer.WritePropertyName(child.ResponseKey);
-                                if (child.Name == FieldSelection.Typename)
-                                    writer.WriteStringValue(subject.StatusCountType);
-                                else if (child.Name == "status")
-                                    writer.WriteStringValue(status.ToUpperInvariant());
-                                else
-                                    writer.WriteNumberValue(count);
-                            }
-                            writer.WriteEndObject();
-                        }
-                        writer.WriteEndArray();
-                        break;
-                    case "successRate":
-                        Number(writer, group.SuccessRate);
-                        break;
-                    case "durationMs":
-                        WriteDurations(writer, group, field.Children);
-                        break;
-                    default:
-                        throw new InvalidOperationException($"{subject.GroupType} has no field {field.Name}");
+                    writer.Reset(buffer);
+                    var start = buffer.WrittenCount;
+                    WriteGroup(writer, group, node.Children, plan, texts);
+                    writer.Flush();
+                    spans[at++] = (start, buffer.WrittenCount);
                 }
             }
-            writer.WriteEndObject();
         }
-        writer.Flush();
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var written = buffer.WrittenMemory;
+        var rows = new List<RawJson[]>(page.Count);
+        for (var g = 0; g < page.Count; g++)
+        {
+            var row = new RawJson[plan.Projections.Count];
+            for (var p = 0; p < row.Length; p++)
+            {
+                var (start, end) = spans[g * row.Length + p];
+                row[p] = new RawJson(written[start..end]);
+            }
+            rows.Add(row);
+        }
+        return rows;
     }
 
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? _groupBuffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? _groupWriter;
-
-    private static void WriteKey(Utf8JsonWriter writer, StatsKey key, IReadOnlyList<FieldSelection> fields, string typeName,
-        IReadOnlyList<StatsDimension> dimensions)
+    private static void WriteGroup(Utf8JsonWriter writer, StatsGroup group, IReadOnlyList<FieldSelection> fields, StatsPlan plan,
+        PageTexts texts)
     {
+        var subject = plan.Subject;
         writer.WriteStartObject();
         foreach (var field in fields)
         {
-            writer.WritePropertyName(field.ResponseKey);
-            var value = field.Name switch
+            writer.WritePropertyName(field.EncodedKey);
+            switch (field.Name)
             {
-                FieldSelection.Typename => (string?)typeName,
-                "workflowId" => key.Workflow is { } workflow && dimensions.Contains(StatsDimension.Workflow)
-                    ? GlobalId.Encode("Workflow", workflow.ToString("D")) : null,
-                "channel" => dimensions.Contains(StatsDimension.Channel) ? key.Channel?.ToUpperInvariant() : null,
-                "status" => dimensions.Contains(StatsDimension.Status) ? key.Status?.ToUpperInvariant() : null,
-                "nodeId" => key.Node is { } node && dimensions.Contains(StatsDimension.Node)
-                    ? GlobalId.Encode("WorkflowNode", node.ToString(CultureInfo.InvariantCulture)) : null,
-                "bucketStart" => key.Bucket is { } bucket && dimensions.Contains(StatsDimension.Bucket) ? Timestamp(bucket) : null,
-                _ => throw new InvalidOperationException($"{typeName} has no field {field.Name}"),
-            };
-            if (value is null)
-                writer.WriteNullValue();
-            else
-                writer.WriteStringValue(value);
+                case FieldSelection.Typename:
+                    writer.WriteStringValue(texts.GroupType);
+                    break;
+                case "key":
+                    WriteKey(writer, group.Key, field.Children, texts);
+                    break;
+                case "count":
+                    writer.WriteNumberValue(group.Count);
+                    break;
+                case "countByStatus":
+                    writer.WriteStartArray();
+                    foreach (var (status, count) in group.StatusCounts)
+                    {
+                        writer.WriteStartObject();
+                        foreach (var child in field.Children)
+                        {
+                            writer.WritePropertyName(child.EncodedKey);
+                            if (child.Name == FieldSelection.Typename)
+                                writer.WriteStringValue(texts.StatusCountType);
+                            else if (child.Name == "status")
+                                writer.WriteStringValue(UpperLabel(status));
+                            else
+                                writer.WriteNumberValue(count);
+                        }
+                        writer.WriteEndObject();
+                    }
+                    writer.WriteEndArray();
+                    break;
+                case "successRate":
+                    WriteSuccessRate(writer, group.SuccessHundredths);
+                    break;
+                case "durationMs":
+                    WriteDurations(writer, group, field.Children);
+                    break;
+                default:
+                    throw new InvalidOperationException($"{subject.GroupType} has no field {field.Name}");
+            }
+        }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The texts a page writes many times, encoded once: type names, and each bucket's start.</summary>
+    private sealed class PageTexts(StatsPlan plan)
+    {
+        public JsonEncodedText GroupType { get; } = JsonEncodedText.Encode(plan.Subject.GroupType);
+        public JsonEncodedText KeyType { get; } = JsonEncodedText.Encode(plan.Subject.KeyType);
+        public JsonEncodedText StatusCountType { get; } = JsonEncodedText.Encode(plan.Subject.StatusCountType);
+        public IReadOnlyList<StatsDimension> Dimensions => plan.Dimensions;
+        private readonly Dictionary<DateTime, JsonEncodedText> _buckets = [];
+
+        public JsonEncodedText Bucket(DateTime start)
+        {
+            if (!_buckets.TryGetValue(start, out var text))
+                _buckets[start] = text = JsonEncodedText.Encode(Timestamp(start));
+            return text;
+        }
+    }
+
+    // channel and status labels upper-cased and encoded once (enum values: a handful; bounded all the same)
+    private static readonly ConcurrentDictionary<string, JsonEncodedText> UpperLabels = new(StringComparer.Ordinal);
+
+    private static JsonEncodedText UpperLabel(string label)
+    {
+        if (UpperLabels.TryGetValue(label, out var text))
+            return text;
+        text = JsonEncodedText.Encode(label.ToUpperInvariant());
+        if (UpperLabels.Count < 256)
+            UpperLabels.TryAdd(label, text);
+        return text;
+    }
+
+    // success rates are hundredths of a percent: each one's JSON number made once, as the writer writes its double
+    private static readonly byte[]?[] SuccessRateTexts = new byte[]?[10_001];
+
+    /// <summary>A success rate (<see cref="StatsGroup.SuccessHundredths"/>) as the writer writes its double.</summary>
+    public static void WriteSuccessRate(Utf8JsonWriter writer, long? hundredths)
+    {
+        if (hundredths is { } h and >= 0 and <= 10_000)
+            writer.WriteRawValue(SuccessRateTexts[h] ??= NumberText(h / 100.0), skipInputValidation: true);
+        else
+            Number(writer, hundredths / 100.0);
+    }
+
+    private static byte[] NumberText(double value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(32);
+        using (var writer = new Utf8JsonWriter(buffer))
+            writer.WriteNumberValue(value);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // the percentiles' values that come from a bucket (StatsGroups.Percentile), each one's JSON made once
+    private static readonly Dictionary<double, byte[]> BucketValueTexts =
+        StatsGroups.RoundedBucketValues.Distinct().ToDictionary(value => value, NumberText);
+
+    private static void WriteKey(Utf8JsonWriter writer, StatsKey key, IReadOnlyList<FieldSelection> fields, PageTexts texts)
+    {
+        var dimensions = texts.Dimensions;
+        writer.WriteStartObject();
+        foreach (var field in fields)
+        {
+            writer.WritePropertyName(field.EncodedKey);
+            switch (field.Name)
+            {
+                case FieldSelection.Typename:
+                    writer.WriteStringValue(texts.KeyType);
+                    break;
+                case "workflowId":
+                    if (key.Workflow is { } workflow && dimensions.Contains(StatsDimension.Workflow))
+                        writer.WriteStringValue(GlobalId.Encode("Workflow", workflow.ToString("D")));
+                    else
+                        writer.WriteNullValue();
+                    break;
+                case "channel":
+                    if (key.Channel is { } channel && dimensions.Contains(StatsDimension.Channel))
+                        writer.WriteStringValue(UpperLabel(channel));
+                    else
+                        writer.WriteNullValue();
+                    break;
+                case "status":
+                    if (key.Status is { } status && dimensions.Contains(StatsDimension.Status))
+                        writer.WriteStringValue(UpperLabel(status));
+                    else
+                        writer.WriteNullValue();
+                    break;
+                case "nodeId":
+                    if (key.Node is { } node && dimensions.Contains(StatsDimension.Node))
+                        writer.WriteStringValue(GlobalId.Encode("WorkflowNode", node.ToString(CultureInfo.InvariantCulture)));
+                    else
+                        writer.WriteNullValue();
+                    break;
+                case "bucketStart":
+                    if (key.Bucket is { } bucket && dimensions.Contains(StatsDimension.Bucket))
+                        writer.WriteStringValue(texts.Bucket(bucket));
+                    else
+                        writer.WriteNullValue();
+                    break;
+                default:
+                    throw new InvalidOperationException($"{texts.KeyType} has no field {field.Name}");
+            }
         }
         writer.WriteEndObject();
     }
@@ -111,11 +214,11 @@ public static class StatsProjection
         writer.WriteStartObject();
         foreach (var field in fields)
         {
-            writer.WritePropertyName(field.ResponseKey);
+            writer.WritePropertyName(field.EncodedKey);
             switch (field.Name)
             {
                 case FieldSelection.Typename:
-                    writer.WriteStringValue(StatsSubject.DurationsType);
+                    writer.WriteStringValue(DurationsType);
                     break;
                 case "avg":
                     Number(writer, group.Avg);
@@ -127,22 +230,38 @@ public static class StatsProjection
                     Number(writer, group.Max);
                     break;
                 case "p50":
-                    Number(writer, group.Percentiles[0]);
+                    WritePercentile(writer, group.Percentiles[0]);
                     break;
                 case "p90":
-                    Number(writer, group.Percentiles[1]);
+                    WritePercentile(writer, group.Percentiles[1]);
                     break;
                 case "p95":
-                    Number(writer, group.Percentiles[2]);
+                    WritePercentile(writer, group.Percentiles[2]);
                     break;
                 case "p99":
-                    Number(writer, group.Percentiles[3]);
+                    WritePercentile(writer, group.Percentiles[3]);
                     break;
                 default:
                     throw new InvalidOperationException($"{StatsSubject.DurationsType} has no field {field.Name}");
             }
         }
         writer.WriteEndObject();
+    }
+
+    private static readonly JsonEncodedText DurationsType = JsonEncodedText.Encode(StatsSubject.DurationsType);
+
+    /// <summary>
+    /// A percentile as the writer writes its double: a bucket's value from its text made once, a whole number (held to an
+    /// exact min or max) as the integer it is (a double's shortest text below 10^15 has no fraction or exponent).
+    /// </summary>
+    public static void WritePercentile(Utf8JsonWriter writer, double? value)
+    {
+        if (value is { } v && !double.IsNegative(v) && BucketValueTexts.TryGetValue(v, out var text))
+            writer.WriteRawValue(text, skipInputValidation: true);
+        else if (value is { } whole && whole > 0 && whole < 1e15 && whole == Math.Floor(whole))
+            writer.WriteNumberValue((long)whole);
+        else
+            Number(writer, value);
     }
 
     private static void Number(Utf8JsonWriter writer, double? value)

@@ -39,9 +39,7 @@ public sealed class StatsQuery(StatsPlanner planner, EntityCatalog catalog, Quer
         var from = (int)Math.Min(plan.After, ordered.Count);
         var page = ordered.Skip(from).Take(plan.First).ToList();
         var cursors = page.Select((_, i) => StatsPlanner.EncodeCursor(from + i + 1)).ToList();
-        var rows = page
-            .Select(group => plan.Projections.Select(p => new RawJson(StatsProjection.Write(group, p.Node.Children, plan))).ToArray())
-            .ToList();
+        var rows = StatsProjection.WritePage(page, plan);
         return new ConnectionPage
         {
             Cursors = cursors,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using GraphQL.Execution;
 using GraphQL.Types;
 using GraphQLParser.AST;
@@ -14,6 +15,11 @@ public sealed class FieldSelection(
     public const string Typename = "__typename";
 
     public string ResponseKey { get; } = responseKey;
+
+    /// <summary><see cref="ResponseKey"/> as a JSON property name, encoded once for the service's own JSON writers.</summary>
+    public JsonEncodedText EncodedKey => _encodedKey ??= JsonEncodedText.Encode(ResponseKey);
+
+    private JsonEncodedText? _encodedKey;
 
     /// <summary>Null for <c>__typename</c>, which every object answers with its type's name.</summary>
     public FieldType? Definition { get; } = definition;
