@@ -61,8 +61,12 @@ public static class ResultTable
                     $"telemetry on: {F(ours.PerSecond / off.PerSecond, "0.00")}x of off (goal ≥ {ofOff:0.00}x)");
             if (scenario.Goals.MaxP99Ms is { } maxP99)
                 foreach (var r in results.Where(x => x.Server == Server.WorkflowGraph))
-                    Check(r.P99Ms <= maxP99,
-                        $"p99 {F(r.P99Ms, "0.0")} ms at {r.Clients} client{(r.Clients == 1 ? "" : "s")} (goal ≤ {maxP99:0} ms)");
+                {
+                    // a scenario may ask less of one client's p99 than of the many clients' (the queue adds to the latter)
+                    var goal = r.Clients == 1 && scenario.Goals.MaxP99MsOneClient is { } one ? one : maxP99;
+                    Check(r.P99Ms <= goal,
+                        $"p99 {F(r.P99Ms, "0.0")} ms at {r.Clients} client{(r.Clients == 1 ? "" : "s")} (goal ≤ {goal:0} ms)");
+                }
             if (checks.Count > 0)
                 log.WriteLine($"- {scenario.Name}: {string.Join("; ", checks)}");
         }

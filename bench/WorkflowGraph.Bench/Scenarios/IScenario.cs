@@ -20,4 +20,4 @@ public interface IScenario
 /// least) and to itself with telemetry off (at least), and its p99 latency (at most). Null: no such goal.
 /// </summary>
 public sealed record ScenarioGoals(double? MinOfDirect = null, double? MinTimesPeer = null, double? MaxP99Ms = null,
-    double? MinOfTelemetryOff = null);
+    double? MinOfTelemetryOff = null, double? MaxP99MsOneClient = null);

@@ -31,7 +31,7 @@ public sealed class StatsScenario(string name, Func<string, string, Guid, string
 
     public string Name => name;
 
-    public ScenarioGoals Goals { get; } = new(MaxP99Ms: 50);
+    public ScenarioGoals Goals { get; } = new(MaxP99Ms: 50, MaxP99MsOneClient: 20);
 
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
