@@ -236,7 +236,7 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
         {
             if (status == "completed")
                 completed += count;
-            if (!IsOpen(status))
+            if (!plan.Subject.OpenStatuses.Contains(status))
                 finished = (finished ?? 0) + count;
             if (count != 0)
                 statuses[at++] = new(status, count);
@@ -246,24 +246,12 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
             Array.Sort(statuses, static (x, y) => string.CompareOrdinal(x.Key, y.Key));
         group.StatusCounts = statuses;
         group.SuccessHundredths = SuccessHundredths(completed, finished);
-        group.SuccessRate = group.SuccessHundredths / 100.0;
         group.Avg = group.Timed == 0 ? null : (double)group.Total / group.Timed;
 
         Span<int?> buckets = stackalloc int?[4];
         group.Histogram.NearestRanks(QuantileHundredths, buckets);
         for (var q = 0; q < buckets.Length; q++)
             group.Percentiles[q] = Percentile(buckets[q], group.Min, group.Max);
-    }
-
-    // a handful of statuses, matched as the labels (one string per label) or by their text
-    private bool IsOpen(string status)
-    {
-        foreach (var open in plan.Subject.OpenStatuses)
-        {
-            if (ReferenceEquals(open, status) || string.Equals(open, status, StringComparison.Ordinal))
-                return true;
-        }
-        return false;
     }
 
     /// <summary><c>round(100.0 * completed / nullif(finished, 0), 2)::float8</c>: null without finished rows.</summary>
@@ -286,8 +274,9 @@ public sealed class StatsGroups(StatsPlan plan, int maxGroups)
     /// <summary>What stats_bucket_value gives for a bucket (db/migrations/050).</summary>
     public static double BucketValue(int bucket) => bucket <= 0 ? 0 : 2 * Math.Pow(Ratio, bucket - 1) / (Ratio + 1);
 
-    // every bucket's value rounded as below, made once (the text round trip per percentile was a tenth of a series page's
-    // service CPU); the buckets of durations up to bigint's largest lie below 1,200
+    // every bucket's value, and that value rounded as below, made once (the text round trip per percentile was a tenth of
+    // a series page's service CPU, Math.Pow per percentile a few percent more); durations up to bigint's largest lie in
+    // buckets below 1,200
     private static readonly double[] BucketValues = [.. Enumerable.Range(0, 1200).Select(BucketValue)];
 
     internal static readonly double[] RoundedBucketValues =
@@ -407,7 +396,7 @@ public sealed class StatsGroup(StatsKey key)
     public long? Min { get; set; }
     public long? Max { get; set; }
     public StatsHistogram Histogram { get; } = new();
-    public double? SuccessRate { get; set; }
+    public double? SuccessRate => SuccessHundredths / 100.0;
     public double? Avg { get; set; }
 
     /// <summary>p50, p90, p95, p99.</summary>

@@ -167,44 +167,22 @@ public static class StatsProjection
         foreach (var field in fields)
         {
             writer.WritePropertyName(field.EncodedKey);
-            switch (field.Name)
+            JsonEncodedText? value = field.Name switch
             {
-                case FieldSelection.Typename:
-                    writer.WriteStringValue(texts.KeyType);
-                    break;
-                case "workflowId":
-                    if (key.Workflow is { } workflow && dimensions.Contains(StatsDimension.Workflow))
-                        writer.WriteStringValue(GlobalId.Encode("Workflow", workflow.ToString("D")));
-                    else
-                        writer.WriteNullValue();
-                    break;
-                case "channel":
-                    if (key.Channel is { } channel && dimensions.Contains(StatsDimension.Channel))
-                        writer.WriteStringValue(UpperLabel(channel));
-                    else
-                        writer.WriteNullValue();
-                    break;
-                case "status":
-                    if (key.Status is { } status && dimensions.Contains(StatsDimension.Status))
-                        writer.WriteStringValue(UpperLabel(status));
-                    else
-                        writer.WriteNullValue();
-                    break;
-                case "nodeId":
-                    if (key.Node is { } node && dimensions.Contains(StatsDimension.Node))
-                        writer.WriteStringValue(GlobalId.Encode("WorkflowNode", node.ToString(CultureInfo.InvariantCulture)));
-                    else
-                        writer.WriteNullValue();
-                    break;
-                case "bucketStart":
-                    if (key.Bucket is { } bucket && dimensions.Contains(StatsDimension.Bucket))
-                        writer.WriteStringValue(texts.Bucket(bucket));
-                    else
-                        writer.WriteNullValue();
-                    break;
-                default:
-                    throw new InvalidOperationException($"{texts.KeyType} has no field {field.Name}");
-            }
+                FieldSelection.Typename => texts.KeyType,
+                "workflowId" => key.Workflow is { } workflow && dimensions.Contains(StatsDimension.Workflow)
+                    ? JsonEncodedText.Encode(GlobalId.Encode("Workflow", workflow.ToString("D"))) : null,
+                "channel" => key.Channel is { } channel && dimensions.Contains(StatsDimension.Channel) ? UpperLabel(channel) : null,
+                "status" => key.Status is { } status && dimensions.Contains(StatsDimension.Status) ? UpperLabel(status) : null,
+                "nodeId" => key.Node is { } node && dimensions.Contains(StatsDimension.Node)
+                    ? JsonEncodedText.Encode(GlobalId.Encode("WorkflowNode", node.ToString(CultureInfo.InvariantCulture))) : null,
+                "bucketStart" => key.Bucket is { } bucket && dimensions.Contains(StatsDimension.Bucket) ? texts.Bucket(bucket) : null,
+                _ => throw new InvalidOperationException($"{texts.KeyType} has no field {field.Name}"),
+            };
+            if (value is { } text)
+                writer.WriteStringValue(text);
+            else
+                writer.WriteNullValue();
         }
         writer.WriteEndObject();
     }
