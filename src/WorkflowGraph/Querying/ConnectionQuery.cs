@@ -17,7 +17,7 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
     public async Task<ConnectionPage> ExecuteAsync(IResolveFieldContext context, EntityMap map, RequestDatabase database)
     {
         var plan = planner.Plan(map, SelectionReader.Read(context));
-        var scope = new StatementScope();
+        var scope = new StatementScope { PhiRead = database.Tenant.PhiRead };
         var audited = PhiAudit.Fields(database, plan.ReadsRows ? plan.Projections.Select(p => p.Shape) : []);
         var (statement, layout) = ConnectionSql.Emit(plan, scope, auditRuns: audited.Count > 0);
         var runs = new List<long[]>();

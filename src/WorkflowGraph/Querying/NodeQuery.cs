@@ -20,7 +20,7 @@ public sealed class NodeQuery(EntityCatalog catalog, ShapePlanner shapes, QueryL
     {
         var (map, key) = Resolve(context.GetArgument<object?>("id"));
         var field = SelectionReader.Read(context, ObjectType(context, map));
-        var scope = new StatementScope();
+        var scope = new StatementScope { PhiRead = database.Tenant.PhiRead };
         var alias = scope.Alias();
         var shape = shapes.Plan(map, field.Children);
         var row = ObjectSql.Build(shape, alias, scope);
@@ -42,7 +42,7 @@ public sealed class NodeQuery(EntityCatalog catalog, ShapePlanner shapes, QueryL
             return new RawJson("[]");
         // positions are 1-based, as SQL counts them; each type's rows are read by one branch of the union
         var byType = ids.Select((id, i) => (Target: Resolve(id), Position: i + 1)).GroupBy(x => x.Target.Map).ToList();
-        var scope = new StatementScope();
+        var scope = new StatementScope { PhiRead = database.Tenant.PhiRead };
         var branches = new List<Sql>();
         var planned = byType
             .Select(g => (Group: g, Shape: shapes.Plan(g.Key, SelectionReader.Read(context, ObjectType(context, g.Key)).Children)))

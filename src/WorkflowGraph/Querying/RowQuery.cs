@@ -24,7 +24,7 @@ public sealed class RowQuery(ShapePlanner shapes)
     {
         var field = SelectionReader.Read(context);
         var shape = shapes.Plan(map, field.Children);
-        var scope = new StatementScope();
+        var scope = new StatementScope { PhiRead = database.Tenant.PhiRead };
         var alias = scope.Alias();
         var column = map.KeyColumn(keyColumn);
         var key = scope.Parameter(GlobalId.Decode(field.Argument(argument), map.TypeName, column.Kind), DbValues.TypeOf(column.Kind));
@@ -42,7 +42,7 @@ public sealed class RowQuery(ShapePlanner shapes)
     {
         var field = SelectionReader.Read(context);
         var shape = shapes.Plan(map, field.Children);
-        var scope = new StatementScope();
+        var scope = new StatementScope { PhiRead = database.Tenant.PhiRead };
         var alias = scope.Alias();
         var source = from(field, scope);
         var row = ObjectSql.Build(shape, alias, scope);

@@ -17,16 +17,21 @@ namespace WorkflowGraph.Tests.Api;
 /// <summary>Records the SQL each request sends, so tests can assert one statement per root field.</summary>
 public sealed class StatementLog : IStatementObserver
 {
-    private readonly ConcurrentQueue<string> _statements = new();
+    private readonly ConcurrentQueue<Statement> _statements = new();
 
-    public void OnStatement(string sql, IReadOnlyList<Npgsql.NpgsqlParameter> parameters) => _statements.Enqueue(sql);
+    public void OnStatement(string sql, IReadOnlyList<Npgsql.NpgsqlParameter> parameters) =>
+        _statements.Enqueue(new Statement(sql, [.. parameters.Select(p => p.Clone())]));
+
+    /// <summary>What the last <see cref="Take"/> took, with copies of the parameters (to run a statement again).</summary>
+    public IReadOnlyList<Statement> LastTaken { get; private set; } = [];
 
     public IReadOnlyList<string> Take()
     {
-        var taken = new List<string>();
-        while (_statements.TryDequeue(out var sql))
-            taken.Add(sql);
-        return taken;
+        var taken = new List<Statement>();
+        while (_statements.TryDequeue(out var statement))
+            taken.Add(statement);
+        LastTaken = taken;
+        return [.. taken.Select(s => s.Sql)];
     }
 }
 

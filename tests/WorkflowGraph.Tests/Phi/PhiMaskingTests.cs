@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Npgsql;
+using WorkflowGraph.Database;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Database;
@@ -47,6 +49,44 @@ public sealed class PhiMaskingTests(GraphApiFixture api) : IClassFixture<GraphAp
         foreach (var planted in expected)
             Assert.Contains(planted, body, StringComparison.Ordinal);
         Assert.DoesNotContain(Redacted, body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The emit writes only the branch of a classified column that applies to the request's reader; each fails closed. The
+    /// statement written for a reader with phi:read, run where the transaction does not grant it, shows no classified value
+    /// (nulls); the one written for a reader without the scope, run where the transaction grants it, still masks.
+    /// </summary>
+    [Fact]
+    public async Task A_statement_written_for_one_scope_fails_closed_in_a_transaction_of_the_other()
+    {
+        var world = await PhiWorld.CreateAsync(api);
+        AssertUnmasked(await BodyAsync(TraceDetail(world.TraceId), PhiRead), world.Planted);
+        var unmasked = Assert.Single(api.Statements.LastTaken, s => s.Sql.StartsWith("SELECT ", StringComparison.Ordinal));
+        Assert.DoesNotContain("phi_mask_", unmasked.Sql, StringComparison.Ordinal);
+        var shown = await RunAsync(unmasked, world.Workflow.OrgId, phiRead: false);
+        foreach (var planted in world.Planted)
+            Assert.DoesNotContain(planted, shown, StringComparison.Ordinal);
+        // what is not classifiable reads as stored, the classifiable columns as null
+        var steps = JsonDocument.Parse(shown).RootElement.GetProperty("steps").EnumerateArray().ToList();
+        Assert.NotEmpty(steps);
+        Assert.All(steps, step => Assert.Equal(JsonValueKind.Number, step.GetProperty("stepNumber").ValueKind));
+        Assert.All(steps, step => Assert.Equal(JsonValueKind.Null, step.GetProperty("inputData").ValueKind));
+
+        AssertMasked(world, await BodyAsync(TraceDetail(world.TraceId), scope: null));
+        var masked = Assert.Single(api.Statements.LastTaken, s => s.Sql.StartsWith("SELECT ", StringComparison.Ordinal));
+        Assert.DoesNotContain("phi_read_allowed", masked.Sql, StringComparison.Ordinal);
+        AssertMasked(world, await RunAsync(masked, world.Workflow.OrgId, phiRead: true));
+    }
+
+    /// <summary>Runs a recorded statement as the organisation's tenant with <c>app.phi_read</c> set as given; its JSON.</summary>
+    private async Task<string> RunAsync(Statement statement, Guid org, bool phiRead)
+    {
+        await using var session = await api.Database.OpenAsTenantAsync(org);
+        await session.Connection.ExecAsync($"SELECT set_config('app.phi_read', '{(phiRead ? "on" : "off")}', true)");
+        await using var command = new NpgsqlCommand(statement.Sql, session.Connection, session.Transaction);
+        foreach (var parameter in statement.Parameters)
+            command.Parameters.Add(parameter.Clone());
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     [Fact]

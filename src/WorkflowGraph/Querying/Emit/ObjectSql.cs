@@ -16,11 +16,11 @@ public static class ObjectSql
     /// <param name="replaced">SQL that stands in for some of this object's own fields (not its nested objects'):
     /// a statement that knows more than the row, like the event feed's cursors.</param>
     /// <param name="phiAccess">True when the reader may see PHI: by default the transaction's (<c>app.phi_read</c>, set from
-    /// the token); the event feed, one statement for many subscribers, passes each subscriber's.</param>
+    /// the token, or the reader's scope when <see cref="StatementScope.PhiRead"/> is known); the event feed, one statement
+    /// for many subscribers, passes each subscriber's.</param>
     public static Sql Build(ObjectShape shape, SqlAlias alias, StatementScope scope, IReadOnlyDictionary<string, Sql>? replaced = null,
         Sql? phiAccess = null)
     {
-        var access = phiAccess ?? PhiMask.TransactionAccess;
         var pairs = new List<Sql>();
         foreach (var field in shape.Fields)
         {
@@ -30,8 +30,8 @@ public static class ObjectSql
             {
                 TypenameField => Sql.Raw("'" + shape.Entity.TypeName + "'"),
                 _ when replaced is not null && replaced.TryGetValue(field.Name, out var expression) => expression,
-                ColumnField column => Masked(column.Column, alias, access),
-                RelationField relation => Related(relation, alias, scope, access),
+                ColumnField column => Masked(column.Column, alias, phiAccess, scope.PhiRead),
+                RelationField relation => Related(relation, alias, scope, phiAccess),
                 _ => throw new ArgumentOutOfRangeException(nameof(shape), field, "unknown field"),
             };
             pairs.Add(Sql.Of($"{key}, {value}"));
@@ -44,15 +44,22 @@ public static class ObjectSql
 
     /// <summary>
     /// The one place PHI is masked: every column a response shows passes here, and a classified one (<see cref="ColumnMap.Mask"/>:
-    /// every JSON column, the identifier columns) is shown as it is only when <paramref name="access"/> holds; otherwise its
-    /// masking function (db/migrations/036) redacts what the organisation classified.
+    /// every JSON column, the identifier columns) is shown as it is only when <paramref name="access"/> (by default the
+    /// transaction's <c>app.phi_read</c>) holds; otherwise its masking function (db/migrations/040) redacts what the
+    /// organisation classified. When the statement's caller knows the reader's scope (<paramref name="phiRead"/>), only the
+    /// branch for that reader is written, and it fails closed: a reader with <c>phi:read</c> gets the value only while the
+    /// transaction grants it (null otherwise), a reader without gets the masking function, which masks whatever the
+    /// transaction says. Each branch alone saves PostgreSQL the other's work: the masking branch holds the organisation's
+    /// classification as init plans, which the executor sets up on every execution even when no row needs them.
     /// </summary>
-    private static Sql Masked(ColumnMap column, SqlAlias alias, Sql access)
+    private static Sql Masked(ColumnMap column, SqlAlias alias, Sql? access, bool? phiRead)
     {
         var value = Value(column, alias);
         if (column.Mask is not { } mask || ReferenceEquals(mask, PhiMask.NotSensitive))
             return value;
-        return Sql.Of($"CASE WHEN {access} THEN {value} ELSE {mask.Masked(alias, value)} END");
+        if (access is not null || phiRead is not { } allowed)
+            return Sql.Of($"CASE WHEN {access ?? PhiMask.TransactionAccess} THEN {value} ELSE {mask.Masked(alias, value)} END");
+        return allowed ? Sql.Of($"CASE WHEN {PhiMask.TransactionAccess} THEN {value} END") : mask.Masked(alias, value);
     }
 
     /// <summary>
@@ -71,7 +78,7 @@ public static class ObjectSql
         },
     };
 
-    private static Sql Related(RelationField field, SqlAlias alias, StatementScope scope, Sql access)
+    private static Sql Related(RelationField field, SqlAlias alias, StatementScope scope, Sql? access)
     {
         var relation = field.Relation;
         var target = scope.Alias();

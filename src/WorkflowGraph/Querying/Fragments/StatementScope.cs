@@ -13,6 +13,13 @@ public sealed class StatementScope
 
     public List<NpgsqlParameter> Parameters { get; } = [];
 
+    /// <summary>
+    /// Whether the reader may see PHI, when the statement's caller knows it from the request's token (the same value the
+    /// request's transaction sets as <c>app.phi_read</c>): the emit then writes only the branch of a classified column that
+    /// applies to this reader. Null: each classified column carries both branches and the transaction's setting decides.
+    /// </summary>
+    public bool? PhiRead { get; init; }
+
     public SqlAlias Alias() => SqlAlias.Numbered(_aliases++);
 
     /// <summary>A typed parameter; its placeholder is the fragment returned.</summary>

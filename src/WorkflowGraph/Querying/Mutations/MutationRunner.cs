@@ -47,7 +47,7 @@ public sealed class MutationRunner(ShapePlanner shapes, QueryLimits limits)
         var audits = new List<IReadOnlySet<string>>();
         foreach (var payloadObject in objects)
         {
-            var read = new StatementScope();
+            var read = new StatementScope { PhiRead = database.Tenant.PhiRead };
             var alias = read.Alias();
             var columns = new List<Sql>();
             var keys = new List<string>();
