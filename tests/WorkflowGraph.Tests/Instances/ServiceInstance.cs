@@ -12,6 +12,7 @@ public sealed class ServiceInstance : IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly Queue<string> _output = new();
     private Process? _process;
 
     private ServiceInstance(string connectionString, IReadOnlyDictionary<string, string> settings)
@@ -48,26 +49,59 @@ public sealed class ServiceInstance : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = BaseUrl;
         start.Environment["Database__Migrate"] = "false";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // the lifetime's and the service's own steps, kept for the message of a stop that does not end
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        start.Environment["Logging__LogLevel__Microsoft.Extensions.Hosting"] = "Debug";
+        start.Environment["Logging__LogLevel__WorkflowGraph"] = "Information";
         foreach (var (key, value) in _settings)
             start.Environment[key] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the service");
         // read its output so that it never blocks on a full pipe
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, line) => Keep(line.Data);
+        _process.ErrorDataReceived += (_, line) => Keep(line.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await WaitReadyAsync();
     }
 
-    /// <summary>SIGTERM, as an orchestrator stops it, and waits for it to exit.</summary>
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops it, and waits for it to exit: within the host's shutdown timeout (30 s with no
+    /// drain window, <see cref="ShutdownServices"/>) and a margin, or the test fails with what the process wrote last.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is not { HasExited: false } process)
             return;
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
             await kill.WaitForExitAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(deadline.Token);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the service on port {Port} did not exit within 45 s of SIGTERM; its last output:\n{Output()}");
+        }
+    }
+
+    /// <summary>The last lines the process wrote (standard output and error), oldest first.</summary>
+    public string Output()
+    {
+        lock (_output)
+            return string.Join('\n', _output);
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+        {
+            _output.Enqueue(line);
+            if (_output.Count > 200)
+                _output.Dequeue();
+        }
     }
 
     private async Task WaitReadyAsync()

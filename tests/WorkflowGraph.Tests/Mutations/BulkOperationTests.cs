@@ -102,13 +102,20 @@ public sealed class BulkOperationTests(BulkApiFixture api) : IClassFixture<BulkA
 
     private static object ByWorkflow(FreshWorkflow workflow) => new { workflowId = new { eq = Ids.Workflow(workflow.Id) } };
 
+    /// <summary>
+    /// Polls until the operation reads COMPLETED and the worker has also logged its last batch: the worker records its
+    /// metrics and tells its observers after the batch's commit, which a reader may see first.
+    /// </summary>
     private async Task<JsonElement> WaitForCompletionAsync(Guid org, string id, TimeSpan limit)
     {
         var deadline = DateTime.UtcNow + limit;
         while (true)
         {
             var operation = await RunAsync(org, OperationById, new { id }, "bulkOperation", TenantRole.Viewer);
-            if (operation.GetProperty("status").GetString() == "COMPLETED" || DateTime.UtcNow > deadline)
+            var rowId = operation.GetProperty("rowId").GetInt64();
+            var completed = operation.GetProperty("status").GetString() == "COMPLETED"
+                            && api.Batches.Batches.Any(b => b.OperationId == rowId && b.Status == "completed");
+            if (completed || DateTime.UtcNow > deadline)
                 return operation;
             await Task.Delay(200);
         }
