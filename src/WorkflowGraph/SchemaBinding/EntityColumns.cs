@@ -77,7 +77,11 @@ public static class EntityColumns
             };
         var column = name == "id" ? map.IdColumns[0] : EntityMap.ColumnNameFor(name);
         var type = name == "id" ? map.TypeName : ReferencedType(map, name, column);
-        return new ColumnMap(name, column, KeyKind(catalog, map, column, type), nullable) { GlobalType = type };
+        return new ColumnMap(name, column, KeyKind(catalog, map, column, type), nullable)
+        {
+            GlobalType = type,
+            StoredGlobalId = name == "id" ? map.StoredGlobalId : null,
+        };
     }
 
     private static string ReferencedType(EntityMap map, string field, string column) =>

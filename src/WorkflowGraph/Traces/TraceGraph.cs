@@ -17,6 +17,7 @@ public static class TraceGraph
             JsonMasks = new Dictionary<string, PhiMask> { ["configSnapshot"] = PhiMask.Config },
             Relation = "workflow_trace",
             Key = ["id"],
+            StoredGlobalId = "global_id",
             RunColumn = "id",
             DefaultOrder = [new("start_time", Descending: true)],
             References = new Dictionary<string, string> { ["rootTraceId"] = "WorkflowTrace" },
@@ -41,6 +42,7 @@ public static class TraceGraph
             Relation = "workflow_steps",
             RunColumn = "trace_id",
             Key = ["id"],
+            StoredGlobalId = "global_id",
             DefaultOrder = [new("id", Descending: true)],
             Relations =
             [

@@ -69,6 +69,7 @@ public static class ObjectSql
     /// </summary>
     private static Sql Value(ColumnMap column, SqlAlias alias) => column switch
     {
+        { GlobalType: not null, Expression: null, StoredGlobalId: { } stored } => alias.Column(stored),
         { GlobalType: { } type, Expression: null } => GlobalId.Expression(type, [column.ValueOf(alias)]),
         _ => column.Kind switch
         {

@@ -14,6 +14,10 @@ public sealed record ColumnMap(string Field, string Column, ScalarKind Kind, boo
     /// </summary>
     public string? GlobalType { get; init; }
 
+    /// <summary>A column holding the global id already encoded (<see cref="EntityMap.StoredGlobalId"/>); filters, orders
+    /// and cursors still use <see cref="Column"/>, the key.</summary>
+    public string? StoredGlobalId { get; init; }
+
     /// <summary>How the value is masked for a reader without <c>phi:read</c>; null: never (not patient data).</summary>
     public PhiMask? Mask { get; init; }
 

@@ -35,6 +35,12 @@ public sealed class EntityMap
     /// <summary>The order of an unsorted list; the key is appended where missing.</summary>
     public IReadOnlyList<OrderKey> DefaultOrder { get; init; } = [];
 
+    /// <summary>
+    /// A column that holds the row's global id as the API writes it (a stored generated column, db/migrations/055):
+    /// the <c>id</c> field reads it instead of encoding the key in every statement.
+    /// </summary>
+    public string? StoredGlobalId { get; init; }
+
     /// <summary>Fields computed by SQL over the row instead of read from a column.</summary>
     public IReadOnlyDictionary<string, Func<SqlAlias, Sql>> Computed { get; init; } = new Dictionary<string, Func<SqlAlias, Sql>>();
 
