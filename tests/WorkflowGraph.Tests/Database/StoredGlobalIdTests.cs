@@ -1,5 +1,5 @@
-using WorkflowGraph.Tests.Infrastructure;
 using WorkflowGraph.Querying.Model;
+using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;
 
