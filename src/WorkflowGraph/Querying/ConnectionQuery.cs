@@ -34,7 +34,8 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
     {
         long? total = null;
         var cursors = new List<string>();
-        var rows = new List<RawJson[]>();
+        var spans = new List<(int Start, int End)[]>();
+        var json = new RecordJson();
         while (await reader.ReadAsync(ct))
         {
             if (layout.Total is { } totalColumn)
@@ -43,13 +44,16 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
             if (!plan.ReadsRows || (plan.CountsTotal && reader.IsDBNull(1)))
                 continue;
             cursors.Add(layout.Cursor is { } cursorColumn ? KeysetCursor.Encode(plan.Signature, reader.GetString(cursorColumn)) : "");
-            var nodes = new RawJson[plan.Projections.Count];
+            var nodes = new (int Start, int End)[plan.Projections.Count];
             for (var i = 0; i < nodes.Length; i++)
-                nodes[i] = new RawJson(reader.GetString(layout.FirstProjection + i));
-            rows.Add(nodes);
+                nodes[i] = json.Write(reader, layout.FirstProjection + i, plan.Projections[i].Shape);
+            spans.Add(nodes);
             if (layout.Runs is { } runColumn)
                 runs.Add(reader.GetFieldValue<long[]>(runColumn));
         }
+        // every node is a slice of the one buffer the page was written into
+        var written = json.Written;
+        var rows = spans.Select(row => row.Select(n => new RawJson(written[n.Start..n.End])).ToArray()).ToList();
         return (total, cursors, rows);
     }
 

@@ -23,14 +23,13 @@ public sealed class NodeQuery(EntityCatalog catalog, ShapePlanner shapes, QueryL
         var scope = new StatementScope { PhiRead = database.Tenant.PhiRead };
         var alias = scope.Alias();
         var shape = shapes.Plan(map, field.Children);
-        var row = ObjectSql.Build(shape, alias, scope);
+        var row = ObjectSql.Record(shape, alias, scope);
         var audited = PhiAudit.Fields(database, [shape]);
         var runs = audited.Count > 0 ? Sql.Of($", array_to_string({AuditSql.RunIds(shape, alias, scope)}, ',')") : Sql.Empty;
         var keyColumn = map.IdColumn!;
         var statement = Sql.Of($"SELECT {row}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
                                $"WHERE {keyColumn.ValueOf(alias)} = {scope.Parameter(key, DbValues.TypeOf(keyColumn.Kind))}");
-        var json = await RunAsync(context, statement, scope, database, audited);
-        return json is null ? null : new RawJson(json.Text, map.TypeName);
+        return await RunAsync(context, statement, scope, database, audited, (shape, map.TypeName));
     }
 
     public async Task<object?> NodesAsync(IResolveFieldContext context, RequestDatabase database)
@@ -98,16 +97,20 @@ public sealed class NodeQuery(EntityCatalog catalog, ShapePlanner shapes, QueryL
         _ => throw new InvalidOperationException($"a key of kind {kind} cannot be a global id"),
     };
 
-    /// <summary>Runs the statement: its JSON, then (when <paramref name="audited"/> has fields) the runs of the rows found as
-    /// text, null when none was found.</summary>
+    /// <summary>Runs the statement: its JSON (or, with <paramref name="record"/>, its row value of that shape, an object of
+    /// that type), then (when <paramref name="audited"/> has fields) the runs of the rows found as text, null when none was
+    /// found.</summary>
     private static async Task<RawJson?> RunAsync(IResolveFieldContext context, Sql statement, StatementScope scope,
-        RequestDatabase database, IReadOnlySet<string> audited) =>
+        RequestDatabase database, IReadOnlySet<string> audited, (ObjectShape Shape, string TypeName)? record = null) =>
         await database.QueryAsync(statement.ToString(), scope.Parameters, async (reader, ct) =>
         {
             if (!await reader.ReadAsync(ct) || reader.IsDBNull(0))
                 return null;
             if (audited.Count > 0 && !reader.IsDBNull(1))
                 database.PhiAccess.Add(audited, PhiAccessRecord.ParseRuns(reader.GetString(1)));
-            return new RawJson(reader.GetString(0));
+            if (record is not { } one)
+                return new RawJson(reader.GetString(0));
+            var json = new RecordJson();
+            return json.Take(json.Write(reader, 0, one.Shape), one.TypeName);
         }, context.CancellationToken);
 }

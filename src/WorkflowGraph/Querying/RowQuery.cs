@@ -31,9 +31,9 @@ public sealed class RowQuery(ShapePlanner shapes)
         var audited = PhiAudit.Fields(database, [shape]);
         var runs = audited.Count > 0 ? Sql.Of($", array_to_string({AuditSql.RunIds(shape, alias, scope)}, ',')") : Sql.Empty;
         var statement = Sql.Of(
-            $"SELECT {ObjectSql.Build(shape, alias, scope)}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
+            $"SELECT {ObjectSql.Record(shape, alias, scope)}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
             $"WHERE {column.ValueOf(alias)} = {key}");
-        return await RunAsync(context, statement, scope, database, audited, isolate: false);
+        return await RunAsync(context, statement, scope, database, audited, isolate: false, record: shape);
     }
 
     /// <summary>Rows from a set-returning function: <paramref name="from"/> writes the call (with its parameters).</summary>
@@ -56,10 +56,10 @@ public sealed class RowQuery(ShapePlanner shapes)
         return await RunAsync(context, statement, scope, database, audited, isolate: true);
     }
 
-    /// <summary>Runs the statement: its JSON first, then (when <paramref name="audited"/> has fields) the runs of its rows as
-    /// text, null when no row came back.</summary>
+    /// <summary>Runs the statement: its JSON (or, with <paramref name="record"/>, its row value of that shape) first, then
+    /// (when <paramref name="audited"/> has fields) the runs of its rows as text, null when no row came back.</summary>
     private static async Task<RawJson?> RunAsync(IResolveFieldContext context, Sql statement, StatementScope scope,
-        RequestDatabase database, IReadOnlySet<string> audited, bool isolate)
+        RequestDatabase database, IReadOnlySet<string> audited, bool isolate, ObjectShape? record = null)
     {
         try
         {
@@ -69,7 +69,10 @@ public sealed class RowQuery(ShapePlanner shapes)
                     return null;
                 if (audited.Count > 0 && !reader.IsDBNull(1))
                     database.PhiAccess.Add(audited, PhiAccessRecord.ParseRuns(reader.GetString(1)));
-                return new RawJson(reader.GetString(0));
+                if (record is null)
+                    return new RawJson(reader.GetString(0));
+                var json = new RecordJson();
+                return json.Take(json.Write(reader, 0, record));
             }, context.CancellationToken, isolate);
         }
         catch (PostgresException e) when (HelperErrors.Classify(e.SqlState) is { } error)

@@ -66,11 +66,12 @@ public sealed class PhiMaskingTests(GraphApiFixture api) : IClassFixture<GraphAp
         var shown = await RunAsync(unmasked, world.Workflow.OrgId, phiRead: false);
         foreach (var planted in world.Planted)
             Assert.DoesNotContain(planted, shown, StringComparison.Ordinal);
-        // what is not classifiable reads as stored, the classifiable columns as null
-        var steps = JsonDocument.Parse(shown).RootElement.GetProperty("steps").EnumerateArray().ToList();
+        // what is not classifiable reads as stored, the classifiable columns as null: the row value's fields are the
+        // selection's in order (f4: steps; a step's f1: stepNumber, f2: inputData)
+        var steps = JsonDocument.Parse(shown).RootElement.GetProperty("row").GetProperty("f4").EnumerateArray().ToList();
         Assert.NotEmpty(steps);
-        Assert.All(steps, step => Assert.Equal(JsonValueKind.Number, step.GetProperty("stepNumber").ValueKind));
-        Assert.All(steps, step => Assert.Equal(JsonValueKind.Null, step.GetProperty("inputData").ValueKind));
+        Assert.All(steps, step => Assert.Equal(JsonValueKind.Number, step.GetProperty("f1").ValueKind));
+        Assert.All(steps, step => Assert.Equal(JsonValueKind.Null, step.GetProperty("f2").ValueKind));
 
         AssertMasked(world, await BodyAsync(TraceDetail(world.TraceId), scope: null));
         var masked = Assert.Single(api.Statements.LastTaken, s => s.Sql.StartsWith("SELECT ", StringComparison.Ordinal));
@@ -78,12 +79,14 @@ public sealed class PhiMaskingTests(GraphApiFixture api) : IClassFixture<GraphAp
         AssertMasked(world, await RunAsync(masked, world.Workflow.OrgId, phiRead: true));
     }
 
-    /// <summary>Runs a recorded statement as the organisation's tenant with <c>app.phi_read</c> set as given; its JSON.</summary>
+    /// <summary>Runs a recorded statement as the organisation's tenant with <c>app.phi_read</c> set as given; its row as JSON
+    /// (PostgreSQL's <c>to_json</c>: the row value is <c>row</c>, its fields <c>f1</c>, <c>f2</c>… in the selection's order).</summary>
     private async Task<string> RunAsync(Statement statement, Guid org, bool phiRead)
     {
         await using var session = await api.Database.OpenAsTenantAsync(org);
         await session.Connection.ExecAsync($"SELECT set_config('app.phi_read', '{(phiRead ? "on" : "off")}', true)");
-        await using var command = new NpgsqlCommand(statement.Sql, session.Connection, session.Transaction);
+        await using var command = new NpgsqlCommand($"SELECT to_json(q)::text FROM ({statement.Sql}) q", session.Connection,
+            session.Transaction);
         foreach (var parameter in statement.Parameters)
             command.Parameters.Add(parameter.Clone());
         return (string)(await command.ExecuteScalarAsync())!;

@@ -10,7 +10,7 @@ namespace WorkflowGraph.Querying.Emit;
 /// </summary>
 public static class ConnectionSql
 {
-    /// <summary>Where the row set's columns are: total (with a count), cursor values (when read), then one JSON per projection,
+    /// <summary>Where the row set's columns are: total (with a count), cursor values (when read), then one row value per projection,
     /// then (when asked) the runs whose classified values the row shows, for the PHI access audit.</summary>
     public sealed record Layout(int? Total, int? Cursor, int FirstProjection)
     {
@@ -31,7 +31,7 @@ public static class ConnectionSql
         if (plan.SelectsCursor)
             columns.Add(Sql.Of($"{OrderSql.CursorValues(keys)} AS c"));
         for (var i = 0; i < plan.Projections.Count; i++)
-            columns.Add(Sql.Of($"{ObjectSql.Build(plan.Projections[i].Shape, alias, scope)} AS {Sql.Raw("p" + i)}"));
+            columns.Add(Sql.Of($"{ObjectSql.Record(plan.Projections[i].Shape, alias, scope)} AS {Sql.Raw("p" + i)}"));
         if (auditRuns)
             columns.Add(Sql.Of($"{Sql.Join(" || ", plan.Projections.Select(p => AuditSql.RunIds(p.Shape, alias, scope)))} AS r"));
         var conditions = Sql.Join(" AND ", new[] { where, after }.Where(c => !c.IsEmpty));

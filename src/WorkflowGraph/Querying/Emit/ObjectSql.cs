@@ -5,8 +5,11 @@ using WorkflowGraph.Querying.Plans;
 namespace WorkflowGraph.Querying.Emit;
 
 /// <summary>
-/// Writes an <see cref="ObjectShape"/> as one SQL expression that builds the JSON object GraphQL returns: only the
-/// selected columns are read, and navigation fields become correlated subqueries in the same statement (no N+1).
+/// Writes an <see cref="ObjectShape"/> as one SQL expression: only the selected columns are read, and navigation fields
+/// become correlated subqueries in the same statement (no N+1). Two forms: <see cref="Record"/>, a row value whose columns
+/// the service writes as the JSON object (<see cref="RecordJson"/>: PostgreSQL only reads and sends), which the query
+/// runners use; and <see cref="Build"/>, the JSON object built by PostgreSQL, for statements whose JSON PostgreSQL
+/// itself measures or aggregates (the event feed, mutation payloads, lists of SQL functions).
 /// </summary>
 public static class ObjectSql
 {
@@ -52,9 +55,9 @@ public static class ObjectSql
     /// transaction says. Each branch alone saves PostgreSQL the other's work: the masking branch holds the organisation's
     /// classification as init plans, which the executor sets up on every execution even when no row needs them.
     /// </summary>
-    private static Sql Masked(ColumnMap column, SqlAlias alias, Sql? access, bool? phiRead)
+    private static Sql Masked(ColumnMap column, SqlAlias alias, Sql? access, bool? phiRead, bool upperEnums = true)
     {
-        var value = Value(column, alias);
+        var value = Value(column, alias, upperEnums);
         if (column.Mask is not { } mask || ReferenceEquals(mask, PhiMask.NotSensitive))
             return value;
         if (access is not null || phiRead is not { } allowed)
@@ -67,17 +70,64 @@ public static class ObjectSql
     /// trailing zeros), keys of rows as their global ids; the rest as PostgreSQL renders it in JSON (ISO-8601
     /// timestamps, numbers, jsonb as is).
     /// </summary>
-    private static Sql Value(ColumnMap column, SqlAlias alias) => column switch
+    private static Sql Value(ColumnMap column, SqlAlias alias, bool upperEnums) => column switch
     {
         { GlobalType: not null, Expression: null, StoredGlobalId: { } stored } => alias.Column(stored),
         { GlobalType: { } type, Expression: null } => GlobalId.Expression(type, [column.ValueOf(alias)]),
         _ => column.Kind switch
         {
-            ScalarKind.Enum => Sql.Of($"upper({column.ValueOf(alias)})"),
+            ScalarKind.Enum when upperEnums => Sql.Of($"upper({column.ValueOf(alias)})"),
             ScalarKind.Float => Sql.Of($"{column.ValueOf(alias)}::float8"),
             _ => column.ValueOf(alias),
         },
     };
+
+    /// <summary>
+    /// The object as a row value: <c>ROW(…)</c> of its fields in response order (<c>__typename</c> left out: the writer knows
+    /// it), a related object as the row of a scalar subquery, a related list as <c>ARRAY(SELECT ROW(…) …)</c>. Values are
+    /// the same expressions as <see cref="Build"/>'s, masks included, except that enums are sent as stored, as text (the
+    /// writer upper-cases them). <see cref="RecordJson"/> writes it with the same <paramref name="shape"/>.
+    /// </summary>
+    public static Sql Record(ObjectShape shape, SqlAlias alias, StatementScope scope)
+    {
+        var values = new List<Sql>();
+        foreach (var field in shape.Fields)
+        {
+            switch (field)
+            {
+                case TypenameField:
+                    continue;
+                case ColumnField { Column.Kind: ScalarKind.Enum, Column.GlobalType: null } column:
+                    // enums are text domains, whose type ids differ between databases: sent as their base type
+                    values.Add(Sql.Of($"{Masked(column.Column, alias, null, scope.PhiRead, upperEnums: false)}::text"));
+                    break;
+                case ColumnField column:
+                    values.Add(Masked(column.Column, alias, null, scope.PhiRead));
+                    break;
+                case RelationField relation:
+                    values.Add(RelatedRecord(relation, alias, scope));
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(shape), field, "unknown field");
+            }
+        }
+        return Sql.Of($"ROW({Sql.Join(", ", values)})");
+    }
+
+    private static Sql RelatedRecord(RelationField field, SqlAlias alias, StatementScope scope)
+    {
+        var relation = field.Relation;
+        var target = scope.Alias();
+        var join = relation.JoinCondition(alias, target);
+        var from = Sql.Raw(relation.Target.Relation);
+        var row = Record(field.Target, target, scope);
+        if (field.List is not { } list)
+            return Sql.Of($"(SELECT {row} FROM {from} {target} WHERE {join})");
+        var condition = list.Where is null ? Sql.Empty : FilterSql.Condition(list.Where, target, scope);
+        var keys = OrderSql.Keys(list.Order, target, scope);
+        return Sql.Of($"ARRAY(SELECT {row} FROM {from} {target} WHERE {join}{condition.After(" AND ")} " +
+                      $"ORDER BY {OrderSql.OrderBy(keys)} LIMIT {list.Limit})");
+    }
 
     private static Sql Related(RelationField field, SqlAlias alias, StatementScope scope, Sql? access)
     {
