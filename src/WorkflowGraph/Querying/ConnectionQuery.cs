@@ -34,7 +34,7 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
     {
         long? total = null;
         var cursors = new List<string>();
-        var spans = new List<(int Start, int End)[]>();
+        var rows = new List<RawJson[]>();
         var json = new RecordJson();
         while (await reader.ReadAsync(ct))
         {
@@ -44,16 +44,13 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
             if (!plan.ReadsRows || (plan.CountsTotal && reader.IsDBNull(1)))
                 continue;
             cursors.Add(layout.Cursor is { } cursorColumn ? KeysetCursor.Encode(plan.Signature, reader.GetString(cursorColumn)) : "");
-            var nodes = new (int Start, int End)[plan.Projections.Count];
+            var nodes = new RawJson[plan.Projections.Count];
             for (var i = 0; i < nodes.Length; i++)
                 nodes[i] = json.Write(reader, layout.FirstProjection + i, plan.Projections[i].Shape);
-            spans.Add(nodes);
+            rows.Add(nodes);
             if (layout.Runs is { } runColumn)
                 runs.Add(reader.GetFieldValue<long[]>(runColumn));
         }
-        // every node is a slice of the one buffer the page was written into
-        var written = json.Written;
-        var rows = spans.Select(row => row.Select(n => new RawJson(written[n.Start..n.End])).ToArray()).ToList();
         return (total, cursors, rows);
     }
 

@@ -29,14 +29,16 @@ public sealed class RecordJson
     private static readonly SearchValues<byte> Escaped = SearchValues.Create(
         [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\']);
 
-    private readonly ArrayBufferWriter<byte> _out = new(4096);
+    // one row's JSON is written here, then copied out in one piece: the writer grows once to the largest row of a page,
+    // not by doubling over the whole page (which copied every page several times and reached the large object heap)
+    private readonly ArrayBufferWriter<byte> _out = new(1024);
     private byte[] _scratch = [];
 
-    /// <summary>Writes the record in column <paramref name="ordinal"/> (not null) as the JSON object of <paramref name="shape"/>;
-    /// returns where it starts and ends in <see cref="Written"/>.</summary>
-    public (int Start, int End) Write(NpgsqlDataReader reader, int ordinal, ObjectShape shape)
+    /// <summary>The record in column <paramref name="ordinal"/> (not null) as the JSON object of <paramref name="shape"/>,
+    /// for an object of <paramref name="typeName"/> when its field is abstract (<c>node</c>).</summary>
+    public RawJson Write(NpgsqlDataReader reader, int ordinal, ObjectShape shape, string? typeName = null)
     {
-        var start = _out.WrittenCount;
+        _out.ResetWrittenCount();
         using (var stream = reader.GetStream(ordinal))
         {
             var length = checked((int)stream.Length);
@@ -45,15 +47,8 @@ public sealed class RecordJson
             stream.ReadExactly(_scratch, 0, length);
             WriteRecord(_scratch.AsSpan(0, length), shape);
         }
-        return (start, _out.WrittenCount);
+        return new RawJson(_out.WrittenSpan.ToArray(), typeName);
     }
-
-    /// <summary>Everything written so far: the JSON of each <see cref="Write"/> is a slice of it.</summary>
-    public ReadOnlyMemory<byte> Written => _out.WrittenMemory;
-
-    /// <summary>The JSON of one value, for a single object: a copy of its slice.</summary>
-    public RawJson Take((int Start, int End) span, string? typeName = null) =>
-        new(Written[span.Start..span.End].ToArray(), typeName);
 
     private void WriteRecord(ReadOnlySpan<byte> data, ObjectShape shape)
     {
@@ -89,6 +84,9 @@ public sealed class RecordJson
             {
                 case ColumnField { Column: { Kind: ScalarKind.Enum, GlobalType: null } } when oid is TextOid:
                     UpperString(value);
+                    break;
+                case ColumnField { Column: { GlobalType: { } type, Expression: null } }:
+                    GlobalId(type, oid, value);
                     break;
                 case RelationField relation:
                     Value(oid, value, relation.Target);
@@ -216,6 +214,44 @@ public sealed class RecordJson
             position += length;
         }
         Raw("]"u8);
+    }
+
+    /// <summary>A key as its global id: unpadded base64url of <c>Type:key</c> (<see cref="Model.GlobalId.Encode"/>).</summary>
+    private void GlobalId(string type, uint oid, ReadOnlySpan<byte> value)
+    {
+        Span<byte> text = stackalloc byte[type.Length + 1 + 36];
+        var length = System.Text.Encoding.UTF8.GetBytes(type, text);
+        text[length++] = (byte)':';
+        var key = text[length..];
+        int written;
+        switch (oid)
+        {
+            case Int8Oid:
+                Utf8Formatter.TryFormat(BinaryPrimitives.ReadInt64BigEndian(value), key, out written);
+                break;
+            case Int4Oid:
+                Utf8Formatter.TryFormat(BinaryPrimitives.ReadInt32BigEndian(value), key, out written);
+                break;
+            case UuidOid:
+                for (int i = 0, at = 0; i < 16; i++)
+                {
+                    if (i is 4 or 6 or 8 or 10)
+                        key[at++] = (byte)'-';
+                    key[at++] = Hex(value[i] >> 4);
+                    key[at++] = Hex(value[i] & 0xF);
+                }
+                written = 36;
+                break;
+            default:
+                throw Unexpected($"a key of type OID {oid} for an id of {type}");
+        }
+        length += written;
+        var encoded = System.Buffers.Text.Base64Url.GetEncodedLength(length);
+        var span = _out.GetSpan(encoded + 2);
+        span[0] = (byte)'"';
+        System.Buffers.Text.Base64Url.EncodeToUtf8(text[..length], span[1..], out _, out var bytes);
+        span[bytes + 1] = (byte)'"';
+        _out.Advance(bytes + 2);
     }
 
     private static InvalidOperationException Unexpected(string what) => new($"reading a row value: {what}");
