@@ -7,7 +7,10 @@ namespace WorkflowGraph.Database;
 /// <summary>
 /// The database side of one GraphQL request: one connection, one transaction as <c>workflowgraph_app</c> with the
 /// tenant set transaction-locally, begun in the same round trip as the first statement. Root fields resolve in
-/// parallel, so statements take turns on the connection.
+/// parallel, so statements take turns on the connection. A query (<see cref="ReadsOnly"/>), which never commits, runs
+/// each round trip as a transaction of its own that also ends in it — BEGIN, the tenant setup, the statements,
+/// ROLLBACK — so a one-field query costs one round trip, not two (READ COMMITTED gives each statement its own snapshot
+/// either way).
 /// </summary>
 public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant tenant, TimeSpan statementTimeout,
     IEnumerable<IStatementObserver> observers, ReadReplica? replica = null, bool primaryRequested = false,
@@ -54,6 +57,8 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         await _turn.WaitAsync(cancellationToken);
         try
         {
+            if (ReadsOnly)
+                return await ReadAsync(statements, read, cancellationToken);
             await using var batch = await BeginBatchAsync(cancellationToken);
             // the first batch starts with the tenant setup, whose SELECT returns one row set to skip
             var setupResults = batch.BatchCommands.Count > 0 ? 1 : 0;
@@ -97,6 +102,77 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         }
     }
 
+    /// <summary>
+    /// A query's round trip, a transaction from BEGIN to ROLLBACK: nothing of it outlives the batch (role, tenant
+    /// settings), and a failure ends only it. When a statement fails PostgreSQL skips the rest, ROLLBACK included, so the
+    /// failed transaction is rolled back before the error is reported.
+    /// </summary>
+    private async Task<T> ReadAsync<T>(IReadOnlyList<Statement> statements, Func<NpgsqlDataReader, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken)
+    {
+        if (_connection is null)
+        {
+            var source = !primaryRequested && replica?.ForReads is { } standby ? standby : dataSource;
+            OnReplica = source != dataSource;
+            _connection = await source.OpenConnectionAsync(cancellationToken);
+        }
+        await using var batch = new NpgsqlBatch(_connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
+        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId, [.. Settings()]))
+            batch.BatchCommands.Add(command);
+        foreach (var statement in statements)
+        {
+            var command = new NpgsqlBatchCommand(statement.Sql);
+            foreach (var parameter in statement.Parameters)
+                command.Parameters.Add(parameter);
+            batch.BatchCommands.Add(command);
+            foreach (var observer in observers)
+                observer.OnStatement(statement.Sql, statement.Parameters);
+        }
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("ROLLBACK"));
+        try
+        {
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            // the tenant setup's SELECT returns one row set to skip
+            await reader.NextResultAsync(cancellationToken);
+            return await read(reader, cancellationToken);
+        }
+        catch (Exception)
+        {
+            await EndReadAsync();
+            throw;
+        }
+    }
+
+    /// <summary>After a failed query round trip: its transaction rolled back (a no-op when the batch got to its own
+    /// ROLLBACK), or the connection given up when that fails too.</summary>
+    private async Task EndReadAsync()
+    {
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", _connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // a broken connection: the pool does not take it back, and the original error is the one worth reporting
+            await _connection!.DisposeAsync();
+            _connection = null;
+        }
+    }
+
+    private List<(string, string)> Settings()
+    {
+        // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
+        List<(string, string)> settings = [("statement_timeout", $"{(int)statementTimeout.TotalMilliseconds}ms"), ("TimeZone", "UTC")];
+        // whether PHI is shown unmasked (db/migrations/036): only a token with the phi:read scope turns it on
+        settings.Add(("app.phi_read", tenant.PhiRead ? "on" : "off"));
+        // a traced request's context: a run it starts records it (db/migrations/023)
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } traced)
+            settings.Add(("app.traceparent", traced.Id!));
+        return settings;
+    }
+
     private async Task RollBackToSavepointAsync()
     {
         try
@@ -115,19 +191,12 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
     {
         if (_connection is not null)
             return new NpgsqlBatch(_connection, _transaction);
-        var source = ReadsOnly && !primaryRequested && replica?.ForReads is { } standby ? standby : dataSource;
+        var source = dataSource;
         OnReplica = source != dataSource;
         _connection = await source.OpenConnectionAsync(cancellationToken);
         _transaction = await _connection.BeginTransactionAsync(cancellationToken);
         var batch = new NpgsqlBatch(_connection, _transaction);
-        // UTC: timestamps in responses read the same whatever the server's TimeZone setting is
-        List<(string, string)> settings = [("statement_timeout", $"{(int)statementTimeout.TotalMilliseconds}ms"), ("TimeZone", "UTC")];
-        // whether PHI is shown unmasked (db/migrations/036): only a token with the phi:read scope turns it on
-        settings.Add(("app.phi_read", tenant.PhiRead ? "on" : "off"));
-        // a traced request's context: a run it starts records it (db/migrations/023)
-        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } traced)
-            settings.Add(("app.traceparent", traced.Id!));
-        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId, [.. settings]))
+        foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId, [.. Settings()]))
             batch.BatchCommands.Add(command);
         return batch;
     }
