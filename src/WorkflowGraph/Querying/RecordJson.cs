@@ -242,6 +242,10 @@ public sealed class RecordJson
                 }
                 written = 36;
                 break;
+            case TextOid:
+                // an id the statement already encoded (a masked id column)
+                String(value);
+                return;
             default:
                 throw Unexpected($"a key of type OID {oid} for an id of {type}");
         }

@@ -86,7 +86,8 @@ public static class ObjectSql
     /// The object as a row value: <c>ROW(…)</c> of its fields in response order (<c>__typename</c> left out: the writer knows
     /// it), a related object as the row of a scalar subquery, a related list as <c>ARRAY(SELECT ROW(…) …)</c>. Values are
     /// the same expressions as <see cref="Build"/>'s, masks included, except that enums are sent as stored, as text (the
-    /// writer upper-cases them), and ids as their keys (the writer encodes them). <see cref="RecordJson"/> writes it with the same <paramref name="shape"/>.
+    /// writer upper-cases them), and ids as their keys (the writer encodes them;
+    /// an id column with a mask goes through <see cref="Masked"/> and arrives as the encoded text). <see cref="RecordJson"/> writes it with the same <paramref name="shape"/>.
     /// </summary>
     public static Sql Record(ObjectShape shape, SqlAlias alias, StatementScope scope)
     {
@@ -101,7 +102,7 @@ public static class ObjectSql
                     // enums are text domains, whose type ids differ between databases: sent as their base type
                     values.Add(Sql.Of($"{Masked(column.Column, alias, null, scope.PhiRead, upperEnums: false)}::text"));
                     break;
-                case ColumnField { Column: { GlobalType: not null, Expression: null } } column:
+                case ColumnField { Column: { GlobalType: not null, Expression: null, Mask: null } } column:
                     // the key itself: the writer encodes it as the global id (RecordJson), cheaper than reading the text
                     values.Add(column.Column.ValueOf(alias));
                     break;
