@@ -310,7 +310,9 @@ public sealed class RecordJson
             return;
         }
         // the shortest round-trip digits and the decimal exponent of the first, from .NET's "E" form of them
-        var shortest = single ? ((float)value).ToString("R", CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
+        var shortest = single
+            ? ((float)value).ToString("R", CultureInfo.InvariantCulture)
+            : value.ToString("R", CultureInfo.InvariantCulture);
         var negative = shortest[0] == '-';
         var mark = shortest.IndexOf('E', StringComparison.Ordinal);
         var mantissa = mark < 0 ? shortest : shortest[..mark];
@@ -380,7 +382,7 @@ public sealed class RecordJson
         else
         {
             for (var i = 0; i <= weight; i++)
-                text.Append(i == 0 ? digit(i).ToString(CultureInfo.InvariantCulture) : digit(i).ToString("D4", CultureInfo.InvariantCulture));
+                text.Append(digit(i).ToString(i == 0 ? "D" : "D4", CultureInfo.InvariantCulture));
         }
         if (scale > 0)
         {

@@ -142,7 +142,9 @@ public sealed class RecordJsonTests(DatabaseFixture db) : IClassFixture<Database
     /// objects and arrays by their members' (key order kept, whitespace not).</summary>
     private static string Canonical(JsonElement element) => element.ValueKind switch
     {
-        JsonValueKind.Object => "{" + string.Join(",", element.EnumerateObject().Select(p => JsonSerializer.Serialize(p.Name) + ":" + Canonical(p.Value))) + "}",
+        JsonValueKind.Object =>
+            "{" + string.Join(",", element.EnumerateObject().Select(p => JsonSerializer.Serialize(p.Name) + ":" + Canonical(p.Value)))
+                + "}",
         JsonValueKind.Array => "[" + string.Join(",", element.EnumerateArray().Select(Canonical)) + "]",
         _ => element.GetRawText(),
     };

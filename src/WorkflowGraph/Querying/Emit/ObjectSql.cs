@@ -87,7 +87,8 @@ public static class ObjectSql
     /// it), a related object as the row of a scalar subquery, a related list as <c>ARRAY(SELECT ROW(…) …)</c>. Values are
     /// the same expressions as <see cref="Build"/>'s, masks included, except that enums are sent as stored, as text (the
     /// writer upper-cases them), and ids as their keys (the writer encodes them;
-    /// an id column with a mask goes through <see cref="Masked"/> and arrives as the encoded text). <see cref="RecordJson"/> writes it with the same <paramref name="shape"/>.
+    /// an id column with a mask goes through <see cref="Masked"/> and arrives as the encoded text).
+    /// <see cref="RecordJson"/> writes it with the same <paramref name="shape"/>.
     /// </summary>
     public static Sql Record(ObjectShape shape, SqlAlias alias, StatementScope scope)
     {
