@@ -69,15 +69,7 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
             }
             if (isolate)
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT field"));
-            foreach (var statement in statements)
-            {
-                var command = new NpgsqlBatchCommand(statement.Sql);
-                foreach (var parameter in statement.Parameters)
-                    command.Parameters.Add(parameter);
-                batch.BatchCommands.Add(command);
-                foreach (var observer in observers)
-                    observer.OnStatement(statement.Sql, statement.Parameters);
-            }
+            AddStatements(batch, statements);
             try
             {
                 T result;
@@ -120,15 +112,7 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
         foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId, [.. Settings()]))
             batch.BatchCommands.Add(command);
-        foreach (var statement in statements)
-        {
-            var command = new NpgsqlBatchCommand(statement.Sql);
-            foreach (var parameter in statement.Parameters)
-                command.Parameters.Add(parameter);
-            batch.BatchCommands.Add(command);
-            foreach (var observer in observers)
-                observer.OnStatement(statement.Sql, statement.Parameters);
-        }
+        AddStatements(batch, statements);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("ROLLBACK"));
         try
         {
@@ -158,6 +142,20 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
             // a broken connection: the pool does not take it back, and the original error is the one worth reporting
             await _connection!.DisposeAsync();
             _connection = null;
+        }
+    }
+
+    /// <summary>Adds the statements to the batch, each with its parameters, and tells the observers.</summary>
+    private void AddStatements(NpgsqlBatch batch, IReadOnlyList<Statement> statements)
+    {
+        foreach (var statement in statements)
+        {
+            var command = new NpgsqlBatchCommand(statement.Sql);
+            foreach (var parameter in statement.Parameters)
+                command.Parameters.Add(parameter);
+            batch.BatchCommands.Add(command);
+            foreach (var observer in observers)
+                observer.OnStatement(statement.Sql, statement.Parameters);
         }
     }
 
@@ -191,9 +189,8 @@ public sealed class RequestDatabase(NpgsqlDataSource dataSource, RequestTenant t
     {
         if (_connection is not null)
             return new NpgsqlBatch(_connection, _transaction);
-        var source = dataSource;
-        OnReplica = source != dataSource;
-        _connection = await source.OpenConnectionAsync(cancellationToken);
+        // a query reads in ReadAsync (and may go to the replica); everything else stays on the primary
+        _connection = await dataSource.OpenConnectionAsync(cancellationToken);
         _transaction = await _connection.BeginTransactionAsync(cancellationToken);
         var batch = new NpgsqlBatch(_connection, _transaction);
         foreach (var command in TenantTransaction.Commands(tenant.OrgId, tenant.UserId, [.. Settings()]))

@@ -65,7 +65,7 @@ public sealed class RecordJson
             Key(field.ResponseKey);
             if (field is TypenameField)
             {
-                String(System.Text.Encoding.UTF8.GetBytes(shape.Entity.TypeName));
+                Name(shape.Entity.TypeName);
                 continue;
             }
             if (read++ == count)
@@ -266,16 +266,22 @@ public sealed class RecordJson
         _out.Advance(bytes.Length);
     }
 
+    // response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*)
     private void Key(string key)
     {
-        // response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*): ASCII, nothing to escape
-        var span = _out.GetSpan(key.Length + 3);
+        Name(key);
+        Raw(":"u8);
+    }
+
+    /// <summary>A GraphQL name (a type's) as a JSON string: ASCII, nothing to escape.</summary>
+    private void Name(string name)
+    {
+        var span = _out.GetSpan(name.Length + 2);
         span[0] = (byte)'"';
-        for (var i = 0; i < key.Length; i++)
-            span[i + 1] = (byte)key[i];
-        span[key.Length + 1] = (byte)'"';
-        span[key.Length + 2] = (byte)':';
-        _out.Advance(key.Length + 3);
+        for (var i = 0; i < name.Length; i++)
+            span[i + 1] = (byte)name[i];
+        span[name.Length + 1] = (byte)'"';
+        _out.Advance(name.Length + 2);
     }
 
     private void Number(long value)
