@@ -33,6 +33,11 @@ internal sealed class OrganisationFeed
     public const int LaneStatements = 2;
 
     private EventPosition? _position;
+
+    /// <summary>The last read was not full: the position is recent, and the next read takes the plan made once for
+    /// recent positions (<see cref="EventLogReader.ReadAsync"/>); after a full one it is planned for its values until
+    /// the backlog is read. Read and written by the reader holding <see cref="_reading"/>.</summary>
+    private bool _caughtUp = true;
     private bool _isClosed;
     // who the next read hands its batch to: made again after a join or a leave (null until then), not per read
     private Audiences? _audiences;
@@ -251,7 +256,9 @@ internal sealed class OrganisationFeed
                     [.. _lanes.Select(l => (l.Value, new FeedAudience([.. _subscribers.Where(s => s.Shape.Key == l.Key)])))]);
             }
             var from = _position!;
-            batch = await _reader.ReadAsync(OrgId, from, EventFilter.All, audiences.Shapes, _batchSize, cancellationToken);
+            batch = await _reader.ReadAsync(OrgId, from, EventFilter.All, audiences.Shapes, _batchSize, cancellationToken,
+                recent: _caughtUp);
+            _caughtUp = !batch.More;
             if (batch.Rows.Count > 0)
             {
                 RecordLag(batch.Rows);

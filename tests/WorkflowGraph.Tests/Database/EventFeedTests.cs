@@ -1,4 +1,5 @@
 using Npgsql;
+using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Subscriptions;
@@ -28,18 +29,24 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
 
     private Task<EventPosition> PositionAsync() => _reader.CurrentAsync(CancellationToken.None);
 
-    /// <summary>One read, as the organisation's tenant; no shapes: only the ids matter here.</summary>
-    private Task<EventLogBatch> ReadAsync(Guid orgId, EventPosition from, long? traceId = null, int limit = WholeLog) =>
-        _reader.ReadAsync(orgId, from, new EventFilter(traceId, null, null), [], limit, CancellationToken.None);
+    /// <summary>One read, as the organisation's tenant; no shapes: only the ids matter here. <paramref name="recent"/>:
+    /// the plan the live feed uses for a recent position (one generic plan), else the one planned for the values.</summary>
+    private Task<EventLogBatch> ReadAsync(Guid orgId, EventPosition from, long? traceId = null, int limit = WholeLog,
+        bool recent = false) =>
+        _reader.ReadAsync(orgId, from, new EventFilter(traceId, null, null), [], limit, CancellationToken.None, recent: recent);
 
-    /// <summary>Reads on as long as the reader says there may be more right away, as a feed or a replay does.</summary>
-    private async Task<(List<long> Ids, EventPosition Next)> ReadOnAsync(Guid orgId, EventPosition from, long traceId, int limit = WholeLog)
+    /// <summary>Reads on as long as the reader says there may be more right away, as a feed or a replay does (the feed
+    /// reads a recent position with its generic plan, and after a full batch plans for the values).</summary>
+    private async Task<(List<long> Ids, EventPosition Next)> ReadOnAsync(Guid orgId, EventPosition from, long traceId,
+        int limit = WholeLog, bool recent = false)
     {
         var ids = new List<long>();
         EventLogBatch batch;
+        var caughtUp = true;
         do
         {
-            batch = await ReadAsync(orgId, from, traceId, limit);
+            batch = await ReadAsync(orgId, from, traceId, limit, recent && caughtUp);
+            caughtUp = !batch.More;
             ids.AddRange(Ids(batch));
             if (batch.More)
                 Assert.NotEqual(from, batch.Next); // each read moves on, or reading on would never end
@@ -54,8 +61,10 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         conn.ScalarAsync<long>("INSERT INTO workflow_events (org_id, trace_id, event_type) VALUES ($1, $2, $3) RETURNING id",
             world.OrgId, traceId, type);
 
-    [Fact]
-    public async Task An_event_committed_after_a_later_id_was_read_is_still_delivered_once()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_event_committed_after_a_later_id_was_read_is_still_delivered_once(bool recent)
     {
         var (world, traceId) = await RunAsync();
         var position = await PositionAsync();
@@ -66,21 +75,25 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await using (var fast = await db.DataSource.OpenConnectionAsync())
             await InsertEventAsync(fast, world, traceId, "fast_writer");
 
-        var first = await ReadAsync(world.OrgId, position, traceId);
+        var first = await ReadAsync(world.OrgId, position, traceId, recent: recent);
         Assert.DoesNotContain(early, Ids(first));
         Assert.Single(first.Rows);
         Assert.True(first.Rows[0].Id > early);
         Assert.False(first.More);
 
         await slow.ExecAsync("COMMIT");
-        var second = await ReadAsync(world.OrgId, first.Next, traceId);
+        // the first read's snapshot had the slow writer running: the next read finds it among those
+        Assert.NotEmpty(first.Next.Since.InProgress);
+        var second = await ReadAsync(world.OrgId, first.Next, traceId, recent: recent);
         Assert.Equal([early], Ids(second));
         Assert.False(second.More);
-        Assert.Empty((await ReadAsync(world.OrgId, second.Next, traceId)).Rows);
+        Assert.Empty((await ReadAsync(world.OrgId, second.Next, traceId, recent: recent)).Rows);
     }
 
-    [Fact]
-    public async Task A_reader_stopped_inside_a_batch_resumes_with_the_rest_and_what_came_later()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_reader_stopped_inside_a_batch_resumes_with_the_rest_and_what_came_later(bool recent)
     {
         var (world, traceId) = await RunAsync();
         var since = await PositionAsync();
@@ -91,22 +104,24 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await using (var writer = await db.DataSource.OpenConnectionAsync())
             for (var i = 0; i < 3; i++)
                 batchIds.Add(await InsertEventAsync(writer, world, traceId, $"batch_{i}"));
-        var batch = await ReadAsync(world.OrgId, since, traceId);
+        var batch = await ReadAsync(world.OrgId, since, traceId, recent: recent);
         Assert.Equal(batchIds, Ids(batch));
         await slow.ExecAsync("COMMIT");
 
         // the reader handled only the first row of the batch: the position that row's cursor holds (what the read
         // started from, the snapshot it read up to, the row's id)
         var stopped = new EventPosition(since.Since, batch.Next.Since, batchIds[0]);
-        var resumed = await ReadOnAsync(world.OrgId, stopped, traceId);
+        var resumed = await ReadOnAsync(world.OrgId, stopped, traceId, recent: recent);
 
         // the rest of the batch in id order, then what committed after it
         Assert.Equal([batchIds[1], batchIds[2], late], resumed.Ids);
-        Assert.Empty((await ReadOnAsync(world.OrgId, resumed.Next, traceId)).Ids);
+        Assert.Empty((await ReadOnAsync(world.OrgId, resumed.Next, traceId, recent: recent)).Ids);
     }
 
-    [Fact]
-    public async Task Concurrent_writers_of_different_lengths_are_read_exactly_once_in_total()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Concurrent_writers_of_different_lengths_are_read_exactly_once_in_total(bool recent)
     {
         var (world, traceId) = await RunAsync();
         var position = await PositionAsync();
@@ -133,7 +148,7 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
             {
                 var done = writers.All(w => w.IsCompleted);
                 // small batches: reads also stop and go on inside a batch while transactions commit
-                var (ids, next) = await ReadOnAsync(world.OrgId, position, traceId, limit: 5);
+                var (ids, next) = await ReadOnAsync(world.OrgId, position, traceId, limit: 5, recent: recent);
                 delivered.AddRange(ids);
                 position = next;
                 if (done)
@@ -165,5 +180,65 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         Assert.Empty((await ReadAsync(b.OrgId, since)).Rows);
         Assert.Empty((await ReadAsync(b.OrgId, since, traceA)).Rows);
         Assert.Equal([own], Ids(await ReadAsync(a.OrgId, since)));
+    }
+
+    [Fact]
+    public async Task A_recent_positions_read_has_one_plan_that_reads_only_the_new_events_however_long_the_log()
+    {
+        var (world, traceId) = await RunAsync();
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await conn.ExecAsync("INSERT INTO workflow_events (org_id, trace_id, event_type) " +
+                             "SELECT $1, $2, 'earlier' FROM generate_series(1, 5000)", world.OrgId, traceId);
+        await conn.ExecAsync("ANALYZE workflow_events");
+        var position = await PositionAsync();
+        // one transaction still running when the position was taken, committed since (the lookup of running ones)
+        await using var slow = await db.DataSource.OpenConnectionAsync();
+        await slow.ExecAsync("BEGIN");
+        var running = await InsertEventAsync(slow, world, traceId, "running");
+        position = await PositionAsync();
+        await slow.ExecAsync("COMMIT");
+        var fresh = new List<long> { running };
+        for (var i = 0; i < 3; i++)
+            fresh.Add(await InsertEventAsync(conn, world, traceId, "fresh"));
+
+        var statements = new List<(string Sql, NpgsqlParameter[] Parameters)>();
+        var reader = new EventLogReader(db.DataSource, GraphModel.Build(new QueryLimits(), Features.All),
+            [new Capture(statements)], new SubscriptionOptions());
+        var batch = await reader.ReadAsync(world.OrgId, position, EventFilter.All, [], 100, CancellationToken.None, recent: true);
+        Assert.Equal(fresh, Ids(batch));
+
+        // the same statement as the feed sends it, prepared and run twice with a generic plan: the rows it fetched
+        // from the log's partitions are the new ones (and a few index neighbours), not the organisation's 5,000
+        var (sql, parameters) = Assert.Single(statements);
+        await using var tenant = await db.DataSource.OpenConnectionAsync();
+        await using (var begin = new NpgsqlBatch(tenant))
+        {
+            begin.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            foreach (var command in TenantTransaction.Commands(world.OrgId, null, [("plan_cache_mode", "force_generic_plan")]))
+                begin.BatchCommands.Add(command);
+            await begin.ExecuteNonQueryAsync();
+        }
+        for (var run = 0; run < 2; run++)
+        {
+            await using var read = new NpgsqlCommand(sql, tenant);
+            read.Parameters.AddRange(parameters.Select(p => p.Clone()).ToArray());
+            await read.PrepareAsync();
+            await using var rows = await read.ExecuteReaderAsync();
+            var count = 0;
+            while (await rows.ReadAsync())
+                count++;
+            Assert.Equal(fresh.Count, count);
+        }
+        // (a plan in id order over the organisation's index fetches the 5,000 before the new ones, each time)
+        var fetched = await tenant.ScalarAsync<long>(
+            "SELECT coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0)::bigint " +
+            "FROM pg_stat_xact_all_tables WHERE relname LIKE 'workflow\\_events\\_%'");
+        Assert.InRange(fetched, 2 * fresh.Count, 500);
+        await tenant.ExecAsync("ROLLBACK");
+    }
+
+    private sealed class Capture(List<(string Sql, NpgsqlParameter[] Parameters)> into) : IStatementObserver
+    {
+        public void OnStatement(string sql, IReadOnlyList<NpgsqlParameter> parameters) => into.Add((sql, [.. parameters]));
     }
 }
