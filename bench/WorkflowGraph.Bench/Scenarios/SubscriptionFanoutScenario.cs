@@ -79,7 +79,14 @@ public sealed class SubscriptionFanoutScenario : IScenario
         }
 
         var committedAt = new ConcurrentDictionary<string, long>();
+        // when each measured write's commit was acknowledged to its writer, and when each delivery arrived: the latency
+        // from the commit (its acknowledgement is after it; a delivery that came first counts as 0)
+        var acknowledgedAt = new ConcurrentDictionary<string, long>();
+        var arrivals = new ConcurrentBag<(string Key, long At)>();
         var latencies = new ConcurrentBag<double>();
+        // each measured write's own round trip (statement, commit and its WAL flush): the part of the latency before
+        // the event is committed, which the service cannot shorten
+        var writeTimes = new ConcurrentBag<double>();
         var received = 0L;
         var duplicates = 0L;
         var seen = new ConcurrentDictionary<(int Client, string Key), bool>();
@@ -123,7 +130,10 @@ public sealed class SubscriptionFanoutScenario : IScenario
                     }
                     Interlocked.Increment(ref received);
                     if (Volatile.Read(ref measuring) && committedAt.TryGetValue(key, out var sent))
+                    {
                         latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                        arrivals.Add((key, now));
+                    }
                 });
             clients.Add(client);
         }
@@ -172,7 +182,10 @@ public sealed class SubscriptionFanoutScenario : IScenario
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
                 if (wait > TimeSpan.Zero)
                     await Task.Delay(wait);
+                var began = Stopwatch.GetTimestamp();
                 await WriteAsync(owner, traces[(int)(n % traces.Count)].TraceId, $"e{n}", committedAt);
+                acknowledgedAt[$"e{n}"] = Stopwatch.GetTimestamp();
+                writeTimes.Add(Stopwatch.GetElapsedTime(began).TotalMilliseconds);
             }
         })));
         var writeSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -195,6 +208,12 @@ public sealed class SubscriptionFanoutScenario : IScenario
 
         var sorted = latencies.Order().ToArray();
         double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+        var fromCommit = arrivals.Select(a => acknowledgedAt.TryGetValue(a.Key, out var acknowledged)
+            ? Math.Max(0, Stopwatch.GetElapsedTime(acknowledged, a.At).TotalMilliseconds) : double.NaN).Order().ToArray();
+        double CommitPercentile(double p) =>
+            fromCommit.Length == 0 ? double.NaN : fromCommit[Math.Min(fromCommit.Length - 1, (int)(p * fromCommit.Length))];
+        var writes = writeTimes.Order().ToArray();
+        double WritePercentile(double p) => writes.Length == 0 ? double.NaN : writes[Math.Min(writes.Length - 1, (int)(p * writes.Length))];
         var lost = expected - Interlocked.Read(ref received);
         string memoryLine;
         lock (memorySamples)
@@ -207,7 +226,10 @@ public sealed class SubscriptionFanoutScenario : IScenario
                             $"({total / writeSeconds:0} events/s): " +
                             $"{received} of {expected} deliveries arrived, {lost} lost, {duplicates} repeated, " +
                             $"{closed} connections closed by the server; " +
-                            $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {max:0.0} ms; " +
+                            $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {max:0.0} ms " +
+                            $"(of which the write's own round trip: p50 {WritePercentile(0.5):0.0} ms, p99 {WritePercentile(0.99):0.0} ms; " +
+                            $"from the commit's acknowledgement to the client: p50 {CommitPercentile(0.5):0.0} ms, " +
+                            $"p99 {CommitPercentile(0.99):0.0} ms); " +
                             $"service memory {memoryLine}, peak {peak:0} MB");
         var spread = services.Count > 1 ? $", {services.Count} instances" : "";
         var slowness = slow.Count > 0 ? $", {slow.Count} slow" : "";
