@@ -227,7 +227,8 @@ public sealed class SubscriptionFanoutScenario : IScenario
                             $"{received} of {expected} deliveries arrived, {lost} lost, {duplicates} repeated, " +
                             $"{closed} connections closed by the server; " +
                             $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {max:0.0} ms " +
-                            $"(of which the write's own round trip: p50 {WritePercentile(0.5):0.0} ms, p99 {WritePercentile(0.99):0.0} ms; " +
+                            $"(of which the write's own round trip: p50 {WritePercentile(0.5):0.0} ms, " +
+                            $"p99 {WritePercentile(0.99):0.0} ms; " +
                             $"from the commit's acknowledgement to the client: p50 {CommitPercentile(0.5):0.0} ms, " +
                             $"p99 {CommitPercentile(0.99):0.0} ms); " +
                             $"service memory {memoryLine}, peak {peak:0} MB");
