@@ -33,23 +33,31 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
         Npgsql.NpgsqlDataReader reader, ConnectionPlan plan, ConnectionSql.Layout layout, List<long[]> runs, CancellationToken ct)
     {
         long? total = null;
-        var cursors = new List<string>();
-        var rows = new List<RawJson[]>();
-        var json = new RecordJson();
-        while (await reader.ReadAsync(ct))
+        // a page is at most its size and the row that tells whether there is a next one
+        var cursors = new List<string>(plan.ReadsRows ? Math.Min(plan.Page.Size, 1000) + 1 : 0);
+        var rows = new List<RawJson[]>(plan.ReadsRows ? Math.Min(plan.Page.Size, 1000) + 1 : 0);
+        var json = RecordJson.Rent();
+        try
         {
-            if (layout.Total is { } totalColumn)
-                total = reader.GetInt64(totalColumn);
-            // with a total, an empty page is one row whose "present" column is null
-            if (!plan.ReadsRows || (plan.CountsTotal && reader.IsDBNull(1)))
-                continue;
-            cursors.Add(layout.Cursor is { } cursorColumn ? KeysetCursor.Encode(plan.Signature, reader.GetString(cursorColumn)) : "");
-            var nodes = new RawJson[plan.Projections.Count];
-            for (var i = 0; i < nodes.Length; i++)
-                nodes[i] = json.Write(reader, layout.FirstProjection + i, plan.Projections[i].Shape);
-            rows.Add(nodes);
-            if (layout.Runs is { } runColumn)
-                runs.Add(reader.GetFieldValue<long[]>(runColumn));
+            while (await reader.ReadAsync(ct))
+            {
+                if (layout.Total is { } totalColumn)
+                    total = reader.GetInt64(totalColumn);
+                // with a total, an empty page is one row whose "present" column is null
+                if (!plan.ReadsRows || (plan.CountsTotal && reader.IsDBNull(1)))
+                    continue;
+                cursors.Add(layout.Cursor is { } cursorColumn ? KeysetCursor.Encode(plan.Signature, reader.GetString(cursorColumn)) : "");
+                var nodes = new RawJson[plan.Projections.Count];
+                for (var i = 0; i < nodes.Length; i++)
+                    nodes[i] = json.Write(reader, layout.FirstProjection + i, plan.Projections[i].Shape);
+                rows.Add(nodes);
+                if (layout.Runs is { } runColumn)
+                    runs.Add(reader.GetFieldValue<long[]>(runColumn));
+            }
+        }
+        finally
+        {
+            RecordJson.Return(json);
         }
         return (total, cursors, rows);
     }

@@ -110,6 +110,6 @@ public sealed class NodeQuery(EntityCatalog catalog, ShapePlanner shapes, QueryL
                 database.PhiAccess.Add(audited, PhiAccessRecord.ParseRuns(reader.GetString(1)));
             if (record is not { } one)
                 return new RawJson(reader.GetString(0));
-            return new RecordJson().Write(reader, 0, one.Shape, one.TypeName);
+            return RecordJson.WriteOne(reader, 0, one.Shape, one.TypeName);
         }, context.CancellationToken);
 }

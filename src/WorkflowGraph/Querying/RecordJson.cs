@@ -29,10 +29,51 @@ public sealed class RecordJson
     private static readonly SearchValues<byte> Escaped = SearchValues.Create(
         [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\']);
 
+    // PostgreSQL's MAXDIM
+    private const int MaxDimensions = 6;
+
+    // buffers larger than this are not kept for the next request
+    private const int MaxKeptBytes = 256 * 1024;
+
+    [ThreadStatic]
+    private static RecordJson? t_cached;
+
     // one row's JSON is written here, then copied out in one piece: the writer grows once to the largest row of a page,
     // not by doubling over the whole page (which copied every page several times and reached the large object heap)
     private readonly ArrayBufferWriter<byte> _out = new(1024);
     private byte[] _scratch = [];
+
+    /// <summary>A writer for one request's rows: the thread's cached one when it has one, so that its buffers (grown to
+    /// the rows read before) are not allocated and grown again for every request. Give it back with <see cref="Return"/>.</summary>
+    public static RecordJson Rent()
+    {
+        var json = t_cached;
+        if (json is null)
+            return new RecordJson();
+        t_cached = null;
+        return json;
+    }
+
+    /// <summary>One record with a rented writer (<see cref="Rent"/>).</summary>
+    public static RawJson WriteOne(NpgsqlDataReader reader, int ordinal, ObjectShape shape, string? typeName = null)
+    {
+        var json = Rent();
+        try
+        {
+            return json.Write(reader, ordinal, shape, typeName);
+        }
+        finally
+        {
+            Return(json);
+        }
+    }
+
+    /// <summary>Keeps <paramref name="json"/> for the next request on this thread, unless its buffers grew large.</summary>
+    public static void Return(RecordJson json)
+    {
+        if (json._scratch.Length <= MaxKeptBytes && json._out.Capacity <= MaxKeptBytes)
+            t_cached = json;
+    }
 
     /// <summary>The record in column <paramref name="ordinal"/> (not null) as the JSON object of <paramref name="shape"/>,
     /// for an object of <paramref name="typeName"/> when its field is abstract (<c>node</c>).</summary>
@@ -56,12 +97,13 @@ public sealed class RecordJson
         var position = 4;
         var read = 0;
         Raw("{"u8);
-        var first = true;
-        foreach (var field in shape.Fields)
+        // by index: a foreach over the interface would allocate an enumerator for every record of every row
+        var fields = shape.Fields;
+        for (var f = 0; f < fields.Count; f++)
         {
-            if (!first)
+            var field = fields[f];
+            if (f > 0)
                 Raw(","u8);
-            first = false;
             Key(field.ResponseKey);
             if (field is TypenameField)
             {
@@ -184,14 +226,17 @@ public sealed class RecordJson
             Raw("[]"u8);
             return;
         }
-        var sizes = new int[dimensions];
+        if (dimensions > MaxDimensions)
+            throw Unexpected($"an array of {dimensions} dimensions");
+        Span<int> sizes = stackalloc int[dimensions];
         for (var d = 0; d < dimensions; d++)
             sizes[d] = BinaryPrimitives.ReadInt32BigEndian(data[(12 + d * 8)..]);
         var position = 12 + dimensions * 8;
         WriteDimension(data, ref position, sizes, 0, element, shape);
     }
 
-    private void WriteDimension(ReadOnlySpan<byte> data, ref int position, int[] sizes, int dimension, uint element, ObjectShape? shape)
+    private void WriteDimension(ReadOnlySpan<byte> data, ref int position, ReadOnlySpan<int> sizes, int dimension, uint element,
+        ObjectShape? shape)
     {
         Raw("["u8);
         for (var i = 0; i < sizes[dimension]; i++)

@@ -71,7 +71,7 @@ public sealed class RowQuery(ShapePlanner shapes)
                     database.PhiAccess.Add(audited, PhiAccessRecord.ParseRuns(reader.GetString(1)));
                 if (record is null)
                     return new RawJson(reader.GetString(0));
-                return new RecordJson().Write(reader, 0, record);
+                return RecordJson.WriteOne(reader, 0, record);
             }, context.CancellationToken, isolate);
         }
         catch (PostgresException e) when (HelperErrors.Classify(e.SqlState) is { } error)

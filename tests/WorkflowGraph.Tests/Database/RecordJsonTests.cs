@@ -114,6 +114,38 @@ public sealed class RecordJsonTests(DatabaseFixture db) : IClassFixture<Database
     }
 
     [Fact]
+    public async Task A_writer_kept_between_requests_writes_each_row_as_a_new_one_does_also_when_rows_shrink_and_threads_share()
+    {
+        var entity = new EntityMap { TypeName = "Outer", Relation = "outer", Key = ["k"] };
+        var shape = new ObjectShape(entity, [
+            new ColumnField("n", new ColumnMap("n", "n", ScalarKind.Int, false)),
+            new ColumnField("text", new ColumnMap("text", "text", ScalarKind.String, false)),
+        ]);
+        // long and short rows in turn: a kept writer's buffers are larger than the next row
+        var sizes = new[] { 70_000, 3, 5_000, 0, 300_000, 12 };
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
+        {
+            await using var connection = await db.DataSource.OpenConnectionAsync();
+            await using var command = new NpgsqlCommand(
+                "SELECT ROW(n, repeat(chr(97 + n % 26), n) || $1::text) FROM unnest($2::int[]) WITH ORDINALITY u(n, i) ORDER BY i",
+                connection);
+            command.Parameters.AddWithValue(worker.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue(sizes);
+            await using var reader = await command.ExecuteReaderAsync();
+            var i = 0;
+            while (await reader.ReadAsync())
+            {
+                var kept = RecordJson.WriteOne(reader, 0, shape).Text;
+                var fresh = new RecordJson().Write(reader, 0, shape).Text;
+                Assert.Equal(fresh, kept);
+                Assert.Equal($$"""{"n":{{sizes[i]}},"text":"{{new string((char)('a' + sizes[i] % 26), sizes[i])}}{{worker}}"}""", kept);
+                i++;
+            }
+            Assert.Equal(sizes.Length, i);
+        })));
+    }
+
+    [Fact]
     public async Task Keys_of_id_fields_become_the_global_ids_the_api_encodes()
     {
         await using var connection = await db.DataSource.OpenConnectionAsync();
