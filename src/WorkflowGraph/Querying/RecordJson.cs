@@ -36,7 +36,7 @@ public sealed class RecordJson
     private const int MaxKeptBytes = 256 * 1024;
 
     [ThreadStatic]
-    private static RecordJson? t_cached;
+    private static RecordJson? _cached;
 
     // one row's JSON is written here, then copied out in one piece: the writer grows once to the largest row of a page,
     // not by doubling over the whole page (which copied every page several times and reached the large object heap)
@@ -47,10 +47,10 @@ public sealed class RecordJson
     /// the rows read before) are not allocated and grown again for every request. Give it back with <see cref="Return"/>.</summary>
     public static RecordJson Rent()
     {
-        var json = t_cached;
+        var json = _cached;
         if (json is null)
             return new RecordJson();
-        t_cached = null;
+        _cached = null;
         return json;
     }
 
@@ -72,7 +72,7 @@ public sealed class RecordJson
     public static void Return(RecordJson json)
     {
         if (json._scratch.Length <= MaxKeptBytes && json._out.Capacity <= MaxKeptBytes)
-            t_cached = json;
+            _cached = json;
     }
 
     /// <summary>The record in column <paramref name="ordinal"/> (not null) as the JSON object of <paramref name="shape"/>,
