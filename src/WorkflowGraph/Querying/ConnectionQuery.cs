@@ -34,8 +34,9 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
     {
         long? total = null;
         // a page is at most its size and the row that tells whether there is a next one
-        var cursors = new List<string>(plan.ReadsRows ? Math.Min(plan.Page.Size, 1000) + 1 : 0);
-        var rows = new List<RawJson[]>(plan.ReadsRows ? Math.Min(plan.Page.Size, 1000) + 1 : 0);
+        var capacity = plan.ReadsRows ? Math.Min(plan.Page.Size, 1000) + 1 : 0;
+        var cursors = new List<string>(capacity);
+        var rows = new List<RawJson[]>(capacity);
         var json = RecordJson.Rent();
         try
         {

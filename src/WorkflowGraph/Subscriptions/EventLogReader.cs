@@ -124,12 +124,11 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         // prepared. A recent position's read and a lane's rows by id have one good plan for all values, written so
         // that a generic plan finds it (bounded ranges, see Build); planning them again each time cost the feed half
         // of PostgreSQL's CPU at 500 events/s (bench/README)
-        var planning = generic ? "force_generic_plan" : "force_custom_plan";
-        (string, string)[] settings = timeout is { } budget
-            ? [("TimeZone", "UTC"), ("plan_cache_mode", planning),
-               ("statement_timeout", Math.Max(1, (int)budget.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))]
-            : [("TimeZone", "UTC"), ("plan_cache_mode", planning)];
-        foreach (var command in TenantTransaction.Commands(orgId, null, settings))
+        var settings = new List<(string, string)>
+            { ("TimeZone", "UTC"), ("plan_cache_mode", generic ? "force_generic_plan" : "force_custom_plan") };
+        if (timeout is { } budget)
+            settings.Add(("statement_timeout", Math.Max(1, (int)budget.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)));
+        foreach (var command in TenantTransaction.Commands(orgId, null, [.. settings]))
             batch.BatchCommands.Add(command);
         var read = new NpgsqlBatchCommand(statement);
         read.Parameters.AddRange(scope.Parameters.ToArray());
@@ -205,12 +204,12 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource, GraphModel model
         Sql UnseenBounded(PgSnapshot snapshot)
         {
             var endXmax = bound is null ? Sql.Raw("pg_snapshot_xmax(s.position)") : Xmax(bound);
-            var after = Sql.Of($"e.tx_id >= {Xmax(snapshot)} AND e.tx_id < {endXmax}");
+            var xmax = Xmax(snapshot);
+            var after = Sql.Of($"e.tx_id >= {xmax} AND e.tx_id < {endXmax}");
             if (snapshot.InProgress.Count == 0)
                 return Sql.Of($"({after})");
             var low = scope.Parameter(snapshot.InProgress.Min().ToString(CultureInfo.InvariantCulture), NpgsqlDbType.Text);
-            return Sql.Of($"(({after}) OR (e.tx_id = ANY ({Running(snapshot)}) AND e.tx_id >= {low}::xid8 " +
-                          $"AND e.tx_id < {Xmax(snapshot)}))");
+            return Sql.Of($"(({after}) OR (e.tx_id = ANY ({Running(snapshot)}) AND e.tx_id >= {low}::xid8 AND e.tx_id < {xmax}))");
         }
         // and "visible in the snapshot"
         void AddSeen(List<Sql> into, PgSnapshot snapshot)

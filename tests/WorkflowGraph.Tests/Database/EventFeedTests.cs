@@ -3,6 +3,7 @@ using WorkflowGraph.Database;
 using WorkflowGraph.Querying;
 using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Subscriptions;
+using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Database;
@@ -201,15 +202,16 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
         for (var i = 0; i < 3; i++)
             fresh.Add(await InsertEventAsync(conn, world, traceId, "fresh"));
 
-        var statements = new List<(string Sql, NpgsqlParameter[] Parameters)>();
-        var reader = new EventLogReader(db.DataSource, GraphModel.Build(new QueryLimits(), Features.All),
-            [new Capture(statements)], new SubscriptionOptions());
+        var statements = new StatementLog();
+        var reader = new EventLogReader(db.DataSource, GraphModel.Build(new QueryLimits(), Features.All), [statements],
+            new SubscriptionOptions());
         var batch = await reader.ReadAsync(world.OrgId, position, EventFilter.All, [], 100, CancellationToken.None, recent: true);
         Assert.Equal(fresh, Ids(batch));
 
         // the same statement as the feed sends it, prepared and run twice with a generic plan: the rows it fetched
         // from the log's partitions are the new ones (and a few index neighbours), not the organisation's 5,000
-        var (sql, parameters) = Assert.Single(statements);
+        statements.Take();
+        var (sql, parameters) = Assert.Single(statements.LastTaken);
         await using var tenant = await db.DataSource.OpenConnectionAsync();
         await using (var begin = new NpgsqlBatch(tenant))
         {
@@ -235,10 +237,5 @@ public sealed class EventFeedTests(DatabaseFixture db) : IClassFixture<DatabaseF
             "FROM pg_stat_xact_all_tables WHERE relname LIKE 'workflow\\_events\\_%'");
         Assert.InRange(fetched, 2 * fresh.Count, 500);
         await tenant.ExecAsync("ROLLBACK");
-    }
-
-    private sealed class Capture(List<(string Sql, NpgsqlParameter[] Parameters)> into) : IStatementObserver
-    {
-        public void OnStatement(string sql, IReadOnlyList<NpgsqlParameter> parameters) => into.Add((sql, [.. parameters]));
     }
 }
