@@ -79,11 +79,11 @@ public sealed class SubscriptionFanoutScenario : IScenario
         }
 
         var committedAt = new ConcurrentDictionary<string, long>();
-        // when each measured write's commit was acknowledged to its writer, and when each delivery arrived: the latency
-        // from the commit (its acknowledgement is after it; a delivery that came first counts as 0)
+        // when each measured write's commit was acknowledged to its writer, and each delivery with when its write was sent
+        // and when it arrived: the latency from the write, and from the commit (its acknowledgement is after it; a
+        // delivery that came first counts as 0)
         var acknowledgedAt = new ConcurrentDictionary<string, long>();
-        var arrivals = new ConcurrentBag<(string Key, long At)>();
-        var latencies = new ConcurrentBag<double>();
+        var arrivals = new ConcurrentBag<(string Key, long Sent, long At)>();
         // each measured write's own round trip (statement, commit and its WAL flush): the part of the latency before
         // the event is committed, which the service cannot shorten
         var writeTimes = new ConcurrentBag<double>();
@@ -130,10 +130,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
                     }
                     Interlocked.Increment(ref received);
                     if (Volatile.Read(ref measuring) && committedAt.TryGetValue(key, out var sent))
-                    {
-                        latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
-                        arrivals.Add((key, now));
-                    }
+                        arrivals.Add((key, sent, now));
                 });
             clients.Add(client);
         }
@@ -150,7 +147,7 @@ public sealed class SubscriptionFanoutScenario : IScenario
 
         Interlocked.Exchange(ref received, 0);
         seen.Clear();
-        latencies.Clear();
+        arrivals.Clear();
         Volatile.Write(ref measuring, true);
         ProcessMemory.ResetPeak(bench.Service.Process.Id);
         var memoryAtStart = ProcessMemory.ResidentMb(bench.Service.Process.Id);
@@ -206,14 +203,12 @@ public sealed class SubscriptionFanoutScenario : IScenario
             socket.Dispose();
         }
 
-        var sorted = latencies.Order().ToArray();
-        double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+        static double Percentile(double[] sorted, double p) =>
+            sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+        var sorted = arrivals.Select(a => Stopwatch.GetElapsedTime(a.Sent, a.At).TotalMilliseconds).Order().ToArray();
         var fromCommit = arrivals.Select(a => acknowledgedAt.TryGetValue(a.Key, out var acknowledged)
             ? Math.Max(0, Stopwatch.GetElapsedTime(acknowledged, a.At).TotalMilliseconds) : double.NaN).Order().ToArray();
-        double CommitPercentile(double p) =>
-            fromCommit.Length == 0 ? double.NaN : fromCommit[Math.Min(fromCommit.Length - 1, (int)(p * fromCommit.Length))];
         var writes = writeTimes.Order().ToArray();
-        double WritePercentile(double p) => writes.Length == 0 ? double.NaN : writes[Math.Min(writes.Length - 1, (int)(p * writes.Length))];
         var lost = expected - Interlocked.Read(ref received);
         string memoryLine;
         lock (memorySamples)
@@ -226,17 +221,17 @@ public sealed class SubscriptionFanoutScenario : IScenario
                             $"({total / writeSeconds:0} events/s): " +
                             $"{received} of {expected} deliveries arrived, {lost} lost, {duplicates} repeated, " +
                             $"{closed} connections closed by the server; " +
-                            $"latency p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {max:0.0} ms " +
-                            $"(of which the write's own round trip: p50 {WritePercentile(0.5):0.0} ms, " +
-                            $"p99 {WritePercentile(0.99):0.0} ms; " +
-                            $"from the commit's acknowledgement to the client: p50 {CommitPercentile(0.5):0.0} ms, " +
-                            $"p99 {CommitPercentile(0.99):0.0} ms); " +
+                            $"latency p50 {Percentile(sorted, 0.5):0.0} ms, p99 {Percentile(sorted, 0.99):0.0} ms, max {max:0.0} ms " +
+                            $"(of which the write's own round trip: p50 {Percentile(writes, 0.5):0.0} ms, " +
+                            $"p99 {Percentile(writes, 0.99):0.0} ms; " +
+                            $"from the commit's acknowledgement to the client: p50 {Percentile(fromCommit, 0.5):0.0} ms, " +
+                            $"p99 {Percentile(fromCommit, 0.99):0.0} ms); " +
                             $"service memory {memoryLine}, peak {peak:0} MB");
         var spread = services.Count > 1 ? $", {services.Count} instances" : "";
         var slowness = slow.Count > 0 ? $", {slow.Count} slow" : "";
         var label = $"{Name} ({subscribers} subscribers, {eventsPerSecond} events/s{spread}{slowness})";
         var result = new LoadResult(label, subscribers, writeSeconds,
-            Interlocked.Read(ref received), Math.Max(0, lost) + duplicates, Percentile(0.5), Percentile(0.99))
+            Interlocked.Read(ref received), Math.Max(0, lost) + duplicates, Percentile(sorted, 0.5), Percentile(sorted, 0.99))
         {
             Server = Server.WorkflowGraph,
             Cpu = cpu,
