@@ -6,6 +6,7 @@ using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.Api;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
+using WorkflowGraph.Transport.WebSockets;
 
 namespace WorkflowGraph.Tests.WebSockets;
 
@@ -188,6 +189,33 @@ public sealed class WebSocketProtocolTests(ProtocolServer server) : IClassFixtur
         Assert.False(client.IsClosed);
         await client.SubscribeAsync("q", TraceCount);
         await client.NextAsync("q");
+    }
+
+    [Fact]
+    public async Task A_client_that_reads_nothing_for_several_keep_alive_intervals_is_not_dropped()
+    {
+        // a paused client (or a busy server) answers no ping frame for six intervals, but for less than the minimum wait
+        await using var client = await GraphQLWsTestClient.ConnectAsync(server.WebSocketUri, startReading: false);
+        await client.InitAsync(new { Authorization = GraphQLWsServer.Bearer() });
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        client.StartReading();
+        await client.ExpectAckAsync();
+        await client.SubscribeAsync("q", TraceCount);
+        await client.NextAsync("q");
+        Assert.False(client.IsClosed);
+    }
+
+    [Fact]
+    public async Task A_peer_that_answers_no_ping_frame_is_dropped_after_the_minimum_wait()
+    {
+        await using var client = await GraphQLWsTestClient.ConnectAsync(server.WebSocketUri, startReading: false);
+        await client.InitAsync(new { Authorization = GraphQLWsServer.Bearer() });
+        await Task.Delay(GraphQLWebSocketMiddleware.MinPeerTimeout + TimeSpan.FromSeconds(3));
+        client.StartReading();
+        await client.ClosedAsync();
+        // dropped, not closed: a peer that answers nothing would not answer a close frame either
+        Assert.Null(client.CloseStatus);
+        Assert.NotNull(client.ReadFailure);
     }
 
     [Fact]

@@ -12,6 +12,10 @@ namespace WorkflowGraph.Transport.WebSockets;
 /// </summary>
 internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWsServices services)
 {
+    /// <summary>The shortest wait for a WebSocket pong: a pause of the peer's or of this server's own (a collection, a busy
+    /// machine) is not a dead peer, however short the keep-alive interval.</summary>
+    internal static readonly TimeSpan MinPeerTimeout = TimeSpan.FromSeconds(10);
+
     public async Task InvokeAsync(HttpContext http)
     {
         if (!http.WebSockets.IsWebSocketRequest || !http.Request.Path.Equals(GraphQLHttpEndpoint.Path, StringComparison.OrdinalIgnoreCase))
@@ -24,9 +28,9 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
         using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = offered ? GraphQLWsProtocol.SubProtocol : null,
-            // WebSocket ping frames; a peer that stops answering them for two intervals is dropped
+            // WebSocket ping frames; a peer that stops answering them for two intervals (at least MinPeerTimeout) is dropped
             KeepAliveInterval = keepAlive,
-            KeepAliveTimeout = keepAlive == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : 2 * keepAlive,
+            KeepAliveTimeout = PeerTimeout(keepAlive),
         });
         var logger = services.Logger;
         logger.LogDebug("WebSocket {Connection} opened from {Remote}", http.TraceIdentifier, http.Connection.RemoteIpAddress);
@@ -49,6 +53,9 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
         }
         logger.LogInformation("WebSocket {Connection} {Ending}", http.TraceIdentifier, ending);
     }
+
+    internal static TimeSpan PeerTimeout(TimeSpan keepAlive) =>
+        keepAlive == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(2 * keepAlive.Ticks, MinPeerTimeout.Ticks));
 
     private static async Task CloseSubprotocolNotAcceptableAsync(WebSocket socket)
     {
