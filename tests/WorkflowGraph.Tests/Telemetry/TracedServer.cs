@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using WorkflowGraph.Tenancy;
 using WorkflowGraph.Tests.WebSockets;
@@ -16,7 +17,7 @@ public class TracedServer : GraphQLWsServer
     public SpanLog Spans { get; } = new();
 
     protected override void ConfigureHost(IWebHostBuilder host) =>
-        host.ConfigureServices(services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans)));
+        host.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(Spans)));
 
     /// <summary>A W3C context of a caller's sampled span, and its trace and span ids.</summary>
     public static (string Header, ActivityTraceId TraceId, ActivitySpanId SpanId) CallerContext()
