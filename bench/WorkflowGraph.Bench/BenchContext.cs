@@ -98,6 +98,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         Server.WorkflowGraph => "WorkflowGraph",
         Server.DirectSql => "direct SQL (Npgsql)",
         Server.WorkflowGraphTelemetryOff => "WorkflowGraph, OTel off",
+        Server.WorkflowGraphTraced => "WorkflowGraph, spans exported",
         Server.WorkflowGraphPhiMasked => "WorkflowGraph, no phi:read",
         _ => PeerProcess.Label,
     };

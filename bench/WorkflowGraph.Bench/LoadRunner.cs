@@ -10,6 +10,8 @@ public enum Server
     PostGraphile,
     /// <summary>The same service with OpenTelemetry off (<c>OTEL_SDK_DISABLED=true</c>).</summary>
     WorkflowGraphTelemetryOff,
+    /// <summary>The same service exporting every request's spans over OTLP (to the bench's <see cref="OtlpSink"/>).</summary>
+    WorkflowGraphTraced,
     /// <summary>The same service and query, with a token without the <c>phi:read</c> scope (PHI masked).</summary>
     WorkflowGraphPhiMasked,
 }

@@ -57,8 +57,13 @@ public static class ResultTable
             }
             if (scenario.Goals.MinOfTelemetryOff is { } ofOff
                 && results.FirstOrDefault(x => x.Server == Server.WorkflowGraphTelemetryOff) is { } off)
+            {
                 Check(ours.PerSecond / off.PerSecond >= ofOff,
                     $"telemetry on: {F(ours.PerSecond / off.PerSecond, "0.00")}x of off (goal ≥ {ofOff:0.00}x)");
+                if (results.FirstOrDefault(x => x.Server == Server.WorkflowGraphTraced) is { } traced)
+                    Check(traced.PerSecond / off.PerSecond >= ofOff,
+                        $"spans exported: {F(traced.PerSecond / off.PerSecond, "0.00")}x of off (goal ≥ {ofOff:0.00}x)");
+            }
             if (scenario.Goals.MaxP99Ms is { } maxP99)
                 foreach (var r in results.Where(x => x.Server == Server.WorkflowGraph))
                 {

@@ -1,10 +1,11 @@
 namespace WorkflowGraph.Bench.Scenarios;
 
 /// <summary>
-/// What OpenTelemetry costs on the dashboard: the benchmark's service (telemetry on, as deployed by default: every
-/// request traced with Npgsql's spans, the metrics kept and scraped from <c>/metrics</c> every second) next to a second
-/// instance of the same build with <c>OTEL_SDK_DISABLED=true</c>, measured one after the other in the same run, off
-/// first. Spans are sampled and recorded but exported nowhere (no collector here): an exporter's own cost is not in it.
+/// What OpenTelemetry costs on the dashboard, three instances of the same build measured one after the other in the
+/// same run: with <c>OTEL_SDK_DISABLED=true</c> (first); exporting every request's spans (the HTTP request, the
+/// operation, Npgsql's statements) over OTLP/HTTP to <see cref="OtlpSink"/>, a collector in this process that only
+/// counts them; and the benchmark's own service, as deployed without a collector (metrics kept and scraped from
+/// <c>/metrics</c> every second; no spans recorded, since none would go anywhere).
 /// </summary>
 public sealed class TelemetryCostScenario : IScenario
 {
@@ -14,15 +15,18 @@ public sealed class TelemetryCostScenario : IScenario
 
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {
-        using var off = ServiceProcess.Start(bench.Logins, bench.SigningKey, bench.Log,
-            new Dictionary<string, string> { ["OTEL_SDK_DISABLED"] = "true" });
-        await off.WaitReadyAsync();
-        using var offHttp = BenchContext.Client(off.Address, bench.Options.Clients);
-        var results = new List<LoadResult>
+        var off = new Dictionary<string, string> { ["OTEL_SDK_DISABLED"] = "true" };
+        var results = new List<LoadResult> { await MeasureInstanceAsync(bench, Server.WorkflowGraphTelemetryOff, off) };
+        await using (var sink = await OtlpSink.StartAsync())
         {
-            await bench.MeasureAsync(Name, Server.WorkflowGraphTelemetryOff, _ => Task.FromResult<Func<CancellationToken, Task>>(
-                async ct => await BenchContext.PostAsync(offHttp, bench.ViewerToken, DashboardScenario.Query, null, ct)), serving: off),
-        };
+            results.Add(await MeasureInstanceAsync(bench, Server.WorkflowGraphTraced, new Dictionary<string, string>
+            {
+                ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = sink.TracesEndpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_METRICS_EXPORTER"] = "none",
+            }));
+            bench.Log.WriteLine($"  spans exported: {sink.Exports} exports, {sink.Bytes / 1024.0 / 1024.0:0.0} MB");
+        }
         using var scraping = new CancellationTokenSource();
         var scraper = ScrapeEverySecondAsync(bench.ServiceHttp, scraping.Token);
         results.Insert(0, await bench.MeasureAsync(Name, Server.WorkflowGraph, _ => Task.FromResult<Func<CancellationToken, Task>>(
@@ -31,6 +35,15 @@ public sealed class TelemetryCostScenario : IScenario
         var scrapes = await scraper;
         bench.Log.WriteLine($"  /metrics scraped {scrapes} times while telemetry was on");
         return results;
+    }
+
+    private async Task<LoadResult> MeasureInstanceAsync(BenchContext bench, Server server, Dictionary<string, string> environment)
+    {
+        using var instance = ServiceProcess.Start(bench.Logins, bench.SigningKey, bench.Log, environment);
+        await instance.WaitReadyAsync();
+        using var http = BenchContext.Client(instance.Address, bench.Options.Clients);
+        return await bench.MeasureAsync(Name, server, _ => Task.FromResult<Func<CancellationToken, Task>>(
+            async ct => await BenchContext.PostAsync(http, bench.ViewerToken, DashboardScenario.Query, null, ct)), serving: instance);
     }
 
     private static async Task<int> ScrapeEverySecondAsync(HttpClient http, CancellationToken stop)
