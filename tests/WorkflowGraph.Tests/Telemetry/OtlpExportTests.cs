@@ -62,7 +62,8 @@ public sealed class OtlpExportTests(DatabaseFixture db) : IClassFixture<Database
 
         public System.Threading.Channels.Channel<Export> Exports { get; } = System.Threading.Channels.Channel.CreateUnbounded<Export>();
 
-        public string Url => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        public string Url =>
+            _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
 
         public static async Task<Collector> StartAsync()
         {
