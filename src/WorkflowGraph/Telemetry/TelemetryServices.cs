@@ -79,7 +79,7 @@ public static class TelemetryServices
     /// the common ones: <c>AddOtlpExporter</c> reads only the common ones, and would send a signal whose own endpoint
     /// alone is set to the default <c>localhost</c> port. A signal's endpoint is its full URL, used as given.
     /// </summary>
-    internal static void ApplySignalSettings(OtlpExporterOptions options, IConfiguration configuration, string signal)
+    private static void ApplySignalSettings(OtlpExporterOptions options, IConfiguration configuration, string signal)
     {
         string? Setting(string name) => configuration[$"OTEL_EXPORTER_OTLP_{signal}_{name}"] is { } value
             && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;

@@ -54,7 +54,7 @@ internal sealed class GraphQLWebSocketMiddleware(RequestDelegate next, GraphQLWs
         logger.LogInformation("WebSocket {Connection} {Ending}", http.TraceIdentifier, ending);
     }
 
-    internal static TimeSpan PeerTimeout(TimeSpan keepAlive) =>
+    private static TimeSpan PeerTimeout(TimeSpan keepAlive) =>
         keepAlive == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(2 * keepAlive.Ticks, MinPeerTimeout.Ticks));
 
     private static async Task CloseSubprotocolNotAcceptableAsync(WebSocket socket)
