@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using WorkflowGraph.Hosting;
 
 namespace WorkflowGraph.Bench;
 
@@ -16,10 +18,11 @@ public sealed class OtlpSink : IAsyncDisposable
     private long _exports;
     private long _bytes;
 
-    private OtlpSink(WebApplication app, string endpoint) => (_app, TracesEndpoint) = (app, endpoint);
+    private OtlpSink(WebApplication app) => _app = app;
 
     /// <summary>Where traces are exported to (<c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c>, http/protobuf).</summary>
-    public string TracesEndpoint { get; }
+    public string TracesEndpoint =>
+        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/v1/traces";
 
     public long Exports => Interlocked.Read(ref _exports);
 
@@ -27,12 +30,12 @@ public sealed class OtlpSink : IAsyncDisposable
 
     public static async Task<OtlpSink> StartAsync()
     {
-        var port = FreeTcpPort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        // a port of the system's choosing: no race with another process for a free one
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        var sink = new OtlpSink(app, $"http://127.0.0.1:{port}/v1/traces");
+        var sink = new OtlpSink(app);
         app.MapPost("/v1/traces", async (HttpContext http) =>
         {
             var buffer = new byte[16 * 1024];

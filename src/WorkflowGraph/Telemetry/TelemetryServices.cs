@@ -27,7 +27,6 @@ public static class TelemetryServices
     {
         if (IsDisabled(configuration))
             return services;
-        var otlp = HasOtlpEndpoint(configuration);
         // What is traced, for whichever exporter a tracer provider is built with (applied now, read when it is built).
         services.ConfigureOpenTelemetryTracerProvider(tracing =>
             tracing.AddAspNetCoreInstrumentation(options => options.Filter = http => !IsProbe(http.Request.Path))
@@ -47,13 +46,13 @@ public static class TelemetryServices
                     .AddMeter(ServiceTelemetry.Name, "Microsoft.AspNetCore.Server.Kestrel", RuntimeMeter)
                     .AddNpgsqlInstrumentation()
                     .AddPrometheusExporter();
-                if (otlp && configuration["OTEL_METRICS_EXPORTER"] != "none")
+                if (ExportsOverOtlp(configuration, "METRICS"))
                     metrics.AddOtlpExporter(options => ApplySignalSettings(options, configuration, "METRICS"));
             });
         // Spans only when they go somewhere: recording them for no exporter cost ~0.05 ms of CPU per request
         // (bench/README.md). A caller's sampled traceparent is still continued without them (ASP.NET Core's own
         // activity), so a run it starts records it.
-        if (otlp && configuration["OTEL_TRACES_EXPORTER"] != "none")
+        if (ExportsOverOtlp(configuration, "TRACES"))
             telemetry.WithTracing(tracing => tracing.AddOtlpExporter(options => ApplySignalSettings(options, configuration, "TRACES")));
         return services;
     }
@@ -69,9 +68,11 @@ public static class TelemetryServices
     public static bool IsDisabled(IConfiguration configuration) =>
         string.Equals(configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
 
-    // a collector is named by any of the three; without one, OTLP would retry localhost:4317 forever
-    private static bool HasOtlpEndpoint(IConfiguration configuration) =>
-        new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT" }
+    /// <summary>A signal goes over OTLP when a collector is named for it (the common endpoint or its own) and
+    /// <c>OTEL_{signal}_EXPORTER</c> is not <c>none</c>; without one, OTLP would retry localhost for ever.</summary>
+    private static bool ExportsOverOtlp(IConfiguration configuration, string signal) =>
+        configuration[$"OTEL_{signal}_EXPORTER"] != "none"
+        && new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", $"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT" }
             .Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
 
     /// <summary>

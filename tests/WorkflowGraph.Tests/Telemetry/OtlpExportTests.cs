@@ -1,4 +1,5 @@
 using System.Net;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 
@@ -30,14 +32,36 @@ public sealed class OtlpExportTests(DatabaseFixture db) : IClassFixture<Database
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", TestTokens.Bearer(Guid.NewGuid(), Guid.NewGuid()));
 
-        var response = await client.GetAsync("/graphql?query=%7B%20traces%20%7B%20totalCount%20%7D%20%7D");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var response = await client.GetAsync("/graphql?query=%7B%20traces%20%7B%20totalCount%20%7D%20%7D"))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        var export = await collector.Exports.Reader.ReadAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var export = await collector.Exports.Reader.ReadAsync(deadline.Token);
         Assert.Equal("/collector/traces", export.Path);
         Assert.Equal("application/x-protobuf", export.ContentType);
         Assert.Equal("k1", export.Key);
         Assert.True(export.Bytes > 0);
+    }
+
+    [Fact]
+    public async Task A_metrics_endpoint_alone_exports_metrics_there_and_records_no_spans()
+    {
+        await using var collector = await Collector.StartAsync();
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:WorkflowGraph", db.OwnerConnectionString)
+            .UseSetting("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", collector.Url + "/collector/metrics")
+            .UseSetting("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf")
+            .UseSetting("OTEL_METRIC_EXPORT_INTERVAL", "100")
+            .UseTestSigningKey());
+        using var client = factory.CreateClient();
+        using (var response = await client.GetAsync("/healthz"))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var export = await collector.Exports.Reader.ReadAsync(deadline.Token);
+        Assert.Equal("/collector/metrics", export.Path);
+        // a collector for metrics only: spans would go to the default localhost port, so none are recorded
+        Assert.Null(factory.Services.GetService<TracerProvider>());
     }
 
     [Fact]
@@ -60,7 +84,7 @@ public sealed class OtlpExportTests(DatabaseFixture db) : IClassFixture<Database
 
         private Collector(WebApplication app) => _app = app;
 
-        public System.Threading.Channels.Channel<Export> Exports { get; } = System.Threading.Channels.Channel.CreateUnbounded<Export>();
+        public Channel<Export> Exports { get; } = Channel.CreateUnbounded<Export>();
 
         public string Url =>
             _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
