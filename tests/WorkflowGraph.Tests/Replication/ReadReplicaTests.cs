@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -158,8 +156,7 @@ public sealed class ReadReplicaTests(StreamingReplica replica) : IClassFixture<S
                 .UseTestSigningKey());
             factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
             factory.StartServer();
-            var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return Task.FromResult(new App(factory, address.TrimEnd('/')));
+            return Task.FromResult(new App(factory, ListeningAddress.Of(factory.Services)));
         }
 
         public async Task WaitForLagAsync(Func<double, bool> condition)

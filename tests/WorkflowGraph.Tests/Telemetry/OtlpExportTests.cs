@@ -2,8 +2,6 @@ using System.Net;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -20,15 +18,13 @@ public sealed class OtlpExportTests(DatabaseFixture db) : IClassFixture<Database
     public async Task A_traces_endpoint_of_its_own_receives_the_spans_at_the_path_it_names()
     {
         await using var collector = await Collector.StartAsync();
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", db.OwnerConnectionString)
-            // only the traces' own endpoint and protocol: the common ones would send to localhost:4317
-            .UseSetting("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector.Url + "/collector/traces")
-            .UseSetting("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")
-            .UseSetting("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-collector-key=k1")
-            .UseSetting("OTEL_METRICS_EXPORTER", "none")
-            .UseSetting("OTEL_BSP_SCHEDULE_DELAY", "50")
-            .UseTestSigningKey());
+        // only the traces' own endpoint and protocol: the common ones would send to localhost:4317
+        await using var factory = Service(
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector.Url + "/collector/traces"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-collector-key=k1"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "50"));
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", TestTokens.Bearer(Guid.NewGuid(), Guid.NewGuid()));
 
@@ -47,12 +43,10 @@ public sealed class OtlpExportTests(DatabaseFixture db) : IClassFixture<Database
     public async Task A_metrics_endpoint_alone_exports_metrics_there_and_records_no_spans()
     {
         await using var collector = await Collector.StartAsync();
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", db.OwnerConnectionString)
-            .UseSetting("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", collector.Url + "/collector/metrics")
-            .UseSetting("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf")
-            .UseSetting("OTEL_METRIC_EXPORT_INTERVAL", "100")
-            .UseTestSigningKey());
+        await using var factory = Service(
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", collector.Url + "/collector/metrics"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "100"));
         using var client = factory.CreateClient();
         using (var response = await client.GetAsync("/healthz"))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -67,14 +61,21 @@ public sealed class OtlpExportTests(DatabaseFixture db) : IClassFixture<Database
     [Fact]
     public void A_signal_setting_that_cannot_be_read_stops_the_start_with_its_name()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:WorkflowGraph", db.OwnerConnectionString)
-            .UseSetting("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:9/v1/traces")
-            .UseSetting("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")
-            .UseTestSigningKey());
+        using var factory = Service(
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:9/v1/traces"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"));
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", error.ToString());
     }
+
+    /// <summary>The service over this class's database with <paramref name="settings"/> (started by its first client).</summary>
+    private WebApplicationFactory<Program> Service(params (string Key, string Value)[] settings) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        {
+            host.UseSetting("ConnectionStrings:WorkflowGraph", db.OwnerConnectionString).UseTestSigningKey();
+            foreach (var (key, value) in settings)
+                host.UseSetting(key, value);
+        });
 
     private sealed record Export(string Path, string? ContentType, string? Key, long Bytes);
 
@@ -86,8 +87,7 @@ public sealed class OtlpExportTests(DatabaseFixture db) : IClassFixture<Database
 
         public Channel<Export> Exports { get; } = Channel.CreateUnbounded<Export>();
 
-        public string Url =>
-            _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        public string Url => ListeningAddress.Of(_app.Services);
 
         public static async Task<Collector> StartAsync()
         {
