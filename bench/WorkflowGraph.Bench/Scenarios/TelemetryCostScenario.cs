@@ -29,8 +29,7 @@ public sealed class TelemetryCostScenario : IScenario
         }
         using var scraping = new CancellationTokenSource();
         var scraper = ScrapeEverySecondAsync(bench.ServiceHttp, scraping.Token);
-        results.Insert(0, await bench.MeasureAsync(Name, Server.WorkflowGraph, _ => Task.FromResult<Func<CancellationToken, Task>>(
-            async ct => await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, DashboardScenario.Query, null, ct))));
+        results.Insert(0, await bench.MeasureAsync(Name, Server.WorkflowGraph, Dashboards(bench, bench.ServiceHttp)));
         await scraping.CancelAsync();
         var scrapes = await scraper;
         bench.Log.WriteLine($"  /metrics scraped {scrapes} times while telemetry was on");
@@ -42,9 +41,13 @@ public sealed class TelemetryCostScenario : IScenario
         using var instance = ServiceProcess.Start(bench.Logins, bench.SigningKey, bench.Log, environment);
         await instance.WaitReadyAsync();
         using var http = BenchContext.Client(instance.Address, bench.Options.Clients);
-        return await bench.MeasureAsync(Name, server, _ => Task.FromResult<Func<CancellationToken, Task>>(
-            async ct => await BenchContext.PostAsync(http, bench.ViewerToken, DashboardScenario.Query, null, ct)), serving: instance);
+        return await bench.MeasureAsync(Name, server, Dashboards(bench, http), serving: instance);
     }
+
+    /// <summary>Each client asks <paramref name="http"/>'s instance for the dashboard, as a viewer.</summary>
+    private static Func<int, Task<Func<CancellationToken, Task>>> Dashboards(BenchContext bench, HttpClient http) =>
+        _ => Task.FromResult<Func<CancellationToken, Task>>(
+            async ct => await BenchContext.PostAsync(http, bench.ViewerToken, DashboardScenario.Query, null, ct));
 
     private static async Task<int> ScrapeEverySecondAsync(HttpClient http, CancellationToken stop)
     {
