@@ -25,7 +25,7 @@ public sealed class GraphQLExecution
     private readonly ILogger<GraphQLExecution> _logger;
 
     // rules that depend on the request (variables, transport) run again when a cached document is reused
-    private readonly Dictionary<GraphQLTransport, (IValidationRule[] All, IValidationRule[] PerRequest)> _rules = [];
+    private readonly Dictionary<GraphQLTransport, (IValidationRule[] All, PerRequestRules PerRequest)> _rules = [];
 
     public GraphQLExecution(ISchema schema, IDocumentExecuter executer, QueryLimits limits, ILogger<GraphQLExecution> logger)
     {
@@ -40,7 +40,7 @@ public sealed class GraphQLExecution
                  })
         {
             // the cost rule first: it refuses a document that expands too far before the other rules walk the expansion
-            _rules[transport] = ([.. perRequest, .. DocumentValidator.CoreRules], perRequest);
+            _rules[transport] = ([.. perRequest, .. DocumentValidator.CoreRules], new PerRequestRules(perRequest));
         }
     }
 

@@ -3,7 +3,6 @@ using GraphQL;
 using GraphQL.Execution;
 using GraphQL.SystemTextJson;
 using GraphQL.Types;
-using GraphQL.Validation;
 using GraphQLParser.AST;
 using Npgsql;
 using WorkflowGraph.Database;
@@ -23,7 +22,7 @@ public static class GraphQLServices
         services.AddSingleton(limits);
         services.AddSingleton(_ => GraphModel.Build(limits, features));
         services.AddSingleton<ISchema>(provider => SchemaBinder.Bind(provider.GetRequiredService<GraphModel>(), SchemaDocument.Text));
-        services.AddSingleton<IDocumentExecuter>(_ => new DocumentExecuter(new GraphQLDocumentBuilder(), new DocumentValidator(),
+        services.AddSingleton<IDocumentExecuter>(_ => new DocumentExecuter(new GraphQLDocumentBuilder(), new CachedDocumentValidator(),
             new DefaultExecutionStrategySelector([
                 new ExecutionStrategyRegistration(new RawJsonParallelExecutionStrategy(), OperationType.Query),
                 new ExecutionStrategyRegistration(new RawJsonSerialExecutionStrategy(), OperationType.Mutation),

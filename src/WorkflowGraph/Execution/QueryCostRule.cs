@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GraphQL;
 using GraphQL.Types;
 using GraphQL.Validation;
@@ -29,6 +30,8 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
     private static readonly HashSet<string> RecursiveIntrospectionLists =
         new(["fields", "inputFields", "interfaces", "possibleTypes"], StringComparer.Ordinal);
 
+    private readonly ConditionalWeakTable<GraphQLOperationDefinition, StrongBox<Measure>> _constantMeasures = new();
+
     private QueryLimits Limits => limits;
 
     public override ValueTask<INodeVisitor?> GetPreNodeVisitorAsync(ValidationContext context)
@@ -42,7 +45,7 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
         };
         if (root is null)
             return default;
-        var measure = new Measurement(this, context).Of(root, operation.SelectionSet, introspection: false);
+        var measure = MeasureOf(context, root);
         var maxCost = operation.Operation == OperationType.Subscription ? limits.MaxSubscriptionComplexity : limits.MaxComplexity;
         var what = operation.Operation == OperationType.Subscription ? "subscription's selection" : "operation";
         var (code, message) = measure switch
@@ -61,6 +64,20 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
         return default;
     }
 
+    /// <summary>An operation's measure; kept with the operation (a cached document's is reused) when no variable went
+    /// into it, since only a variable's value can change it.</summary>
+    private Measure MeasureOf(ValidationContext context, IGraphType root)
+    {
+        var operation = context.Operation;
+        if (_constantMeasures.TryGetValue(operation, out var known))
+            return known.Value;
+        var measurement = new Measurement(this, context);
+        var measure = measurement.Of(root, operation.SelectionSet, introspection: false);
+        if (!measurement.ReadVariables)
+            _constantMeasures.AddOrUpdate(operation, new StrongBox<Measure>(measure));
+        return measure;
+    }
+
     /// <summary>What a selection set asks for: its depth below where it starts, its cost, and how deeply it nests
     /// introspection's recursive lists.</summary>
     private readonly record struct Measure(int Depth, double Cost, int IntrospectionListDepth)
@@ -74,6 +91,9 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
     {
         private readonly Dictionary<(string Fragment, bool Introspection), Measure> _fragments = [];
         private readonly HashSet<string> _fragmentPath = new(StringComparer.Ordinal);
+
+        /// <summary>Whether a list size came, or could have come, from a variable.</summary>
+        public bool ReadVariables { get; private set; }
 
         public Measure Of(IGraphType parent, GraphQLSelectionSet? selectionSet, bool introspection)
         {
@@ -141,30 +161,31 @@ public sealed class QueryCostRule(QueryLimits limits) : ValidationRuleBase
             // a connection's nodes/edges are its page, already counted on the connection field
             var rows = parent.Name.EndsWith("Connection", StringComparison.Ordinal)
                 ? 1
-                : rule.Rows(context, field, definition.ResolvedType);
+                : Rows(field, definition.ResolvedType);
             return new Measure(child.Depth + 1, 1 + child.Cost * rows, child.IntrospectionListDepth);
         }
-    }
 
-    private double Rows(ValidationContext context, GraphQLField field, IGraphType type)
-    {
-        var unwrapped = type is NonNullGraphType nonNull ? nonNull.ResolvedType! : type;
-        var isConnection = unwrapped.Name?.EndsWith("Connection", StringComparison.Ordinal) == true;
-        if (!isConnection && unwrapped is not ListGraphType)
-            return 1;
-        foreach (var argument in field.Arguments?.Items ?? [])
+        private double Rows(GraphQLField field, IGraphType type)
         {
-            if (argument.Name.StringValue is not ("first" or "last"))
-                continue;
-            var requested = argument.Value switch
+            var unwrapped = type is NonNullGraphType nonNull ? nonNull.ResolvedType! : type;
+            var isConnection = unwrapped.Name?.EndsWith("Connection", StringComparison.Ordinal) == true;
+            if (!isConnection && unwrapped is not ListGraphType)
+                return 1;
+            foreach (var argument in field.Arguments?.Items ?? [])
             {
-                GraphQLIntValue i when int.TryParse(i.Value.Span, out var n) => n,
-                GraphQLVariable v when context.Variables.TryGetValue(v.Name.StringValue, out var value) && value is int m => m,
-                _ => (int?)null,
-            };
-            if (requested is not null)
-                return Math.Max(requested.Value, 1);
+                if (argument.Name.StringValue is not ("first" or "last"))
+                    continue;
+                ReadVariables |= argument.Value is GraphQLVariable;
+                var requested = argument.Value switch
+                {
+                    GraphQLIntValue i when int.TryParse(i.Value.Span, out var n) => n,
+                    GraphQLVariable v when context.Variables.TryGetValue(v.Name.StringValue, out var value) && value is int m => m,
+                    _ => (int?)null,
+                };
+                if (requested is not null)
+                    return Math.Max(requested.Value, 1);
+            }
+            return isConnection ? rule.Limits.DefaultPageSize : rule.Limits.AssumedListSize;
         }
-        return isConnection ? limits.DefaultPageSize : limits.AssumedListSize;
     }
 }

@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using GraphQL;
+using GraphQL.Validation;
+using GraphQLParser.AST;
+using WorkflowGraph.Execution;
 using WorkflowGraph.Tests.Api;
 
 namespace WorkflowGraph.Tests.Hostile;
@@ -73,6 +77,45 @@ public sealed class DocumentCostTests(GraphApiFixture api) : IClassFixture<Graph
             "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }");
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
         Assert.Contains("MAX_INTROSPECTION_DEPTH_EXCEEDED", response.ErrorCodes);
+    }
+
+    [Fact]
+    public async Task A_cached_document_is_measured_again_with_each_requests_variables()
+    {
+        // 1 + 100 × (1 + (1 + m)): m = 10 costs 1,201; m = 1,000 costs 100,201, past the limit
+        const string query = "query Q($m: Int) { traces(first: 100) { nodes { steps(first: $m) { id } } } }";
+        for (var i = 0; i < 2; i++) // the second request reuses the cached document
+        {
+            var cheap = await api.PostAsync(query, new { m = 10 });
+            Assert.Equal(HttpStatusCode.OK, cheap.Status);
+            Assert.Empty(cheap.ErrorCodes);
+        }
+        var costly = await api.PostAsync(query, new { m = 1_000 });
+        Assert.Equal(HttpStatusCode.BadRequest, costly.Status);
+        Assert.Contains("MAX_COMPLEXITY_EXCEEDED", costly.ErrorCodes);
+        Assert.Empty(costly.Statements);
+        var again = await api.PostAsync(query, new { m = 10 });
+        Assert.Empty(again.ErrorCodes);
+    }
+
+    [Fact]
+    public async Task A_per_request_rule_that_would_walk_the_document_is_refused()
+    {
+        var validator = new CachedDocumentValidator();
+        var options = new ValidationOptions
+        {
+            Document = GraphQLParser.Parser.Parse("{ __typename }"),
+            Rules = new PerRequestRules(new WalkingRule()),
+            Variables = Inputs.Empty,
+        };
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => validator.ValidateAsync(options));
+        Assert.Contains(nameof(WalkingRule), error.Message);
+    }
+
+    private sealed class WalkingRule : ValidationRuleBase
+    {
+        public override ValueTask<INodeVisitor?> GetPreNodeVisitorAsync(ValidationContext context) =>
+            new(new MatchingNodeVisitor<GraphQLField>((_, _) => { }));
     }
 
     [Fact]

@@ -38,6 +38,20 @@ public sealed class GetRequestTests(GraphQLApp app) : IClassFixture<GraphQLApp>
         }
     }
 
+    [Fact]
+    public async Task A_mutation_document_cached_by_a_post_is_still_refused_over_get()
+    {
+        const string mutation = "mutation CachedThenGet { __typename }";
+        var posted = await _client.SendAsync(Requests.PostQuery(mutation));
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.Equal("Mutation", (await posted.BodyAsync()).GetProperty("data").GetProperty("__typename").GetString());
+
+        var response = await _client.SendAsync(Requests.GetQuery(mutation));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Contains((await response.BodyAsync()).GetProperty("errors").EnumerateArray(),
+            error => error.GetProperty("extensions").GetProperty("code").GetString() == "MUTATION_NOT_ALLOWED");
+    }
+
     [Theory]
     [InlineData("", "MISSING_QUERY")]
     [InlineData("?operationName=Q", "MISSING_QUERY")]
