@@ -1,4 +1,5 @@
 using GraphQL;
+using Npgsql;
 using WorkflowGraph.Database;
 using WorkflowGraph.Querying.Emit;
 using WorkflowGraph.Querying.Fragments;
@@ -16,18 +17,34 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
 {
     public async Task<ConnectionPage> ExecuteAsync(IResolveFieldContext context, EntityMap map, RequestDatabase database)
     {
-        var plan = planner.Plan(map, SelectionReader.Read(context));
-        var scope = new StatementScope { PhiRead = database.Tenant.PhiRead };
-        var audited = PhiAudit.Fields(database, plan.ReadsRows ? plan.Projections.Select(p => p.Shape) : []);
-        var (statement, layout) = ConnectionSql.Emit(plan, scope, auditRuns: audited.Count > 0);
+        var phiRead = database.Tenant.PhiRead;
+        var variant = FieldStatements.Variant(context, phiRead);
+        if (variant is null || !_statements.TryGet(context, variant, out var kept))
+        {
+            var planned = planner.Plan(map, SelectionReader.Read(context));
+            var scope = new StatementScope { PhiRead = phiRead };
+            var readers = PhiAudit.Fields(database, planned.ReadsRows ? planned.Projections.Select(p => p.Shape) : []);
+            var (emitted, emittedLayout) = ConnectionSql.Emit(planned, scope, auditRuns: readers.Count > 0);
+            // kept parameters are never given to a command, only their copies
+            kept = new ConnectionStatement(emitted.ToString(), [.. scope.Parameters], planned, emittedLayout, readers);
+            if (variant is not null)
+                _statements.Add(context, variant, kept);
+        }
+        var (statement, plan, layout, audited) = (kept.Sql, kept.Plan, kept.Layout, kept.Audited);
         var runs = new List<long[]>();
-        var (total, cursors, rows) = await database.QueryAsync(statement.ToString(), scope.Parameters,
+        var (total, cursors, rows) = await database.QueryAsync(statement, FieldStatements.Parameters(kept.Parameters),
             (reader, ct) => ReadAsync(reader, plan, layout, runs, ct), context.CancellationToken);
         // the row read past the page (to know about a next one) is read last and not shown: its runs are not recorded
         if (rows.Count > 0 && audited.Count > 0)
             database.PhiAccess.Add(audited, runs.Take(plan.Page.Size).SelectMany(r => r));
         return Shape(plan, total, cursors, rows);
     }
+
+    private readonly FieldStatements<ConnectionStatement> _statements = new();
+
+    /// <summary>A connection field's statement as written for one variant (<see cref="FieldStatements{T}"/>).</summary>
+    private sealed record ConnectionStatement(string Sql, NpgsqlParameter[] Parameters, ConnectionPlan Plan,
+        ConnectionSql.Layout Layout, IReadOnlySet<string> Audited);
 
     private static async Task<(long? Total, List<string> Cursors, List<RawJson[]> Rows)> ReadAsync(
         Npgsql.NpgsqlDataReader reader, ConnectionPlan plan, ConnectionSql.Layout layout, List<long[]> runs, CancellationToken ct)

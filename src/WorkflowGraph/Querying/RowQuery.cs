@@ -22,19 +22,39 @@ public sealed class RowQuery(ShapePlanner shapes)
     public async Task<object?> ByKeyAsync(IResolveFieldContext context, EntityMap map, string keyColumn, string argument,
         RequestDatabase database)
     {
+        var column = map.KeyColumn(keyColumn);
+        var keyValue = GlobalId.Decode(context.Arguments?.TryGetValue(argument, out var given) == true ? given.Value : null,
+            map.TypeName, column.Kind);
+        var phiRead = database.Tenant.PhiRead;
+        var variant = FieldStatements.Variant(context, phiRead, FieldStatements.OnlyUseOf(context, argument));
+        if (variant is not null && _byKey.TryGet(context, variant, out var kept))
+        {
+            var parameters = FieldStatements.Parameters(kept.Parameters, kept.KeyIndex, keyValue);
+            return await RunAsync(context, kept.Sql, parameters, database, kept.Audited, isolate: false, record: kept.Shape);
+        }
         var field = SelectionReader.Read(context);
         var shape = shapes.Plan(map, field.Children);
-        var scope = new StatementScope { PhiRead = database.Tenant.PhiRead };
+        var scope = new StatementScope { PhiRead = phiRead };
         var alias = scope.Alias();
-        var column = map.KeyColumn(keyColumn);
-        var key = scope.Parameter(GlobalId.Decode(field.Argument(argument), map.TypeName, column.Kind), DbValues.TypeOf(column.Kind));
+        var keyIndex = scope.Parameters.Count;
+        var key = scope.Parameter(keyValue, DbValues.TypeOf(column.Kind));
         var audited = PhiAudit.Fields(database, [shape]);
         var runs = audited.Count > 0 ? Sql.Of($", array_to_string({AuditSql.RunIds(shape, alias, scope)}, ',')") : Sql.Empty;
         var statement = Sql.Of(
             $"SELECT {ObjectSql.Record(shape, alias, scope)}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
-            $"WHERE {column.ValueOf(alias)} = {key}");
-        return await RunAsync(context, statement, scope, database, audited, isolate: false, record: shape);
+            $"WHERE {column.ValueOf(alias)} = {key}").ToString();
+        if (variant is not null) // kept parameters are never given to a command, only their copies
+            _byKey.Add(context, variant, new ByKeyStatement(statement, [.. scope.Parameters], keyIndex, shape, audited));
+        return await RunAsync(context, statement, FieldStatements.Parameters(scope.Parameters), database, audited, isolate: false,
+            record: shape);
     }
+
+    private readonly FieldStatements<ByKeyStatement> _byKey = new();
+
+    /// <summary>A by-key field's statement as written for one variant (<see cref="FieldStatements{T}"/>); the parameter at
+    /// <paramref name="KeyIndex"/> is the key, replaced by each request's.</summary>
+    private sealed record ByKeyStatement(string Sql, NpgsqlParameter[] Parameters, int KeyIndex, ObjectShape Shape,
+        IReadOnlySet<string> Audited);
 
     /// <summary>Rows from a set-returning function: <paramref name="from"/> writes the call (with its parameters).</summary>
     public async Task<object?> FunctionAsync(IResolveFieldContext context, EntityMap map, Func<FieldSelection, StatementScope, Sql> from,
@@ -53,17 +73,17 @@ public sealed class RowQuery(ShapePlanner shapes)
         var statement = list
             ? Sql.Of($"SELECT coalesce(json_agg({row}), '[]'::json){runs} FROM {source} {alias}")
             : Sql.Of($"SELECT {row}{runs} FROM {source} {alias}");
-        return await RunAsync(context, statement, scope, database, audited, isolate: true);
+        return await RunAsync(context, statement.ToString(), scope.Parameters, database, audited, isolate: true);
     }
 
     /// <summary>Runs the statement: its JSON (or, with <paramref name="record"/>, its row value of that shape) first, then
     /// (when <paramref name="audited"/> has fields) the runs of its rows as text, null when no row came back.</summary>
-    private static async Task<RawJson?> RunAsync(IResolveFieldContext context, Sql statement, StatementScope scope,
+    private static async Task<RawJson?> RunAsync(IResolveFieldContext context, string statement, IReadOnlyList<NpgsqlParameter> parameters,
         RequestDatabase database, IReadOnlySet<string> audited, bool isolate, ObjectShape? record = null)
     {
         try
         {
-            return await database.QueryAsync(statement.ToString(), scope.Parameters, async (reader, ct) =>
+            return await database.QueryAsync(statement, parameters, async (reader, ct) =>
             {
                 if (!await reader.ReadAsync(ct) || reader.IsDBNull(0))
                     return null;

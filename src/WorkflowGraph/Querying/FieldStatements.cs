@@ -1,0 +1,188 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using GraphQL;
+using GraphQLParser.AST;
+using GraphQLParser.Visitors;
+using Npgsql;
+
+namespace WorkflowGraph.Querying;
+
+/// <summary>
+/// A root field's statement as its runner planned and emitted it, kept with the field's node of a cached document
+/// (<see cref="Execution.DocumentCache"/>): a dashboard that sends the same document again is not read, planned and
+/// written as SQL again. What a statement's text and parameters depend on is the field's subtree in its document, the
+/// request's variables and whether the reader sees PHI (<see cref="Fragments.StatementScope.PhiRead"/>), so those are
+/// the key — the tenant is not (row level security applies it in the transaction), and entries go with their document.
+/// A by-key field's key variable (<c>trace(id: $id)</c>) is left out of the key when the document uses it nowhere else:
+/// its runner puts the request's key into its own copy of the parameters.
+/// <para>
+/// Bounded: at most <see cref="MaxVariants"/> variants per field (a full field starts over); a variable whose value
+/// this key cannot write (none the schema makes today) means the statement is made for that request alone.
+/// </para>
+/// </summary>
+public sealed class FieldStatements<T> where T : class
+{
+    public const int MaxVariants = 32;
+
+    private readonly ConditionalWeakTable<GraphQLField, ConcurrentDictionary<string, T>> _fields = new();
+
+    public bool TryGet(IResolveFieldContext context, string variant, out T entry)
+    {
+        entry = null!;
+        return _fields.TryGetValue(context.FieldAst, out var variants) && variants.TryGetValue(variant, out entry!);
+    }
+
+    public void Add(IResolveFieldContext context, string variant, T entry)
+    {
+        var variants = _fields.GetValue(context.FieldAst, _ => new ConcurrentDictionary<string, T>(StringComparer.Ordinal));
+        if (variants.Count >= MaxVariants)
+            variants.Clear();
+        variants[variant] = entry;
+    }
+}
+
+/// <summary>What <see cref="FieldStatements{T}"/> keys and copies: a request's variant, and parameters for one command.</summary>
+public static class FieldStatements
+{
+    /// <summary>
+    /// This request's variant of the field: whether the reader sees PHI and every variable's value, less
+    /// <paramref name="omitted"/>; null when a value is of a kind the key does not write.
+    /// </summary>
+    public static string? Variant(IResolveFieldContext context, bool phiRead, string? omitted = null)
+    {
+        var key = new StringBuilder(phiRead ? "p" : "m");
+        foreach (var variable in context.Variables ?? GraphQL.Validation.Variables.None)
+        {
+            if (variable.Name == omitted)
+                continue;
+            key.Append('\u001e').Append(variable.Name).Append(variable.ValueSpecified ? '=' : '~');
+            if (!StatementValues.Append(key, variable.Value))
+                return null;
+        }
+        return key.ToString();
+    }
+
+    /// <summary>The variable that <paramref name="argument"/> of the field is, when the document uses it nowhere else.</summary>
+    public static string? OnlyUseOf(IResolveFieldContext context, string argument)
+    {
+        GraphQLVariable? variable = null;
+        foreach (var given in context.FieldAst.Arguments?.Items ?? [])
+        {
+            if (given.Name.StringValue == argument)
+                variable = given.Value as GraphQLVariable;
+        }
+        if (variable is null)
+            return null;
+        var name = variable.Name.StringValue;
+        return VariableUses(context.Document).TryGetValue(name, out var uses) && uses == 1 ? name : null;
+    }
+
+    /// <summary>How many times each variable is used in <paramref name="document"/>, its definitions not counted.</summary>
+    public static IReadOnlyDictionary<string, int> VariableUses(GraphQLDocument document) => VariableUseCounter.Of(document);
+
+    /// <summary>A copy of the cached parameters for one command (a parameter belongs to the command it is added to),
+    /// with the one at <paramref name="replaced"/> (if any) made anew with <paramref name="value"/>.</summary>
+    public static List<NpgsqlParameter> Parameters(IReadOnlyList<NpgsqlParameter> cached, int replaced = -1, object? value = null)
+    {
+        var copy = new List<NpgsqlParameter>(cached.Count);
+        for (var i = 0; i < cached.Count; i++)
+        {
+            copy.Add(i == replaced
+                ? new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = cached[i].NpgsqlDbType }
+                : cached[i].Clone());
+        }
+        return copy;
+    }
+}
+
+/// <summary>How many times each variable is used in a document (its definitions not counted), counted once per document.</summary>
+internal sealed class VariableUseCounter : ASTVisitor<VariableUseCounter.Counts>
+{
+    private static readonly VariableUseCounter Visitor = new();
+    private static readonly ConditionalWeakTable<GraphQLDocument, Dictionary<string, int>> Documents = new();
+
+    public sealed class Counts : IASTVisitorContext
+    {
+        public Dictionary<string, int> Uses { get; } = new(StringComparer.Ordinal);
+        public CancellationToken CancellationToken => default;
+    }
+
+    public static Dictionary<string, int> Of(GraphQLDocument document) => Documents.GetValue(document, Count);
+
+    private static Dictionary<string, int> Count(GraphQLDocument document)
+    {
+        var counts = new Counts();
+        // the visitor's work is synchronous: every ValueTask it returns has completed
+        Visitor.VisitAsync(document, counts).AsTask().GetAwaiter().GetResult();
+        return counts.Uses;
+    }
+
+    protected override ValueTask VisitVariableDefinitionAsync(GraphQLVariableDefinition variableDefinition, Counts context) =>
+        variableDefinition.DefaultValue is null ? default : VisitAsync(variableDefinition.DefaultValue, context);
+
+    protected override ValueTask VisitVariableAsync(GraphQLVariable variable, Counts context)
+    {
+        var name = variable.Name.StringValue;
+        context.Uses[name] = context.Uses.GetValueOrDefault(name) + 1;
+        return default;
+    }
+}
+
+/// <summary>Coerced variable values written into a cache key: each kind tagged, strings with their length, maps in key
+/// order, so two different values never write the same key.</summary>
+internal static class StatementValues
+{
+    public static bool Append(StringBuilder key, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                key.Append('n');
+                return true;
+            case string text:
+                key.Append('s').Append(text.Length).Append(':').Append(text);
+                return true;
+            case bool flag:
+                key.Append(flag ? 't' : 'f');
+                return true;
+            case int or long or short or byte or sbyte or ushort or uint or ulong or decimal or System.Numerics.BigInteger:
+                key.Append('i').Append(((IFormattable)value).ToString(null, CultureInfo.InvariantCulture)).Append(';');
+                return true;
+            case double or float:
+                key.Append('r').Append(((IFormattable)value).ToString("R", CultureInfo.InvariantCulture)).Append(';');
+                return true;
+            case Guid or DateTime or DateTimeOffset or DateOnly or TimeOnly or TimeSpan:
+                key.Append('d').Append(value.GetType().Name).Append(':')
+                    .Append(((IFormattable)value).ToString(value switch { Guid => "D", TimeSpan => "c", _ => "O" },
+                        CultureInfo.InvariantCulture)).Append(';');
+                return true;
+            case Enum member:
+                key.Append('e').Append(member.GetType().FullName).Append(':').Append(member.ToString("D")).Append(';');
+                return true;
+            case IDictionary<string, object?> map:
+                key.Append('{');
+                foreach (var (name, item) in map.OrderBy(entry => entry.Key, StringComparer.Ordinal))
+                {
+                    key.Append(name.Length).Append(':').Append(name);
+                    if (!Append(key, item))
+                        return false;
+                }
+                key.Append('}');
+                return true;
+            case IEnumerable items:
+                key.Append('[');
+                foreach (var item in items)
+                {
+                    if (!Append(key, item))
+                        return false;
+                }
+                key.Append(']');
+                return true;
+            default:
+                return false;
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Text.Json;
+using GraphQL;
+using GraphQLParser.AST;
+using WorkflowGraph.Querying;
+using WorkflowGraph.Tests.Infrastructure;
+
+namespace WorkflowGraph.Tests.Api;
+
+/// <summary>
+/// A root field's statement is kept with its cached document (<see cref="FieldStatements{T}"/>): a document sent again
+/// must answer each request's own variables, key and scope, never the request the statement was first written for.
+/// (The other direction of the scope — written unmasked, then read masked — is
+/// <c>PhiMaskingTests.A_statement_written_for_one_scope_fails_closed_in_a_transaction_of_the_other</c>.)
+/// </summary>
+public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<GraphApiFixture>
+{
+    private static IEnumerable<JsonElement> Items(JsonElement list) => list.EnumerateArray();
+
+    [Fact]
+    public async Task A_by_key_document_sent_again_answers_each_requests_key_with_the_same_statement()
+    {
+        const string query = "query ($id: ID!) { trace(id: $id) { id rowId steps { id traceId } } }";
+        var texts = new HashSet<string>();
+        foreach (var run in new long[] { 19, 21, 7, 19 }) // runs with steps
+        {
+            var response = await api.PostAsync(query, new { id = Ids.Trace(run) });
+            Assert.Empty(response.ErrorCodes);
+            var trace = response.Data.GetProperty("trace");
+            Assert.Equal(run, trace.GetProperty("rowId").GetInt64());
+            Assert.NotEmpty(Items(trace.GetProperty("steps")));
+            Assert.All(Items(trace.GetProperty("steps")), step => Assert.Equal(Ids.Trace(run), step.GetProperty("traceId").GetString()));
+            texts.Add(Assert.Single(response.Statements));
+        }
+        Assert.Single(texts);
+    }
+
+    [Fact]
+    public async Task A_key_variable_the_selection_uses_again_is_each_requests_own_there_too()
+    {
+        const string query = """
+            query ($id: ID!) { trace(id: $id) { rowId events(where: { traceId: { eq: $id } }) { traceId } } }
+            """;
+        foreach (var run in new long[] { 21, 22 })
+        {
+            var response = await api.PostAsync(query, new { id = Ids.Trace(run) });
+            Assert.Empty(response.ErrorCodes);
+            var events = Items(response.Data.GetProperty("trace").GetProperty("events")).ToList();
+            Assert.NotEmpty(events);
+            Assert.All(events, e => Assert.Equal(Ids.Trace(run), e.GetProperty("traceId").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task A_connection_document_sent_again_answers_each_requests_variables()
+    {
+        const string query = """
+            query ($n: Int, $status: TraceStatus) { traces(first: $n, where: { status: { eq: $status } }) { nodes { status } } }
+            """;
+        foreach (var (n, status) in new[] { (1, "COMPLETED"), (3, "COMPLETED"), (2, "FAILED"), (1, "COMPLETED") })
+        {
+            var response = await api.PostAsync(query, new { n, status });
+            Assert.Empty(response.ErrorCodes);
+            var nodes = Items(response.Data.GetProperty("traces").GetProperty("nodes")).ToList();
+            Assert.Equal(n, nodes.Count);
+            Assert.All(nodes, node => Assert.Equal(status, node.GetProperty("status").GetString()));
+        }
+        // a variable not given is not the same request as one given as null (eq: null is a condition): each its own variant
+        var literal = await api.PostAsync("{ traces(first: 2, where: { status: { eq: null } }) { nodes { status } } }");
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var unset = await api.PostAsync(query, new { n = 2 });
+            Assert.Equal(2, Items(unset.Data.GetProperty("traces").GetProperty("nodes")).Count());
+            var nulled = await api.PostAsync(query, new { n = 2, status = (string?)null });
+            Assert.Equal(literal.Data.GetProperty("traces").GetRawText(), nulled.Data.GetProperty("traces").GetRawText());
+        }
+    }
+
+    [Fact]
+    public void Variable_uses_are_counted_everywhere_in_the_document_but_their_definitions()
+    {
+        var document = GraphQLParser.Parser.Parse("""
+            query ($id: ID!, $other: ID = "x", $unused: Int) { trace(id: $id) { ...F } workflow(id: $other) { id } }
+            fragment F on WorkflowTrace { events(where: { traceId: { in: [$id] } }) { id } steps @include(if: true) { id } }
+            """);
+        var uses = FieldStatements.VariableUses(document);
+        Assert.Equal(2, uses["id"]);
+        Assert.Equal(1, uses["other"]);
+        Assert.False(uses.ContainsKey("unused"));
+    }
+
+    [Fact]
+    public void Different_variable_values_are_different_variants()
+    {
+        var values = new object?[]
+        {
+            null, "", "1", 1, 1.5, true, "true", "a\u001eb=s1:c", new[] { "1" }, new List<object?> { 1 },
+            new Dictionary<string, object?> { ["a"] = "1" }, new Dictionary<string, object?> { ["a"] = 1 },
+            new Dictionary<string, object?> { ["a"] = null }, new Dictionary<string, object?>(),
+            new Dictionary<string, object?> { ["a"] = "1", ["b"] = "2" }, Guid.Empty, new DateTimeOffset(2026, 1, 1, 0, 0, 0, default),
+        };
+        var variants = values.Select(value => Variant(("v", value, true))).ToList();
+        Assert.All(variants, Assert.NotNull);
+        Assert.Equal(variants.Count, variants.Distinct().Count());
+        // not given differs from given as null; the scope is part of the variant; map order is not
+        Assert.NotEqual(Variant(("v", null, false)), Variant(("v", null, true)));
+        Assert.NotEqual(Variant(("v", 1, true)), Variant(("v", 1, true), phiRead: true));
+        Assert.Equal(Variant(("v", new Dictionary<string, object?> { ["a"] = 1, ["b"] = 2 }, true)),
+            Variant(("v", new Dictionary<string, object?> { ["b"] = 2, ["a"] = 1 }, true)));
+        // the omitted key variable is left out; a value the key cannot write makes no variant
+        Assert.Equal(Variant(("w", 1, true)), Variant([("w", 1, true), ("id", "a", true)], omitted: "id"));
+        Assert.Null(Variant(("v", new object(), true)));
+    }
+
+    [Fact]
+    public void A_field_keeps_at_most_its_bound_of_variants()
+    {
+        var statements = new FieldStatements<string>();
+        var context = new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) };
+        for (var i = 0; i < FieldStatements<string>.MaxVariants; i++)
+            statements.Add(context, $"v{i}", $"s{i}");
+        Assert.All(Enumerable.Range(0, FieldStatements<string>.MaxVariants), i => Assert.True(statements.TryGet(context, $"v{i}", out _)));
+        statements.Add(context, "one more", "s");
+        Assert.True(statements.TryGet(context, "one more", out var kept));
+        Assert.Equal("s", kept);
+        Assert.False(statements.TryGet(context, "v0", out _));
+        // another node of the same name is another field
+        Assert.False(statements.TryGet(new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) }, "one more", out _));
+    }
+
+    private static string? Variant((string Name, object? Value, bool Given) variable, bool phiRead = false) =>
+        Variant([variable], phiRead);
+
+    private static string? Variant((string Name, object? Value, bool Given)[] given, bool phiRead = false, string? omitted = null)
+    {
+        var variables = new GraphQL.Validation.Variables();
+        foreach (var (name, value, specified) in given)
+        {
+            var variable = new GraphQL.Validation.Variable(name, new GraphQLVariableDefinition(
+                new GraphQLVariable(new GraphQLName(name)), new GraphQLNamedType(new GraphQLName("Int"))));
+            if (specified)
+                variable.Value = value;
+            variables.Add(variable);
+        }
+        return FieldStatements.Variant(new ResolveFieldContext { Variables = variables }, phiRead, omitted);
+    }
+}
