@@ -28,7 +28,7 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
             // kept parameters are never given to a command, only their copies
             kept = new ConnectionStatement(emitted.ToString(), [.. scope.Parameters], planned, emittedLayout, readers);
             if (variant is not null)
-                _statements.Add(context, variant, kept);
+                _statements.Add(context, variant, kept, kept.Sql.Length);
         }
         var (statement, plan, layout, audited) = (kept.Sql, kept.Plan, kept.Layout, kept.Audited);
         var runs = new List<long[]>();

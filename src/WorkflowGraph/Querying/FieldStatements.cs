@@ -12,32 +12,44 @@ namespace WorkflowGraph.Querying;
 
 /// <summary>
 /// A root field's statement as its runner planned and emitted it, kept with the field's node of a cached document
-/// (<see cref="Execution.DocumentCache"/>): a dashboard that sends the same document again is not read, planned and
+/// (the execution's <c>DocumentCache</c>): a dashboard that sends the same document again is not read, planned and
 /// written as SQL again. What a statement's text and parameters depend on is the field's subtree in its document, the
 /// request's variables and whether the reader sees PHI (<see cref="Fragments.StatementScope.PhiRead"/>), so those are
 /// the key — the tenant is not (row level security applies it in the transaction), and entries go with their document.
 /// A by-key field's key variable (<c>trace(id: $id)</c>) is left out of the key when the document uses it nowhere else:
 /// its runner puts the request's key into its own copy of the parameters.
 /// <para>
-/// Bounded: at most <see cref="MaxVariants"/> variants per field (a full field starts over); a variable whose value
-/// this key cannot write (none the schema makes today) means the statement is made for that request alone.
+/// Bounded: at most <see cref="MaxVariants"/> variants per field (a full field starts over), and at most
+/// <see cref="FieldStatements.MaxCachedChars"/> characters of statement text in all (past it, everything starts over: a client cycling
+/// through many large documents and variables cannot grow it further); a variable whose value this key cannot write
+/// (none the schema makes today) means the statement is made for that request alone.
 /// </para>
 /// </summary>
-public sealed class FieldStatements<T> where T : class
+public sealed class FieldStatements<T>(long maxCachedChars = FieldStatements.MaxCachedChars) where T : class
 {
     public const int MaxVariants = 32;
 
-    private readonly ConditionalWeakTable<GraphQLField, ConcurrentDictionary<string, T>> _fields = new();
+    private ConditionalWeakTable<GraphQLField, ConcurrentDictionary<string, T>> _fields = new();
+    private long _chars;
 
     public bool TryGet(IResolveFieldContext context, string variant, out T entry)
     {
         entry = null!;
-        return _fields.TryGetValue(context.FieldAst, out var variants) && variants.TryGetValue(variant, out entry!);
+        return Volatile.Read(ref _fields).TryGetValue(context.FieldAst, out var variants) && variants.TryGetValue(variant, out entry!);
     }
 
-    public void Add(IResolveFieldContext context, string variant, T entry)
+    /// <param name="chars">The entry's statement text, what the bound counts.</param>
+    public void Add(IResolveFieldContext context, string variant, T entry, int chars)
     {
-        var variants = _fields.GetValue(context.FieldAst, _ => new ConcurrentDictionary<string, T>(StringComparer.Ordinal));
+        if (chars > maxCachedChars)
+            return;
+        if (Interlocked.Add(ref _chars, chars) > maxCachedChars)
+        {
+            Volatile.Write(ref _fields, new ConditionalWeakTable<GraphQLField, ConcurrentDictionary<string, T>>());
+            Interlocked.Exchange(ref _chars, chars);
+        }
+        var variants = Volatile.Read(ref _fields)
+            .GetValue(context.FieldAst, _ => new ConcurrentDictionary<string, T>(StringComparer.Ordinal));
         if (variants.Count >= MaxVariants)
             variants.Clear();
         variants[variant] = entry;
@@ -47,6 +59,9 @@ public sealed class FieldStatements<T> where T : class
 /// <summary>What <see cref="FieldStatements{T}"/> keys and copies: a request's variant, and parameters for one command.</summary>
 public static class FieldStatements
 {
+    /// <summary>The statement text a runner keeps at most (~16 MB of UTF-16): thousands of typical statements.</summary>
+    public const long MaxCachedChars = 8_000_000;
+
     /// <summary>
     /// This request's variant of the field: whether the reader sees PHI and every variable's value, less
     /// <paramref name="omitted"/>; null when a value is of a kind the key does not write.

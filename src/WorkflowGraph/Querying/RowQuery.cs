@@ -44,7 +44,7 @@ public sealed class RowQuery(ShapePlanner shapes)
             $"SELECT {ObjectSql.Record(shape, alias, scope)}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
             $"WHERE {column.ValueOf(alias)} = {key}").ToString();
         if (variant is not null) // kept parameters are never given to a command, only their copies
-            _byKey.Add(context, variant, new ByKeyStatement(statement, [.. scope.Parameters], keyIndex, shape, audited));
+            _byKey.Add(context, variant, new ByKeyStatement(statement, [.. scope.Parameters], keyIndex, shape, audited), statement.Length);
         return await RunAsync(context, statement, FieldStatements.Parameters(scope.Parameters), database, audited, isolate: false,
             record: shape);
     }

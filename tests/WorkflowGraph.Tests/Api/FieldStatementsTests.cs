@@ -117,14 +117,35 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
         var statements = new FieldStatements<string>();
         var context = new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) };
         for (var i = 0; i < FieldStatements<string>.MaxVariants; i++)
-            statements.Add(context, $"v{i}", $"s{i}");
+            statements.Add(context, $"v{i}", $"s{i}", 2);
         Assert.All(Enumerable.Range(0, FieldStatements<string>.MaxVariants), i => Assert.True(statements.TryGet(context, $"v{i}", out _)));
-        statements.Add(context, "one more", "s");
+        statements.Add(context, "one more", "s", 1);
         Assert.True(statements.TryGet(context, "one more", out var kept));
         Assert.Equal("s", kept);
         Assert.False(statements.TryGet(context, "v0", out _));
         // another node of the same name is another field
         Assert.False(statements.TryGet(new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) }, "one more", out _));
+    }
+
+    [Fact]
+    public void All_fields_together_keep_at_most_their_bound_of_statement_text()
+    {
+        var statements = new FieldStatements<string>(maxCachedChars: 1_000);
+        var fields = Enumerable.Range(0, 10).Select(_ => new ResolveFieldContext
+        {
+            FieldAst = new GraphQLField(new GraphQLName("traces")),
+        }).ToList();
+        foreach (var field in fields.Take(5))
+            statements.Add(field, "v", "statement", 200);
+        Assert.All(fields.Take(5), field => Assert.True(statements.TryGet(field, "v", out _)));
+        // the sixth goes past 1,000 characters: what was kept before is let go
+        statements.Add(fields[5], "v", "statement", 200);
+        Assert.True(statements.TryGet(fields[5], "v", out _));
+        Assert.All(fields.Take(5), field => Assert.False(statements.TryGet(field, "v", out _)));
+        // a statement larger than the whole bound is never kept
+        statements.Add(fields[6], "v", "statement", 1_001);
+        Assert.False(statements.TryGet(fields[6], "v", out _));
+        Assert.True(statements.TryGet(fields[5], "v", out _));
     }
 
     private static string? Variant((string Name, object? Value, bool Given) variable, bool phiRead = false) =>
