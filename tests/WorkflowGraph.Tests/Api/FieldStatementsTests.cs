@@ -118,13 +118,15 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
         var context = new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) };
         for (var i = 0; i < FieldStatements<string>.MaxVariants; i++)
             statements.Add(context, $"v{i}", $"s{i}", 2);
-        Assert.All(Enumerable.Range(0, FieldStatements<string>.MaxVariants), i => Assert.True(statements.TryGet(context, $"v{i}", out _)));
+        Assert.All(Enumerable.Range(0, FieldStatements<string>.MaxVariants),
+            i => Assert.True(statements.TryGet(context, $"v{i}", out _)));
         statements.Add(context, "one more", "s", 1);
         Assert.True(statements.TryGet(context, "one more", out var kept));
         Assert.Equal("s", kept);
         Assert.False(statements.TryGet(context, "v0", out _));
         // another node of the same name is another field
-        Assert.False(statements.TryGet(new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) }, "one more", out _));
+        var other = new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) };
+        Assert.False(statements.TryGet(other, "one more", out _));
     }
 
     [Fact]
