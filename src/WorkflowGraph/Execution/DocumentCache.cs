@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using GraphQL;
 using GraphQL.DI;
 using GraphQLParser.AST;
+using WorkflowGraph.Querying;
 
 namespace WorkflowGraph.Execution;
 
@@ -21,6 +22,8 @@ public sealed class DocumentCache(int capacity = 1_000, int maxQueryLength = 20_
         var query = options.Query;
         if (options.Document is not null || query is null || query.Length > maxQueryLength)
             return await next(options);
+        // the document is (or will be) kept: so may the statements of its root fields be
+        options.UserContext[FieldStatements.DocumentKeptKey] = true;
 
         var cached = _documents.TryGetValue(query, out var document);
         if (cached)

@@ -28,7 +28,7 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
             // kept parameters are never given to a command, only their copies
             kept = new ConnectionStatement(emitted.ToString(), [.. scope.Parameters], planned, emittedLayout, readers);
             if (variant is not null)
-                _statements.Add(context, variant, kept, kept.Sql.Length);
+                _statements.Add(context, variant, kept, FieldStatements.Weight(kept.Sql, variant, kept.Parameters));
         }
         var (statement, plan, layout, audited) = (kept.Sql, kept.Plan, kept.Layout, kept.Audited);
         var runs = new List<long[]>();
@@ -41,6 +41,9 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
     }
 
     private readonly FieldStatements<ConnectionStatement> _statements = new();
+
+    /// <summary>Requests whose statement was found kept (<see cref="FieldStatements{T}"/>).</summary>
+    public long KeptStatementsUsed => _statements.Hits;
 
     /// <summary>A connection field's statement as written for one variant (<see cref="FieldStatements{T}"/>).</summary>
     private sealed record ConnectionStatement(string Sql, NpgsqlParameter[] Parameters, ConnectionPlan Plan,

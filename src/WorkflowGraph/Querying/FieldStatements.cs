@@ -35,13 +35,21 @@ public sealed class FieldStatements<T>(long maxCachedChars = FieldStatements.Max
     public bool TryGet(IResolveFieldContext context, string variant, out T entry)
     {
         entry = null!;
-        return Volatile.Read(ref _fields).TryGetValue(context.FieldAst, out var variants) && variants.TryGetValue(variant, out entry!);
+        if (!Volatile.Read(ref _fields).TryGetValue(context.FieldAst, out var variants) || !variants.TryGetValue(variant, out entry!))
+            return false;
+        Interlocked.Increment(ref _hits);
+        return true;
     }
 
-    /// <param name="chars">The entry's statement text, what the bound counts.</param>
-    public void Add(IResolveFieldContext context, string variant, T entry, int chars)
+    /// <summary>Requests that found their field's statement kept.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    private long _hits;
+
+    /// <param name="chars">What the entry holds, in characters (<see cref="FieldStatements.Weight"/>): what the bound counts.</param>
+    public void Add(IResolveFieldContext context, string variant, T entry, long chars)
     {
-        if (chars > maxCachedChars)
+        if (chars > maxCachedChars || !FieldStatements.DocumentKept(context))
             return;
         if (Interlocked.Add(ref _chars, chars) > maxCachedChars)
         {
@@ -74,10 +82,38 @@ public static class FieldStatements
             if (variable.Name == omitted)
                 continue;
             key.Append('\u001e').Append(variable.Name).Append(variable.ValueSpecified ? '=' : '~');
-            if (!StatementValues.Append(key, variable.Value))
+            if (!StatementValues.Append(key, variable.Value) || key.Length > MaxVariantChars)
                 return null;
         }
         return key.ToString();
+    }
+
+    /// <summary>Variables written longer than this (large lists, long texts) make no variant: their statement is made
+    /// for the request alone rather than kept with values no other request is likely to send.</summary>
+    public const int MaxVariantChars = 4_096;
+
+    /// <summary>The user context key under which the execution says the request's document is kept between requests;
+    /// statements are kept only for such documents (others would never be found again).</summary>
+    public const string DocumentKeptKey = "workflowgraph.documentKept";
+
+    public static bool DocumentKept(IResolveFieldContext context) =>
+        context.UserContext?.TryGetValue(DocumentKeptKey, out var kept) == true && kept is true;
+
+    /// <summary>What a kept statement holds, in characters: its text, its variant and its parameters' values (a text's or
+    /// a list's length; 8 for any other value).</summary>
+    public static long Weight(string sql, string variant, IEnumerable<NpgsqlParameter> parameters)
+    {
+        long weight = sql.Length + variant.Length;
+        foreach (var parameter in parameters)
+        {
+            weight += parameter.Value switch
+            {
+                string text => text.Length,
+                Array items => items.Length * 8L + (items is string[] texts ? texts.Sum(t => (long)(t?.Length ?? 0)) : 0),
+                _ => 8,
+            };
+        }
+        return weight;
     }
 
     /// <summary>The variable that <paramref name="argument"/> of the field is, when the document uses it nowhere else.</summary>

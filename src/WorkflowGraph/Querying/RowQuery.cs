@@ -44,12 +44,16 @@ public sealed class RowQuery(ShapePlanner shapes)
             $"SELECT {ObjectSql.Record(shape, alias, scope)}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
             $"WHERE {column.ValueOf(alias)} = {key}").ToString();
         if (variant is not null) // kept parameters are never given to a command, only their copies
-            _byKey.Add(context, variant, new ByKeyStatement(statement, [.. scope.Parameters], keyIndex, shape, audited), statement.Length);
+            _byKey.Add(context, variant, new ByKeyStatement(statement, [.. scope.Parameters], keyIndex, shape, audited),
+                FieldStatements.Weight(statement, variant, scope.Parameters));
         return await RunAsync(context, statement, FieldStatements.Parameters(scope.Parameters), database, audited, isolate: false,
             record: shape);
     }
 
     private readonly FieldStatements<ByKeyStatement> _byKey = new();
+
+    /// <summary>By-key requests whose statement was found kept (<see cref="FieldStatements{T}"/>).</summary>
+    public long KeptStatementsUsed => _byKey.Hits;
 
     /// <summary>A by-key field's statement as written for one variant (<see cref="FieldStatements{T}"/>); the parameter at
     /// <paramref name="KeyIndex"/> is the key, replaced by each request's.</summary>

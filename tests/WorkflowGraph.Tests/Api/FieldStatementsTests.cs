@@ -1,7 +1,9 @@
 using System.Text.Json;
 using GraphQL;
 using GraphQLParser.AST;
+using Microsoft.Extensions.DependencyInjection;
 using WorkflowGraph.Querying;
+using WorkflowGraph.SchemaBinding;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Api;
@@ -115,7 +117,7 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
     public void A_field_keeps_at_most_its_bound_of_variants()
     {
         var statements = new FieldStatements<string>();
-        var context = new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) };
+        var context = Kept(new GraphQLField(new GraphQLName("trace")));
         for (var i = 0; i < FieldStatements<string>.MaxVariants; i++)
             statements.Add(context, $"v{i}", $"s{i}", 2);
         Assert.All(Enumerable.Range(0, FieldStatements<string>.MaxVariants),
@@ -125,7 +127,7 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
         Assert.Equal("s", kept);
         Assert.False(statements.TryGet(context, "v0", out _));
         // another node of the same name is another field
-        var other = new ResolveFieldContext { FieldAst = new GraphQLField(new GraphQLName("trace")) };
+        var other = Kept(new GraphQLField(new GraphQLName("trace")));
         Assert.False(statements.TryGet(other, "one more", out _));
     }
 
@@ -133,10 +135,7 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
     public void All_fields_together_keep_at_most_their_bound_of_statement_text()
     {
         var statements = new FieldStatements<string>(maxCachedChars: 1_000);
-        var fields = Enumerable.Range(0, 10).Select(_ => new ResolveFieldContext
-        {
-            FieldAst = new GraphQLField(new GraphQLName("traces")),
-        }).ToList();
+        var fields = Enumerable.Range(0, 10).Select(_ => Kept(new GraphQLField(new GraphQLName("traces")))).ToList();
         foreach (var field in fields.Take(5))
             statements.Add(field, "v", "statement", 200);
         Assert.All(fields.Take(5), field => Assert.True(statements.TryGet(field, "v", out _)));
@@ -149,6 +148,62 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
         Assert.False(statements.TryGet(fields[6], "v", out _));
         Assert.True(statements.TryGet(fields[5], "v", out _));
     }
+
+    [Fact]
+    public void Only_the_statements_of_a_kept_document_are_kept()
+    {
+        var statements = new FieldStatements<string>();
+        var field = new GraphQLField(new GraphQLName("traces"));
+        statements.Add(new ResolveFieldContext { FieldAst = field, UserContext = new Dictionary<string, object?>() }, "v", "s", 10);
+        Assert.False(statements.TryGet(Kept(field), "v", out _));
+        statements.Add(Kept(field), "v", "s", 10);
+        Assert.True(statements.TryGet(Kept(field), "v", out _));
+        Assert.Equal(1, statements.Hits);
+    }
+
+    [Fact]
+    public async Task A_document_sent_again_reuses_its_statements_and_still_answers_its_directives_variables()
+    {
+        var model = api.Services.GetRequiredService<GraphModel>();
+        const string query = "query ($id: ID!, $with: Boolean!) { trace(id: $id) { rowId steps @include(if: $with) { id } } }";
+        var before = model.Rows.KeptStatementsUsed;
+        foreach (var (run, with) in new[] { (19L, true), (21L, true), (19L, false), (7L, false), (7L, true) })
+        {
+            var response = await api.PostAsync(query, new { id = Ids.Trace(run), with });
+            Assert.Empty(response.ErrorCodes);
+            var trace = response.Data.GetProperty("trace");
+            Assert.Equal(run, trace.GetProperty("rowId").GetInt64());
+            Assert.Equal(with, trace.TryGetProperty("steps", out _));
+        }
+        // the first request of each of the two variants writes its statement; the other three find it kept
+        Assert.Equal(3, model.Rows.KeptStatementsUsed - before);
+
+        // variables: a long list makes no variant, so it is not kept (and still answers)
+        var connections = model.Connections.KeptStatementsUsed;
+        var ids = Enumerable.Range(1, 600).Select(i => Ids.Trace(i)).ToArray();
+        for (var i = 0; i < 2; i++)
+        {
+            var response = await api.PostAsync("query ($ids: [ID!]) { traces(where: { id: { in: $ids } }) { totalCount } }", new { ids });
+            Assert.Equal(40, response.Data.GetProperty("traces").GetProperty("totalCount").GetInt32());
+        }
+        Assert.Equal(connections, model.Connections.KeptStatementsUsed);
+    }
+
+    [Fact]
+    public async Task A_time_without_a_date_is_refused_as_it_would_mean_another_instant_each_day()
+    {
+        var response = await api.PostAsync("{ traces(where: { startTime: { gt: \"12:00\" } }) { totalCount } }");
+        Assert.NotEmpty(response.ErrorCodes);
+        Assert.Empty(response.Statements);
+        var dated = await api.PostAsync("{ traces(where: { startTime: { gt: \"2026-01-10\" } }) { totalCount } }");
+        Assert.Empty(dated.ErrorCodes);
+    }
+
+    private static ResolveFieldContext Kept(GraphQLField field) => new()
+    {
+        FieldAst = field,
+        UserContext = new Dictionary<string, object?> { [FieldStatements.DocumentKeptKey] = true },
+    };
 
     private static string? Variant((string Name, object? Value, bool Given) variable, bool phiRead = false) =>
         Variant([variable], phiRead);

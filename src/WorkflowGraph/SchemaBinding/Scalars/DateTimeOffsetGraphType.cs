@@ -11,9 +11,20 @@ public sealed class DateTimeOffsetGraphType : StringScalarGraphType
         null => null,
         DateTimeOffset d => d,
         DateTime d => new DateTimeOffset(d.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(d, DateTimeKind.Utc) : d),
-        string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d) => d,
+        string s when HasDate(s) && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d) =>
+            d,
         _ => ThrowValueConversionError(value),
     };
+
+    /// <summary>
+    /// RFC 3339 (the scalar's <c>@specifiedBy</c>) begins with the full date. .NET would also read a time alone as today
+    /// at that time: a value that means another instant each day is refused, so a literal means the same every time it
+    /// is read (documents and their statements are kept).
+    /// </summary>
+    private static bool HasDate(string s) =>
+        s.Length >= 10 && char.IsAsciiDigit(s[0]) && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && char.IsAsciiDigit(s[3])
+        && s[4] == '-' && char.IsAsciiDigit(s[5]) && char.IsAsciiDigit(s[6]) && s[7] == '-' && char.IsAsciiDigit(s[8])
+        && char.IsAsciiDigit(s[9]);
 
     public override object? Serialize(object? value) => value switch
     {
