@@ -21,23 +21,22 @@ public sealed class ConnectionQuery(ConnectionPlanner planner)
         var variant = FieldStatements.Variant(context, phiRead);
         if (variant is null || !_statements.TryGet(context, variant, out var kept))
         {
-            var planned = planner.Plan(map, SelectionReader.Read(context));
+            var plan = planner.Plan(map, SelectionReader.Read(context));
             var scope = new StatementScope { PhiRead = phiRead };
-            var readers = PhiAudit.Fields(database, planned.ReadsRows ? planned.Projections.Select(p => p.Shape) : []);
-            var (emitted, emittedLayout) = ConnectionSql.Emit(planned, scope, auditRuns: readers.Count > 0);
+            var audited = PhiAudit.Fields(database, plan.ReadsRows ? plan.Projections.Select(p => p.Shape) : []);
+            var (statement, layout) = ConnectionSql.Emit(plan, scope, auditRuns: audited.Count > 0);
             // kept parameters are never given to a command, only their copies
-            kept = new ConnectionStatement(emitted.ToString(), [.. scope.Parameters], planned, emittedLayout, readers);
+            kept = new ConnectionStatement(statement.ToString(), [.. scope.Parameters], plan, layout, audited);
             if (variant is not null)
                 _statements.Add(context, variant, kept, FieldStatements.Weight(kept.Sql, variant, kept.Parameters));
         }
-        var (statement, plan, layout, audited) = (kept.Sql, kept.Plan, kept.Layout, kept.Audited);
         var runs = new List<long[]>();
-        var (total, cursors, rows) = await database.QueryAsync(statement, FieldStatements.Parameters(kept.Parameters),
-            (reader, ct) => ReadAsync(reader, plan, layout, runs, ct), context.CancellationToken);
+        var (total, cursors, rows) = await database.QueryAsync(kept.Sql, FieldStatements.Parameters(kept.Parameters),
+            (reader, ct) => ReadAsync(reader, kept.Plan, kept.Layout, runs, ct), context.CancellationToken);
         // the row read past the page (to know about a next one) is read last and not shown: its runs are not recorded
-        if (rows.Count > 0 && audited.Count > 0)
-            database.PhiAccess.Add(audited, runs.Take(plan.Page.Size).SelectMany(r => r));
-        return Shape(plan, total, cursors, rows);
+        if (rows.Count > 0 && kept.Audited.Count > 0)
+            database.PhiAccess.Add(kept.Audited, runs.Take(kept.Plan.Page.Size).SelectMany(r => r));
+        return Shape(kept.Plan, total, cursors, rows);
     }
 
     private readonly FieldStatements<ConnectionStatement> _statements = new();

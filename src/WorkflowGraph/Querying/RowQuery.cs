@@ -27,27 +27,25 @@ public sealed class RowQuery(ShapePlanner shapes)
             map.TypeName, column.Kind);
         var phiRead = database.Tenant.PhiRead;
         var variant = FieldStatements.Variant(context, phiRead, FieldStatements.OnlyUseOf(context, argument));
-        if (variant is not null && _byKey.TryGet(context, variant, out var kept))
+        if (variant is null || !_byKey.TryGet(context, variant, out var kept))
         {
-            var parameters = FieldStatements.Parameters(kept.Parameters, kept.KeyIndex, keyValue);
-            return await RunAsync(context, kept.Sql, parameters, database, kept.Audited, isolate: false, record: kept.Shape);
+            var shape = shapes.Plan(map, SelectionReader.Read(context).Children);
+            var scope = new StatementScope { PhiRead = phiRead };
+            var alias = scope.Alias();
+            var keyIndex = scope.Parameters.Count;
+            var key = scope.Parameter(keyValue, DbValues.TypeOf(column.Kind));
+            var audited = PhiAudit.Fields(database, [shape]);
+            var runs = audited.Count > 0 ? Sql.Of($", array_to_string({AuditSql.RunIds(shape, alias, scope)}, ',')") : Sql.Empty;
+            var statement = Sql.Of(
+                $"SELECT {ObjectSql.Record(shape, alias, scope)}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
+                $"WHERE {column.ValueOf(alias)} = {key}").ToString();
+            // kept parameters are never given to a command, only their copies
+            kept = new ByKeyStatement(statement, [.. scope.Parameters], keyIndex, shape, audited);
+            if (variant is not null)
+                _byKey.Add(context, variant, kept, FieldStatements.Weight(statement, variant, kept.Parameters));
         }
-        var field = SelectionReader.Read(context);
-        var shape = shapes.Plan(map, field.Children);
-        var scope = new StatementScope { PhiRead = phiRead };
-        var alias = scope.Alias();
-        var keyIndex = scope.Parameters.Count;
-        var key = scope.Parameter(keyValue, DbValues.TypeOf(column.Kind));
-        var audited = PhiAudit.Fields(database, [shape]);
-        var runs = audited.Count > 0 ? Sql.Of($", array_to_string({AuditSql.RunIds(shape, alias, scope)}, ',')") : Sql.Empty;
-        var statement = Sql.Of(
-            $"SELECT {ObjectSql.Record(shape, alias, scope)}{runs} FROM {Sql.Raw(map.Relation)} {alias} " +
-            $"WHERE {column.ValueOf(alias)} = {key}").ToString();
-        if (variant is not null) // kept parameters are never given to a command, only their copies
-            _byKey.Add(context, variant, new ByKeyStatement(statement, [.. scope.Parameters], keyIndex, shape, audited),
-                FieldStatements.Weight(statement, variant, scope.Parameters));
-        return await RunAsync(context, statement, FieldStatements.Parameters(scope.Parameters), database, audited, isolate: false,
-            record: shape);
+        var parameters = FieldStatements.Parameters(kept.Parameters, kept.KeyIndex, keyValue);
+        return await RunAsync(context, kept.Sql, parameters, database, kept.Audited, isolate: false, record: kept.Shape);
     }
 
     private readonly FieldStatements<ByKeyStatement> _byKey = new();

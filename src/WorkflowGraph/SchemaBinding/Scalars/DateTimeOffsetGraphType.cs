@@ -22,9 +22,7 @@ public sealed class DateTimeOffsetGraphType : StringScalarGraphType
     /// is read (documents and their statements are kept).
     /// </summary>
     private static bool HasDate(string s) =>
-        s.Length >= 10 && char.IsAsciiDigit(s[0]) && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && char.IsAsciiDigit(s[3])
-        && s[4] == '-' && char.IsAsciiDigit(s[5]) && char.IsAsciiDigit(s[6]) && s[7] == '-' && char.IsAsciiDigit(s[8])
-        && char.IsAsciiDigit(s[9]);
+        s.Length >= 10 && DateOnly.TryParseExact(s.AsSpan(0, 10), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
 
     public override object? Serialize(object? value) => value switch
     {
