@@ -29,8 +29,8 @@ public sealed class DashboardScenario : IScenario
         var check = new DirectPages();
         await check.DashboardAsync(bench, CancellationToken.None);
         var served = await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, null, CancellationToken.None);
-        if (DirectPages.Shape(served) != DirectPages.Shape(check.LastPage.Span))
-            throw new InvalidOperationException("the direct dashboard page differs from the service's");
+        if (DirectPages.Difference(served, check.LastPage.Span) is { } difference)
+            throw new InvalidOperationException($"the direct dashboard page differs from the service's: {difference}");
         var results = new List<LoadResult>
         {
             await bench.MeasureAsync(Name, Server.WorkflowGraph, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>

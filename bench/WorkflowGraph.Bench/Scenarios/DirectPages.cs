@@ -12,7 +12,10 @@ namespace WorkflowGraph.Bench.Scenarios;
 /// answer, not the service's own statement replayed — plain columns (no JSON built in PostgreSQL, no per-row function
 /// calls), all of a page in one round trip under the same tenant transaction (role, organisation, RLS), read with
 /// Npgsql's typed getters and written as the same JSON document with <see cref="Utf8JsonWriter"/> (global ids and
-/// upper-case enums included). The bench organisation classifies nothing as PHI, so the values are the service's too.
+/// upper-case enums included). The bench's viewer has no <c>phi:read</c>, so the trace detail's identifier columns,
+/// events' data and context values pass through the database's masking functions, as the service's do: an event's
+/// data keys that are not state keys are redacted even where the organisation classifies nothing. The scenarios compare
+/// the two pages value by value (<see cref="Difference(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>) before measuring.
 /// </summary>
 public sealed class DirectPages
 {
@@ -24,18 +27,27 @@ public sealed class DirectPages
         "ORDER BY step_number, id LIMIT 100) s ON true " +
         "ORDER BY t.start_time DESC, t.id DESC, s.step_number, s.id";
 
+    // the bench's viewer has no phi:read: each statement masks as the database's contract requires (db/migrations/036,
+    // 040), with the organisation's classification read once per statement (init plans), as any reader without it must
+    private const string ExternalIdClassified = "(SELECT phi_column_classified('external_id'))";
+    private const string ErrorClassified = "(SELECT phi_column_classified('error_message'))";
+
     private const string TraceSql =
-        "SELECT t.id, t.status, t.channel, t.external_id, t.start_time, t.end_time, t.duration_ms, t.error_message, w.name " +
+        "SELECT t.id, t.status, t.channel, phi_mask_text(t.external_id, " + ExternalIdClassified + "), t.start_time, t.end_time, " +
+        "t.duration_ms, phi_mask_text(t.error_message, " + ErrorClassified + "), w.name " +
         "FROM workflow_trace t JOIN workflows w ON w.id = t.workflow_id WHERE t.id = $1";
 
     private const string StepsSql =
-        "SELECT id, step_number, status, retry_count, duration_ms, error_message, start_time, end_time FROM workflow_steps " +
-        "WHERE trace_id = $1 ORDER BY step_number, id LIMIT 100";
+        "SELECT id, step_number, status, retry_count, duration_ms, phi_mask_text(error_message, " + ErrorClassified + "), " +
+        "start_time, end_time FROM workflow_steps WHERE trace_id = $1 ORDER BY step_number, id LIMIT 100";
 
     private const string EventsSql =
-        "SELECT id, step_id, event_type, event_data, created_at FROM workflow_events WHERE trace_id = $1 ORDER BY id LIMIT 100";
+        "SELECT id, step_id, event_type, phi_mask_event(event_data, " + ExternalIdClassified + ", " + ErrorClassified + "), " +
+        "created_at FROM workflow_events WHERE trace_id = $1 ORDER BY id LIMIT 100";
 
-    private const string ContextSql = "SELECT key, value FROM workflow_trace_context WHERE trace_id = $1 ORDER BY key LIMIT 100";
+    private const string ContextSql =
+        "SELECT key, phi_mask_context(key, value, (SELECT phi_classified_keys('context_key'))) FROM workflow_trace_context " +
+        "WHERE trace_id = $1 ORDER BY key LIMIT 100";
 
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly Utf8JsonWriter _json;
@@ -49,25 +61,50 @@ public sealed class DirectPages
     public ReadOnlyMemory<byte> LastPage => _buffer.WrittenMemory;
 
     /// <summary>
-    /// Every <c>id</c> and <c>stepId</c> of a page in document order, and its number of objects: two pages with the same
-    /// list hold the same rows in the same order (the check that the baseline answers what the service answers).
+    /// The first difference between two pages, value by value (null when they answer the same): the check that the
+    /// baseline answers what the service answers, not only the same rows. Timestamps compare as instants (the two
+    /// writers format fractions of a second differently), numbers as numbers, members in any order.
     /// </summary>
-    public static string Shape(ReadOnlySpan<byte> json)
+    public static string? Difference(ReadOnlySpan<byte> served, ReadOnlySpan<byte> direct)
     {
-        var reader = new Utf8JsonReader(json);
-        var parts = new List<string>();
-        var objects = 0;
-        while (reader.Read())
+        using var left = JsonDocument.Parse(served.ToArray());
+        using var right = JsonDocument.Parse(direct.ToArray());
+        return Difference("$", left.RootElement, right.RootElement);
+    }
+
+    private static string? Difference(string path, JsonElement served, JsonElement direct)
+    {
+        if (served.ValueKind != direct.ValueKind)
+            return $"{path}: {served.ValueKind} served, {direct.ValueKind} direct";
+        switch (served.ValueKind)
         {
-            if (reader.TokenType == JsonTokenType.StartObject)
-                objects++;
-            else if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("id") || reader.ValueTextEquals("stepId")))
-            {
-                reader.Read();
-                parts.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : "null");
-            }
+            case JsonValueKind.Object:
+                var names = served.EnumerateObject().Select(p => p.Name).ToHashSet();
+                if (!names.SetEquals(direct.EnumerateObject().Select(p => p.Name)))
+                    return $"{path}: members {string.Join(",", names)} served, " +
+                        $"{string.Join(",", direct.EnumerateObject().Select(p => p.Name))} direct";
+                foreach (var name in names)
+                    if (Difference($"{path}.{name}", served.GetProperty(name), direct.GetProperty(name)) is { } inner)
+                        return inner;
+                return null;
+            case JsonValueKind.Array:
+                if (served.GetArrayLength() != direct.GetArrayLength())
+                    return $"{path}: {served.GetArrayLength()} items served, {direct.GetArrayLength()} direct";
+                var i = 0;
+                foreach (var (a, b) in served.EnumerateArray().Zip(direct.EnumerateArray()))
+                    if (Difference($"{path}[{i++}]", a, b) is { } inner)
+                        return inner;
+                return null;
+            case JsonValueKind.String:
+                var (x, y) = (served.GetString()!, direct.GetString()!);
+                var same = x == y || (DateTimeOffset.TryParse(x, CultureInfo.InvariantCulture, DateTimeStyles.None, out var t)
+                    && DateTimeOffset.TryParse(y, CultureInfo.InvariantCulture, DateTimeStyles.None, out var u) && t == u);
+                return same ? null : $"{path}: \"{x}\" served, \"{y}\" direct";
+            case JsonValueKind.Number:
+                return served.GetDecimal() == direct.GetDecimal() ? null : $"{path}: {served} served, {direct} direct";
+            default:
+                return null;
         }
-        return $"{objects} objects, ids {string.Join(",", parts)}";
     }
 
     private void Begin()
