@@ -14,10 +14,10 @@ namespace WorkflowGraph.Querying;
 /// A root field's statement as its runner planned and emitted it, kept with the field's node of a cached document
 /// (the execution's <c>DocumentCache</c>): a dashboard that sends the same document again is not read, planned and
 /// written as SQL again. What a statement's text and parameters depend on is the field's subtree in its document, the
-/// request's variables and whether the reader sees PHI (<see cref="Fragments.StatementScope.PhiRead"/>), so those are
-/// the key — the tenant is not (row level security applies it in the transaction), and entries go with their document.
-/// A by-key field's key variable (<c>trace(id: $id)</c>) is left out of the key when the document uses it nowhere else:
-/// its runner puts the request's key into its own copy of the parameters.
+/// values of the variables that subtree uses and whether the reader sees PHI (<see cref="Fragments.StatementScope.PhiRead"/>),
+/// so those are the key — the tenant is not (row level security applies it in the transaction), and entries go with
+/// their document. A by-key field's key variable (<c>trace(id: $id)</c>) is left out of the key when the field's subtree
+/// uses it nowhere else: its runner puts the request's key into its own copy of the parameters.
 /// <para>
 /// Bounded: at most <see cref="MaxVariants"/> variants per field (a full field starts over), and at most
 /// <see cref="FieldStatements.MaxCachedChars"/> characters of statement text in all (past it, everything starts over: a client cycling
@@ -71,15 +71,19 @@ public static class FieldStatements
     public const long MaxCachedChars = 8_000_000;
 
     /// <summary>
-    /// This request's variant of the field: whether the reader sees PHI and every variable's value, less
-    /// <paramref name="omitted"/>; null when a value is of a kind the key does not write.
+    /// This request's variant of the field: whether the reader sees PHI and the value of every variable the field's subtree
+    /// uses (its arguments, directives and selection, through fragments; <see cref="VariableUses"/>), less
+    /// <paramref name="omitted"/>; null when a value is of a kind the key does not write. Another root field's variables
+    /// are not the field's: a document whose second field takes a new id each time still finds its first field kept.
     /// </summary>
     public static string? Variant(IResolveFieldContext context, bool phiRead, string? omitted = null)
     {
         var key = new StringBuilder(phiRead ? "p" : "m");
+        // without its document's node (never so for a field the engine resolves), every variable is the field's
+        var uses = context.FieldAst is { } field && context.Document is { } document ? VariableUses(field, document) : null;
         foreach (var variable in context.Variables ?? GraphQL.Validation.Variables.None)
         {
-            if (variable.Name == omitted)
+            if (variable.Name == omitted || uses?.ContainsKey(variable.Name) == false)
                 continue;
             key.Append('\u001e').Append(variable.Name).Append(variable.ValueSpecified ? '=' : '~');
             if (!StatementValues.Append(key, variable.Value) || key.Length > MaxVariantChars)
@@ -116,7 +120,7 @@ public static class FieldStatements
         return weight;
     }
 
-    /// <summary>The variable that <paramref name="argument"/> of the field is, when the document uses it nowhere else.</summary>
+    /// <summary>The variable that <paramref name="argument"/> of the field is, when the field's subtree uses it nowhere else.</summary>
     public static string? OnlyUseOf(IResolveFieldContext context, string argument)
     {
         GraphQLVariable? variable = null;
@@ -125,14 +129,20 @@ public static class FieldStatements
             if (given.Name.StringValue == argument)
                 variable = given.Value as GraphQLVariable;
         }
-        if (variable is null)
+        if (variable is null || context.Document is not { } document)
             return null;
         var name = variable.Name.StringValue;
-        return VariableUses(context.Document).TryGetValue(name, out var uses) && uses == 1 ? name : null;
+        return VariableUses(context.FieldAst, document).TryGetValue(name, out var uses) && uses == 1 ? name : null;
     }
 
-    /// <summary>How many times each variable is used in <paramref name="document"/>, its definitions not counted.</summary>
-    public static IReadOnlyDictionary<string, int> VariableUses(GraphQLDocument document) => VariableUseCounter.Of(document);
+    /// <summary>
+    /// How many times each variable is used in <paramref name="field"/>'s subtree — its arguments, its directives and its
+    /// selection, a fragment spread counted as the fragment's uses each time it is spread — counted once per node of a
+    /// document. A spread of a fragment <paramref name="document"/> does not define (which validation refuses first)
+    /// counts every variable of the document as used, so nothing the field might read is left out of its key.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> VariableUses(GraphQLField field, GraphQLDocument document) =>
+        VariableUseCounter.Of(field, document);
 
     /// <summary>A copy of the cached parameters for one command (a parameter belongs to the command it is added to),
     /// with the one at <paramref name="replaced"/> (if any) made anew with <paramref name="value"/>.</summary>
@@ -149,25 +159,29 @@ public static class FieldStatements
     }
 }
 
-/// <summary>How many times each variable is used in a document (its definitions not counted), counted once per document.</summary>
+/// <summary>How many times each variable is used in a field's subtree (<see cref="FieldStatements.VariableUses"/>).</summary>
 internal sealed class VariableUseCounter : ASTVisitor<VariableUseCounter.Counts>
 {
     private static readonly VariableUseCounter Visitor = new();
-    private static readonly ConditionalWeakTable<GraphQLDocument, Dictionary<string, int>> Documents = new();
+    private static readonly ConditionalWeakTable<GraphQLField, Dictionary<string, int>> Fields = new();
 
-    public sealed class Counts : IASTVisitorContext
+    public sealed class Counts(GraphQLDocument document) : IASTVisitorContext
     {
+        public GraphQLDocument Document { get; } = document;
         public Dictionary<string, int> Uses { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Spreading { get; } = new(StringComparer.Ordinal);
+        public bool WholeDocument { get; set; }
         public CancellationToken CancellationToken => default;
     }
 
-    public static Dictionary<string, int> Of(GraphQLDocument document) => Documents.GetValue(document, Count);
+    public static Dictionary<string, int> Of(GraphQLField field, GraphQLDocument document) =>
+        Fields.GetValue(field, node => Count(node, document));
 
-    private static Dictionary<string, int> Count(GraphQLDocument document)
+    private static Dictionary<string, int> Count(ASTNode node, GraphQLDocument document)
     {
-        var counts = new Counts();
+        var counts = new Counts(document);
         // the visitor's work is synchronous: every ValueTask it returns has completed
-        Visitor.VisitAsync(document, counts).AsTask().GetAwaiter().GetResult();
+        Visitor.VisitAsync(node, counts).AsTask().GetAwaiter().GetResult();
         return counts.Uses;
     }
 
@@ -179,6 +193,30 @@ internal sealed class VariableUseCounter : ASTVisitor<VariableUseCounter.Counts>
         var name = variable.Name.StringValue;
         context.Uses[name] = context.Uses.GetValueOrDefault(name) + 1;
         return default;
+    }
+
+    protected override async ValueTask VisitFragmentSpreadAsync(GraphQLFragmentSpread fragmentSpread, Counts context)
+    {
+        await VisitAsync(fragmentSpread.Directives, context);
+        var name = fragmentSpread.FragmentName.Name.StringValue;
+        var fragment = context.Document.Definitions.OfType<GraphQLFragmentDefinition>()
+            .FirstOrDefault(definition => definition.FragmentName.Name.StringValue == name);
+        if (fragment is null)
+        {
+            // not the document's: count the whole document's uses, whatever the spread would have brought
+            if (context.WholeDocument)
+                return;
+            context.WholeDocument = true;
+            foreach (var definition in context.Document.Definitions)
+                await VisitAsync(definition, context);
+            return;
+        }
+        // a fragment that spreads itself is refused by validation; this only keeps the count finite
+        if (!context.Spreading.Add(name))
+            return;
+        await VisitAsync(fragment.Directives, context);
+        await VisitAsync(fragment.SelectionSet, context);
+        context.Spreading.Remove(name);
     }
 }
 

@@ -78,16 +78,72 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
     }
 
     [Fact]
-    public void Variable_uses_are_counted_everywhere_in_the_document_but_their_definitions()
+    public void Variable_uses_are_counted_in_each_fields_subtree_through_its_fragments_but_not_their_definitions()
     {
         var document = GraphQLParser.Parser.Parse("""
-            query ($id: ID!, $other: ID = "x", $unused: Int) { trace(id: $id) { ...F } workflow(id: $other) { id } }
-            fragment F on WorkflowTrace { events(where: { traceId: { in: [$id] } }) { id } steps @include(if: true) { id } }
+            query ($id: ID!, $other: ID = "x", $unused: Int, $with: Boolean!) {
+              trace(id: $id) { ...F ...F } workflow(id: $other) @include(if: $with) { id } }
+            fragment F on WorkflowTrace { events(where: { traceId: { in: [$id] } }) { id } steps @include(if: $with) { id } }
             """);
-        var uses = FieldStatements.VariableUses(document);
-        Assert.Equal(2, uses["id"]);
-        Assert.Equal(1, uses["other"]);
-        Assert.False(uses.ContainsKey("unused"));
+        var fields = document.Definitions.OfType<GraphQLOperationDefinition>().Single().SelectionSet.Selections
+            .OfType<GraphQLField>().ToList();
+        var trace = FieldStatements.VariableUses(fields[0], document);
+        Assert.Equal(3, trace["id"]); // its argument, and the fragment's condition spread twice
+        Assert.Equal(2, trace["with"]);
+        Assert.False(trace.ContainsKey("other"));
+        Assert.False(trace.ContainsKey("unused"));
+        var workflow = FieldStatements.VariableUses(fields[1], document);
+        Assert.Equal(new[] { "other", "with" }, workflow.Keys.Order());
+
+        // a spread of a fragment the document does not define (validation refuses it first) makes every variable the field's
+        var unknown = GraphQLParser.Parser.Parse("query ($a: Int, $b: Int) { traces(first: $a) { ...G } workflows(first: $b) { id } }");
+        var traces = unknown.Definitions.OfType<GraphQLOperationDefinition>().Single().SelectionSet.Selections
+            .OfType<GraphQLField>().First();
+        Assert.Equal(new[] { "a", "b" }, FieldStatements.VariableUses(traces, unknown).Keys.Order());
+    }
+
+    [Fact]
+    public async Task A_root_field_finds_its_statement_kept_while_another_root_fields_variable_changes()
+    {
+        var model = api.Services.GetRequiredService<GraphModel>();
+        const string query = """
+            query ($n: Int, $status: TraceStatus, $id: ID!) {
+              traces(first: $n, where: { status: { eq: $status } }) { nodes { ...Run } }
+              trace(id: $id) { rowId }
+            }
+            fragment Run on WorkflowTrace { status }
+            """;
+        var before = model.Connections.KeptStatementsUsed;
+        foreach (var (run, n, status) in new[] { (19L, 2, "COMPLETED"), (21L, 2, "COMPLETED"), (7L, 2, "COMPLETED"), (7L, 1, "FAILED") })
+        {
+            var response = await api.PostAsync(query, new { n, status, id = Ids.Trace(run) });
+            Assert.Empty(response.ErrorCodes);
+            Assert.Equal(run, response.Data.GetProperty("trace").GetProperty("rowId").GetInt64());
+            var nodes = Items(response.Data.GetProperty("traces").GetProperty("nodes")).ToList();
+            Assert.Equal(n, nodes.Count);
+            Assert.All(nodes, node => Assert.Equal(status, node.GetProperty("status").GetString()));
+        }
+        // the connection's variables were the same in the first three requests: written once, then found twice
+        Assert.Equal(2, model.Connections.KeptStatementsUsed - before);
+    }
+
+    [Fact]
+    public async Task A_variable_used_only_in_a_fragment_of_the_field_is_part_of_its_variant()
+    {
+        const string query = """
+            query ($status: StepStatus) { traces(first: 3, where: { status: { eq: COMPLETED } }) { nodes { ...Steps } } }
+            fragment Steps on WorkflowTrace { steps(where: { status: { eq: $status } }) { status } }
+            """;
+        foreach (var status in new[] { "COMPLETED", "FAILED", "COMPLETED", "FAILED" })
+        {
+            var response = await api.PostAsync(query, new { status });
+            Assert.Empty(response.ErrorCodes);
+            var steps = Items(response.Data.GetProperty("traces").GetProperty("nodes"))
+                .SelectMany(node => Items(node.GetProperty("steps"))).ToList();
+            Assert.All(steps, step => Assert.Equal(status, step.GetProperty("status").GetString()));
+            if (status == "COMPLETED")
+                Assert.NotEmpty(steps);
+        }
     }
 
     [Fact]
