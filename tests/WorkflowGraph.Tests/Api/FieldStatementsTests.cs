@@ -128,6 +128,23 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
     }
 
     [Fact]
+    public async Task A_root_field_repeated_under_one_response_key_answers_the_variables_of_every_repetition()
+    {
+        // the engine merges the two into one field: the second one's directive variable is the merged field's too
+        const string query = """
+            query ($with: Boolean!) { traces(first: 1) { nodes { id } } traces(first: 1) { nodes { status @include(if: $with) } } }
+            """;
+        foreach (var with in new[] { true, false, true, false })
+        {
+            var response = await api.PostAsync(query, new { with });
+            Assert.Empty(response.ErrorCodes);
+            var node = Assert.Single(Items(response.Data.GetProperty("traces").GetProperty("nodes")));
+            Assert.True(node.TryGetProperty("id", out _));
+            Assert.Equal(with, node.TryGetProperty("status", out _));
+        }
+    }
+
+    [Fact]
     public async Task A_variable_used_only_in_a_fragment_of_the_field_is_part_of_its_variant()
     {
         const string query = """
