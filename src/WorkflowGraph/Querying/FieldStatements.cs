@@ -72,15 +72,21 @@ public static class FieldStatements
 
     /// <summary>
     /// This request's variant of the field: whether the reader sees PHI and the value of every variable the field's subtree
-    /// uses (its arguments, directives and selection, through fragments; <see cref="VariableUses"/>), less
-    /// <paramref name="omitted"/>; null when a value is of a kind the key does not write. Another root field's variables
-    /// are not the field's: a document whose second field takes a new id each time still finds its first field kept.
+    /// uses (its arguments, directives and selection, through fragments; <see cref="VariableUses"/>), less the variable
+    /// that <paramref name="keyArgument"/> is when the subtree uses it nowhere else (its runner puts each request's key
+    /// into its own copy of the parameters). Another root field's variables are not the field's: a document whose second
+    /// field takes a new id each time still finds its first field kept. Null when the document is not kept (its statements
+    /// would never be found again) or a value is of a kind the key does not write.
     /// </summary>
-    public static string? Variant(IResolveFieldContext context, bool phiRead, string? omitted = null)
+    public static string? Variant(IResolveFieldContext context, bool phiRead, string? keyArgument = null)
     {
-        var key = new StringBuilder(phiRead ? "p" : "m");
+        if (!DocumentKept(context))
+            return null;
         // without its document's node (never so for a field the engine resolves), every variable is the field's
         var uses = context.FieldAst is { } field && context.Document is { } document ? VariableUses(field, document) : null;
+        var omitted = keyArgument is not null && uses is not null && KeyVariable(context.FieldAst!, keyArgument) is { } name &&
+            uses.GetValueOrDefault(name) == 1 ? name : null;
+        var key = new StringBuilder(phiRead ? "p" : "m");
         foreach (var variable in context.Variables ?? GraphQL.Validation.Variables.None)
         {
             if (variable.Name == omitted || uses?.ContainsKey(variable.Name) == false)
@@ -120,19 +126,15 @@ public static class FieldStatements
         return weight;
     }
 
-    /// <summary>The variable that <paramref name="argument"/> of the field is, when the field's subtree uses it nowhere else.</summary>
-    public static string? OnlyUseOf(IResolveFieldContext context, string argument)
+    /// <summary>The variable that <paramref name="argument"/> of <paramref name="field"/> is given as, if any.</summary>
+    private static string? KeyVariable(GraphQLField field, string argument)
     {
-        GraphQLVariable? variable = null;
-        foreach (var given in context.FieldAst.Arguments?.Items ?? [])
+        foreach (var given in field.Arguments?.Items ?? [])
         {
             if (given.Name.StringValue == argument)
-                variable = given.Value as GraphQLVariable;
+                return (given.Value as GraphQLVariable)?.Name.StringValue;
         }
-        if (variable is null || context.Document is not { } document)
-            return null;
-        var name = variable.Name.StringValue;
-        return VariableUses(context.FieldAst, document).TryGetValue(name, out var uses) && uses == 1 ? name : null;
+        return null;
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public sealed class RowQuery(ShapePlanner shapes)
         var keyValue = GlobalId.Decode(context.Arguments?.TryGetValue(argument, out var given) == true ? given.Value : null,
             map.TypeName, column.Kind);
         var phiRead = database.Tenant.PhiRead;
-        var variant = FieldStatements.Variant(context, phiRead, FieldStatements.OnlyUseOf(context, argument));
+        var variant = FieldStatements.Variant(context, phiRead, keyArgument: argument);
         if (variant is null || !_byKey.TryGet(context, variant, out var kept))
         {
             var shape = shapes.Plan(map, SelectionReader.Read(context).Children);

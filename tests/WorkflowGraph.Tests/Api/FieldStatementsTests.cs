@@ -181,9 +181,12 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
         Assert.NotEqual(Variant(("v", 1, true)), Variant(("v", 1, true), phiRead: true));
         Assert.Equal(Variant(("v", new Dictionary<string, object?> { ["a"] = 1, ["b"] = 2 }, true)),
             Variant(("v", new Dictionary<string, object?> { ["b"] = 2, ["a"] = 1 }, true)));
-        // the omitted key variable is left out; a value the key cannot write makes no variant
-        Assert.Equal(Variant(("w", 1, true)), Variant([("w", 1, true), ("id", "a", true)], omitted: "id"));
+        // the key argument's variable is left out when the field uses it once; a value the key cannot write makes no
+        // variant, nor does a document that is not kept
+        var keyed = GraphQLParser.Parser.Parse("query ($w: Int, $id: ID!) { trace(id: $id) { steps(first: $w) { id } } }");
+        Assert.Equal(Variant(("w", 1, true)), Variant([("w", 1, true), ("id", "a", true)], keyArgument: "id", document: keyed));
         Assert.Null(Variant(("v", new object(), true)));
+        Assert.Null(FieldStatements.Variant(new ResolveFieldContext { UserContext = new Dictionary<string, object?>() }, false));
     }
 
     [Fact]
@@ -281,7 +284,8 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
     private static string? Variant((string Name, object? Value, bool Given) variable, bool phiRead = false) =>
         Variant([variable], phiRead);
 
-    private static string? Variant((string Name, object? Value, bool Given)[] given, bool phiRead = false, string? omitted = null)
+    private static string? Variant((string Name, object? Value, bool Given)[] given, bool phiRead = false, string? keyArgument = null,
+        GraphQLDocument? document = null)
     {
         var variables = new GraphQL.Validation.Variables();
         foreach (var (name, value, specified) in given)
@@ -292,6 +296,11 @@ public sealed class FieldStatementsTests(GraphApiFixture api) : IClassFixture<Gr
                 variable.Value = value;
             variables.Add(variable);
         }
-        return FieldStatements.Variant(new ResolveFieldContext { Variables = variables }, phiRead, omitted);
+        // without a document, a context with no field: every variable is the field's
+        var context = Kept(document?.Definitions.OfType<GraphQLOperationDefinition>().Single().SelectionSet.Selections
+            .OfType<GraphQLField>().First()!);
+        context.Document = document!;
+        context.Variables = variables;
+        return FieldStatements.Variant(context, phiRead, keyArgument);
     }
 }
