@@ -37,14 +37,10 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     public TimeSpan Warmup { get; } = TimeSpan.FromSeconds(options.WarmupSeconds);
     public TimeSpan Duration { get; } = TimeSpan.FromSeconds(options.Seconds);
 
-    /// <summary>
-    /// Owner connections for the direct baseline; every transaction sets the role and tenant like the service, and, like
-    /// the service's pool, a connection goes back without a session reset (all its state is transaction-local).
-    /// </summary>
-    public NpgsqlDataSource Database { get; } = new NpgsqlDataSourceBuilder(ownerConnection)
-    {
-        ConnectionStringBuilder = { MaxPoolSize = options.Clients + 4, NoResetOnClose = true },
-    }.Build();
+    /// <summary>Owner connections for the direct baseline (<see cref="DirectDatabase"/>).</summary>
+    public DirectDatabase Direct { get; } = new(ownerConnection, options.Clients + 4);
+
+    public NpgsqlDataSource Database => Direct.DataSource;
 
     public HttpClient ServiceHttp { get; } = Client(service.Address, options.Clients);
     public HttpClient? PeerHttp { get; } = peer is null ? null : Client(peer.Address, options.Clients);
@@ -69,9 +65,10 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     /// </summary>
     /// <param name="serving">The serving process when it is not the one <paramref name="server"/> names (another instance).</param>
     public async Task<LoadResult> MeasureAsync(string scenario, Server server,
-        Func<int, Task<Func<CancellationToken, Task>>> createClient, int? clients = null, ServiceProcess? serving = null)
+        Func<int, Task<Func<CancellationToken, Task>>> createClient, int? clients = null, ServiceProcess? serving = null,
+        System.Diagnostics.Process? servingProcess = null)
     {
-        var process = serving?.Process ?? server switch
+        var process = servingProcess ?? serving?.Process ?? server switch
         {
             Server.WorkflowGraph or Server.WorkflowGraphPhiMasked => service.Process,
             Server.PostGraphile => peer?.Process ?? throw new InvalidOperationException("the peer is not running"),
@@ -97,6 +94,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     {
         Server.WorkflowGraph => "WorkflowGraph",
         Server.DirectSql => "direct SQL (Npgsql)",
+        Server.DirectHttp => "direct SQL over HTTP (Kestrel)",
         Server.WorkflowGraphTelemetryOff => "WorkflowGraph, OTel off",
         Server.WorkflowGraphTraced => "WorkflowGraph, spans exported",
         Server.WorkflowGraphPhiMasked => "WorkflowGraph, no phi:read",
@@ -161,24 +159,6 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     }
 
     /// <summary>
-    /// A page read by hand (<see cref="Scenarios.DirectPages"/>): BEGIN, the tenant setup and the page's statements in one
-    /// round trip, then <paramref name="read"/> over their results (the reader is past the tenant setup), then the end of the
-    /// transaction. Returns what <paramref name="read"/> returns.
-    /// </summary>
-    public async Task<int> ReadPageAsync(IEnumerable<NpgsqlBatchCommand> statements,
-        Func<NpgsqlDataReader, CancellationToken, Task<int>> read, CancellationToken ct)
-    {
-        await using var conn = await Database.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var batch = TenantBatch(conn, tx, Viewer);
-        foreach (var statement in statements)
-            batch.BatchCommands.Add(statement);
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        await reader.NextResultAsync(ct);
-        return await read(reader, ct);
-    }
-
-    /// <summary>
     /// A read as the service does it: BEGIN, the tenant setup and the statement in one round trip, every column of
     /// every row read as text, then the end of the transaction. Returns the number of rows.
     /// </summary>
@@ -187,7 +167,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
         var query = new NpgsqlBatchCommand(sql);
         foreach (var p in parameters)
             query.Parameters.Add(new NpgsqlParameter { Value = p.Value, NpgsqlDbType = p.NpgsqlDbType });
-        return ReadPageAsync([query], async (reader, token) =>
+        return Direct.ReadPageAsync([query], async (reader, token) =>
         {
             var rows = 0;
             while (await reader.ReadAsync(token))
@@ -273,7 +253,7 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     {
         ServiceHttp.Dispose();
         PeerHttp?.Dispose();
-        await Database.DisposeAsync();
+        await Direct.DisposeAsync();
     }
 
     private sealed class CapturedStatements : IStatementObserver

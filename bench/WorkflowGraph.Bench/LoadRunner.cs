@@ -14,6 +14,8 @@ public enum Server
     WorkflowGraphTraced,
     /// <summary>The same service and query, with a token without the <c>phi:read</c> scope (PHI masked).</summary>
     WorkflowGraphPhiMasked,
+    /// <summary>The direct baseline's hand-written pages served over HTTP by their own process (<see cref="DirectHttpServer"/>).</summary>
+    DirectHttp,
 }
 
 /// <summary>Throughput and latency of one operation run by N concurrent clients for a fixed time.</summary>

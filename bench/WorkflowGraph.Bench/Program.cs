@@ -7,6 +7,9 @@ using WorkflowGraph.Hosting;
 
 // The benchmark: a production-shaped data set, the service under load at N clients, next to the same SQL sent
 // directly through Npgsql and next to PostGraphile serving the same database under the same row level security.
+// The bench's own child process: the hand-written pages over HTTP (DirectHttpServer), started by the read scenarios.
+if (args is [DirectHttpServer.Mode])
+    return await DirectHttpServer.RunAsync();
 var options = BenchOptions.Parse(args);
 var log = Console.Out;
 var root = RepoRoot.Find(Directory.GetCurrentDirectory()) ?? throw new InvalidOperationException("run from inside the repository");

@@ -47,14 +47,25 @@ public static class ResultTable
                 && results.FirstOrDefault(x => x.Server == Server.DirectSql && x.Scenario == ours.Scenario) is { } direct)
                 Check(ours.PerSecond / direct.PerSecond >= ofDirect,
                     $"{F(ours.PerSecond / direct.PerSecond, "0.00")}x of direct SQL (goal ≥ {ofDirect:0.0#}x)");
+            if (results.FirstOrDefault(x => x.Server == Server.DirectHttp && x.Scenario == ours.Scenario) is { } overHttp)
+                checks.Add($"{F(ours.PerSecond / overHttp.PerSecond, "0.00")}x of the direct pages over HTTP (no goal: what HTTP " +
+                           "alone leaves of the direct baseline)");
+            var peerRow = results.FirstOrDefault(x => x.Server == Server.PostGraphile && x.Scenario == ours.Scenario);
             if (scenario.Goals.MinTimesPeer is { } timesPeer)
             {
-                if (results.FirstOrDefault(x => x.Server == Server.PostGraphile && x.Scenario == ours.Scenario) is { } peer)
-                    Check(ours.PerSecond / peer.PerSecond >= timesPeer,
-                        $"{F(ours.PerSecond / peer.PerSecond, "0.00")}x PostGraphile (goal ≥ {timesPeer:0.#}x)");
+                if (peerRow is not null)
+                    Check(ours.PerSecond / peerRow.PerSecond >= timesPeer,
+                        $"{F(ours.PerSecond / peerRow.PerSecond, "0.00")}x PostGraphile (goal ≥ {timesPeer:0.#}x)");
                 else
                     checks.Add("PostGraphile not measured");
             }
+            if (scenario.Goals.MaxServiceCpuMs is { } maxCpu)
+                Check(ours.CpuMs(c => c.Service) <= maxCpu,
+                    $"service CPU {F(ours.CpuMs(c => c.Service), "0.00")} ms per operation (goal ≤ {maxCpu:0.00} ms)");
+            if (scenario.Goals.PostgresCpuAtMostPeer && peerRow is not null)
+                Check(ours.CpuMs(c => c.Postgres) <= peerRow.CpuMs(c => c.Postgres),
+                    $"PostgreSQL CPU {F(ours.CpuMs(c => c.Postgres), "0.00")} ms per operation, " +
+                    $"{F(peerRow.CpuMs(c => c.Postgres), "0.00")} through PostGraphile (goal: at most PostGraphile's)");
             if (scenario.Goals.MinOfTelemetryOff is { } ofOff
                 && results.FirstOrDefault(x => x.Server == Server.WorkflowGraphTelemetryOff) is { } off)
             {

@@ -26,7 +26,7 @@ public sealed class AnalyticsScenario(string name, string query, string peerQuer
 
     public string Name => name;
 
-    public ScenarioGoals Goals { get; } = new(MaxP99Ms: 50);
+    public ScenarioGoals Goals { get; } = new(MaxP99Ms: 50, MinTimesPeer: 1, PostgresCpuAtMostPeer: true);
 
     public async Task<IReadOnlyList<LoadResult>> RunAsync(BenchContext bench)
     {

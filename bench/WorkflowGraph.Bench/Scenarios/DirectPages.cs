@@ -123,7 +123,7 @@ public sealed class DirectPages
     private static string Id(string type, long id) => GlobalId.Encode(type, id.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The dashboard's 50 newest completed web runs with their steps; returns the number of runs.</summary>
-    public Task<int> DashboardAsync(BenchContext bench, CancellationToken ct) => bench.ReadPageAsync(
+    public Task<int> DashboardAsync(DirectDatabase database, CancellationToken ct) => database.ReadPageAsync(
         [Command(DashboardSql, ("web", NpgsqlDbType.Text), ("completed", NpgsqlDbType.Text))],
         async (reader, token) =>
         {
@@ -175,7 +175,7 @@ public sealed class DirectPages
         }, ct);
 
     /// <summary>One run's page: the run and its workflow's name, steps, events and context; returns 1 when the run exists.</summary>
-    public Task<int> TraceAsync(BenchContext bench, long id, CancellationToken ct) => bench.ReadPageAsync(
+    public Task<int> TraceAsync(DirectDatabase database, long id, CancellationToken ct) => database.ReadPageAsync(
         [
             Command(TraceSql, (id, NpgsqlDbType.Bigint)), Command(StepsSql, (id, NpgsqlDbType.Bigint)),
             Command(EventsSql, (id, NpgsqlDbType.Bigint)), Command(ContextSql, (id, NpgsqlDbType.Bigint)),

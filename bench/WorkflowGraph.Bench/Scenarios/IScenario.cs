@@ -17,7 +17,10 @@ public interface IScenario
 
 /// <summary>
 /// What the scenario must reach: WorkflowGraph's throughput relative to direct SQL (at least), to PostGraphile (at
-/// least) and to itself with telemetry off (at least), and its p99 latency (at most). Null: no such goal.
+/// least) and to itself with telemetry off (at least), its p99 latency (at most), the service's CPU per operation (at
+/// most) and PostgreSQL's CPU per operation (at most PostGraphile's, when <paramref name="PostgresCpuAtMostPeer"/>).
+/// Null or false: no such goal.
 /// </summary>
 public sealed record ScenarioGoals(double? MinOfDirect = null, double? MinTimesPeer = null, double? MaxP99Ms = null,
-    double? MinOfTelemetryOff = null, double? MaxP99MsOneClient = null);
+    double? MinOfTelemetryOff = null, double? MaxP99MsOneClient = null, double? MaxServiceCpuMs = null,
+    bool PostgresCpuAtMostPeer = false);
