@@ -16,9 +16,10 @@ public sealed class PerRequestRules(params IValidationRule[] rules) : IEnumerabl
 /// <summary>
 /// GraphQL.NET's validator walks the whole document (tracking types field by field) whenever any rule is given, even
 /// when no rule returns a visitor. For a cached document (<see cref="DocumentCache"/>) the rules are
-/// <see cref="PerRequestRules"/>, which need no walk: they run here on the request's context, and the engine's
-/// validator then only coerces the variables and reads the arguments, as it does for every document. A rule that
-/// returns a visitor after all is refused, so a per-request rule cannot be silently skipped.
+/// <see cref="PerRequestRules"/>, which need no walk: they run here on the request's context; then the variables are
+/// coerced and the arguments read as the engine's validator does it for every document, without its walks of the
+/// document (<see cref="CachedOperationInputs"/>). A rule that returns a visitor after all is refused, so a
+/// per-request rule cannot be silently skipped.
 /// </summary>
 public sealed class CachedDocumentValidator : IDocumentValidator
 {
@@ -50,6 +51,8 @@ public sealed class CachedDocumentValidator : IDocumentValidator
         }
         if (context.HasErrors)
             return new ValidationResult(context.Errors);
-        return await _validator.ValidateAsync(options with { Rules = [] });
+        return options.Operation is null
+            ? await _validator.ValidateAsync(options with { Rules = [] })
+            : await CachedOperationInputs.ReadAsync(options);
     }
 }
