@@ -196,9 +196,13 @@ public sealed class BenchContext(BenchOptions options, TextWriter log, string ow
     }
 
     /// <summary>GETs <c>/graphql?documentId=</c> (a trusted document); fails like <see cref="PostAsync"/>. Returns the body.</summary>
-    public static async Task<byte[]> GetDocumentAsync(HttpClient http, string authorization, string documentId, CancellationToken ct)
+    public static Task<byte[]> GetDocumentAsync(HttpClient http, string authorization, string documentId, CancellationToken ct) =>
+        GetAsync(http, authorization, "/graphql?documentId=" + Uri.EscapeDataString(documentId), ct);
+
+    /// <summary>GETs <paramref name="path"/>; fails like <see cref="PostAsync"/>. Returns the body.</summary>
+    public static async Task<byte[]> GetAsync(HttpClient http, string authorization, string path, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/graphql?documentId=" + Uri.EscapeDataString(documentId));
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.TryAddWithoutValidation("Authorization", authorization);
         using var response = await http.SendAsync(request, ct);
         var body = await response.Content.ReadAsByteArrayAsync(ct);

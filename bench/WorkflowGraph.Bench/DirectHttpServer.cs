@@ -56,7 +56,7 @@ public static class DirectHttpServer
                 }
                 http.Response.ContentType = "application/json";
                 http.Response.ContentLength = page.LastPage.Length;
-                await http.Response.Body.WriteAsync(page.LastPage, http.RequestAborted);
+                await http.Response.Body.WriteAsync(page.LastPage, ct);
             }
             finally
             {
@@ -122,18 +122,6 @@ public sealed class DirectHttpProcess(Process process, Uri address, int clients)
     public Uri Address => address;
 
     public HttpClient Http { get; } = BenchContext.Client(address, clients);
-
-    /// <summary>GETs one page with the viewer's token; fails on a non-2xx status. Returns the body.</summary>
-    public async Task<byte[]> GetAsync(string authorization, string path, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        using var response = await Http.SendAsync(request, ct);
-        var body = await response.Content.ReadAsByteArrayAsync(ct);
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"HTTP {(int)response.StatusCode} from the direct HTTP server for {path}");
-        return body;
-    }
 
     public void Dispose()
     {

@@ -51,11 +51,11 @@ public sealed class DashboardScenario : IScenario
         // the same page behind the least HTTP (DirectHttpServer): what the transport alone leaves of the direct baseline
         using (var overHttp = await DirectHttpServer.StartAsync(bench))
         {
-            var page = await overHttp.GetAsync(bench.ViewerToken, "/dashboard", CancellationToken.None);
+            var page = await BenchContext.GetAsync(overHttp.Http, bench.ViewerToken, "/dashboard", CancellationToken.None);
             if (DirectPages.Difference(served, page) is { } differs)
                 throw new InvalidOperationException($"the direct dashboard page over HTTP differs from the service's: {differs}");
             results.Add(await bench.MeasureAsync(Name, Server.DirectHttp, _ => Task.FromResult<Func<CancellationToken, Task>>(ct =>
-                overHttp.GetAsync(bench.ViewerToken, "/dashboard", ct)), servingProcess: overHttp.Process));
+                BenchContext.GetAsync(overHttp.Http, bench.ViewerToken, "/dashboard", ct)), servingProcess: overHttp.Process));
         }
         if (bench.PeerHttp is { } peer)
             results.Add(await bench.MeasureAsync(Name, Server.PostGraphile, _ => Task.FromResult<Func<CancellationToken, Task>>(async ct =>

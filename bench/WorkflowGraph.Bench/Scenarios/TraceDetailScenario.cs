@@ -75,13 +75,13 @@ public sealed class TraceDetailScenario : IScenario
         // the same pages behind the least HTTP (DirectHttpServer): what the transport alone leaves of the direct baseline
         using (var overHttp = await DirectHttpServer.StartAsync(bench))
         {
-            var page = await overHttp.GetAsync(bench.ViewerToken, Path(ids[0]), CancellationToken.None);
+            var page = await BenchContext.GetAsync(overHttp.Http, bench.ViewerToken, Path(ids[0]), CancellationToken.None);
             var served = await BenchContext.PostAsync(bench.ServiceHttp, bench.ViewerToken, Query, new { id = globalIds[ids[0]] },
                 CancellationToken.None);
             if (DirectPages.Difference(served, page) is { } difference)
                 throw new InvalidOperationException($"the direct trace detail page over HTTP differs from the service's: {difference}");
             results.Add(await bench.MeasureAsync(Name, Server.DirectHttp,
-                Walk((id, ct) => overHttp.GetAsync(bench.ViewerToken, Path(id), ct)), servingProcess: overHttp.Process));
+                Walk((id, ct) => BenchContext.GetAsync(overHttp.Http, bench.ViewerToken, Path(id), ct)), servingProcess: overHttp.Process));
         }
         if (bench.PeerHttp is { } peer)
             results.Add(await bench.MeasureAsync(Name, Server.PostGraphile, Walk((id, ct) =>

@@ -1,7 +1,5 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using WorkflowGraph.Execution;
-using WorkflowGraph.Tests.Auth;
 using WorkflowGraph.Tests.Infrastructure;
 
 namespace WorkflowGraph.Tests.Api;
@@ -27,19 +25,8 @@ public sealed class CachedOperationInputsTests(GraphApiFixture api) : IClassFixt
         return cached;
     }
 
-    private async Task<JsonElement> PostAsync(string query, object? variables, string? operationName)
-    {
-        if (operationName is null)
-            return (await api.PostAsync(query, variables)).Body;
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
-        {
-            Content = JsonContent.Create(new { query, variables, operationName }),
-        };
-        request.Headers.TryAddWithoutValidation("Authorization",
-            TestTokens.Bearer(GraphApiFixture.OrgA, GraphApiFixture.UserA, WorkflowGraph.Tenancy.TenantRole.Admin));
-        using var response = await api.Client.SendAsync(request);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
+    private async Task<JsonElement> PostAsync(string query, object? variables, string? operationName) =>
+        (await api.PostAsync(query, variables, operationName: operationName)).Body;
 
     private async Task CacheAsync(string query, object? variables, string? operationName = null) =>
         await PostAsync(query, variables, operationName);

@@ -108,13 +108,17 @@ public class GraphApiFixture : IAsyncLifetime
     /// <param name="user">The token's <c>sub</c> (default <see cref="UserOf"/> the organisation).</param>
     /// <param name="authorization">An Authorization header sent exactly as given, instead of a token of the fixture's.</param>
     /// <param name="scope">The token's OAuth <c>scope</c> claim (none when null).</param>
+    /// <param name="operationName">The operation to run, sent only when given.</param>
     public async Task<GraphResponse> PostAsync(string query, object? variables = null, Guid? org = null, bool anonymous = false,
-        TenantRole role = TenantRole.Admin, Guid? user = null, string? authorization = null, string? scope = null)
+        TenantRole role = TenantRole.Admin, Guid? user = null, string? authorization = null, string? scope = null,
+        string? operationName = null)
     {
         Statements.Take();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
         {
-            Content = JsonContent.Create(new { query, variables }),
+            Content = operationName is null
+                ? JsonContent.Create(new { query, variables })
+                : JsonContent.Create(new { query, variables, operationName }),
         };
         var organisation = org ?? OrgA;
         authorization ??= anonymous ? null
